@@ -25,9 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--schemas", type=Path, default=ROOT / "schemas")
     parser.add_argument("--out", type=Path, default=ROOT / "ocpp201")
+    parser.add_argument(
+        "--actions",
+        type=Path,
+        default=None,
+        help="the actions table (default: actions.csv beside the schemas)",
+    )
     args = parser.parse_args(argv)
     try:
-        files = emit_all(load(args.schemas))
+        files = emit_all(load(args.schemas, args.actions))
     except (SchemaError, NamingError, EmitError) as exc:
         print(f"codegen: error: {exc}", file=sys.stderr)
         return 2

@@ -313,7 +313,11 @@ def _enum_lines(enum_def: EnumDef) -> list[str]:
     lines.extend(doc)
     if doc:
         lines.append("")
-    lines.extend(f'    {member} = "{value}"' for member, value in enum_def.members)
+    for member, value in enum_def.members:
+        line = f'    {member} = "{value}"'
+        if len(line) > LINE:
+            line = f'    {member} = (\n        "{value}"\n    )'
+        lines.extend(line.split("\n"))
     return lines
 
 
@@ -448,20 +452,26 @@ def emit_messages(model: Model) -> str:
                 f"Payload of the ``{action.name}`` request, sent by {who}.",
             )
         )
+    paired = {n for a in model.actions for n in (a.request, a.response)}
+    for name in sorted(set(model.messages) - paired):
+        ordered.append(
+            (model.messages[name], "Message", f"The one-way ``{name}`` message.")
+        )
     objects = [o for o, _, _ in ordered]
     enums, datatypes, specs = _used(objects, model)
     imports = [
         *_std_imports(objects, ("ClassVar",)),
         "",
-        "from ._base import Request, Response",
+        "from ._base import "
+        + ", ".join(sorted({b.split("[")[0] for _, b, _ in ordered}, key=isort_key)),
         *_spec_imports(specs),
     ]
     if datatypes:
         imports += import_lines(".datatypes", datatypes)
     imports += _enum_imports(enums)
-    action_of = {a.request: a.name for a in model.actions} | {
-        a.response: a.name for a in model.actions
-    }
+    action_of = {name: name for name in model.messages}
+    action_of |= {a.request: a.name for a in model.actions}
+    action_of |= {a.response: a.name for a in model.actions}
     blocks = []
     for obj, base, fallback in ordered:
         constant = [f'    ACTION: ClassVar[str] = "{action_of[obj.name]}"']

@@ -60,15 +60,21 @@ class SchemaError(ValueError):
     """The schemas hold something the generator does not understand."""
 
 
-def load(schema_dir: Path) -> Model:
-    """Read every ``*.json`` schema and ``actions.csv`` in ``schema_dir``."""
+def load(schema_dir: Path, actions: Path | None = None) -> Model:
+    """Read every ``*.json`` schema in ``schema_dir`` and the actions table.
+
+    ``actions`` defaults to ``schema_dir / "actions.csv"`` (columns ``action`` and
+    ``sender``).  Every ``<Action>Request`` / ``<Action>Response`` schema must belong
+    to a listed action; a schema with neither suffix is a one-way message (OCPP 2.1
+    has one, ``NotifyPeriodicEventStream``).
+    """
     loader = _Loader()
     files = sorted(schema_dir.glob("*.json"))
     if not files:
         raise SchemaError(f"no *.json schema in {schema_dir}")
     for path in files:
         loader.load_file(path)
-    loader.load_actions(schema_dir / "actions.csv")
+    loader.load_actions(actions or schema_dir / "actions.csv")
     return loader.model
 
 
@@ -111,11 +117,7 @@ class _Loader:
         self._keywords(schema, ROOT_KEYWORDS, where)
         if schema.get("$schema") != "http://json-schema.org/draft-06/schema#":
             raise SchemaError(f"{where}: only JSON schema draft-06 is supported")
-        name = path.stem
-        if not (name.endswith("Request") or name.endswith("Response")):
-            raise SchemaError(
-                f"{where}: a message schema must end in Request or Response"
-            )
+        name = path.stem  # <Action>Request, <Action>Response, or a one-way message
         definitions = schema.get("definitions", {})
         if not isinstance(definitions, dict):
             raise SchemaError(f"{where}: definitions is not an object")
@@ -329,6 +331,10 @@ class _Loader:
                 )
             )
         listed = {n for a in self.model.actions for n in (a.request, a.response)}
-        unlisted = sorted(set(self.model.messages) - listed)
+        unlisted = sorted(
+            name
+            for name in set(self.model.messages) - listed
+            if name.endswith(("Request", "Response"))
+        )
         if unlisted:
             raise SchemaError(f"{path.name}: schemas with no action: {unlisted}")

@@ -7,15 +7,18 @@ The rules are mechanical, so that a reader of Part 2 can guess every Python name
     ``vendor_name``, ``numEPriceLevels`` -> ``num_e_price_levels``);
   - inside a run of capitals, before the last capital when a lower-case letter follows
     (``responderURL`` -> ``responder_url``, ``EVConnected`` -> ``ev_connected``);
-  - between a digit and a capital that starts a word (``iso15118SchemaVersion`` ->
-    ``iso15118_schema_version``), but not before a lone capital (``1P`` stays ``1p``).
+  - between a digit and a capital that starts a word or a run of capitals
+    (``iso15118SchemaVersion`` -> ``iso15118_schema_version``,
+    ``Get15118EVCertificate`` -> ``GET15118_EV_CERTIFICATE``), but not before a
+    lone capital (``1P`` stays ``1p``).
   Digits stay attached to what precedes them (``language1``, ``iso15118``).
 * Enum members are the same words in ``UPPER_SNAKE``; every character that cannot be
   part of a Python name (``.``, ``-``, spaces) is a word boundary
   (``Energy.Active.Import.Register`` -> ``ENERGY_ACTIVE_IMPORT_REGISTER``,
   ``L1-N`` -> ``L1_N``, ``s309-1P-16A`` -> ``S309_1P_16A``, ``eMAID`` -> ``E_MAID``).
 * A few mixed-case acronyms count as one word wherever they appear: ``SoC``
-  (``bulkSoC`` -> ``bulk_soc``), ``IKEv2`` (``IKEV2``) and ``eMAID`` (``EMAID``).
+  (``bulkSoC`` -> ``bulk_soc``), ``IKEv2`` (``IKEV2``), ``eMAID`` (``EMAID``) and
+  ``V2G`` (``SignV2GCertificate`` -> ``SIGN_V2G_CERTIFICATE``).
 * A name that is not a valid identifier (one starting with a digit, say) or that is a
   keyword is refused rather than guessed; OCPP 2.0.1 has none.
 * Class names are the schema's definition names, unchanged.
@@ -32,13 +35,13 @@ import keyword
 import re
 from collections.abc import Callable, Iterable
 
-_BOUNDARIES = (
+_BOUNDARIES = (  # applied in this order
+    re.compile(r"(?<=[0-9])(?=[A-Z]+[a-z])"),
     re.compile(r"(?<=[a-z])(?=[A-Z])"),
     re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])"),
-    re.compile(r"(?<=[0-9])(?=[A-Z][a-z])"),
 )
 _NOT_NAME = re.compile(r"[^0-9A-Za-z]+")
-ACRONYMS = ("SoC", "IKEv2", "eMAID")
+ACRONYMS = ("SoC", "IKEv2", "eMAID", "V2G")
 
 
 class NamingError(ValueError):

@@ -177,7 +177,7 @@ class Action(str, Enum):
     """``DeleteCertificate``: sent by the CSMS."""
     FIRMWARE_STATUS_NOTIFICATION = "FirmwareStatusNotification"
     """``FirmwareStatusNotification``: sent by the Charging Station."""
-    GET15118EV_CERTIFICATE = "Get15118EVCertificate"
+    GET15118_EV_CERTIFICATE = "Get15118EVCertificate"
     """``Get15118EVCertificate``: sent by the Charging Station."""
     GET_BASE_REPORT = "GetBaseReport"
     """``GetBaseReport``: sent by the CSMS."""
@@ -352,7 +352,7 @@ _TABLE: dict[Action, tuple[type[Request[Any]], type[Response], Sender]] = {
         FirmwareStatusNotificationResponse,
         Sender.CHARGING_STATION,
     ),
-    Action.GET15118EV_CERTIFICATE: (
+    Action.GET15118_EV_CERTIFICATE: (
         Get15118EVCertificateRequest,
         Get15118EVCertificateResponse,
         Sender.CHARGING_STATION,
