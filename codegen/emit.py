@@ -195,7 +195,7 @@ def _refs(type_expr: Primitive | Ref | Array) -> Iterable[str]:
 def _field_description(field: Field, model: Model) -> str:
     text = field.description
     if not text:
-        target = next(iter(_refs(field.type)), None)
+        target = next(iter(_refs(field.type)), None)  # arrays of references
         if target in model.enums:
             text = model.enums[target].description
         elif target in model.datatypes:

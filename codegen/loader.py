@@ -105,6 +105,7 @@ class _Loader:
         self.model = Model()
         self._seen: dict[str, tuple[Any, str]] = {}
         self._kinds: dict[str, str] = {}
+        self._local: dict[str, Any] = {}  # the definitions of the file being read
 
     def load_file(self, path: Path) -> None:
         where = path.name
@@ -126,6 +127,7 @@ class _Loader:
                 kind = "enum" if "enum" in definition else "object"
                 if self._kinds.setdefault(def_name, kind) != kind:
                     raise SchemaError(f"{where}: {def_name} changes kind")
+        self._local = definitions
         for def_name, definition in definitions.items():
             self._definition(def_name, definition, where)
         message = self._object(name, schema, f"{where}#", root=True)
@@ -208,15 +210,18 @@ class _Loader:
                 raise SchemaError(f"{prop_where}: not an object")
             self._keywords(prop, PROPERTY_KEYWORDS, prop_where)
             type_expr = self._type(prop, prop_where, top=True)
+            description = prop.get("description")
+            if description is None and isinstance(type_expr, Ref):
+                # A shared definition's description describes the field using it,
+                # and differs from file to file: take this file's.
+                description = self._local.get(type_expr.name, {}).get("description")
             fields.append(
                 Field(
                     wire=wire,
                     name=names[wire],
                     type=type_expr,
                     required=wire in required,
-                    description=_normalize_description(
-                        prop.get("description"), prop_where
-                    ),
+                    description=_normalize_description(description, prop_where),
                     default=prop.get("default"),
                 )
             )

@@ -462,6 +462,7 @@ class CertificateHashDataChainType:
         validator=EnumOf(GetCertificateIdUseEnumType),
         metadata={WIRE: "certificateType"},
     )
+    """Indicates the type of the requested certificate(s)."""
     child_certificate_hash_data: list[CertificateHashDataType] | None = field(
         default=None,
         validator=Opt(
@@ -490,7 +491,10 @@ class ChargingLimitType:
         validator=EnumOf(ChargingLimitSourceEnumType),
         metadata={WIRE: "chargingLimitSource"},
     )
-    """Source of the charging limit."""
+    """Charging_ Limit. Charging_ Limit_ Source. Charging_ Limit_ Source_ Code
+    urn:x-enexis:ecdm:uid:1:570845
+    Represents the source of the charging limit.
+    """
     is_grid_critical: bool | None = field(
         default=None, validator=Opt(Boolean()), metadata={WIRE: "isGridCritical"}
     )
@@ -656,8 +660,7 @@ class ChargingProfileCriterionType:
     """Charging_ Profile. Charging_ Profile_ Purpose. Charging_ Profile_ Purpose_
     Code
     urn:x-oca:ocpp:uid:1:569231
-    Specifies to purpose of the charging profiles that will be cleared, if they
-    meet the other criteria in the request.
+    Defines the purpose of the schedule transferred by this profile
     """
     stack_level: int | None = field(
         default=None, validator=Opt(Integer()), metadata={WIRE: "stackLevel"}
@@ -968,7 +971,10 @@ class ChargingScheduleType:
     charging_rate_unit: ChargingRateUnitEnumType = field(
         validator=EnumOf(ChargingRateUnitEnumType), metadata={WIRE: "chargingRateUnit"}
     )
-    """Can be used to force a power or current profile."""
+    """Charging_ Schedule. Charging_ Rate_ Unit. Charging_ Rate_ Unit_ Code
+    urn:x-oca:ocpp:uid:1:569238
+    The unit of measure Limit is expressed in.
+    """
     charging_schedule_period: list[ChargingSchedulePeriodType] = field(
         validator=ArrayOf(
             ObjectOf(ChargingSchedulePeriodType), min_items=1, max_items=1024
@@ -1038,8 +1044,7 @@ class ChargingProfileType:
     """Charging_ Profile. Charging_ Profile_ Purpose. Charging_ Profile_ Purpose_
     Code
     urn:x-oca:ocpp:uid:1:569231
-    Specifies to purpose of the charging profiles that will be cleared, if they
-    meet the other criteria in the request.
+    Defines the purpose of the schedule transferred by this profile
     """
     charging_profile_kind: ChargingProfileKindEnumType = field(
         validator=EnumOf(ChargingProfileKindEnumType),
@@ -1423,7 +1428,9 @@ class CompositeScheduleType:
     charging_rate_unit: ChargingRateUnitEnumType = field(
         validator=EnumOf(ChargingRateUnitEnumType), metadata={WIRE: "chargingRateUnit"}
     )
-    """Can be used to force a power or current profile."""
+    """The unit of measure Limit is
+    expressed in.
+    """
 
 
 @define(kw_only=True)
@@ -1707,16 +1714,19 @@ class MessageInfoType:
     priority: MessagePriorityEnumType = field(
         validator=EnumOf(MessagePriorityEnumType), metadata={WIRE: "priority"}
     )
-    """If provided the Charging Station shall return Display Messages with the given
-    priority only.
+    """Message_ Info. Priority. Message_ Priority_ Code
+    urn:x-enexis:ecdm:uid:1:569253
+    With what priority should this message be shown
     """
     state: MessageStateEnumType | None = field(
         default=None,
         validator=Opt(EnumOf(MessageStateEnumType)),
         metadata={WIRE: "state"},
     )
-    """If provided the Charging Station shall return Display Messages with the given
-    state only.
+    """Message_ Info. State. Message_ State_ Code
+    urn:x-enexis:ecdm:uid:1:569254
+    During what state should this message be shown. When omitted this message
+    should be shown in any state of the Charging Station.
     """
     start_date_time: datetime | None = field(
         default=None, validator=Opt(DateTime()), metadata={WIRE: "startDateTime"}
@@ -2202,8 +2212,8 @@ class VariableAttributeType:
     type: AttributeEnumType | None = field(
         default=None, validator=Opt(EnumOf(AttributeEnumType)), metadata={WIRE: "type"}
     )
-    """Attribute type for which value is requested. When absent, default Actual is
-    assumed.
+    """Attribute: Actual, MinSet, MaxSet, etc.
+    Defaults to Actual if absent.
     """
     value: str | None = field(
         default=None, validator=Opt(String(2500)), metadata={WIRE: "value"}
@@ -2516,8 +2526,8 @@ class SetVariableDataType:
         validator=Opt(EnumOf(AttributeEnumType)),
         metadata={WIRE: "attributeType"},
     )
-    """Attribute type for which value is requested. When absent, default Actual is
-    assumed.
+    """Type of attribute: Actual, Target, MinSet, MaxSet. Default is Actual when
+    omitted.
     """
     attribute_value: str = field(
         validator=String(1000), metadata={WIRE: "attributeValue"}
@@ -2557,8 +2567,8 @@ class SetVariableResultType:
         validator=Opt(EnumOf(AttributeEnumType)),
         metadata={WIRE: "attributeType"},
     )
-    """Attribute type for which value is requested. When absent, default Actual is
-    assumed.
+    """Type of attribute: Actual, Target, MinSet, MaxSet. Default is Actual when
+    omitted.
     """
     attribute_status: SetVariableStatusEnumType = field(
         validator=EnumOf(SetVariableStatusEnumType), metadata={WIRE: "attributeStatus"}

@@ -1497,7 +1497,9 @@ class GetMonitoringReportResponse(Response):
     status: GenericDeviceModelStatusEnumType = field(
         validator=EnumOf(GenericDeviceModelStatusEnumType), metadata={WIRE: "status"}
     )
-    """This indicates whether the Charging Station is able to accept this request."""
+    """This field indicates whether the Charging Station was able to accept the
+    request.
+    """
     status_info: StatusInfoType | None = field(
         default=None,
         validator=Opt(ObjectOf(StatusInfoType)),
@@ -1559,7 +1561,9 @@ class GetReportResponse(Response):
     status: GenericDeviceModelStatusEnumType = field(
         validator=EnumOf(GenericDeviceModelStatusEnumType), metadata={WIRE: "status"}
     )
-    """This indicates whether the Charging Station is able to accept this request."""
+    """This field indicates whether the Charging Station was able to accept the
+    request.
+    """
     status_info: StatusInfoType | None = field(
         default=None,
         validator=Opt(ObjectOf(StatusInfoType)),
@@ -2130,8 +2134,8 @@ class NotifyEVChargingScheduleResponse(Response):
     status: GenericStatusEnumType = field(
         validator=EnumOf(GenericStatusEnumType), metadata={WIRE: "status"}
     )
-    """The Charging Station will indicate if it was
-    able to process the request
+    """Returns whether the CSMS has been able to process the message successfully. It
+    does not imply any approval of the charging schedule.
     """
     status_info: StatusInfoType | None = field(
         default=None,
@@ -2363,9 +2367,7 @@ class PublishFirmwareResponse(Response):
     status: GenericStatusEnumType = field(
         validator=EnumOf(GenericStatusEnumType), metadata={WIRE: "status"}
     )
-    """The Charging Station will indicate if it was
-    able to process the request
-    """
+    """Indicates whether the request was accepted."""
     status_info: StatusInfoType | None = field(
         default=None,
         validator=Opt(ObjectOf(StatusInfoType)),
@@ -2523,7 +2525,7 @@ class ReportChargingProfilesRequest(Request[ReportChargingProfilesResponse]):
         validator=EnumOf(ChargingLimitSourceEnumType),
         metadata={WIRE: "chargingLimitSource"},
     )
-    """Source of the charging limit."""
+    """Source that has installed this charging profile."""
     charging_profile: list[ChargingProfileType] = field(
         validator=ArrayOf(ObjectOf(ChargingProfileType), min_items=1),
         metadata={WIRE: "chargingProfile"},
@@ -2654,7 +2656,7 @@ class RequestStopTransactionResponse(Response):
     status: RequestStartStopStatusEnumType = field(
         validator=EnumOf(RequestStartStopStatusEnumType), metadata={WIRE: "status"}
     )
-    """Status indicating whether the Charging Station accepts the request to start a
+    """Status indicating whether Charging Station accepts the request to stop a
     transaction.
     """
     status_info: StatusInfoType | None = field(
@@ -3090,7 +3092,7 @@ class SetMonitoringBaseResponse(Response):
     status: GenericDeviceModelStatusEnumType = field(
         validator=EnumOf(GenericDeviceModelStatusEnumType), metadata={WIRE: "status"}
     )
-    """This indicates whether the Charging Station is able to accept this request."""
+    """Indicates whether the Charging Station was able to accept the request."""
     status_info: StatusInfoType | None = field(
         default=None,
         validator=Opt(ObjectOf(StatusInfoType)),
@@ -3138,9 +3140,7 @@ class SetMonitoringLevelResponse(Response):
     status: GenericStatusEnumType = field(
         validator=EnumOf(GenericStatusEnumType), metadata={WIRE: "status"}
     )
-    """The Charging Station will indicate if it was
-    able to process the request
-    """
+    """Indicates whether the Charging Station was able to accept the request."""
     status_info: StatusInfoType | None = field(
         default=None,
         validator=Opt(ObjectOf(StatusInfoType)),
@@ -3359,9 +3359,7 @@ class SignCertificateResponse(Response):
     status: GenericStatusEnumType = field(
         validator=EnumOf(GenericStatusEnumType), metadata={WIRE: "status"}
     )
-    """The Charging Station will indicate if it was
-    able to process the request
-    """
+    """Specifies whether the CSMS can process the request."""
     status_info: StatusInfoType | None = field(
         default=None,
         validator=Opt(ObjectOf(StatusInfoType)),
@@ -3394,13 +3392,9 @@ class SignCertificateRequest(Request[SignCertificateResponse]):
         validator=Opt(EnumOf(CertificateSigningUseEnumType)),
         metadata={WIRE: "certificateType"},
     )
-    """Indicates the type of the signed certificate that is returned. When omitted
-    the certificate is used for both the 15118 connection (if implemented) and the
-    Charging Station to CSMS connection. This field is required when a
-    typeOfCertificate was included in the
-    <<signcertificaterequest,SignCertificateRequest>> that requested this
-    certificate to be signed AND both the 15118 connection and the Charging
-    Station connection are implemented.
+    """Indicates the type of certificate that is to be signed. When omitted the
+    certificate is to be used for both the 15118 connection (if implemented) and
+    the Charging Station to CSMS connection.
     """
 
 
