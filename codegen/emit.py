@@ -42,6 +42,7 @@ def emit_all(model: Model) -> dict[str, str]:
         "datatypes.py": emit_datatypes(model),
         "messages.py": emit_messages(model),
         "actions.py": emit_actions(model),
+        "_handlers.py": emit_handlers(model),
     }
 
 
@@ -552,6 +553,77 @@ def emit_actions(model: Model) -> str:
     )
 
 
-def action_table(actions: list[ActionDef]) -> list[ActionDef]:
-    """Actions in emission order."""
-    return sorted(actions, key=lambda a: a.name)
+HANDLERS_DOC = (  # the module docstring of the generated file
+    '''"""The typed handler decorators ``on`` and ``after``: one overload per action.
+
+Each overload ties ``Literal[Action.X]`` to ``X``'s request and response classes, so
+that mypy checks the signature of every decorated handler.  A plain ``str`` (a custom
+action) falls through to the last, untyped overload.
+"""'''
+)
+ON_IMPL = '''def on(action: str, /) -> HandlerDecorator[Any, Any]:
+    """Mark a method as the handler of ``action``'s requests.
+
+    The method takes the typed request and returns the typed response (it may be
+    ``async``)::
+
+        @on(Action.HEARTBEAT)
+        async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResponse:
+            return HeartbeatResponse(current_time=datetime.now(timezone.utc))
+    """
+    return make_on(action)'''
+AFTER_IMPL = '''def after(action: str, /) -> AfterDecorator[Any, Any]:
+    """Mark a method to run after the response to ``action`` has been sent.
+
+    The method takes ``(self, request)`` or ``(self, request, response)``; it may
+    be ``async``; its return value is ignored.
+    """
+    return make_after(action)'''
+
+
+def _overload(func: str, decorator: str, action: ActionDef) -> list[str]:
+    """One ``@overload`` tying ``Literal[Action.X]`` to X's request and response."""
+    param = f"action: Literal[Action.{action.member}], /"
+    result = f"{decorator}[m.{action.request}, m.{action.response}]"
+    one = f"def {func}({param}) -> {result}: ..."
+    if len(one) <= LINE:
+        return ["@overload", one]
+    lines = ["@overload", f"def {func}(", f"    {param}"]
+    if len(f") -> {result}: ...") <= LINE:
+        return [*lines, f") -> {result}: ..."]
+    pair = f"    m.{action.request}, m.{action.response}"
+    if len(pair) > LINE:
+        pair = f"    m.{action.request},\n    m.{action.response},"
+    return [*lines, f") -> {decorator}[", *pair.split("\n"), "]: ..."]
+
+
+def emit_handlers(model: Model) -> str:
+    """``_handlers.py``: ``on`` and ``after`` with one typed overload per action."""
+    actions = sorted(model.actions, key=lambda a: a.name)
+    blocks: list[list[str]] = []
+    for func, decorator, impl in (
+        ("on", "HandlerDecorator", ON_IMPL),
+        ("after", "AfterDecorator", AFTER_IMPL),
+    ):
+        blocks.extend(_overload(func, decorator, action) for action in actions)
+        blocks.append(
+            ["@overload", f"def {func}(action: str, /) -> {decorator}[Any, Any]: ..."]
+        )
+        blocks.append(impl.split("\n"))
+    lines = [
+        *HEADER.splitlines(),
+        *HANDLERS_DOC.split("\n"),
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import Any, Literal, overload",
+        "",
+        "from . import messages as m",
+        "from ._routing import AfterDecorator, HandlerDecorator, make_after, make_on",
+        "from .actions import Action",
+        "",
+        '__all__ = ["after", "on"]',
+    ]
+    for block in blocks:
+        lines.extend(["", "", *block])
+    return "\n".join(lines) + "\n"

@@ -9,43 +9,73 @@ and :mod:`ocpp201.enums`.
 from . import datatypes, enums, messages
 from ._base import Message, Request, Response, Sender
 from ._codec import from_payload, to_payload
+from ._endpoint import (
+    CSMS,
+    ChargePoint,
+    Connection,
+    Hooks,
+    RpcEndpoint,
+    UnmatchedResponse,
+    ValidationFailure,
+)
 from ._errors import (
     CallError,
     CallTimeoutError,
     ConnectionClosedError,
     ErrorCode,
+    HandlerError,
     LocalProtocolError,
+    LocalValidationError,
     OCPPError,
     Problem,
     RemoteProtocolError,
+    RemoteValidationError,
     ValidationError,
 )
+from ._handlers import after, on
+from ._memory import MemoryConnection, memory_pair
+from ._routing import CustomAction
 from ._schema import JSON_NULL, JsonNull
 from .actions import Action
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CSMS",
     "JSON_NULL",
     "Action",
     "CallError",
     "CallTimeoutError",
+    "ChargePoint",
+    "Connection",
     "ConnectionClosedError",
+    "CustomAction",
     "ErrorCode",
+    "HandlerError",
+    "Hooks",
     "JsonNull",
     "LocalProtocolError",
+    "LocalValidationError",
+    "MemoryConnection",
     "Message",
     "OCPPError",
     "Problem",
     "RemoteProtocolError",
+    "RemoteValidationError",
     "Request",
     "Response",
+    "RpcEndpoint",
     "Sender",
+    "UnmatchedResponse",
     "ValidationError",
+    "ValidationFailure",
     "__version__",
+    "after",
     "datatypes",
     "enums",
     "from_payload",
+    "memory_pair",
     "messages",
+    "on",
     "to_payload",
 ]
