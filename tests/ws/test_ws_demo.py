@@ -1,0 +1,175 @@
+"""``python -m ocpp201 demo`` and the two programs in examples/."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import oracle
+from ws_helpers import run
+
+from ocpp201._ws_demo import run_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+STATION = EXAMPLES / "charging_station.py"
+
+# Part 0, table 4: the basic implementation, and the CSMS-initiated part of it.
+STATION_SENDS = [
+    "BootNotification",
+    "Heartbeat",
+    "StatusNotification",
+    "Authorize",
+    "TransactionEvent",
+    "NotifyEvent",
+    "NotifyReport",
+    "DataTransfer",
+]
+CSMS_SENDS = [
+    "GetBaseReport",
+    "GetVariables",
+    "SetVariables",
+    "ChangeAvailability",
+    "Reset",
+    "DataTransfer",
+]
+
+
+def test_python_m_ocpp201_demo_runs_and_exits() -> None:
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "ocpp201", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    elapsed = time.monotonic() - start
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    assert elapsed < 30, elapsed
+    for action in STATION_SENDS:
+        assert f"-> CSMS  {action}Request" in out, action
+    for action in CSMS_SENDS:
+        assert f"<- CSMS  {action}Request" in out, action
+    for status in ("Rejected", "Pending", "Accepted"):
+        assert f"status={status}" in out, status
+    for event in ("Started", "Updated", "Ended"):
+        assert f"eventType={event}" in out
+    assert "meter: 1837.5 Wh, 11040.0 W" in out
+    assert "reason=RemoteReset" in out
+    assert "status=UnknownVendorId" in out
+    assert "CALLERROR" not in out
+    assert out.rstrip().splitlines()[-1].startswith("Done: CS001 booted 3 times")
+
+
+def test_demo_frames_are_valid() -> None:
+    """Every payload of the demo (printed in full) satisfies the official schemas."""
+    lines: list[str] = []
+    run(run_demo(lines.append, full=True), timeout=30)
+    frame = re.compile(r"^  (\S+) +(->|<-) CSMS  (\w+?)(Request|Response) +(.*)$")
+    checked = 0
+    for line in lines:
+        assert "CALLERROR" not in line, line
+        match = frame.match(line)
+        if match is None:
+            continue
+        schema = match.group(3) + match.group(4)
+        payload = json.loads(match.group(5))
+        errors = oracle.errors(schema, payload)
+        assert not errors, f"{line}\n{oracle.describe(errors)}"
+        checked += 1
+    assert checked >= 50
+
+
+def read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The next line of ``process``'s stdout, waiting at most ``timeout`` seconds."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "no output in time"
+    return process.stdout.readline()
+
+
+def test_example_programs_work_together() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    csms = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "csms.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        first = read_line(csms, 20)
+        assert first.startswith("[CSMS] listening on ws://127.0.0.1:"), first
+        url = first.split()[-1]
+
+        station = subprocess.run(
+            [
+                sys.executable,
+                str(EXAMPLES / "charging_station.py"),
+                url,
+                "CS001",
+                "--once",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=env,
+        )
+        assert station.returncode == 0, station.stdout + station.stderr
+        out = station.stdout
+        assert "BootNotification: Pending" in out
+        assert "GetBaseReport FullInventory" in out
+        assert "SetVariables OCPPCommCtrlr.HeartbeatInterval = 300: Accepted" in out
+        assert "BootNotification: Accepted" in out
+        assert "Authorize: Accepted" in out
+        assert "ChangeAvailability Inoperative" in out
+        assert "Reset OnIdle" in out
+        assert out.rstrip().endswith("back after the reset"), out
+
+        unknown = subprocess.run(
+            [
+                sys.executable,
+                str(EXAMPLES / "charging_station.py"),
+                url,
+                "CS777",
+                "--once",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=env,
+        )
+        assert unknown.returncode == 0, unknown.stdout + unknown.stderr
+        assert "BootNotification: Rejected" in unknown.stdout
+    finally:
+        csms.terminate()
+        try:
+            output, _ = csms.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            csms.kill()
+            output, _ = csms.communicate(timeout=10)
+    for expected in [
+        "CS001: BootNotification from ocpp201 Example-22 (PowerUp) -> Pending",
+        "CS001: its device model has 8 variables",
+        "CS001: event: ConnectorPlugRetentionLock.Problem = true (Delta)",
+        "CS001: transaction TX-0001 Ended (EVDeparted), meter 4410.2 Wh",
+        "CS001: EVSE 1 connector 1 is Unavailable",
+        "CS001: DataTransfer to the station: UnknownVendorId",
+        "CS001: BootNotification from ocpp201 Example-22 (RemoteReset) -> Accepted",
+        "CS777: BootNotification from ocpp201 Example-22 (PowerUp) -> Rejected",
+    ]:
+        assert expected in output, output
+    assert "Traceback" not in output, output
