@@ -11,8 +11,17 @@ Concurrency (Part 4 section 4.1.1):
   order; a call that times out (or is cancelled) frees the slot;
 * incoming CALLs are handled concurrently with our own, each in its own task, so a
   handler may ``await self.call(...)``; replies never wait for the CALL slot;
-* when the connection closes, every pending ``call()`` fails at once with
-  :class:`ConnectionClosedError`, handler tasks are cancelled and awaited.
+* when the connection closes, or as soon as :meth:`RpcEndpoint.close` starts, every
+  pending or queued ``call()`` fails at once with :class:`ConnectionClosedError`;
+  handler tasks are then cancelled and awaited (bounded by ``close_timeout``);
+* every send is bounded (``send_timeout``); a peer that stops reading makes the
+  connection count as broken, and it is closed.
+
+Cancellation: a handler task propagates ``CancelledError`` only when the task itself
+is being cancelled (by this endpoint's shutdown, or -- on Python 3.11+, where
+``Task.cancelling()`` tells -- by anyone).  A ``CancelledError`` a handler raises or
+lets escape on its own (for example by awaiting a task someone else cancelled) is a
+failure of that handler: answered InternalError and logged.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import contextlib
 import inspect
 import logging
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar, cast
@@ -53,6 +63,9 @@ from .actions import Action
 __all__ = [
     "CSMS",
     "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_CLOSE_TIMEOUT",
+    "DEFAULT_SEND_TIMEOUT",
+    "MESSAGE_ID_MEMORY",
     "ChargePoint",
     "Connection",
     "ITEM_LISTS",
@@ -67,6 +80,17 @@ _E = TypeVar("_E", bound="RpcEndpoint")
 
 DEFAULT_CALL_TIMEOUT: Final = 30.0
 """Seconds ``call()`` waits by default (queue, send and response together)."""
+
+DEFAULT_SEND_TIMEOUT: Final = 30.0
+"""Seconds one send may take by default before the connection counts as broken."""
+
+DEFAULT_CLOSE_TIMEOUT: Final = 10.0
+"""Seconds ``close()`` waits by default for each stage of the shutdown."""
+
+MESSAGE_ID_MEMORY: Final = 1000
+"""How many of its most recent message ids an endpoint with a custom
+``message_id_factory`` remembers in order to refuse a repeated one.  (The default
+UUID4 factory draws 122 random bits per id; its ids are not stored.)"""
 
 
 class Connection(Protocol):
@@ -166,6 +190,10 @@ _ROLE_NAMES: Final = {
 
 class _HandlerTimeoutError(Exception):
     """A handler ran longer than ``handler_timeout``."""
+
+
+class _SendTimeoutError(Exception):
+    """A send took longer than ``send_timeout``: the connection counts as broken."""
 
 
 class _Lost:
@@ -342,13 +370,21 @@ class RpcEndpoint:
             :data:`ITEM_LISTS`.  More items are answered with
             OccurrenceConstraintViolation (Part 2 B06.FR.16, B08.FR.17, N06.FR.06).
         message_id_factory: makes the message id of each of our CALLs; UUID4 by
-            default.  Ids must be unique strings of 1 to 36 characters.
+            default.  Ids must be strings of 1 to 36 characters, never repeated: an
+            id equal to one of the :data:`MESSAGE_ID_MEMORY` most recent ids of this
+            endpoint (or to that of a CALL still pending) is refused with
+            :class:`LocalProtocolError` before anything is sent.
         hooks: tracing callbacks, see :class:`Hooks`.
         logger: replaces the ``ocpp201.rpc.<identity>`` logger.
         handler_timeout: seconds a handler may run before it is cancelled and the
-            CALL answered with InternalError; ``None`` (default): no limit.
-        close_timeout: seconds :meth:`close` waits for the connection to close and
-            for the receive loop and handler tasks to end.
+            CALL answered with InternalError; ``None`` (default): no limit.  A
+            handler that ignores the cancellation is logged and kept until
+            :meth:`close`, which cancels it again.
+        send_timeout: seconds one send to the connection may take (a reply, or the
+            CALL frame of ``call()``); when it expires the peer has stopped reading:
+            the send is logged, the connection counts as broken and is closed.
+        close_timeout: seconds :meth:`close` waits for each stage: the connection
+            to close, the receive loop to end, the handler tasks to end.
     """
 
     role: ClassVar[Sender]
@@ -375,7 +411,8 @@ class RpcEndpoint:
         hooks: Hooks | None = None,
         logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
         handler_timeout: float | None = None,
-        close_timeout: float = 10.0,
+        send_timeout: float = DEFAULT_SEND_TIMEOUT,
+        close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
     ) -> None:
         if not isinstance(getattr(type(self), "role", None), Sender):
             raise TypeError("use ChargePoint or CSMS (or a subclass), not RpcEndpoint")
@@ -383,18 +420,27 @@ class RpcEndpoint:
             raise ValueError("call_timeout must be a positive number of seconds")
         if handler_timeout is not None and not handler_timeout > 0:
             raise ValueError("handler_timeout must be positive or None")
+        if not send_timeout > 0:
+            raise ValueError("send_timeout must be a positive number of seconds")
+        if not close_timeout > 0:
+            raise ValueError("close_timeout must be a positive number of seconds")
         self.identity = identity
         self.connection = connection
         self.call_timeout = float(call_timeout)
         self.validate_incoming = validate_incoming
         self.validate_outgoing = validate_outgoing
         self.handler_timeout = handler_timeout
-        self.close_timeout = close_timeout
+        self.send_timeout = float(send_timeout)
+        self.close_timeout = float(close_timeout)
         self.hooks = hooks or Hooks()
         self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = (
             logger or logging.getLogger(f"ocpp201.rpc.{identity}")
         )
         self._message_id_factory = message_id_factory
+        # Ids of a custom factory are remembered (bounded) to refuse a repeated one.
+        self._remember_ids = message_id_factory is not _new_uuid4
+        self._recent_ids: collections.deque[str] = collections.deque()
+        self._recent_id_set: set[str] = set()
         self._custom: dict[str, _ActionInfo] = {}
         for custom in custom_actions:
             self._custom[custom.name] = _ActionInfo(
@@ -407,7 +453,13 @@ class RpcEndpoint:
         self._pending: dict[str, _Pending] = {}
         self._slot = _CallSlot()
         self._handling: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Handler tasks, the inner tasks of handlers run with handler_timeout (and
+        # those abandoned after it), the send tasks of call(): all reaped by
+        # _shutdown.  _owners maps an inner handler task to its _handle_call task.
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._owners: dict[asyncio.Future[Any], asyncio.Future[Any]] = {}
+        # Tasks this endpoint cancelled itself: their CancelledError propagates.
+        self._cancelled_by_us: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
         self._closed: str | None = None
         self._running = False
         self._run_task: asyncio.Task[Any] | None = None
@@ -536,11 +588,78 @@ class RpcEndpoint:
             self._hook(self.hooks.frame_sent, frame)
 
     async def _send_reply(self, frame: str) -> None:
-        """Send an answer to the peer's CALL; a failure is logged, never raised."""
+        """Send an answer to the peer's CALL; a failure is logged, never raised.
+
+        Bounded by ``send_timeout``; when that expires, raises
+        :class:`_SendTimeoutError` (the caller treats the connection as broken).
+        """
         try:
-            await self._send(frame)
+            await asyncio.wait_for(self._send(frame), self.send_timeout)
+        except asyncio.TimeoutError:
+            raise _SendTimeoutError(
+                f"sending a reply took longer than send_timeout ({self.send_timeout:g}"
+                " s): the peer is not reading"
+            ) from None
         except Exception as exc:
             self.logger.info("could not send a reply (%s): %s", type(exc).__name__, exc)
+
+    # ------------------------------------------------------------------ tasks
+
+    def _track(
+        self, task: asyncio.Future[Any], owner: asyncio.Future[Any] | None = None
+    ) -> None:
+        """Keep ``task`` until it ends, so that :meth:`_shutdown` reaps it."""
+        self._tasks.add(task)
+        if owner is not None:
+            self._owners[task] = owner
+        task.add_done_callback(self._untrack)
+
+    def _untrack(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        self._owners.pop(task, None)
+
+    def _cancel(self, task: asyncio.Future[Any]) -> None:
+        """Cancel ``task``, remembering that this endpoint did it."""
+        self._cancelled_by_us.add(task)
+        task.cancel()
+
+    def _cancel_requested(self) -> bool:
+        """Whether the current task is being cancelled.
+
+        True when this endpoint cancelled it, or (Python 3.11+) when anybody did and
+        the request is still pending (``Task.cancelling()``).  False when a
+        ``CancelledError`` merely escaped from a handler -- raised by it, or from a
+        task somebody else cancelled that it awaited.
+        """
+        task = asyncio.current_task()
+        if task is None or task in self._cancelled_by_us:
+            return True
+        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+        return cancelling is not None and bool(cancelling() > 0)
+
+    async def _reap(self, tasks: set[asyncio.Future[Any]]) -> None:
+        """Cancel ``tasks`` and wait for them, at most ``close_timeout`` in all.
+
+        A task still running after half the time (one that swallowed the
+        cancellation) is cancelled once more.  Whatever still runs after that is
+        logged: asyncio cannot end a task that refuses to end.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.close_timeout
+        remaining = tasks
+        for share in (2.0, 1.0):
+            for task in remaining:
+                self._cancel(task)
+            budget = max(0.0, (deadline - loop.time()) / share)
+            _, remaining = await asyncio.wait(remaining, timeout=budget)
+            if not remaining:
+                return
+        self.logger.error(
+            "%d task(s) ignored cancellation for %g s and are left running: %s",
+            len(remaining),
+            self.close_timeout,
+            ", ".join(sorted(repr(t) for t in remaining)),
+        )
 
     # ------------------------------------------------------------------ call
 
@@ -596,21 +715,7 @@ class RpcEndpoint:
             pending = _Pending(info, message_id, loop.create_future())
             self._pending[message_id] = pending
             try:
-                try:
-                    await asyncio.wait_for(
-                        self._send(frame), max(0.0, deadline - loop.time())
-                    )
-                except asyncio.TimeoutError:
-                    raise CallTimeoutError(
-                        f"{info.name} (message id {message_id}): sending took longer "
-                        f"than {timeout:g} s"
-                    ) from None
-                except ConnectionClosedError:
-                    raise
-                except Exception as exc:
-                    if _is_closure(exc):
-                        raise ConnectionClosedError(str(exc)) from exc
-                    raise
+                await self._send_call(frame, pending, deadline, timeout)
                 done, _ = await asyncio.wait(
                     {pending.future}, timeout=max(0.0, deadline - loop.time())
                 )
@@ -624,6 +729,58 @@ class RpcEndpoint:
         finally:
             self._slot.release()
         return cast(_R, self._outcome(pending, pending.future.result()))
+
+    async def _send_call(
+        self, frame: str, pending: _Pending, deadline: float, timeout: float
+    ) -> None:
+        """Send our CALL frame, bounded by the call's deadline and ``send_timeout``.
+
+        Returns early when the call is settled while sending (the connection was
+        closed, which sets the outcome); raises CallTimeoutError when the call's
+        deadline expires first; treats the connection as broken (closes it, raises
+        ConnectionClosedError) when ``send_timeout`` expires first.
+        """
+        loop = asyncio.get_running_loop()
+        send_deadline = loop.time() + self.send_timeout
+        send_task = loop.create_task(self._send(frame))
+        self._track(send_task)
+        waiting: set[asyncio.Future[Any]] = {send_task, pending.future}
+        try:
+            await asyncio.wait(
+                waiting,
+                timeout=max(0.0, min(deadline, send_deadline) - loop.time()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            timed_out = not send_task.done()
+        finally:
+            if not send_task.done():
+                self._cancel(send_task)
+                await asyncio.wait({send_task}, timeout=self.close_timeout)
+        name, message_id = pending.info.name, pending.message_id
+        if pending.future.done():
+            return  # closed (or, oddly, answered) meanwhile: the outcome tells
+        if timed_out:
+            if send_deadline < deadline:
+                reason = (
+                    f"sending {name} (message id {message_id}) took longer than "
+                    f"send_timeout ({self.send_timeout:g} s): the peer is not reading"
+                )
+                await self._broken(reason)
+                raise ConnectionClosedError(reason)
+            raise CallTimeoutError(
+                f"{name} (message id {message_id}): sending took longer than "
+                f"{timeout:g} s"
+            )
+        if send_task.cancelled():
+            raise ConnectionClosedError(f"sending {name} was cancelled")
+        exc = send_task.exception()
+        if exc is None:
+            return
+        if isinstance(exc, ConnectionClosedError):
+            raise exc
+        if _is_closure(exc):
+            raise ConnectionClosedError(str(exc)) from exc
+        raise exc
 
     def _outgoing_info(self, request: object) -> _ActionInfo:
         action = getattr(type(request), "ACTION", None)
@@ -647,8 +804,16 @@ class RpcEndpoint:
                 f"message_id_factory returned {message_id!r}; a message id is a string "
                 f"of 1 to {_framing.MAX_MESSAGE_ID_LENGTH} characters"
             )
-        if message_id in self._pending:
-            raise LocalProtocolError(f"message_id_factory repeated {message_id!r}")
+        if message_id in self._pending or message_id in self._recent_id_set:
+            raise LocalProtocolError(
+                f"message_id_factory repeated {message_id!r}, an id this endpoint "
+                "already used; message ids must be unique"
+            )
+        if self._remember_ids:
+            self._recent_ids.append(message_id)
+            self._recent_id_set.add(message_id)
+            if len(self._recent_ids) > MESSAGE_ID_MEMORY:
+                self._recent_id_set.discard(self._recent_ids.popleft())
         return message_id
 
     def _outcome(self, pending: _Pending, outcome: _Outcome) -> Any:
@@ -718,6 +883,12 @@ class RpcEndpoint:
                     return
                 try:
                     await self._receive(message)
+                except _SendTimeoutError as exc:
+                    reason = str(exc)
+                    self.logger.error("%s; closing the connection as broken", reason)
+                    self._fail_calls(reason)
+                    await self._close_connection()
+                    return
                 except Exception:  # pragma: no cover - a bug; keep the loop alive
                     self.logger.exception(
                         "internal error; message dropped: %r", message
@@ -734,7 +905,16 @@ class RpcEndpoint:
             self._hook(self.hooks.frame_received, message)
         if self.logger.isEnabledFor(logging.DEBUG):
             self.logger.debug("< %s", message)
-        incoming = _framing.decode(message)
+        if self._closed is not None:
+            # close() has started: pending calls have failed, and no CALL may
+            # reach a handler any more.
+            self.logger.info("ignored a message received while closing")
+            return
+        try:
+            incoming = _framing.decode(message)
+        except Exception:  # decode() never raises; a last resort all the same
+            self.logger.exception("could not read a message (a bug on this side)")
+            incoming = _framing.UNREADABLE_REPLY
         kind = type(incoming)
         if kind is Call:
             await self._start_call(cast(Call, incoming), message)
@@ -789,24 +969,29 @@ class RpcEndpoint:
             return
         self._handling.add(call.message_id)
         task = asyncio.get_running_loop().create_task(self._handle_call(call, message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(task)
 
     async def _handle_call(self, call: Call, message: str | bytes) -> None:
         try:
             try:
-                frame, after = await self._process(call, message)
+                try:
+                    frame, after = await self._process(call, message)
+                except asyncio.CancelledError:
+                    raise  # _process lets it through only when we are cancelled
+                except Exception:  # a bug: _process catches what handlers raise
+                    self.logger.exception(
+                        "error handling %s (message id %s)",
+                        call.action,
+                        call.message_id,
+                    )
+                    frame, after = self._internal_error(call)
                 await self._send_reply(frame)
             finally:
                 self._handling.discard(call.message_id)
             if after is not None:
                 await self._run_after(*after)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # pragma: no cover - _process catches everything
-            self.logger.exception(
-                "error handling %s (message id %s)", call.action, call.message_id
-            )
+        except _SendTimeoutError as exc:
+            await self._broken(str(exc))
 
     def _error_frame(
         self,
@@ -879,7 +1064,7 @@ class RpcEndpoint:
                     result = await result
                 else:
                     result = await self._await_with_timeout(
-                        result, self.handler_timeout
+                        result, self.handler_timeout, method
                     )
         except HandlerError as exc:
             self.logger.info(
@@ -891,7 +1076,18 @@ class RpcEndpoint:
             )
             return self._error_frame(call, exc.code, exc.description, exc.details)
         except asyncio.CancelledError:
-            raise
+            if self._cancel_requested():
+                raise  # this task is being cancelled (close(), or the loop's end)
+            self.logger.error(
+                "handler %s() for %s (message id %s) ended with CancelledError "
+                "although its task was not cancelled -- a bug on this side, "
+                "answered InternalError",
+                method,
+                action,
+                call.message_id,
+                exc_info=True,
+            )
+            return self._internal_error(call)
         except _HandlerTimeoutError:
             self.logger.error(
                 "handler %s() for %s (message id %s) took longer than %g s",
@@ -935,23 +1131,40 @@ class RpcEndpoint:
             return self._internal_error(call)
         return frame, (info, request, result)
 
-    @staticmethod
-    async def _await_with_timeout(awaitable: Awaitable[Any], timeout: float) -> Any:
-        """Await ``awaitable``; after ``timeout``, cancel it and raise our error.
+    async def _await_with_timeout(
+        self, awaitable: Awaitable[Any], timeout: float, method: str
+    ) -> Any:
+        """Await ``awaitable`` in its own task; after ``timeout``, cancel it and
+        raise our error.
 
         (Unlike ``asyncio.wait_for``, a TimeoutError the handler itself raises -- a
-        CallTimeoutError of its own call, say -- is not mistaken for ours.)
+        CallTimeoutError of its own call, say -- is not mistaken for ours.)  The
+        cancelled handler gets ``min(timeout, close_timeout)`` to end; one that
+        ignores the cancellation is logged and left to :meth:`_shutdown`, which
+        cancels it again.  A handler task that ends cancelled although we did not
+        cancel it makes ``task.result()`` raise CancelledError here, in a task that
+        is not being cancelled: the caller answers InternalError.
         """
         task = asyncio.ensure_future(awaitable)
+        self._track(task, owner=asyncio.current_task())
         try:
             done, _ = await asyncio.wait({task}, timeout=timeout)
-        finally:
-            if not task.done():
-                task.cancel()
-                await asyncio.wait({task}, timeout=timeout)
+        except asyncio.CancelledError:
+            self._cancel(task)  # we are being cancelled: so is the handler
+            raise
+        if done:
+            return task.result()
+        self._cancel(task)
+        grace = min(timeout, self.close_timeout)
+        done, _ = await asyncio.wait({task}, timeout=grace)
         if not done:
-            raise _HandlerTimeoutError
-        return task.result()
+            self.logger.error(
+                "handler %s() ignored its cancellation for %g s after its timeout; "
+                "it is left running until close() cancels it again",
+                method,
+                grace,
+            )
+        raise _HandlerTimeoutError
 
     def _internal_error(self, call: Call) -> tuple[str, None]:
         return self._error_frame(
@@ -966,7 +1179,12 @@ class RpcEndpoint:
         limit = self._bytes_limits.get(info.name, self._bytes_default)
         if limit is not None:
             if isinstance(message, str):
-                size = len(message) if message.isascii() else len(message.encode())
+                size = (
+                    len(message)
+                    if message.isascii()
+                    # surrogatepass: a str connection may hand us a lone surrogate
+                    else len(message.encode("utf-8", "surrogatepass"))
+                )
             else:
                 size = len(message)
             if size > limit:
@@ -1010,7 +1228,15 @@ class RpcEndpoint:
                 if inspect.isawaitable(result):
                     await result
             except asyncio.CancelledError:
-                raise
+                if self._cancel_requested():
+                    raise
+                self.logger.error(
+                    "after-handler %s() for %s ended with CancelledError although its "
+                    "task was not cancelled",
+                    route.method,
+                    info.name,
+                    exc_info=True,
+                )
             except Exception:
                 self.logger.exception(
                     "after-handler %s() for %s raised", route.method, info.name
@@ -1018,8 +1244,65 @@ class RpcEndpoint:
 
     # ------------------------------------------------------------------ shutdown
 
+    def _fail_calls(self, reason: str) -> str:
+        """Mark the endpoint closed; fail every pending and queued call at once.
+
+        Returns the reason the endpoint closed (the first one given).
+        """
+        if self._closed is None:
+            self._closed = reason
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_result(_Lost(self._closed))
+        self._slot.close(self._closed)
+        return self._closed
+
+    async def _close_connection(self) -> None:
+        """Close the connection (if it has ``close()``), bounded by close_timeout."""
+        close = getattr(self.connection, "close", None)
+        if close is None:
+            return
+        try:
+            await asyncio.wait_for(close(), self.close_timeout)
+        except asyncio.TimeoutError:
+            self.logger.warning(
+                "closing the connection took longer than %g s", self.close_timeout
+            )
+        except Exception as exc:
+            self.logger.info("closing the connection failed: %r", exc)
+
+    async def _broken(self, reason: str) -> None:
+        """A send timed out (in a handler task or a ``call()``): the peer stopped
+        reading.  Fail the calls, close the connection, let ``run()`` end.
+
+        Unlike :meth:`close`, this neither untracks the current task nor waits for
+        ``run()``: ``run()`` ends once ``recv()`` fails on the closed connection,
+        and its shutdown reaps every task, this one included (waiting for ``run()``
+        from a task it reaps could only end in a timeout).  Should ``recv()`` not
+        fail, ``run()`` is cancelled after ``close_timeout`` by a timer.
+        """
+        self.logger.error("%s; closing the connection as broken", reason)
+        self._fail_calls(reason)
+        await self._close_connection()
+        run_task = self._run_task
+        if run_task is not None and not run_task.done():
+            asyncio.get_running_loop().call_later(
+                self.close_timeout, self._cancel_if_running, run_task
+            )
+        else:
+            await self._shutdown(reason)
+
+    def _cancel_if_running(self, task: asyncio.Future[Any]) -> None:
+        if not task.done():
+            self.logger.warning(
+                "the receive loop did not end %g s after the connection was closed; "
+                "cancelling it",
+                self.close_timeout,
+            )
+            self._cancel(task)
+
     async def _shutdown(self, reason: str) -> None:
-        """Fail pending calls, cancel and await handler tasks.  Idempotent."""
+        """Fail pending calls, cancel and await the tasks.  Idempotent."""
         if self._shutdown_done is not None:
             try:
                 await asyncio.wait_for(self._shutdown_done.wait(), self.close_timeout)
@@ -1030,55 +1313,47 @@ class RpcEndpoint:
             return
         self._shutdown_done = asyncio.Event()
         try:
-            if self._closed is None:
-                self._closed = reason
-            for pending in self._pending.values():
-                if not pending.future.done():
-                    pending.future.set_result(_Lost(self._closed))
-            self._slot.close(self._closed)
+            self._fail_calls(reason)
             current = asyncio.current_task()
-            tasks = [t for t in self._tasks if t is not current]
-            for task in tasks:
-                task.cancel()
+            tasks = {t for t in self._tasks if t is not current}
             if tasks:
-                _, still = await asyncio.wait(tasks, timeout=self.close_timeout)
-                if still:
-                    self.logger.error(
-                        "%d handler task(s) ignored cancellation for %g s",
-                        len(still),
-                        self.close_timeout,
-                    )
+                await self._reap(tasks)
         finally:
             self._shutdown_done.set()
 
     async def close(self) -> None:
         """Close the connection and shut the endpoint down.  Idempotent.
 
-        Closes the connection (if it has ``close()``), lets the receive loop end
-        (cancelling it after ``close_timeout``), fails pending calls and cancels
-        handler tasks.  May be called from a handler: that handler's own task is
-        not cancelled.
+        At once, every pending or queued ``call()`` fails with
+        :class:`ConnectionClosedError` and incoming CALLs stop being handled.  Then
+        the connection is closed (if it has ``close()``; bounded by
+        ``close_timeout``), the receive loop may end (it is cancelled after
+        ``close_timeout``), and the handler tasks are cancelled and awaited (again
+        at most ``close_timeout``).  May be called from a handler: that handler's
+        own task is not cancelled.
         """
-        if self._closed is None:
-            self._closed = "the endpoint was closed"
+        await self._close("the endpoint was closed")
+
+    async def _close(self, reason: str) -> None:
+        reason = self._fail_calls(reason)
         current = asyncio.current_task()
         if current is not None:
-            self._tasks.discard(cast("asyncio.Task[None]", current))
-        close = getattr(self.connection, "close", None)
-        if close is not None:
-            try:
-                await asyncio.wait_for(close(), self.close_timeout)
-            except Exception as exc:
-                self.logger.info("closing the connection failed: %r", exc)
+            # Called from a handler (or a send of one): do not cancel ourselves.
+            self._tasks.discard(current)
+            owner = self._owners.get(current)
+            if owner is not None:
+                self._tasks.discard(owner)
+        await self._close_connection()
         run_task = self._run_task
         if run_task is not None and run_task is not current and not run_task.done():
             done, _ = await asyncio.wait({run_task}, timeout=self.close_timeout)
             if not done:
-                run_task.cancel()
+                self._cancel(run_task)
                 await asyncio.wait({run_task}, timeout=self.close_timeout)
-        if self._background is not None and self._background is not current:
-            await asyncio.wait({self._background}, timeout=self.close_timeout)
-        await self._shutdown(self._closed)
+        background = self._background
+        if background is not None and background is not current:
+            await asyncio.wait({background}, timeout=self.close_timeout)
+        await self._shutdown(reason)
 
     async def __aenter__(self: _E) -> _E:
         """Start :meth:`run` in a background task; :meth:`close` on exit."""

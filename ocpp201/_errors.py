@@ -189,11 +189,19 @@ class RemoteValidationError(ValidationError, RemoteProtocolError):
 class HandlerError(OCPPError):
     """Raise it in a handler to answer the CALL with this CALLERROR.
 
-    ``code`` is normally one of the twelve :class:`ErrorCode` values (for example
-    ``ErrorCode.SECURITY_ERROR`` for a station that is not accepted yet, Part 2
-    B01.FR.10); ``description`` is cut to 255 characters; ``details`` must be a JSON
-    object (``{}`` when omitted).  Any *other* exception a handler raises is answered
-    with InternalError and logged.
+    ``code`` must be one of the twelve Part 4 codes (section 4.2.3: the errorCode
+    "must contain a string from the RPC Framework Error Codes table"): an
+    :class:`ErrorCode` member, or its string value (``"SecurityError"``), which is
+    turned into the member.  Anything else is a bug of the caller and raises at
+    construction: :class:`ValueError` for a string that is not one of the twelve,
+    :class:`TypeError` for a non-string.  (Raised inside a handler, that error is
+    answered InternalError like any other exception.)  For example
+    ``HandlerError(ErrorCode.SECURITY_ERROR, "not accepted yet")`` for a station that
+    is not accepted yet (Part 2 B01.FR.10).
+
+    ``description`` (a string) is cut to 255 characters on the wire; ``details`` must
+    be a mapping that can be written as a JSON object (``{}`` when omitted).  Any
+    *other* exception a handler raises is answered with InternalError and logged.
     """
 
     def __init__(
@@ -202,8 +210,35 @@ class HandlerError(OCPPError):
         description: str = "",
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        self.code = code
+        self.code: ErrorCode = _part4_code(code)
+        if not isinstance(description, str):
+            raise TypeError(
+                f"a HandlerError description is a str, not {type(description).__name__}"
+            )
+        if details is not None and not isinstance(details, Mapping):
+            raise TypeError(
+                "HandlerError details must be a mapping (a JSON object), "
+                f"not {type(details).__name__}"
+            )
         self.description = description
         self.details: dict[str, Any] = dict(details or {})
-        code_text = code.value if isinstance(code, ErrorCode) else code
-        super().__init__(f"{code_text}: {description}" if description else code_text)
+        text = self.code.value
+        super().__init__(f"{text}: {description}" if description else text)
+
+
+def _part4_code(code: object) -> ErrorCode:
+    """``code`` as an :class:`ErrorCode`; raise for anything outside the table."""
+    if isinstance(code, ErrorCode):
+        return code
+    if not isinstance(code, str):
+        raise TypeError(
+            "an error code is an ErrorCode (or its str value), "
+            f"not {type(code).__name__}"
+        )
+    member = ErrorCode._value2member_map_.get(code)
+    if member is None:
+        raise ValueError(
+            f"{code!r} is not an OCPP-J error code; Part 4 section 4.3 allows only: "
+            + ", ".join(c.value for c in ErrorCode)
+        )
+    return ErrorCode(member)

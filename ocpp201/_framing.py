@@ -29,7 +29,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._errors import ErrorCode, LocalProtocolError, Problem
+from ._errors import ErrorCode, LocalProtocolError, Problem, _part4_code
 
 __all__ = [
     "CALL",
@@ -38,6 +38,7 @@ __all__ = [
     "MAX_DESCRIPTION_LENGTH",
     "MAX_MESSAGE_ID_LENGTH",
     "UNREADABLE_ID",
+    "UNREADABLE_REPLY",
     "Call",
     "CallErrorFrame",
     "CallResult",
@@ -240,7 +241,19 @@ def _find_anomalies(value: Any, path: str, out: list[Problem]) -> None:
 
 def _payload_anomalies(text: str, index: int) -> tuple[Problem, ...]:
     """Explain the anomalies of element ``index`` of the frame array in ``text``."""
-    frame = _explaining_loads(text)
+    try:
+        frame = _explaining_loads(text)
+    except (ValueError, RecursionError):
+        # The fast pass parsed the text, but this one runs a few frames deeper and
+        # can hit the recursion limit on a payload nested right up to it.
+        return (
+            Problem(
+                path="$",
+                code=ErrorCode.FORMAT_VIOLATION,
+                message="duplicate key or number too large for a float "
+                "(nested too deeply to locate)",
+            ),
+        )
     problems: list[Problem] = []
     _find_anomalies(frame[index], "$", problems)
     return tuple(problems)
@@ -333,11 +346,16 @@ def encode_call_error(
     """``[4, messageId, errorCode, errorDescription, errorDetails]`` as JSON text.
 
     Always five elements; ``details`` is always an object (``{}`` when ``None``); the
-    description is cut to 255 characters.  The message id may be ``"-1"``.  Raises
-    :class:`LocalProtocolError` when ``details`` cannot be encoded as a JSON object.
+    description is cut to 255 characters.  The message id may be ``"-1"``.  ``code``
+    must be one of the twelve Part 4 codes (an :class:`ErrorCode` or its value):
+    section 4.2.3 allows no other on the wire.  Raises :class:`LocalProtocolError`
+    for any other code, or when ``details`` cannot be encoded as a JSON object.
     """
     _check_id(message_id)
-    code_text = code.value if isinstance(code, ErrorCode) else str(code)
+    try:
+        code_text = _part4_code(code).value
+    except (TypeError, ValueError) as exc:
+        raise LocalProtocolError(f"cannot send this CALLERROR: {exc}") from None
     if details is None:
         details = {}
     if not isinstance(details, Mapping):
@@ -372,13 +390,22 @@ def make_reply(message_id: str, code: ErrorCode, reason: str) -> Reply:
 
 # --------------------------------------------------------------------------- decoding
 
+UNREADABLE_REPLY: Final = make_reply(
+    UNREADABLE_ID, ErrorCode.RPC_FRAMEWORK_ERROR, "message could not be read"
+)
+"""The last-resort answer to a message that could not be read at all."""
+
 
 def _describe(value: object) -> str:
-    """A short, safe rendering of a JSON value for error descriptions."""
+    """A short, safe rendering of a JSON value for error descriptions.  Never raises.
+
+    A value nested deeper than the recursion limit (the C parser accepts nesting
+    deeper than ``json.dumps`` can write) is described by its type only.
+    """
     try:
         text = json.dumps(value, ensure_ascii=True)
-    except (TypeError, ValueError):  # pragma: no cover - decoded JSON always dumps
-        text = repr(value)
+    except Exception:  # RecursionError; nothing else for decoded JSON
+        return f"(a deeply nested JSON {_json_type(value)})"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -401,6 +428,10 @@ def _id_problem(frame: list[Any]) -> str:
 def decode(message: str | bytes) -> Incoming:
     """Classify one received WebSocket message.  Never raises.
 
+    Whatever goes wrong while reading the message (a bug, or a resource limit such as
+    the recursion limit on absurdly nested input) makes it unreadable: Reply ``"-1"``
+    RpcFrameworkError.
+
     The answer to each bad input (the full table is in ``docs/rpc.md``):
 
     * bytes that are not UTF-8, text that is not JSON (``NaN`` and ``Infinity``
@@ -414,6 +445,13 @@ def decode(message: str | bytes) -> Incoming:
       RpcFrameworkError with its id;
     * a CALLRESULT or CALLERROR of any wrong shape: Ignore (never answered).
     """
+    try:
+        return _decode(message)
+    except Exception:
+        return UNREADABLE_REPLY
+
+
+def _decode(message: str | bytes) -> Incoming:
     if isinstance(message, bytes | bytearray | memoryview):
         try:
             text = bytes(message).decode("utf-8")

@@ -211,3 +211,50 @@ def capture_logs(name: str = "ocpp201") -> Any:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+# ------------------------------------------------------------------ connections
+
+
+class SlowCloseConnection:
+    """A memory connection whose ``close()`` takes ``delay`` seconds before the
+    connection really closes -- like a WebSocket closing handshake with a peer that
+    does not answer.  Until then messages still flow both ways."""
+
+    def __init__(self, inner: MemoryConnection, delay: float) -> None:
+        self.inner = inner
+        self.delay = delay
+        self.close_started = asyncio.Event()
+
+    async def send(self, message: str) -> None:
+        await self.inner.send(message)
+
+    async def recv(self) -> str | bytes:
+        return await self.inner.recv()
+
+    async def close(self) -> None:
+        self.close_started.set()
+        await asyncio.sleep(self.delay)
+        await self.inner.close()
+
+
+class StallingConnection:
+    """A memory connection whose ``send()`` never completes once ``stalled`` is
+    set: a peer that stopped reading (its TCP window is full)."""
+
+    def __init__(self, inner: MemoryConnection) -> None:
+        self.inner = inner
+        self.stalled = False
+        self.close_calls = 0
+
+    async def send(self, message: str) -> None:
+        if self.stalled:
+            await asyncio.sleep(3600)
+        await self.inner.send(message)
+
+    async def recv(self) -> str | bytes:
+        return await self.inner.recv()
+
+    async def close(self) -> None:
+        self.close_calls += 1
+        await self.inner.close()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sys
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from rpc_helpers import (
     BOOT_PAYLOAD,
     boot_request,
     boot_response,
+    capture_logs,
     connected,
     error_frame,
     heartbeat_response,
@@ -23,6 +26,7 @@ from rpc_helpers import (
     run,
 )
 
+from ocpp201 import _framing
 from ocpp201 import messages as m
 from ocpp201._endpoint import CSMS, ChargePoint
 from ocpp201._errors import (
@@ -119,6 +123,35 @@ def test_r4_message_id_unreadable(message: str) -> None:
     frame = answer(message)
     assert error_frame(frame) == ("-1", "RpcFrameworkError")
     assert "message id" in frame[3]
+
+
+def test_r2_r4_nesting_at_any_depth_is_answered_minus_one() -> None:
+    # An id nested just below the parser's limit once made decode() raise (json.dumps
+    # of the id for the description hit the recursion limit): no answer at all.
+    # The depth at which that happens depends on the receive loop's stack, so try
+    # every depth up to past the parser's limit.
+    async def scenario() -> None:
+        async with connected(Csms) as (_, peer):
+            for depth in range(max(1, sys.getrecursionlimit() - 150), 1100):
+                await peer.send('[2,%s,"Heartbeat",{}]' % ("[" * depth + "]" * depth))
+                frame = await peer.recv()
+                assert error_frame(frame) == ("-1", "RpcFrameworkError"), depth
+
+    run(scenario())
+
+
+def test_r1_r4_a_message_that_cannot_be_read_for_any_reason_is_answered_minus_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The last resort in the endpoint, should the framing layer ever raise.
+    def broken(message: str | bytes) -> Any:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(_framing, "decode", broken)
+    with capture_logs() as logs:
+        frame = answer('[2,"1","Heartbeat",{}]')
+    assert frame == [4, "-1", "RpcFrameworkError", "message could not be read", {}]
+    assert any("could not read" in t for t in logs.messages(logging.ERROR))
 
 
 def test_r4_a_36_character_id_is_fine() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import uuid
@@ -21,6 +22,7 @@ from rpc_helpers import (
     run,
 )
 
+from ocpp201 import _endpoint
 from ocpp201 import datatypes as d
 from ocpp201 import messages as m
 from ocpp201._endpoint import CSMS, ChargePoint, Hooks, UnmatchedResponse
@@ -312,14 +314,87 @@ def test_a_cancelled_call_frees_the_slot() -> None:
 
 
 def test_message_ids_are_never_reused() -> None:
+    # Default ids: canonical UUID4 strings, distinct across answered, failed,
+    # timed-out and queued calls, and across endpoints.
+    async def scenario() -> list[str]:
+        ids: list[str] = []
+        for _ in range(2):
+            async with connected(ChargePoint) as (cp, peer):
+                for _ in range(25):
+                    calls = [
+                        asyncio.ensure_future(cp.call(m.HeartbeatRequest(), timeout=2))
+                        for _ in range(4)
+                    ]
+                    for index, call in enumerate(calls):
+                        frame = await peer.recv()
+                        ids.append(frame[1])
+                        if index == 0:
+                            await peer.send_json(
+                                [3, frame[1], HEARTBEAT_RESPONSE_PAYLOAD]
+                            )
+                        elif index == 1:
+                            await peer.send_json([4, frame[1], "GenericError", "", {}])
+                        else:
+                            call.cancel()  # given up on: the id must still not return
+                        with contextlib.suppress(CallError, asyncio.CancelledError):
+                            await bounded(call)
+                with pytest.raises(CallTimeoutError):
+                    await cp.call(m.HeartbeatRequest(), timeout=0.01)
+                ids.append((await peer.recv())[1])
+        return ids
+
+    ids = run(scenario())
+    assert len(ids) == 2 * (25 * 4 + 1)
+    assert len(set(ids)) == len(ids)
+    for message_id in ids:
+        assert str(uuid.UUID(message_id)) == message_id
+        assert uuid.UUID(message_id).version == 4
+
+
+def test_a_factory_repeating_an_id_this_endpoint_used_is_refused() -> None:
+    ids = iter(["a", "a", "b", "a"])
+
     async def scenario() -> None:
-        async with endpoints(csms_cls=Csms) as (cp, _):
-            seen: list[str] = []
-            cp.hooks = Hooks(frame_sent=lambda _, text: seen.append(text))
-            for _ in range(20):
-                await cp.call(boot_request(), timeout=2)
-            ids = [json.loads(t)[1] for t in seen]
-            assert len(set(ids)) == 20
+        async with connected(ChargePoint, message_id_factory=lambda: next(ids)) as (
+            cp,
+            peer,
+        ):
+            task = asyncio.ensure_future(cp.call(m.HeartbeatRequest(), timeout=2))
+            await peer.answer_next_call(HEARTBEAT_RESPONSE_PAYLOAD)
+            await bounded(task)
+            # "a" is answered and no longer pending, but it was used: refused.
+            with pytest.raises(LocalProtocolError, match="repeated 'a'"):
+                await cp.call(m.HeartbeatRequest(), timeout=2)
+            await peer.expect_nothing()
+            task = asyncio.ensure_future(cp.call(m.HeartbeatRequest(), timeout=2))
+            assert (await peer.answer_next_call(HEARTBEAT_RESPONSE_PAYLOAD))[1] == "b"
+            await bounded(task)
+            with pytest.raises(LocalProtocolError, match="repeated 'a'"):
+                await cp.call(m.HeartbeatRequest(), timeout=2)
+
+    run(scenario())
+
+
+def test_the_memory_of_used_ids_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_endpoint, "MESSAGE_ID_MEMORY", 3)
+    ids = iter(["1", "2", "3", "4", "4", "1"])
+
+    async def scenario() -> None:
+        async with connected(ChargePoint, message_id_factory=lambda: next(ids)) as (
+            cp,
+            peer,
+        ):
+            for expected in ("1", "2", "3", "4"):
+                task = asyncio.ensure_future(cp.call(m.HeartbeatRequest(), timeout=2))
+                frame = await peer.answer_next_call(HEARTBEAT_RESPONSE_PAYLOAD)
+                assert frame[1] == expected
+                await bounded(task)
+            with pytest.raises(LocalProtocolError, match="repeated '4'"):
+                await cp.call(m.HeartbeatRequest(), timeout=2)
+            # "1" is no longer among the 3 most recent ids: it may come back.
+            task = asyncio.ensure_future(cp.call(m.HeartbeatRequest(), timeout=2))
+            assert (await peer.answer_next_call(HEARTBEAT_RESPONSE_PAYLOAD))[1] == "1"
+            await bounded(task)
 
     run(scenario())
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 
+from ocpp201 import _framing
 from ocpp201._errors import ErrorCode, LocalProtocolError
 from ocpp201._framing import (
     Call,
@@ -21,6 +25,8 @@ from ocpp201._framing import (
     is_valid_message_id,
     truncate_description,
 )
+
+T = TypeVar("T")
 
 # ------------------------------------------------------------------ encoding
 
@@ -42,9 +48,17 @@ def test_encode_call_error_always_has_five_elements_and_object_details() -> None
     assert frame == [4, "1", "NotSupported", "", {}]
 
 
-def test_encode_call_error_keeps_an_unknown_code_verbatim() -> None:
-    frame = json.loads(encode_call_error("1", "VendorSpecific", "x", {"a": 1}))
-    assert frame == [4, "1", "VendorSpecific", "x", {"a": 1}]
+@pytest.mark.parametrize("code", ["VendorSpecific", "securityerror", "", 404, None])
+def test_encode_call_error_refuses_codes_outside_the_part4_table(code: Any) -> None:
+    # Part 4 section 4.2.3: errorCode "must contain a string from the RPC Framework
+    # Error Codes table" -- the writer itself refuses anything else.
+    with pytest.raises(LocalProtocolError, match="error code"):
+        encode_call_error("1", code, "x", {"a": 1})
+
+
+def test_encode_call_error_accepts_the_value_of_a_part4_code() -> None:
+    frame = json.loads(encode_call_error("1", "SecurityError", "x", {"a": 1}))
+    assert frame == [4, "1", "SecurityError", "x", {"a": 1}]
 
 
 def test_encode_call_error_cuts_the_description_to_255_characters() -> None:
@@ -258,3 +272,90 @@ def test_encode_call_error_refuses_circular_details() -> None:
     details["self"] = details
     with pytest.raises(LocalProtocolError):
         encode_call_error("1", ErrorCode.GENERIC_ERROR, "", details)
+
+
+# ------------------------------------------------------------------ decode never raises
+
+DEEP_TEMPLATES = [
+    '[2,%s,"Heartbeat",{}]',  # the id: described in the CALLERROR's text
+    '[2,"id",%s,{}]',  # the action: described
+    "[3,%s,{}]",
+    '[4,"id",%s,"",{}]',  # a CALLERROR's code: described
+    '[4,"id","x",%s,{}]',
+    '[4,"id","x","",%s]',
+    '[%s,"id"]',  # the message type: described
+    '[2,"id","X",{"a":%s,"a":1}]',  # a duplicate key: explained
+]
+
+
+def _nested(kind: str, depth: int) -> str:
+    if kind == "array":
+        return "[" * depth + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+def _at_stack_depth(frames: int, function: Callable[[], T]) -> T:
+    """``function()`` called ``frames`` Python frames deeper than here."""
+    if frames:
+        return _at_stack_depth(frames - 1, function)
+    return function()
+
+
+def _deepest_parsable_nesting() -> int:
+    """The deepest array nesting ``json.loads`` parses from the current stack."""
+    low, high = 1, 1_000_000
+    while low < high:
+        middle = (low + high + 1) // 2
+        try:
+            json.loads("[" * middle + "]" * middle)
+        except RecursionError:
+            high = middle - 1
+        else:
+            low = middle
+    return low
+
+
+@pytest.mark.parametrize("frames", [0, 50])
+def test_decode_never_raises_on_nesting_at_the_parser_limit(frames: int) -> None:
+    # Nesting the C parser accepts but json.dumps cannot write back (a few levels
+    # below the parser's limit, which depends on how deep the stack already is)
+    # once made _describe() raise RecursionError out of decode().
+    deepest = _at_stack_depth(frames, _deepest_parsable_nesting)
+    for kind in ("array", "object"):
+        for template in DEEP_TEMPLATES:
+            for depth in range(max(1, deepest - 16), deepest + 4):
+                message = template % _nested(kind, depth)
+                incoming = _at_stack_depth(frames, functools.partial(decode, message))
+                assert isinstance(
+                    incoming, Call | CallResult | CallErrorFrame | Reply | Ignore
+                )
+                if template.startswith("[2,%s"):  # the id is unreadable: "-1"
+                    assert isinstance(incoming, Reply)
+                    assert incoming.message_id == "-1"
+                    assert incoming.code is ErrorCode.RPC_FRAMEWORK_ERROR
+
+
+def test_describing_a_value_nested_deeper_than_the_recursion_limit() -> None:
+    value: list[object] = []
+    for _ in range(100_000):  # deeper than any recursion limit (Python or C)
+        value = [value]
+    text = _framing._describe(value)
+    assert "array" in text and len(text) <= 40
+
+
+def test_decode_answers_minus_one_whatever_goes_wrong_inside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object) -> object:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(_framing, "_decode_call", broken)
+    incoming = decode('[2,"1","Heartbeat",{}]')
+    assert isinstance(incoming, Reply)
+    assert json.loads(incoming.frame) == [
+        4,
+        "-1",
+        "RpcFrameworkError",
+        "message could not be read",
+        {},
+    ]

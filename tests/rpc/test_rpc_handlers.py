@@ -23,7 +23,7 @@ from ocpp201 import datatypes as d
 from ocpp201 import enums as e
 from ocpp201 import messages as m
 from ocpp201._endpoint import CSMS, ChargePoint, Hooks, ValidationFailure
-from ocpp201._errors import LocalProtocolError
+from ocpp201._errors import ErrorCode, HandlerError, LocalProtocolError
 from ocpp201._handlers import after, on
 from ocpp201._memory import memory_pair
 from ocpp201.actions import Action
@@ -345,8 +345,6 @@ def test_a_timeout_error_raised_by_a_handler_is_an_ordinary_failure() -> None:
 
 
 def test_handler_error_with_unencodable_details_still_answers() -> None:
-    from ocpp201._errors import ErrorCode, HandlerError
-
     class Csms(CSMS):
         @on(Action.HEARTBEAT)
         def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
@@ -378,3 +376,55 @@ def test_status_notification_round_trip_with_nested_types() -> None:
     }
     frame = answer_sync(json.dumps([2, "s", "StatusNotification", payload]), Csms)
     assert frame == [3, "s", {"customData": {"vendorId": "v", "k": [1, "é"]}}]
+
+
+# ------------------------------------------------------------------ HandlerError codes
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("NotAnOcppErrorCode", ValueError),
+        ("securityerror", ValueError),  # the table is case-sensitive
+        ("", ValueError),
+        (404, TypeError),
+        (None, TypeError),
+    ],
+)
+def test_handler_error_refuses_a_code_outside_the_part4_table(
+    code: Any, error: type[Exception]
+) -> None:
+    # Part 4 section 4.2.3: errorCode must come from the RPC Framework Error Codes
+    # table.  A wrong code is local misuse, refused when the error is built.
+    with pytest.raises(error, match="code"):
+        HandlerError(code, "x")
+
+
+def test_handler_error_accepts_a_code_member_or_its_value() -> None:
+    assert HandlerError(ErrorCode.SECURITY_ERROR).code is ErrorCode.SECURITY_ERROR
+    error = HandlerError("GenericError", "why", {"a": 1})
+    assert error.code is ErrorCode.GENERIC_ERROR
+    assert (error.description, error.details) == ("why", {"a": 1})
+    with pytest.raises(TypeError, match="details"):
+        HandlerError(ErrorCode.GENERIC_ERROR, "", [("a", 1)])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="description"):
+        HandlerError(ErrorCode.GENERIC_ERROR, 5)  # type: ignore[arg-type]
+
+
+def test_a_handler_error_with_a_foreign_code_never_reaches_the_wire() -> None:
+    class Csms(CSMS):
+        @on(Action.HEARTBEAT)
+        async def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
+            raise HandlerError("NotAnOcppErrorCode", "x" * 300)
+
+    with capture_logs() as logs:
+        frame = answer_sync('[2,"h","Heartbeat",{}]', Csms)
+    assert frame == [
+        4,
+        "h",
+        "InternalError",
+        "An internal error occurred while handling Heartbeat",
+        {},
+    ]
+    record = next(r for r in logs.records if r.levelno == logging.ERROR)
+    assert record.exc_info is not None and record.exc_info[0] is ValueError

@@ -26,7 +26,12 @@ from ocpp201 import datatypes as d
 from ocpp201 import messages as m
 from ocpp201._base import Request, Response, Sender
 from ocpp201._endpoint import CSMS, ChargePoint
-from ocpp201._errors import LocalProtocolError, RemoteValidationError
+from ocpp201._errors import (
+    CallError,
+    ErrorCode,
+    LocalProtocolError,
+    RemoteValidationError,
+)
 from ocpp201._handlers import on
 from ocpp201._memory import memory_pair
 from ocpp201._routing import CustomAction
@@ -192,8 +197,11 @@ def test_custom_actions_can_be_called_and_handled() -> None:
             response = await csms.call(PingRequest(text="ab", count=2), timeout=2)
             assert response == PingResponse(echo="abab")
             # Sender.BOTH: the station may call it too (the CSMS has no handler).
-            with pytest.raises(Exception, match="NotSupported"):
+            with pytest.raises(CallError) as info:
                 await cp.call(PingRequest(text="x"), timeout=2)
+            assert info.value.code is ErrorCode.NOT_SUPPORTED
+            assert info.value.action == "com.example.Ping"
+            assert info.value.details == {}
 
     run(scenario())
 
