@@ -31,6 +31,7 @@ import collections
 import contextlib
 import inspect
 import logging
+import sys
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -56,9 +57,12 @@ from ._errors import (
     ValidationError,
 )
 from ._framing import Call, CallErrorFrame, CallResult, Ignore, Reply
+from ._handlers import on
 from ._routing import CustomAction, Routes, collect_routes
 from ._schema import ArrayOf, ObjectOf, properties
 from .actions import Action
+from .enums import DataTransferStatusEnumType
+from .messages import DataTransferRequest, DataTransferResponse
 
 __all__ = [
     "CSMS",
@@ -272,21 +276,7 @@ class _CallSlot:
                 waiter.set_exception(ConnectionClosedError(reason))
 
 
-try:
-    from websockets.exceptions import ConnectionClosed as _WsConnectionClosed
-except ImportError:  # pragma: no cover - websockets is optional
-    _CLOSURE_ERRORS: tuple[type[BaseException], ...] = (
-        ConnectionClosedError,
-        ConnectionError,
-        EOFError,
-    )
-else:
-    _CLOSURE_ERRORS = (
-        ConnectionClosedError,
-        ConnectionError,
-        EOFError,
-        _WsConnectionClosed,
-    )
+_CLOSURE_ERRORS: Final = (ConnectionClosedError, ConnectionError, EOFError)
 
 
 def _new_uuid4() -> str:
@@ -294,8 +284,17 @@ def _new_uuid4() -> str:
 
 
 def _is_closure(exc: BaseException) -> bool:
-    """Whether an exception from ``recv()`` means the connection closed."""
-    return isinstance(exc, _CLOSURE_ERRORS)
+    """Whether an exception from ``recv()`` means the connection closed.
+
+    A raw ``websockets`` connection raises its own ``ConnectionClosed``; that module
+    is only looked at when the application has imported it, so ``import ocpp201``
+    never imports ``websockets``.
+    """
+    if isinstance(exc, _CLOSURE_ERRORS):
+        return True
+    ws_errors = sys.modules.get("websockets.exceptions")
+    closed = getattr(ws_errors, "ConnectionClosed", None)
+    return closed is not None and isinstance(exc, closed)
 
 
 # --------------------------------------------------------------------------- lenient
@@ -389,6 +388,18 @@ class RpcEndpoint:
 
     role: ClassVar[Sender]
     """Who this endpoint is: ``Sender.CHARGING_STATION`` or ``Sender.CSMS``."""
+
+    @on(Action.DATA_TRANSFER)
+    def reject_data_transfer(
+        self, request: DataTransferRequest
+    ) -> DataTransferResponse:
+        """The default DataTransfer handler: no vendor extension is known here.
+
+        Part 2 P01.FR.05: a recipient with no implementation for the vendorId
+        SHALL answer status UnknownVendorId (a CALLRESULT, not a CALLERROR).  A
+        subclass that handles DataTransfer itself replaces this handler.
+        """
+        return DataTransferResponse(status=DataTransferStatusEnumType.UNKNOWN_VENDOR_ID)
 
     _routes: ClassVar[Routes] = Routes(on={}, after={})
 

@@ -428,3 +428,29 @@ def test_a_handler_error_with_a_foreign_code_never_reaches_the_wire() -> None:
     ]
     record = next(r for r in logs.records if r.levelno == logging.ERROR)
     assert record.exc_info is not None and record.exc_info[0] is ValueError
+
+
+# ------------------------------------------------------------------ DataTransfer
+
+
+@pytest.mark.parametrize("endpoint_cls", [CSMS, ChargePoint])
+def test_data_transfer_is_answered_unknown_vendor_id_by_default(
+    endpoint_cls: Any,
+) -> None:
+    # Part 2 P01.FR.05: a CALLRESULT with status UnknownVendorId, not a CALLERROR.
+    frame = answer_sync(
+        '[2,"d","DataTransfer",{"vendorId":"com.example","data":[1]}]', endpoint_cls
+    )
+    assert frame == [3, "d", {"status": "UnknownVendorId"}]
+
+
+def test_a_data_transfer_handler_replaces_the_default() -> None:
+    class Vendor(CSMS):
+        @on(Action.DATA_TRANSFER)
+        def vendor(self, request: m.DataTransferRequest) -> m.DataTransferResponse:
+            return m.DataTransferResponse(
+                status=e.DataTransferStatusEnumType.ACCEPTED, data=request.data
+            )
+
+    frame = answer_sync('[2,"d","DataTransfer",{"vendorId":"v","data":null}]', Vendor)
+    assert frame == [3, "d", {"status": "Accepted", "data": None}]
