@@ -13,13 +13,15 @@ What it does:
   periodic meter values, Ended;
 * answers GetBaseReport (then sends its device model in NotifyReport messages),
   GetVariables, SetVariables, ChangeAvailability (then reports the new connector
-  status), Reset (then "reboots": closes the connection, reconnects with the
-  back-off of Part 4 section 5.3 and boots with reason RemoteReset), and rejects
-  DataTransfer (UnknownVendorId);
+  status) and Reset (then "reboots": closes the connection, reconnects with the
+  back-off of Part 4 section 5.3 and boots with reason RemoteReset); a DataTransfer
+  from the CSMS gets the endpoint's default answer, UnknownVendorId;
 * keeps the connection open and sends Heartbeats, until Ctrl-C.  With ``--once`` it
   exits after coming back from the reset (or when Rejected).
 
-Needs ``pip install 'ocpp201[websockets]'``.
+Needs ``pip install 'ocpp201[websockets]'``.  This program is also installed as
+``ocpp201.examples.charging_station``; ``python -m ocpp201 demo`` runs it against
+the example CSMS.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from ocpp201 import Action, ChargePoint, after, enums, on
 from ocpp201 import datatypes as dt
@@ -44,6 +48,10 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def show(line: str) -> None:
+    print(line, flush=True)
+
+
 @dataclass
 class Variable:
     value: str
@@ -56,10 +64,12 @@ class Station:
     """What the station keeps across connections (an endpoint lives for one)."""
 
     identity: str
+    output: Callable[[str], object] = show  # where log lines go
     boot_reason: enums.BootReasonEnumType = enums.BootReasonEnumType.POWER_UP
+    registration: enums.RegistrationStatusEnumType | None = None
+    boots: int = 0  # BootNotifications sent
     heartbeat_interval: int = 300
-    came_back: asyncio.Event = field(default_factory=asyncio.Event)
-    rejected: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)  # for --once
     device_model: dict[tuple[str, str], Variable] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -85,13 +95,17 @@ class ExampleStation(ChargePoint):
     """The charging station side of one connection."""
 
     def __init__(
-        self, identity: str, connection: WebSocketConnection, station: Station
+        self,
+        identity: str,
+        connection: WebSocketConnection,
+        station: Station,
+        **options: Any,  # ChargePoint options: timeouts, hooks, ...
     ) -> None:
-        super().__init__(identity, connection)
+        super().__init__(identity, connection, **options)
         self.station = station
 
     def log(self, text: str) -> None:
-        print(f"[{self.identity}] {text}", flush=True)
+        self.station.output(f"[{self.identity}] {text}")
 
     # ------------------------------------------------------ configuration (B05-B07)
 
@@ -237,17 +251,6 @@ class ExampleStation(ChargePoint):
         self.station.boot_reason = enums.BootReasonEnumType.REMOTE_RESET
         await self.close()  # the client reconnects; the next session boots again
 
-    # ------------------------------------------------------- data transfer (P01, P02)
-
-    @on(Action.DATA_TRANSFER)
-    def on_data_transfer(
-        self, request: m.DataTransferRequest
-    ) -> m.DataTransferResponse:
-        self.log(f"DataTransfer from vendor {request.vendor_id!r}: not supported")
-        return m.DataTransferResponse(
-            status=enums.DataTransferStatusEnumType.UNKNOWN_VENDOR_ID
-        )
-
 
 # -------------------------------------------------------------------- what it does
 
@@ -260,7 +263,7 @@ async def session(cp: ExampleStation) -> None:
     await status(cp, enums.ConnectorStatusEnumType.AVAILABLE)
     if station.boot_reason == enums.BootReasonEnumType.REMOTE_RESET:
         cp.log("back after the reset")
-        station.came_back.set()
+        station.finished.set()
     else:
         await cp.call(m.HeartbeatRequest())
         await report_lock_failure(cp)
@@ -285,6 +288,8 @@ async def boot(cp: ExampleStation) -> bool:
                 reason=cp.station.boot_reason,
             )
         )
+        cp.station.boots += 1
+        cp.station.registration = response.status
         cp.log(
             f"BootNotification: {response.status.value}, interval {response.interval}"
         )
@@ -292,7 +297,7 @@ async def boot(cp: ExampleStation) -> bool:
             cp.station.heartbeat_interval = response.interval
             return True
         if response.status == enums.RegistrationStatusEnumType.REJECTED:
-            cp.station.rejected.set()  # a real station retries after the interval
+            cp.station.finished.set()  # a real station retries after the interval
             return False
         await asyncio.sleep(response.interval)  # Pending: the CSMS configures us
 
@@ -330,18 +335,28 @@ async def report_lock_failure(cp: ExampleStation) -> None:
     )
 
 
-def energy(wh: float, context: enums.ReadingContextEnumType) -> dt.MeterValueType:
-    return dt.MeterValueType(
-        timestamp=now(),
-        sampled_value=[
+def meter_value(
+    wh: float, context: enums.ReadingContextEnumType, watts: float | None = None
+) -> dt.MeterValueType:
+    """The energy register, and the power if ``watts`` is given."""
+    samples = [
+        dt.SampledValueType(
+            value=wh,
+            context=context,
+            measurand=enums.MeasurandEnumType.ENERGY_ACTIVE_IMPORT_REGISTER,
+            unit_of_measure=dt.UnitOfMeasureType(unit="Wh"),
+        )
+    ]
+    if watts is not None:
+        samples.append(
             dt.SampledValueType(
-                value=wh,
+                value=watts,
                 context=context,
-                measurand=enums.MeasurandEnumType.ENERGY_ACTIVE_IMPORT_REGISTER,
-                unit_of_measure=dt.UnitOfMeasureType(unit="Wh"),
+                measurand=enums.MeasurandEnumType.POWER_ACTIVE_IMPORT,
+                unit_of_measure=dt.UnitOfMeasureType(unit="W"),
             )
-        ],
-    )
+        )
+    return dt.MeterValueType(timestamp=now(), sampled_value=samples)
 
 
 async def charge(cp: ExampleStation) -> None:
@@ -364,10 +379,10 @@ async def charge(cp: ExampleStation) -> None:
             transaction_info=tx,
             evse=dt.EVSEType(id=1, connector_id=1),
             id_token=CARD,
-            meter_value=[energy(0, context.TRANSACTION_BEGIN)],
+            meter_value=[meter_value(0, context.TRANSACTION_BEGIN)],
         )
     )
-    for seq_no, wh in [(1, 1837.5), (2, 3677.0)]:
+    for seq_no, wh, watts in [(1, 1837.5, 11040.0), (2, 3677.0, 11010.0)]:
         await asyncio.sleep(0.2)  # a real station samples every few minutes
         await cp.call(
             m.TransactionEventRequest(
@@ -376,7 +391,7 @@ async def charge(cp: ExampleStation) -> None:
                 trigger_reason=enums.TriggerReasonEnumType.METER_VALUE_PERIODIC,
                 seq_no=seq_no,
                 transaction_info=tx,
-                meter_value=[energy(wh, context.SAMPLE_PERIODIC)],
+                meter_value=[meter_value(wh, context.SAMPLE_PERIODIC, watts)],
             )
         )
     await cp.call(
@@ -389,11 +404,45 @@ async def charge(cp: ExampleStation) -> None:
                 transaction_id="TX-0001",
                 stopped_reason=enums.ReasonEnumType.EV_DISCONNECTED,
             ),
-            meter_value=[energy(4410.25, context.TRANSACTION_END)],
+            meter_value=[meter_value(4410.25, context.TRANSACTION_END)],
         )
     )
     cp.log("transaction TX-0001 ended: 4.41 kWh")
     await status(cp, enums.ConnectorStatusEnumType.AVAILABLE)
+
+
+async def run(
+    url: str,
+    station: Station,
+    *,
+    password: str | None = None,
+    once: bool = False,
+    **options: Any,
+) -> None:
+    """Keep ``station`` connected to the CSMS at ``url`` (until Ctrl-C, or with
+    ``once`` until it is back from the reset or Rejected).  ``options`` go to each
+    endpoint (see ``ocpp201.ChargePoint``)."""
+
+    def factory(identity: str, connection: WebSocketConnection) -> ExampleStation:
+        return ExampleStation(identity, connection, station, **options)
+
+    client = ChargingStationClient(
+        url,
+        station.identity,
+        factory,
+        session=session,
+        password=password,
+        back_off=BackOff(
+            wait_minimum=station.setting("RetryBackOffWaitMinimum"),
+            random_range=station.setting("RetryBackOffRandomRange"),
+            repeat_times=station.setting("RetryBackOffRepeatTimes"),
+        ),
+        ping_interval=station.setting("WebSocketPingInterval"),
+    )
+    async with client:
+        if not once:
+            await asyncio.Event().wait()  # until Ctrl-C
+        await station.finished.wait()
 
 
 async def main() -> None:
@@ -405,34 +454,7 @@ async def main() -> None:
         "--once", action="store_true", help="exit after the reset (or when Rejected)"
     )
     args = parser.parse_args()
-    station = Station(args.identity)
-
-    def factory(identity: str, connection: WebSocketConnection) -> ExampleStation:
-        return ExampleStation(identity, connection, station)
-
-    client = ChargingStationClient(
-        args.url,
-        args.identity,
-        factory,
-        session=session,
-        password=args.password,
-        back_off=BackOff(
-            wait_minimum=station.setting("RetryBackOffWaitMinimum"),
-            random_range=station.setting("RetryBackOffRandomRange"),
-            repeat_times=station.setting("RetryBackOffRepeatTimes"),
-        ),
-        ping_interval=station.setting("WebSocketPingInterval"),
-    )
-    async with client:
-        if not args.once:
-            await asyncio.Event().wait()  # until Ctrl-C
-        done = [
-            asyncio.ensure_future(station.came_back.wait()),
-            asyncio.ensure_future(station.rejected.wait()),
-        ]
-        await asyncio.wait(done, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.cancel()
+    await run(args.url, Station(args.identity), password=args.password, once=args.once)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,15 @@ What it does with a station:
   BootNotification is **Accepted**.
 * It answers Heartbeat, StatusNotification, NotifyEvent, Authorize (one known card)
   and TransactionEvent (it prints the energy of each transaction from the meter
-  values), and rejects every DataTransfer (UnknownVendorId, no vendor extensions).
+  values).  A DataTransfer gets the endpoint's default answer, UnknownVendorId (no
+  vendor extensions here).
 * When a transaction has ended, the "operator" makes the station Inoperative and
   Operative again (ChangeAvailability), sends it a DataTransfer, and resets it
   (Reset OnIdle).
 
-Needs ``pip install 'ocpp201[websockets]'``.
+Needs ``pip install 'ocpp201[websockets]'``.  This program is also installed as
+``ocpp201.examples.csms``; ``python -m ocpp201 demo`` runs it with the example
+charging station.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from ocpp201 import CSMS, Action, after, enums, on
@@ -41,11 +45,16 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def show(line: str) -> None:
+    print(line, flush=True)
+
+
 class Stations:
     """What this CSMS knows about charging stations (shared by all connections)."""
 
-    def __init__(self, known: set[str]) -> None:
+    def __init__(self, known: set[str], output: Callable[[str], object] = show) -> None:
         self.known = known
+        self.output = output  # where log lines go
         self.configured: set[str] = set()
         self.energy_wh: dict[str, float] = {}
 
@@ -63,7 +72,7 @@ class ExampleCSMS(CSMS):
         self.operator: asyncio.Task[None] | None = None
 
     def log(self, text: str) -> None:
-        print(f"[CSMS] {self.identity}: {text}", flush=True)
+        self.stations.output(f"[CSMS] {self.identity}: {text}")
 
     # ---------------------------------------------------------------- booting (B01-B04)
 
@@ -165,15 +174,6 @@ class ExampleCSMS(CSMS):
                 f"{event.actual_value} ({event.trigger.value})"
             )
         return m.NotifyEventResponse()
-
-    @on(Action.DATA_TRANSFER)
-    def on_data_transfer(
-        self, request: m.DataTransferRequest
-    ) -> m.DataTransferResponse:
-        self.log(f"DataTransfer from vendor {request.vendor_id!r}: not supported")
-        return m.DataTransferResponse(
-            status=enums.DataTransferStatusEnumType.UNKNOWN_VENDOR_ID
-        )
 
     # ------------------------------------------- authorization, transactions (C, E, J)
 

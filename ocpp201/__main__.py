@@ -1,6 +1,7 @@
 """Command line: ``python -m ocpp201 demo [--full]``.
 
-``demo`` runs a CSMS and two charging stations over a real WebSocket on 127.0.0.1,
+``demo`` runs the example CSMS and two example charging stations (the programs of
+``examples/``, installed as ``ocpp201.examples``) over a real WebSocket on 127.0.0.1,
 prints the exchange and exits after a few seconds (it needs the ``websockets``
 package: ``pip install 'ocpp201[websockets]'``).
 """
@@ -13,8 +14,8 @@ import sys
 USAGE = """\
 python -m ocpp201 demo [--full]
 
-  demo     run a CSMS and two charging stations over a WebSocket on 127.0.0.1
-           and print the OCPP 2.0.1 exchange (a few seconds)
+  demo     run the example CSMS and two example charging stations over a
+           WebSocket on 127.0.0.1 and print the OCPP 2.0.1 exchange (a few seconds)
   --full   print every payload as sent instead of a summary
 """
 

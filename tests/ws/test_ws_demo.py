@@ -1,4 +1,9 @@
-"""``python -m ocpp201 demo`` and the two programs in examples/."""
+"""``python -m ocpp201 demo`` and the two programs in examples/.
+
+The demo runs the example programs themselves: examples/ is installed as the package
+``ocpp201.examples`` (pyproject.toml), so these tests need the package installed
+(``pip install -e .``), as the README's test command does.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pathlib import Path
 import oracle
 from ws_helpers import run
 
+import ocpp201
 from ocpp201._ws_demo import run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +47,17 @@ CSMS_SENDS = [
 ]
 
 
-def test_python_m_ocpp201_demo_runs_and_exits() -> None:
+def test_examples_are_installed_as_ocpp201_examples() -> None:
+    """One copy of the example code: the package maps the checkout's examples/."""
+    from ocpp201.examples import charging_station, csms
+
+    assert csms.__name__ == "ocpp201.examples.csms"
+    if Path(ocpp201.__file__).resolve().parent == ROOT / "ocpp201":  # a checkout
+        assert Path(csms.__file__).resolve() == EXAMPLES / "csms.py"
+        assert Path(charging_station.__file__).resolve() == STATION
+
+
+def test_python_m_ocpp201_demo_runs_and_exits(tmp_path: Path) -> None:
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "ocpp201", "demo"],
@@ -49,7 +65,7 @@ def test_python_m_ocpp201_demo_runs_and_exits() -> None:
         text=True,
         timeout=60,
         check=False,
-        cwd=ROOT,
+        cwd=tmp_path,  # not the checkout: the installed package must do
     )
     elapsed = time.monotonic() - start
     assert result.returncode == 0, result.stdout + result.stderr
@@ -68,7 +84,14 @@ def test_python_m_ocpp201_demo_runs_and_exits() -> None:
     assert "reason=RemoteReset" in out
     assert "status=UnknownVendorId" in out
     assert "CALLERROR" not in out
-    assert out.rstrip().splitlines()[-1].startswith("Done: CS001 booted 3 times")
+    # What the example programs print is part of the output.
+    assert "[CSMS] CS001: its device model has 8 variables" in out
+    assert "[CSMS] CS999: BootNotification from ocpp201 Example-22" in out
+    assert "[CS001] back after the reset" in out
+    assert out.rstrip().splitlines()[-1] == (
+        "Done: CS001 booted 3 times (last reason RemoteReset, Accepted); "
+        "CS999 was Rejected."
+    )
 
 
 def test_demo_frames_are_valid() -> None:
@@ -98,6 +121,20 @@ def read_line(process: subprocess.Popen[str], timeout: float) -> str:
     return process.stdout.readline()
 
 
+def run_station(url: str, identity: str, env: dict[str, str]) -> str:
+    """Run examples/charging_station.py with ``--once``; its output."""
+    station = subprocess.run(
+        [sys.executable, str(STATION), url, identity, "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert station.returncode == 0, station.stdout + station.stderr
+    return station.stdout
+
+
 def test_example_programs_work_together() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     csms = subprocess.Popen(
@@ -113,47 +150,18 @@ def test_example_programs_work_together() -> None:
         assert first.startswith("[CSMS] listening on ws://127.0.0.1:"), first
         url = first.split()[-1]
 
-        station = subprocess.run(
-            [
-                sys.executable,
-                str(EXAMPLES / "charging_station.py"),
-                url,
-                "CS001",
-                "--once",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=env,
-        )
-        assert station.returncode == 0, station.stdout + station.stderr
-        out = station.stdout
+        out = run_station(url, "CS001", env)
         assert "BootNotification: Pending" in out
         assert "GetBaseReport FullInventory" in out
         assert "SetVariables OCPPCommCtrlr.HeartbeatInterval = 300: Accepted" in out
         assert "BootNotification: Accepted" in out
         assert "Authorize: Accepted" in out
+        assert "DataTransfer to the CSMS: UnknownVendorId" in out
         assert "ChangeAvailability Inoperative" in out
         assert "Reset OnIdle" in out
         assert out.rstrip().endswith("back after the reset"), out
 
-        unknown = subprocess.run(
-            [
-                sys.executable,
-                str(EXAMPLES / "charging_station.py"),
-                url,
-                "CS777",
-                "--once",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=env,
-        )
-        assert unknown.returncode == 0, unknown.stdout + unknown.stderr
-        assert "BootNotification: Rejected" in unknown.stdout
+        assert "BootNotification: Rejected" in run_station(url, "CS777", env)
     finally:
         csms.terminate()
         try:
