@@ -9,6 +9,10 @@ import sys
 def test_import_ocpp201_does_not_import_websockets() -> None:
     code = "import sys, ocpp201; print('websockets' in sys.modules)"
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert result.stdout.strip() == "False"

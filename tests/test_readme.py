@@ -44,7 +44,9 @@ def test_csms_in_a_few_lines_serves_a_station() -> None:
                 boot = await station.call(
                     BootNotificationRequest(
                         reason=BootReasonEnumType.POWER_UP,
-                        charging_station=ChargingStationType(model="M", vendor_name="V"),
+                        charging_station=ChargingStationType(
+                            model="M", vendor_name="V"
+                        ),
                     ),
                     timeout=5,
                 )

@@ -67,7 +67,10 @@ def test_wire_form_uses_schema_names_and_enum_values() -> None:
         charging_station=ChargingStationType(model="M", vendor_name="V"),
     )
     payload = to_payload(boot)
-    assert payload == {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"}
+    assert payload == {
+        "chargingStation": {"model": "M", "vendorName": "V"},
+        "reason": "PowerUp",
+    }
     assert type(payload["reason"]) is str
     assert json.loads(json.dumps(payload)) == payload
 
@@ -80,7 +83,10 @@ def test_optional_fields_are_omitted_never_null() -> None:
 def test_names_map_both_ways_without_regex() -> None:
     payload = {
         "getVariableData": [
-            {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}}
+            {
+                "component": {"name": "OCPPCommCtrlr"},
+                "variable": {"name": "OfflineThreshold"},
+            }
         ]
     }
     obj = from_payload(GetVariablesRequest, payload)
@@ -115,7 +121,11 @@ def test_number_fields_accept_json_integers_and_keep_them() -> None:
 def test_integral_float_is_an_integer() -> None:
     obj = from_payload(
         BootNotificationResponse,
-        {"currentTime": "2024-01-01T00:00:00Z", "interval": 300.0, "status": "Accepted"},
+        {
+            "currentTime": "2024-01-01T00:00:00Z",
+            "interval": 300.0,
+            "status": "Accepted",
+        },
     )
     assert obj.interval == 300
     assert type(obj.interval) is int
@@ -126,7 +136,11 @@ def test_not_integers(bad: object) -> None:
     with pytest.raises(ValidationError) as info:
         from_payload(
             BootNotificationResponse,
-            {"currentTime": "2024-01-01T00:00:00Z", "interval": bad, "status": "Accepted"},
+            {
+                "currentTime": "2024-01-01T00:00:00Z",
+                "interval": bad,
+                "status": "Accepted",
+            },
         )
     assert info.value.code is ErrorCode.TYPE_CONSTRAINT_VIOLATION
     assert info.value.problems[0].path == "$.interval"
@@ -147,7 +161,11 @@ def test_boolean_is_not_a_number() -> None:
 def test_date_times_are_timezone_aware() -> None:
     obj = from_payload(
         BootNotificationResponse,
-        {"currentTime": "2013-02-01T20:53:32.486Z", "interval": 300, "status": "Accepted"},
+        {
+            "currentTime": "2013-02-01T20:53:32.486Z",
+            "interval": 300,
+            "status": "Accepted",
+        },
     )
     assert obj.current_time == datetime(2013, 2, 1, 20, 53, 32, 486000, timezone.utc)
     assert to_payload(obj)["currentTime"] == "2013-02-01T20:53:32.486Z"
@@ -165,7 +183,8 @@ def test_date_times_are_timezone_aware() -> None:
 )
 def test_date_time_encoding(wire: str, back: str) -> None:
     obj = from_payload(
-        BootNotificationResponse, {"currentTime": wire, "interval": 1, "status": "Accepted"}
+        BootNotificationResponse,
+        {"currentTime": wire, "interval": 1, "status": "Accepted"},
     )
     assert to_payload(obj)["currentTime"] == back
 
@@ -189,7 +208,8 @@ def test_date_time_encoding(wire: str, back: str) -> None:
 def test_malformed_date_times(bad: str) -> None:
     with pytest.raises(ValidationError) as info:
         from_payload(
-            BootNotificationResponse, {"currentTime": bad, "interval": 1, "status": "Accepted"}
+            BootNotificationResponse,
+            {"currentTime": bad, "interval": 1, "status": "Accepted"},
         )
     assert info.value.code is ErrorCode.TYPE_CONSTRAINT_VIOLATION
     assert info.value.problems[0].path == "$.currentTime"

@@ -152,7 +152,7 @@ def test_shared_definitions_that_differ_are_an_error(tmp_path: Path) -> None:
             maxLength=37
         ),
     )
-    with pytest.raises(SchemaError, match="IdTokenType.*differs"):
+    with pytest.raises(SchemaError, match=r"IdTokenType.*differs"):
         load(schemas)
 
 
@@ -231,7 +231,9 @@ def test_wire_names_are_recorded_for_both_directions() -> None:
 
     from ocpp201.datatypes import OCSPRequestDataType, SalesTariffType
 
-    wires = {f.name: f.metadata["ocpp201.wire"] for f in attrs.fields(OCSPRequestDataType)}
+    wires = {
+        f.name: f.metadata["ocpp201.wire"] for f in attrs.fields(OCSPRequestDataType)
+    }
     assert wires["responder_url"] == "responderURL"
     wires = {f.name: f.metadata["ocpp201.wire"] for f in attrs.fields(SalesTariffType)}
     assert wires["num_e_price_levels"] == "numEPriceLevels"
@@ -240,7 +242,9 @@ def test_wire_names_are_recorded_for_both_directions() -> None:
 # -- another schema set -------------------------------------------------------------
 
 
-@pytest.mark.skipif(not OCPP21.is_dir(), reason="shared/ocpp-2.1 is not beside the repo")
+@pytest.mark.skipif(
+    not OCPP21.is_dir(), reason="shared/ocpp-2.1 is not beside the repo"
+)
 def test_generator_handles_the_ocpp_2_1_schemas(tmp_path: Path) -> None:
     """The generator is not tied to one schema set: OCPP 2.1 generates and works."""
     package = tmp_path / "ocpp21_probe"
