@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LINTED = ("ocpp201", "codegen", "tests", "bench", "examples")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -21,12 +22,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_check_is_clean() -> None:
-    result = run("ruff", "check", "--no-cache", "ocpp201", "codegen")
+    result = run("ruff", "check", "--no-cache", *LINTED)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_clean() -> None:
-    result = run("ruff", "format", "--check", "--no-cache", "ocpp201", "codegen")
+    result = run("ruff", "format", "--check", "--no-cache", *LINTED)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
