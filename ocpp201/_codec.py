@@ -97,7 +97,31 @@ def _item_converter(spec: FieldSpec, conv: Converter) -> Any:
             return value
 
         return integer
-    raise TypeError(f"no array item converter for {spec!r}")  # none in OCPP 2.0.1
+    if isinstance(spec, Number):
+        low, high = spec.low, spec.high
+
+        def number(value: Any) -> Any:
+            kind = value.__class__
+            if kind is not float and kind is not int:
+                raise _Refused
+            if not (low <= value <= high and -math.inf < value < math.inf):
+                raise _Refused  # NaN fails every comparison
+            return value
+
+        return number
+    if isinstance(spec, Boolean):
+
+        def boolean(value: Any) -> Any:
+            if value.__class__ is not bool:
+                raise _Refused
+            return value
+
+        return boolean
+    if isinstance(spec, DateTime):
+        return parse_datetime
+    if isinstance(spec, AnyJson):
+        return _any_json
+    raise TypeError(f"no array item converter for {spec!r}")  # arrays of arrays
 
 
 class _Source:
@@ -140,12 +164,10 @@ def _check_value(src: _Source, spec: FieldSpec, conv: Converter, depth: int) -> 
     elif isinstance(spec, Number):
         src.add("c = v.__class__", depth)
         src.add("if c is not float and c is not int: raise Refused", depth)
-        if spec.minimum is None and spec.maximum is None:
-            src.add("if not -inf < v < inf: raise Refused", depth)  # NaN, infinities
-        else:
-            low = "-inf" if spec.minimum is None else repr(spec.minimum)
-            high = "inf" if spec.maximum is None else repr(spec.maximum)
-            src.add(f"if not {low} <= v <= {high}: raise Refused", depth)  # NaN too
+        # Strict comparisons with the infinities refuse them; NaN fails any of them.
+        low = "-inf <" if spec.minimum is None else f"{spec.minimum!r} <="
+        high = "< inf" if spec.maximum is None else f"<= {spec.maximum!r}"
+        src.add(f"if not {low} v {high}: raise Refused", depth)
     elif isinstance(spec, Boolean):
         src.add("if v.__class__ is not bool: raise Refused", depth)
     elif isinstance(spec, DateTime):
@@ -232,6 +254,10 @@ def _unstructure_value(src: _Source, spec: FieldSpec, conv: Converter) -> str:
             return f"[{hook}(x) for x in v]"
         if isinstance(item, EnumOf):
             return "[x._value_ for x in v]"
+        if isinstance(item, DateTime):
+            return "[format_datetime(x) for x in v]"
+        if isinstance(item, AnyJson):
+            return "[None if x is JSON_NULL else x for x in v]"
         return "list(v)"
     if isinstance(spec, AnyJson):
         return "None if v is JSON_NULL else v"

@@ -295,9 +295,12 @@ class Number(_Numeric):
         self, instance: Any, attribute: attrs.Attribute[Any], value: Any
     ) -> None:
         kind = value.__class__
-        if kind is float or kind is int:
+        if kind is float:
+            if self.low <= value <= self.high and -math.inf < value < math.inf:
+                return  # NaN fails every comparison
+        elif kind is int:
             if self.low <= value <= self.high:
-                return  # NaN fails the comparison; infinities are outside the range
+                return
         elif value is None and self.optional:
             return
         self.fail(instance, attribute, value)
@@ -308,7 +311,7 @@ class Number(_Numeric):
     def check(self, value: Any) -> tuple[ErrorCode, str] | None:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             return _TYPE, f"expected a number, got {_short(value)}"
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             return _TYPE, f"{value!r} is not a JSON number"
         message = self._range(value)
         return None if message is None else (_PROPERTY, message)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar
 
 import pytest
+from attrs import define, field
 
 from ocpp201 import (
     JSON_NULL,
     Action,
     ErrorCode,
+    Response,
     Sender,
     ValidationError,
     from_payload,
@@ -39,6 +43,7 @@ from ocpp201.messages import (
     NotifyEVChargingNeedsRequest,
     SetVariablesRequest,
 )
+from ocpp201.schema import WIRE, AnyJson, ArrayOf, Boolean, DateTime, Number, Opt
 
 BOOT = {
     "reason": "PowerUp",
@@ -386,3 +391,73 @@ def test_assignment_is_checked_too() -> None:
 def test_to_payload_refuses_other_objects() -> None:
     with pytest.raises(TypeError):
         to_payload({"a": 1})
+
+
+# -- non-finite numbers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_non_finite_numbers_are_not_json(bad: float) -> None:
+    payload = {"evseId": 1, "meterValue": [{"timestamp": "2024-01-01T00:00:00Z",
+               "sampledValue": [{"value": bad}]}]}  # fmt: skip
+    with pytest.raises(ValidationError) as info:
+        from_payload(MeterValuesRequest, payload)
+    assert info.value.code is ErrorCode.TYPE_CONSTRAINT_VIOLATION
+    with pytest.raises(ValidationError):
+        SampledValueType(value=bad)
+    needs = {"requestedEnergyTransfer": "DC", "dcChargingParameters": {
+        "evMaxCurrent": 1, "evMaxVoltage": 1, "evEnergyCapacity": bad}}  # fmt: skip
+    with pytest.raises(ValidationError):
+        from_payload(
+            NotifyEVChargingNeedsRequest, {"evseId": 1, "chargingNeeds": needs}
+        )
+
+
+# -- payload classes of one's own ---------------------------------------------------
+
+
+@define(kw_only=True)
+class _Probe(Response):
+    ACTION: ClassVar[str] = "com.example.Probe"
+    when: list[datetime] = field(
+        validator=ArrayOf(DateTime(), min_items=1), metadata={WIRE: "when"}
+    )
+    readings: list[float] | None = field(
+        default=None,
+        validator=Opt(ArrayOf(Number(minimum=0), max_items=3)),
+        metadata={WIRE: "readings"},
+    )
+    flags: list[bool] | None = field(
+        default=None, validator=Opt(ArrayOf(Boolean())), metadata={WIRE: "flags"}
+    )
+    blobs: list[Any] | None = field(
+        default=None, validator=Opt(ArrayOf(AnyJson())), metadata={WIRE: "blobs"}
+    )
+
+
+def test_own_payload_classes_use_the_same_codec() -> None:
+    payload = {
+        "when": ["2024-01-01T00:00:00Z", "2024-01-01T01:00:00.250+02:00"],
+        "readings": [0, 1.5],
+        "flags": [True, False],
+        "blobs": [None, {"a": [1]}, "x"],
+    }
+    obj = from_payload(_Probe, payload)
+    assert obj.when[1].utcoffset() == timedelta(hours=2)
+    assert obj.blobs == [JSON_NULL, {"a": [1]}, "x"]
+    assert to_payload(obj) == payload
+    one = ["2024-01-01T00:00:00Z"]
+    type_error = ErrorCode.TYPE_CONSTRAINT_VIOLATION
+    count_error = ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION
+    bad_cases = [
+        ({"when": []}, "$.when", count_error),
+        ({"when": ["2024-13-01T00:00:00Z"]}, "$.when[0]", type_error),
+        ({"when": one, "readings": [-1]}, "$.readings[0]",
+         ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+        ({"when": one, "readings": [1, 2, 3, 4]}, "$.readings", count_error),
+        ({"when": one, "flags": [1]}, "$.flags[0]", type_error),
+    ]  # fmt: skip
+    for bad, path, code in bad_cases:
+        with pytest.raises(ValidationError) as info:
+            from_payload(_Probe, bad)
+        assert (info.value.problems[0].path, info.value.code) == (path, code)
