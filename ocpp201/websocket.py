@@ -37,7 +37,9 @@ import hmac
 import http
 import inspect
 import logging
+import math
 import random
+import re
 import ssl as ssl_module
 import urllib.parse
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
@@ -50,11 +52,13 @@ try:
     from websockets.asyncio.client import connect as ws_connect
     from websockets.asyncio.server import Server, ServerConnection
     from websockets.asyncio.server import serve as ws_serve
+    from websockets.datastructures import Headers
     from websockets.exceptions import (
         ConnectionClosed,
-        InvalidHandshake,
         InvalidHeader,
         InvalidStatus,
+        InvalidURI,
+        WebSocketException,
     )
     from websockets.headers import (
         build_authorization_basic,
@@ -63,6 +67,7 @@ try:
     )
     from websockets.http11 import Request, Response
     from websockets.typing import Subprotocol
+    from websockets.uri import parse_uri
 except ImportError as _exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "ocpp201.websocket needs the 'websockets' package (version 13 or later): "
@@ -99,7 +104,12 @@ MAX_IDENTITY_LENGTH = 48
 _SUBPROTOCOL_REFUSED = 1002  # close code "protocol error" (RFC 6455, 7.4.1)
 _INTERNAL_ERROR = 1011
 _REPLACED = 1000
-_RUN_EXIT_TIMEOUT = 15.0  # seconds for endpoint.run() to return once closed
+# Bounds on waits that could otherwise last forever (module constants so that tests
+# can shorten them):
+_RUN_EXIT_TIMEOUT = 15.0  # for endpoint.run() to return once the connection closed
+_CANCEL_TIMEOUT = 5.0  # for a cancelled task (endpoint.run(), session) to finish
+_CLOSE_TIMEOUT = 10.0  # for a closing handshake when close_timeout is None
+_MAX_DOUBLINGS = 64  # BackOff: 2**64 s is longer than any wait that could matter
 
 
 # --------------------------------------------------------------------------------------
@@ -114,9 +124,11 @@ def validate_identity(identity: str) -> str:
     """Return ``identity`` if it can be a charging station identity, else raise.
 
     Part 4 section 3.1.1: at most 48 characters and no ``:`` (the identity is also
-    the HTTP Basic user name).  Empty identities and non-printable characters are
-    refused as well.  The spec's own example ``"RDAM 123"`` shows that spaces occur,
-    so the character set is not restricted further.
+    the HTTP Basic user name).  Empty identities, non-printable characters and the
+    dot-segments ``.`` and ``..`` (which URL normalisation removes from a path,
+    RFC 3986 section 5.2.4) are refused as well.  The spec's own example
+    ``"RDAM 123"`` shows that spaces occur, so the character set is not restricted
+    further.
 
     Raises:
         InvalidIdentityError: with the reason in words.
@@ -132,6 +144,11 @@ def validate_identity(identity: str) -> str:
         raise InvalidIdentityError("the charging station identity contains ':'")
     if "/" in identity:
         raise InvalidIdentityError("the charging station identity contains '/'")
+    if identity in (".", ".."):
+        raise InvalidIdentityError(
+            f"the charging station identity cannot be {identity!r}"
+            " (a dot-segment of a URL path)"
+        )
     if not identity.isprintable():
         raise InvalidIdentityError(
             "the charging station identity contains a non-printable character"
@@ -139,26 +156,75 @@ def validate_identity(identity: str) -> str:
     return identity
 
 
+_INVALID_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _decode_segment(segment: str, what: str) -> str:
+    """Percent-decode one path segment strictly (UTF-8, well-formed escapes)."""
+    if _INVALID_ESCAPE.search(segment):
+        raise InvalidIdentityError(f"{what} contains an invalid percent-escape")
+    try:
+        return urllib.parse.unquote(segment, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise InvalidIdentityError(
+            f"{what} is not valid UTF-8 once percent-decoded"
+        ) from exc
+
+
+def _endpoint_path(path: str) -> str:
+    """The canonical form of an OCPP-J endpoint path: ``/ocpp``, or ``""`` for ``/``.
+
+    A missing leading ``/`` is added and a trailing ``/`` removed (``"ocpp/"`` gives
+    ``"/ocpp"``).  Raises ``ValueError`` for a query, a fragment, an empty segment
+    (``"/a//b"``) or an invalid percent-escape.
+    """
+    if "?" in path or "#" in path:
+        raise ValueError(f"the endpoint path must not contain '?' or '#': {path!r}")
+    inner = path.removeprefix("/").removesuffix("/")
+    if not inner:
+        return ""
+    for segment in inner.split("/"):
+        if not segment:
+            raise ValueError(f"the endpoint path has an empty segment: {path!r}")
+        try:
+            _decode_segment(segment, "the endpoint path")
+        except InvalidIdentityError as exc:
+            raise ValueError(f"{exc}: {path!r}") from None
+    return "/" + inner
+
+
 def identity_from_path(path: str, prefix: str | None = None) -> str:
     """The charging station identity in the path of a connection request.
 
-    ``path`` is the request target (``/ocpp/RDAM%20123``, possibly with a query);
-    the identity is its last segment, percent-decoded (``RDAM 123``).  When
-    ``prefix`` is given (``/ocpp``), the rest of the path must equal it.
+    ``path`` is the request target (``/ocpp/RDAM%20123``, possibly with a query),
+    read as a path -- never as a URL, so ``//host/...`` is just a path with an empty
+    first segment.  The identity is its last segment, percent-decoded (``RDAM
+    123``).  Empty segments before the identity (``/ocpp//CS1``), invalid
+    percent-escapes (``%zz``) and targets that do not start with ``/`` are refused.
+    When ``prefix`` is given (``/ocpp``; normalised as by :func:`serve`), the
+    segments before the identity must be those of ``prefix`` (compared once
+    percent-decoded).
 
     Raises:
         InvalidIdentityError: when the path holds no valid identity.
+        ValueError: when ``prefix`` itself is not a valid endpoint path.
     """
-    target = urllib.parse.urlsplit(path).path
-    head, _, segment = target.rpartition("/")
-    if prefix is not None and head.rstrip("/") != prefix.rstrip("/"):
-        raise InvalidIdentityError(f"the path is not under {prefix!r}")
-    try:
-        identity = urllib.parse.unquote(segment, errors="strict")
-    except UnicodeDecodeError as exc:
-        raise InvalidIdentityError(
-            "the percent-encoded identity is not valid UTF-8"
-        ) from exc
+    expected = None if prefix is None else _endpoint_path(prefix)
+    target = path.partition("?")[0]
+    if not target.startswith("/") or "#" in target:
+        raise InvalidIdentityError("the request target is not an absolute path")
+    *head, segment = target[1:].split("/")
+    if "" in head:
+        raise InvalidIdentityError("the path has an empty segment before the identity")
+    decoded_head = [_decode_segment(part, "the path") for part in head]
+    if expected is not None:
+        wanted = [
+            _decode_segment(part, "the endpoint path")
+            for part in expected.split("/")[1:]
+        ]
+        if decoded_head != wanted:
+            raise InvalidIdentityError(f"the path is not under {prefix!r}")
+    identity = _decode_segment(segment, "the percent-encoded identity")
     return validate_identity(identity)
 
 
@@ -171,13 +237,27 @@ def connection_url(endpoint_url: str, identity: str) -> str:
     URL is not doubled.
     """
     validate_identity(identity)
-    parts = urllib.parse.urlsplit(endpoint_url)
-    if parts.scheme not in ("ws", "wss"):
+    try:
+        parts = urllib.parse.urlsplit(endpoint_url)
+        scheme = parts.scheme
+    except ValueError as exc:
+        raise ValueError(f"invalid endpoint URL {endpoint_url!r}: {exc}") from None
+    if scheme not in ("ws", "wss"):
         raise ValueError(f"the endpoint URL must be ws:// or wss://: {endpoint_url!r}")
+    if any(c.isspace() or not c.isprintable() for c in endpoint_url):
+        raise ValueError(
+            f"the endpoint URL contains whitespace or a control character:"
+            f" {endpoint_url!r}"
+        )
     # Keep the sub-delimiters that are valid in a path segment; encode the rest.
     segment = urllib.parse.quote(identity, safe="*=@!$'(),;")
     path = parts.path.rstrip("/") + "/" + segment
-    return urllib.parse.urlunsplit(parts._replace(path=path))
+    url = urllib.parse.urlunsplit(parts._replace(path=path))
+    try:  # what websockets will check when connecting: host, port, no fragment
+        parse_uri(url)
+    except (InvalidURI, ValueError) as exc:
+        raise ValueError(f"invalid endpoint URL {endpoint_url!r}: {exc}") from None
+    return url
 
 
 # --------------------------------------------------------------------------------------
@@ -192,12 +272,18 @@ class BackOff:
     connection) waits ``wait_minimum`` seconds plus a random value in
     ``[0, random_range]``; every failed attempt doubles the base wait, at most
     ``repeat_times`` times, then the wait stays the same.  A successful connection
-    resets it to ``wait_minimum``.
+    resets it to ``wait_minimum``.  (The number of doublings also stops at 64:
+    ``2**64`` seconds is longer than any wait that could matter, and the float
+    arithmetic cannot overflow.)
 
     Attributes:
         wait_minimum: ``OCPPCommCtrlr.RetryBackOffWaitMinimum`` in seconds.
         random_range: ``OCPPCommCtrlr.RetryBackOffRandomRange`` in seconds.
         repeat_times: ``OCPPCommCtrlr.RetryBackOffRepeatTimes``.
+
+    Raises:
+        ValueError: for a negative, infinite or NaN number of seconds, or a
+            ``repeat_times`` that is not a non-negative integer.
     """
 
     wait_minimum: float = 3.0
@@ -205,16 +291,50 @@ class BackOff:
     repeat_times: int = 5
 
     def __post_init__(self) -> None:
-        if self.wait_minimum < 0 or self.random_range < 0 or self.repeat_times < 0:
-            raise ValueError(f"back-off values must not be negative: {self}")
+        _check_seconds("BackOff.wait_minimum", self.wait_minimum)
+        _check_seconds("BackOff.random_range", self.random_range)
+        repeat = self.repeat_times
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 0:
+            raise ValueError(
+                f"BackOff.repeat_times must be a non-negative integer, not {repeat!r}"
+            )
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """Seconds to wait before reconnection attempt ``attempt`` (0 is the first).
 
         ``rand`` returns a float in ``[0, 1)``; it is a parameter for tests.
         """
-        doublings = min(max(attempt, 0), self.repeat_times)
+        doublings = min(max(attempt, 0), self.repeat_times, _MAX_DOUBLINGS)
         return self.wait_minimum * 2.0**doublings + rand() * self.random_range
+
+
+def _check_seconds(
+    name: str, value: float | None, *, allow_none: bool = False, positive: bool = False
+) -> float | None:
+    """``value`` if it is a finite number of seconds (>= 0, or > 0), else raise."""
+    if value is None and allow_none:
+        return None
+    bound = "positive" if positive else "non-negative"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+        or (positive and value == 0)
+    ):
+        also = " or None" if allow_none else ""
+        raise ValueError(
+            f"{name} must be a finite, {bound} number of seconds{also}, not {value!r}"
+        )
+    return value
+
+
+def _ping_interval(value: float | None) -> float | None:
+    """``WebSocketPingInterval`` for ``websockets``: 0 (or ``None``) means no pings.
+
+    Part 4 section 8.4: 0 disables pings, negative values are not allowed.
+    """
+    return _check_seconds("ping_interval", value, allow_none=True) or None
 
 
 # --------------------------------------------------------------------------------------
@@ -390,44 +510,90 @@ def _log_session_result(identity: str) -> Callable[[asyncio.Task[None]], None]:
     return done
 
 
+async def _close_bounded(
+    connection: WebSocketConnection, code: int = 1000, reason: str = ""
+) -> None:
+    """Close ``connection``; never wait forever, even with ``close_timeout=None``."""
+    ws = connection.websocket
+    if ws.close_timeout is not None:  # websockets bounds the handshake itself
+        await connection.close(code, reason)
+        return
+    try:
+        await asyncio.wait_for(connection.close(code, reason), _CLOSE_TIMEOUT)
+    except asyncio.TimeoutError:
+        logger.warning(
+            "%s: the closing handshake took more than %s s; dropping the connection",
+            connection.identity,
+            _CLOSE_TIMEOUT,
+        )
+        ws.transport.abort()
+
+
+async def _finish(tasks: Sequence[asyncio.Future[Any]], identity: str) -> None:
+    """Cancel the unfinished ``tasks`` and wait (bounded) for them to end."""
+    pending = [task for task in tasks if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        _, still = await asyncio.wait(pending, timeout=_CANCEL_TIMEOUT)
+        if still:
+            logger.error(
+                "%s: %d task(s) did not end within %s s of being cancelled;"
+                " abandoning them",
+                identity,
+                len(still),
+                _CANCEL_TIMEOUT,
+            )
+    for task in tasks:  # retrieve the outcomes, so asyncio does not warn
+        if task.done() and not task.cancelled():
+            task.exception()
+
+
 async def _run_endpoint(
     endpoint: Endpoint,
     connection: WebSocketConnection,
     session: Callable[[Any], Awaitable[None]] | None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run ``endpoint.run()`` (and the session) until the connection closes."""
+    """Run ``endpoint.run()`` (and the session) until the connection closes.
+
+    Every wait is bounded: once the connection is closed (by the peer, or here
+    because ``stop`` was set), ``endpoint.run()`` gets ``_RUN_EXIT_TIMEOUT``
+    seconds to return before it is cancelled.
+    """
     identity = connection.identity
     run_task = asyncio.ensure_future(endpoint.run())
     session_task: asyncio.Task[None] | None = None
     if session is not None:
         session_task = asyncio.ensure_future(session(endpoint))
         session_task.add_done_callback(_log_session_result(identity))
+    closed_task = asyncio.ensure_future(connection.wait_closed())
     stop_task = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    tasks: list[asyncio.Future[Any]] = [run_task, closed_task]
+    tasks += [task for task in (session_task, stop_task) if task is not None]
     try:
-        waiting: set[asyncio.Future[Any]] = {run_task}
+        waiting: set[asyncio.Future[Any]] = {run_task, closed_task}
         if stop_task is not None:
             waiting.add(stop_task)
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        if not run_task.done():  # asked to stop: close, then let run() finish
-            await connection.close()
+        if not run_task.done():
+            if not closed_task.done():  # asked to stop: close first
+                await _close_bounded(connection)
             await asyncio.wait({run_task}, timeout=_RUN_EXIT_TIMEOUT)
             if not run_task.done():
-                logger.error("%s: endpoint.run() did not return", identity)
+                logger.error(
+                    "%s: endpoint.run() did not return within %s s after the"
+                    " connection closed; cancelling it",
+                    identity,
+                    _RUN_EXIT_TIMEOUT,
+                )
                 return
-        exc = run_task.exception()
-        if exc is not None:
+        if not run_task.cancelled() and (exc := run_task.exception()) is not None:
             logger.error("%s: endpoint failed", identity, exc_info=exc)
-            await connection.close(_INTERNAL_ERROR, "internal error")
+            await _close_bounded(connection, _INTERNAL_ERROR, "internal error")
     finally:
-        for task in (run_task, session_task, stop_task):
-            if task is not None and not task.done():
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in (run_task, session_task, stop_task) if t is not None),
-            return_exceptions=True,
-        )
-        await connection.close()
+        await _finish(tasks, identity)
+        await _close_bounded(connection)
 
 
 # --------------------------------------------------------------------------------------
@@ -464,7 +630,7 @@ class CSMSServer(Generic[E]):
         self._factory = factory
         self._host = host
         self._port = port
-        self._path = path
+        self._path = None if path is None else _endpoint_path(path)
         self._accept_identity = accept_identity
         self._password_for = password_for
         self._realm = realm
@@ -472,10 +638,16 @@ class CSMSServer(Generic[E]):
         self._ssl = ssl
         self._compression = compression
         self._max_size = max_size
-        self._ping_interval = ping_interval
-        self._ping_timeout = ping_timeout
-        self._open_timeout = open_timeout
-        self._close_timeout = close_timeout
+        self._ping_interval = _ping_interval(ping_interval)
+        self._ping_timeout = _check_seconds(
+            "ping_timeout", ping_timeout, allow_none=True, positive=True
+        )
+        self._open_timeout = _check_seconds(
+            "open_timeout", open_timeout, allow_none=True
+        )
+        self._close_timeout = _check_seconds(
+            "close_timeout", close_timeout, allow_none=True
+        )
         self._serve_kwargs = dict(serve_kwargs)
         self._server: Server | None = None
         self._stations: dict[str, tuple[E, WebSocketConnection]] = {}
@@ -557,7 +729,7 @@ class CSMSServer(Generic[E]):
         if ":" in host:
             host = f"[{host}]"
         scheme = "wss" if self._ssl is not None else "ws"
-        path = (self._path or "").rstrip("/")
+        path = urllib.parse.quote(self._path or "", safe="/%!$&'()*+,;=:@")
         return f"{scheme}://{host}:{self.port}{path}"
 
     @property
@@ -595,7 +767,7 @@ class CSMSServer(Generic[E]):
         try:
             identity = identity_from_path(request.path, self._path)
         except InvalidIdentityError as exc:
-            logger.info("refused %s: %s", request.path, exc)
+            logger.info("refused %r: %s", request.path, exc)
             return ws.respond(http.HTTPStatus.NOT_FOUND, f"{exc}\n")
 
         if self._password_for is not None:
@@ -603,13 +775,17 @@ class CSMSServer(Generic[E]):
             if refusal is not None:
                 return refusal
 
-        if self._accept_identity is not None and not await _maybe_await(
-            self._accept_identity(identity)
-        ):
-            logger.info("refused unknown charging station %r", identity)
-            return ws.respond(
-                http.HTTPStatus.NOT_FOUND, "unknown charging station identity\n"
-            )
+        if self._accept_identity is not None:
+            try:
+                known = await _maybe_await(self._accept_identity(identity))
+            except Exception:
+                logger.exception("%s: accept_identity() failed", identity)
+                return _internal_error(ws)
+            if not known:
+                logger.info("refused unknown charging station %r", identity)
+                return ws.respond(
+                    http.HTTPStatus.NOT_FOUND, "unknown charging station identity\n"
+                )
         return None
 
     async def _check_basic_auth(
@@ -617,17 +793,29 @@ class CSMSServer(Generic[E]):
     ) -> Response | None:
         assert self._password_for is not None
         reason = ""
-        try:
-            header = request.headers["Authorization"]
-        except KeyError:
+        headers = request.headers.get_all("Authorization")
+        if not headers:
             reason = "missing credentials"
+        elif len(headers) > 1:
+            reason = "more than one Authorization header"
         else:
             try:
-                username, password = parse_authorization_basic(header)
-            except InvalidHeader:
+                username, password = parse_authorization_basic(headers[0])
+            except (InvalidHeader, ValueError):
                 reason = "unsupported credentials"
             else:
-                expected = await _maybe_await(self._password_for(identity))
+                try:
+                    expected = await _maybe_await(self._password_for(identity))
+                except Exception:
+                    logger.exception("%s: password_for() failed", identity)
+                    return _internal_error(ws)
+                if expected is not None and not isinstance(expected, (str, bytes)):
+                    logger.error(
+                        "%s: password_for() returned %s; expected str, bytes or None",
+                        identity,
+                        type(expected).__name__,
+                    )
+                    return _internal_error(ws)
                 # Compare even when the station is unknown or the user name is
                 # wrong, so that the timing does not tell which part failed.
                 if isinstance(expected, str):
@@ -707,6 +895,11 @@ class CSMSServer(Generic[E]):
             self._changed.notify_all()
 
 
+def _internal_error(ws: ServerConnection) -> Response:
+    """HTTP 500: a callback of the application failed (logged by the caller)."""
+    return ws.respond(http.HTTPStatus.INTERNAL_SERVER_ERROR, "internal error\n")
+
+
 def _select_subprotocol(
     ws: ServerConnection, offered: Sequence[Subprotocol]
 ) -> Subprotocol | None:
@@ -760,7 +953,8 @@ def serve(
         factory: ``factory(identity, connection)`` -> endpoint (or awaitable).
         host: interface(s) to bind; ``"0.0.0.0"`` for all IPv4 interfaces.
         port: TCP port; 0 lets the OS pick one (see :attr:`CSMSServer.port`).
-        path: the OCPP-J endpoint path (``"/ocpp"``); ``None`` accepts any prefix.
+        path: the OCPP-J endpoint path (``"/ocpp"``; ``"ocpp"`` and ``"/ocpp/"``
+            mean the same, ``"/"`` means no prefix); ``None`` accepts any prefix.
         accept_identity: decides whether an identity is known (sync or async).
         password_for: returns the station's BasicAuthPassword (sync or async).
         realm: the Basic realm in ``WWW-Authenticate``.
@@ -772,11 +966,16 @@ def serve(
             Part 4 section 3.3; switch it off only for debugging).
         max_size: maximum size in bytes of an incoming message; a larger one closes
             the connection with code 1009.  ``None`` disables the limit.
-        ping_interval: seconds between server pings; ``None`` disables them.
-        ping_timeout: seconds to wait for a pong before closing.
+        ping_interval: seconds between server pings; 0 or ``None`` disables them.
+        ping_timeout: seconds to wait for a pong before closing (``None``: no
+            limit).
         open_timeout: seconds allowed for the opening handshake.
         close_timeout: seconds allowed for the closing handshake.
         serve_kwargs: passed to ``websockets.asyncio.server.serve``.
+
+    Raises:
+        ValueError: for an invalid ``path`` (a query, an empty segment, an invalid
+            percent-escape) or a negative, infinite or NaN number of seconds.
     """
     return CSMSServer(
         factory,
@@ -802,6 +1001,125 @@ def serve(
 # Charging station side
 
 
+@dataclass(frozen=True)
+class _ConnectPlan:
+    """A validated connection request: the URL and the ``websockets`` arguments."""
+
+    url: str
+    identity: str
+    options: dict[str, Any]
+
+
+def _known_connect_kwargs() -> frozenset[str] | None:
+    """Keyword names ``websockets.asyncio.client.connect`` accepts (``None``: unknown).
+
+    That is its own parameters plus those of ``loop.create_connection``, to which
+    it passes the rest.
+    """
+    names: set[str] = {"unix", "path"}  # websockets' unix_connect() options
+    for function in (ws_connect, asyncio.BaseEventLoop.create_connection):
+        try:
+            parameters = inspect.signature(function).parameters.values()
+        except (TypeError, ValueError):  # pragma: no cover - introspection failed
+            return None
+        names.update(
+            p.name
+            for p in parameters
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        )
+    return frozenset(names - {"self", "uri", "protocol_factory"})
+
+
+def _plan_connection(
+    endpoint_url: str,
+    identity: str,
+    *,
+    password: str | None,
+    ssl: ssl_module.SSLContext | None,
+    compression: bool,
+    ping_interval: float | None,
+    ping_timeout: float | None,
+    max_size: int | None,
+    open_timeout: float | None,
+    close_timeout: float | None,
+    subprotocols: Sequence[str],
+    connect_kwargs: Mapping[str, Any],
+) -> _ConnectPlan:
+    """Check everything the caller gave, before any network activity.
+
+    Raises ``ValueError`` (``TypeError`` for an unknown keyword argument): these are
+    mistakes of the program, never retried.
+    """
+    url = connection_url(endpoint_url, identity)
+    parts = urllib.parse.urlsplit(url)
+    if ssl is not None and parts.scheme != "wss":
+        raise ValueError("an ssl context needs a wss:// endpoint URL")
+    extra = dict(connect_kwargs)
+    known = _known_connect_kwargs()
+    unknown = sorted(set(extra) - known) if known is not None else []
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) for connect: {unknown}")
+    headers = Headers(extra.pop("additional_headers", None) or ())
+    # websockets sends the credentials of the URL (ws://user:pass@host) as an
+    # Authorization header too: only one source of credentials may be given.
+    sources = []
+    if password is not None:
+        sources.append("password")
+    if "@" in parts.netloc:
+        sources.append("credentials in the endpoint URL")
+    count = len(headers.get_all("Authorization"))
+    if count:
+        sources.append(f"{count} Authorization header(s) in additional_headers")
+    if len(sources) > 1 or count > 1:
+        raise ValueError(
+            "give HTTP Basic credentials only once, not: " + " and ".join(sources)
+        )
+    if password is not None:
+        headers["Authorization"] = build_authorization_basic(identity, password)
+    options: dict[str, Any] = dict(
+        subprotocols=[Subprotocol(s) for s in subprotocols],
+        additional_headers=headers or None,
+        compression="deflate" if compression else None,
+        ping_interval=_ping_interval(ping_interval),
+        ping_timeout=_check_seconds(
+            "ping_timeout", ping_timeout, allow_none=True, positive=True
+        ),
+        max_size=max_size,
+        open_timeout=_check_seconds("open_timeout", open_timeout, allow_none=True),
+        close_timeout=_check_seconds("close_timeout", close_timeout, allow_none=True),
+    )
+    options.update(extra)
+    if ssl is not None:  # wss:// without a context uses the system's trusted CAs
+        options["ssl"] = ssl
+    return _ConnectPlan(url, identity, options)
+
+
+async def _open(plan: _ConnectPlan) -> WebSocketConnection:
+    """Open the connection of ``plan`` (see :func:`connect` for the errors)."""
+    identity = plan.identity
+    try:
+        ws = await ws_connect(plan.url, **plan.options)
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        raise HandshakeError(
+            f"the CSMS refused the connection of {identity!r}: HTTP {status}",
+            status=status,
+        ) from exc
+    except WebSocketException as exc:
+        # InvalidHandshake, and also InvalidURI for a redirect to a non-WebSocket
+        # URL: all of them are the server's answer, not our mistake.
+        raise HandshakeError(
+            f"the WebSocket handshake with the CSMS failed: {exc}"
+        ) from exc
+    if ws.subprotocol != OCPP_SUBPROTOCOL:
+        await ws.close()
+        raise HandshakeError(
+            f"the CSMS did not select the {OCPP_SUBPROTOCOL} subprotocol",
+            status=101,
+        )
+    return WebSocketConnection(ws, identity)
+
+
 async def connect(
     endpoint_url: str,
     identity: str,
@@ -823,14 +1141,18 @@ async def connect(
         endpoint_url: the CSMS's OCPP-J endpoint URL (``ws://`` or ``wss://``).
         identity: the charging station identity (percent-encoded in the URL).
         password: the BasicAuthPassword; sends HTTP Basic credentials with the
-            identity as user name (security profiles 1 and 2).
+            identity as user name (security profiles 1 and 2).  Credentials in
+            the URL or an ``Authorization`` entry in ``additional_headers`` are
+            refused alongside it (``ValueError``), so only one header is sent.
         ssl: client ``ssl.SSLContext`` for ``wss://``: the CA that signed the CSMS
             certificate, plus a client certificate for security profile 3.  By
             default the system's trusted CAs are used.
         compression: offer RFC 7692 permessage-deflate.
         ping_interval: ``OCPPCommCtrlr.WebSocketPingInterval`` in seconds; 0 or
-            ``None`` disables client pings (Part 4 section 8.4).
-        ping_timeout: seconds to wait for a pong before closing the connection.
+            ``None`` disables client pings (Part 4 section 8.4); negative values
+            are refused.
+        ping_timeout: seconds to wait for a pong before closing the connection
+            (``None``: no limit).
         max_size: maximum size in bytes of an incoming message.
         open_timeout: seconds allowed for TCP, TLS and WebSocket handshakes.
         close_timeout: seconds allowed for the closing handshake.
@@ -841,51 +1163,43 @@ async def connect(
         HandshakeError: the server refused (``status`` 401, 404, ...), did not
             select ``ocpp2.0.1`` (``status`` 101), or its answer was not a valid
             handshake response (``status`` ``None``; for example when a TLS server
-            refused our client certificate).
+            refused our client certificate, or a redirect to a non-WebSocket URL).
         OSError: the TCP or TLS connection failed.
         asyncio.TimeoutError: ``open_timeout`` passed.
+        ValueError: an invalid argument (checked before connecting).
     """
-    url = connection_url(endpoint_url, identity)
-    if ssl is not None and not url.startswith("wss:"):
-        raise ValueError("an ssl context needs a wss:// endpoint URL")
-    headers = dict(connect_kwargs.pop("additional_headers", None) or {})
-    if password is not None:
-        headers["Authorization"] = build_authorization_basic(identity, password)
-    if ssl is not None:  # wss:// without a context uses the system's trusted CAs
-        connect_kwargs["ssl"] = ssl
-    try:
-        ws = await ws_connect(
-            url,
-            subprotocols=[Subprotocol(s) for s in subprotocols],
-            additional_headers=headers or None,
-            compression="deflate" if compression else None,
-            ping_interval=ping_interval or None,
-            ping_timeout=ping_timeout,
-            max_size=max_size,
-            open_timeout=open_timeout,
-            close_timeout=close_timeout,
-            **connect_kwargs,
-        )
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-        raise HandshakeError(
-            f"the CSMS refused the connection of {identity!r}: HTTP {status}",
-            status=status,
-        ) from exc
-    except InvalidHandshake as exc:
-        raise HandshakeError(
-            f"the WebSocket handshake with the CSMS failed: {exc}"
-        ) from exc
-    if ws.subprotocol != OCPP_SUBPROTOCOL:
-        await ws.close()
-        raise HandshakeError(
-            f"the CSMS did not select the {OCPP_SUBPROTOCOL} subprotocol",
-            status=101,
-        )
-    return WebSocketConnection(ws, identity)
+    plan = _plan_connection(
+        endpoint_url,
+        identity,
+        password=password,
+        ssl=ssl,
+        compression=compression,
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
+        max_size=max_size,
+        open_timeout=open_timeout,
+        close_timeout=close_timeout,
+        subprotocols=subprotocols,
+        connect_kwargs=connect_kwargs,
+    )
+    return await _open(plan)
 
 
-_RETRYABLE = (OSError, asyncio.TimeoutError, HandshakeError)
+_NETWORK_ERRORS = (OSError, asyncio.TimeoutError, HandshakeError)
+# What run() retries: every failure of a connection attempt (Part 4 section 5.3).
+# The caller's arguments are checked in ChargingStationClient.__init__, so a
+# failure here is never a mistake of the program that retrying could not fix.
+_RETRYABLE: tuple[type[Exception], ...] = (Exception,)
+
+
+async def _discard(attempt: asyncio.Task[WebSocketConnection], identity: str) -> None:
+    """Cancel a connection attempt; close the connection if it opened anyway."""
+    attempt.cancel()
+    await asyncio.wait({attempt}, timeout=_CANCEL_TIMEOUT)
+    if not attempt.done():
+        logger.error("%s: a cancelled connection attempt did not end", identity)
+    elif not attempt.cancelled() and attempt.exception() is None:
+        await _close_bounded(attempt.result())
 
 
 class ChargingStationClient(Generic[E]):
@@ -894,10 +1208,14 @@ class ChargingStationClient(Generic[E]):
     :meth:`run` connects to ``endpoint_url + "/" + identity``, creates the endpoint
     with ``factory(identity, connection)`` -- an ``ocpp201.ChargePoint`` subclass is
     such a factory -- and runs ``endpoint.run()`` plus ``session(endpoint)``
-    alongside.  When the connection is lost or an attempt fails it waits according
-    to ``back_off`` and tries again, until :meth:`close` is called.  A new endpoint
-    is created for every connection; the session is cancelled when its connection
-    is lost.
+    alongside.  When the connection is lost or an attempt fails -- for whatever
+    reason: network, TLS, timeout, HTTP refusal, a redirect to an unusable URL --
+    it waits according to ``back_off`` and tries again, until :meth:`close` is
+    called.  A new endpoint is created for every connection; the session is
+    cancelled when its connection is lost.
+
+    All arguments are checked here (``ValueError``, ``TypeError``), so that
+    :meth:`run` only meets failures worth retrying.
 
     It can also be used as ``async with ChargingStationClient(...) as client:``,
     which runs it in the background and closes it on exit.
@@ -933,14 +1251,9 @@ class ChargingStationClient(Generic[E]):
         close_timeout: float | None = 10,
         **connect_kwargs: Any,
     ) -> None:
-        connection_url(endpoint_url, identity)  # validate early
-        self.endpoint_url = endpoint_url
-        self.identity = identity
-        self.back_off = back_off if back_off is not None else BackOff()
-        self.max_attempts = max_attempts
-        self._factory = factory
-        self._session = session
-        self._connect_options: dict[str, Any] = dict(
+        self._plan = _plan_connection(
+            endpoint_url,
+            identity,
             password=password,
             ssl=ssl,
             compression=compression,
@@ -949,8 +1262,23 @@ class ChargingStationClient(Generic[E]):
             max_size=max_size,
             open_timeout=open_timeout,
             close_timeout=close_timeout,
-            **connect_kwargs,
+            subprotocols=connect_kwargs.pop("subprotocols", (OCPP_SUBPROTOCOL,)),
+            connect_kwargs=connect_kwargs,
         )
+        if max_attempts is not None and (
+            isinstance(max_attempts, bool)
+            or not isinstance(max_attempts, int)
+            or max_attempts < 1
+        ):
+            raise ValueError(
+                f"max_attempts must be a positive integer or None, not {max_attempts!r}"
+            )
+        self.endpoint_url = endpoint_url
+        self.identity = identity
+        self.back_off = back_off if back_off is not None else BackOff()
+        self.max_attempts = max_attempts
+        self._factory = factory
+        self._session = session
         self.failed_attempts = 0
         """Consecutive failed connection attempts (reset by a successful one)."""
         self.connections = 0
@@ -961,6 +1289,8 @@ class ChargingStationClient(Generic[E]):
         self._connection: WebSocketConnection | None = None
         self._connected: asyncio.Event | None = None
         self._stop: asyncio.Event | None = None
+        self._ended: asyncio.Event | None = None
+        self._failure: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -973,26 +1303,62 @@ class ChargingStationClient(Generic[E]):
         """The current connection, or ``None`` while disconnected."""
         return self._connection
 
-    def _events(self) -> tuple[asyncio.Event, asyncio.Event]:
-        if self._connected is None or self._stop is None:
+    def _events(self) -> tuple[asyncio.Event, asyncio.Event, asyncio.Event]:
+        if self._connected is None or self._stop is None or self._ended is None:
             self._connected = asyncio.Event()
             self._stop = asyncio.Event()
-        return self._connected, self._stop
+            self._ended = asyncio.Event()
+        return self._connected, self._stop, self._ended
 
     async def wait_connected(self, timeout: float | None = None) -> E:
         """Wait until connected and return the current endpoint.
 
+        It does not wait for a connection that cannot come: once :meth:`run` has
+        ended it raises what :meth:`run` raised (the last connection error after
+        ``max_attempts``, an error of the factory, ...), and after :meth:`close`
+        it raises :class:`ocpp201.ConnectionClosedError`.
+
         Raises:
             asyncio.TimeoutError: when ``timeout`` seconds pass first.
+            ConnectionClosedError: the client is closed, or :meth:`run` ended.
         """
-        connected, _ = self._events()
-        await asyncio.wait_for(connected.wait(), timeout)
-        assert self._endpoint is not None
-        return self._endpoint
+        connected, stop, ended = self._events()
+
+        async def wait() -> E:
+            while True:
+                if ended.is_set() and self._failure is not None:
+                    raise self._failure
+                if stop.is_set() or ended.is_set():
+                    raise ConnectionClosedError(
+                        f"{self.identity}: the client is closed"
+                        if stop.is_set()
+                        else f"{self.identity}: run() has ended"
+                    )
+                if connected.is_set() and self._endpoint is not None:
+                    return self._endpoint
+                await _first_of(connected.wait(), stop.wait(), ended.wait())
+
+        return await asyncio.wait_for(wait(), timeout)
 
     async def run(self) -> None:
-        """Connect and stay connected until :meth:`close` (see the class docs)."""
-        connected, stop = self._events()
+        """Connect and stay connected until :meth:`close` (see the class docs).
+
+        Raises:
+            Exception: the last connection error once ``max_attempts`` consecutive
+                attempts failed; an error of the factory.
+        """
+        connected, stop, ended = self._events()
+        ended.clear()
+        self._failure = None
+        try:
+            await self._run(connected, stop)
+        except Exception as exc:
+            self._failure = exc
+            raise
+        finally:
+            ended.set()
+
+    async def _run(self, connected: asyncio.Event, stop: asyncio.Event) -> None:
         wait: float | None = None  # the very first attempt is immediate
         step = 0
         while not stop.is_set():
@@ -1003,13 +1369,21 @@ class ChargingStationClient(Generic[E]):
                 if stop.is_set():
                     break
             try:
-                connection = await connect(
-                    self.endpoint_url, self.identity, **self._connect_options
-                )
+                connection = await self._attempt(stop)
             except _RETRYABLE as exc:
+                # Every failure is retried (section 5.3): the arguments were
+                # checked in __init__, so none of them is a mistake of ours.
                 self.failed_attempts += 1
                 self.last_error = exc
-                logger.info("%s: connection attempt failed: %s", self.identity, exc)
+                if isinstance(exc, _NETWORK_ERRORS):
+                    logger.info("%s: connection attempt failed: %s", self.identity, exc)
+                else:
+                    logger.warning(
+                        "%s: connection attempt failed: %r",
+                        self.identity,
+                        exc,
+                        exc_info=exc,
+                    )
                 if (
                     self.max_attempts is not None
                     and self.failed_attempts >= self.max_attempts
@@ -1018,12 +1392,34 @@ class ChargingStationClient(Generic[E]):
                 wait = self.back_off.delay(step)
                 step += 1
                 continue
+            if connection is None:  # close() was called during the attempt
+                break
             self.failed_attempts = 0
             self.connections += 1
             step = 0  # reset after a successful connection (errata 4.12)
             await self._serve(connection, connected, stop)
             wait = self.back_off.delay(step)
             step += 1
+
+    async def _attempt(self, stop: asyncio.Event) -> WebSocketConnection | None:
+        """One connection attempt, abandoned (``None``) as soon as ``stop`` is set.
+
+        So :meth:`close` never waits for an opening handshake, even with
+        ``open_timeout=None``.
+        """
+        attempt = asyncio.ensure_future(_open(self._plan))
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({attempt, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled
+            stopped.cancel()
+            await _discard(attempt, self.identity)
+            raise
+        stopped.cancel()
+        if stop.is_set():
+            await _discard(attempt, self.identity)
+            return None
+        return attempt.result()
 
     async def _serve(
         self,
@@ -1034,7 +1430,7 @@ class ChargingStationClient(Generic[E]):
         try:
             endpoint = await _maybe_await(self._factory(self.identity, connection))
         except BaseException:
-            await connection.close(_INTERNAL_ERROR, "internal error")
+            await _close_bounded(connection, _INTERNAL_ERROR, "internal error")
             raise
         self._endpoint, self._connection = endpoint, connection
         connected.set()
@@ -1056,9 +1452,12 @@ class ChargingStationClient(Generic[E]):
     async def close(self) -> None:
         """Stop reconnecting, close the current connection and wait for :meth:`run`.
 
-        Errors of the background task started by :meth:`start` are re-raised.
+        It does not wait for an opening handshake in progress (that attempt is
+        abandoned), and the closing handshake is bounded even with
+        ``close_timeout=None``.  Errors of the background task started by
+        :meth:`start` are re-raised.
         """
-        _, stop = self._events()
+        _, stop, _ = self._events()
         stop.set()
         if self._task is not None:
             await self._task
@@ -1074,3 +1473,13 @@ class ChargingStationClient(Generic[E]):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+async def _first_of(*awaitables: Awaitable[Any]) -> None:
+    """Wait until one of ``awaitables`` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

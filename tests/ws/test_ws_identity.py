@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from ocpp201.websocket import (
@@ -30,6 +32,8 @@ def test_valid_identities(identity: str) -> None:
         ("CS/001", "'/'"),
         ("CS\x00001", "non-printable"),
         ("CS\n001", "non-printable"),
+        (".", "dot-segment"),  # URL normalisation would remove it from the path
+        ("..", "dot-segment"),
     ],
 )
 def test_invalid_identities(identity: str, why: str) -> None:
@@ -65,6 +69,9 @@ def test_identity_from_path(path: str, identity: str) -> None:
         "/ocpp/%FF",  # not UTF-8
         "/ocpp/CS%00",
         "/ocpp/" + "A" * 49,
+        "/ocpp/.",
+        "/ocpp/..",
+        "/ocpp/%2E%2E",  # '..' once decoded
     ],
 )
 def test_identity_from_path_rejects(path: str) -> None:
@@ -72,10 +79,44 @@ def test_identity_from_path_rejects(path: str) -> None:
         identity_from_path(path)
 
 
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        # The request target is a path, never a URL: '//CS1' is not host 'CS1'.
+        ("//CS1", "empty segment"),
+        ("//x/y", "empty segment"),
+        ("/ocpp//CS1", "empty segment"),
+        ("/ocpp/%zz", "invalid percent-escape"),
+        ("/ocpp/CS%2", "invalid percent-escape"),
+        ("/oc%zzpp/CS1", "invalid percent-escape"),
+        ("/oc%FFpp/CS1", "UTF-8"),
+        ("ocpp/CS1", "absolute path"),
+        ("ws://h/ocpp/CS1", "absolute path"),  # absolute-form targets are refused
+        ("/ocpp/CS1#x", "absolute path"),
+    ],
+)
+def test_identity_from_path_reads_the_target_as_a_path(path: str, why: str) -> None:
+    with pytest.raises(InvalidIdentityError, match=why):
+        identity_from_path(path)
+
+
+def test_identity_from_path_prefix_cannot_be_bypassed() -> None:
+    # urlsplit() would read '//CS1' as a host and '/ocpp/CS2' as the path.
+    with pytest.raises(InvalidIdentityError, match="empty segment"):
+        identity_from_path("//CS1/ocpp/CS2", "/ocpp")
+    with pytest.raises(InvalidIdentityError, match="empty segment"):
+        identity_from_path("/ocpp//CS1", "/ocpp")
+
+
 def test_identity_from_path_with_prefix() -> None:
     assert identity_from_path("/ocpp/CS1", "/ocpp") == "CS1"
     assert identity_from_path("/ocpp/CS1", "/ocpp/") == "CS1"
+    assert identity_from_path("/ocpp/CS1", "ocpp") == "CS1"  # '/' prepended
     assert identity_from_path("/a/b/CS1", "/a/b") == "CS1"
+    assert identity_from_path("/CS1", "/") == "CS1"
+    assert identity_from_path("/my%20ocpp/CS1", "/my ocpp") == "CS1"  # decoded
+    with pytest.raises(InvalidIdentityError, match="not under"):
+        identity_from_path("/ocpp/CS1", "/")
     for path in ("/other/CS1", "/CS1", "/ocpp/x/CS1"):
         with pytest.raises(InvalidIdentityError, match="not under"):
             identity_from_path(path, "/ocpp")
@@ -114,6 +155,28 @@ def test_connection_url_rejects() -> None:
         connection_url("http://h/ocpp", "CS1")
     with pytest.raises(InvalidIdentityError):
         connection_url("ws://h/ocpp", "CS:1")
+    with pytest.raises(InvalidIdentityError, match="dot-segment"):
+        connection_url("ws://h/ocpp", "..")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "ws://",  # no host
+        "ws:///ocpp",
+        "ws://h:99999/ocpp",  # port out of range
+        "ws://h:x/ocpp",
+        "ws://[::1/ocpp",
+        "ws://h/ocpp#frag",
+        "ws://h/oc pp",
+        "ws://h/ocpp\n",
+    ],
+)
+def test_connection_url_rejects_malformed_endpoint_urls(endpoint: str) -> None:
+    # Refused here, so that ChargingStationClient fails at construction instead
+    # of retrying a URL that can never work.
+    with pytest.raises(ValueError, match="endpoint URL"):
+        connection_url(endpoint, "CS1")
 
 
 def test_back_off_doubles_then_stays() -> None:
@@ -136,4 +199,40 @@ def test_back_off_refuses_negative_values() -> None:
     with pytest.raises(ValueError, match="negative"):
         BackOff(wait_minimum=-1)
     with pytest.raises(ValueError, match="negative"):
+        BackOff(random_range=-0.5)
+    with pytest.raises(ValueError, match="negative"):
         BackOff(repeat_times=-1)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"wait_minimum": math.nan},
+        {"random_range": math.nan},
+        {"wait_minimum": math.inf},
+        {"random_range": math.inf},
+        {"wait_minimum": "3"},
+        {"wait_minimum": True},
+        {"repeat_times": 2.5},
+        {"repeat_times": 2.0},  # RetryBackOffRepeatTimes is an integer
+        {"repeat_times": math.nan},
+        {"repeat_times": True},
+    ],
+)
+def test_back_off_refuses_non_finite_and_non_integer_values(
+    kwargs: dict[str, object],
+) -> None:
+    with pytest.raises(ValueError, match=r"BackOff\.\w+ must be"):
+        BackOff(**kwargs)  # type: ignore[arg-type]
+
+
+def test_back_off_exponent_is_capped() -> None:
+    # 2.0 ** 1024 overflows; the number of doublings stops at 64 instead.
+    back_off = BackOff(wait_minimum=1, random_range=0, repeat_times=5000)
+    assert back_off.delay(10) == 2.0**10
+    assert back_off.delay(64) == 2.0**64
+    assert back_off.delay(1024) == 2.0**64
+    assert back_off.delay(10**9) == 2.0**64
+    assert BackOff(0, 0, 5000).delay(5000) == 0.0
+    # the configured repeat_times still wins below the cap
+    assert BackOff(1, 0, 3).delay(10**9) == 8.0

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import itertools
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 from ws_helpers import HOST, STEP, EchoEndpoint, Recorder, bounded, run
 
+import ocpp201.websocket as ws_module
+from ocpp201 import ConnectionClosedError
 from ocpp201.websocket import (
     BackOff,
     ChargingStationClient,
@@ -186,10 +192,10 @@ def test_max_attempts_on_a_closed_port() -> None:
             max_attempts=4,
         )
         start = time.monotonic()
-        with pytest.raises(OSError):
+        with pytest.raises(ConnectionRefusedError):  # not a TimeoutError
             await bounded(client.run())
         assert client.failed_attempts == 4
-        assert time.monotonic() - start >= 0.03  # three waits of 0.01 s
+        assert 0.03 <= time.monotonic() - start < 1.0  # three waits of 0.01 s
 
     run(main())
 
@@ -269,5 +275,329 @@ def test_factory_error_propagates_from_run() -> None:
 def test_client_validates_its_arguments() -> None:
     with pytest.raises(ValueError, match="identity"):
         ChargingStationClient("ws://h/ocpp", "CS:1", Recorder())
+    with pytest.raises(ValueError, match="identity"):
+        ChargingStationClient("ws://h/ocpp", "..", Recorder())
     with pytest.raises(ValueError, match="ws://"):
         ChargingStationClient("http://h/ocpp", "CS1", Recorder())
+    # What could never connect fails here, not as retried attempts in run().
+    for url in ["ws://", "ws://h:99999/ocpp", "ws://h/ocpp#x", "ws://h/o cpp"]:
+        with pytest.raises(ValueError, match="endpoint URL"):
+            ChargingStationClient(url, "CS1", Recorder())
+    with pytest.raises(ValueError, match="wss://"):
+        ChargingStationClient("ws://h/ocpp", "CS1", Recorder(), ssl=ssl_context())
+    for attempts in [0, -1, 1.5, True]:
+        with pytest.raises(ValueError, match="max_attempts"):
+            ChargingStationClient(
+                "ws://h/ocpp", "CS1", Recorder(), max_attempts=attempts
+            )  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="open_timeout"):
+        ChargingStationClient("ws://h/ocpp", "CS1", Recorder(), open_timeout=-1)
+    with pytest.raises(TypeError, match="no_such_option"):
+        ChargingStationClient("ws://h/ocpp", "CS1", Recorder(), no_such_option=1)
+    # options of websockets and of loop.create_connection are accepted
+    ChargingStationClient(
+        "ws://h/ocpp", "CS1", Recorder(), max_queue=4, local_addr=(HOST, 0)
+    )
+
+
+def ssl_context() -> Any:
+    import ssl
+
+    return ssl.create_default_context()
+
+
+# -- every connection failure is retried (Part 4 section 5.3)
+
+
+async def _answer_every_request(answer: bytes) -> tuple[asyncio.Server, list[float]]:
+    """A TCP server that answers every HTTP request with ``answer``."""
+    hits: list[float] = []
+
+    async def handle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        hits.append(time.monotonic())
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(answer)
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, HOST, 0), hits
+
+
+@pytest.mark.parametrize(
+    ("location", "error"),
+    [
+        ("http://127.0.0.1/maintenance", HandshakeError),  # InvalidURI
+        ("ftp://x/", HandshakeError),
+        ("ws:///nohost", HandshakeError),
+        ("/ocpp/CS1", HandshakeError),  # a redirect loop: SecurityError
+        # websockets >= 14 follows redirects, and its urljoin() raises ValueError
+        # here; websockets 13 does not follow them (HandshakeError, HTTP 302).
+        ("wss://[::1", (ValueError, HandshakeError)),
+    ],
+)
+def test_a_redirect_to_an_unusable_url_is_retried(
+    location: str, error: type[Exception] | tuple[type[Exception], ...]
+) -> None:
+    async def main() -> None:
+        server, hits = await _answer_every_request(
+            f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n"
+            "Content-Length: 0\r\n\r\n".encode()
+        )
+        port = server.sockets[0].getsockname()[1]
+        client = ChargingStationClient(
+            f"ws://{HOST}:{port}/ocpp",
+            "CS1",
+            Recorder(),
+            back_off=BackOff(wait_minimum=0.01, random_range=0, repeat_times=0),
+            max_attempts=3,
+        )
+        with pytest.raises(error):
+            await bounded(client.run())
+        assert client.failed_attempts == 3  # retried, not ended by the first
+        assert len(hits) >= 3
+        server.close()
+        await bounded(server.wait_closed())
+
+    run(main())
+
+
+def test_a_redirect_to_http_does_not_end_run() -> None:
+    async def main() -> None:
+        server, hits = await _answer_every_request(
+            b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1/x\r\n"
+            b"Content-Length: 0\r\n\r\n"
+        )
+        port = server.sockets[0].getsockname()[1]
+        client = ChargingStationClient(
+            f"ws://{HOST}:{port}/ocpp",
+            "CS1",
+            Recorder(),
+            back_off=BackOff(wait_minimum=0.01, random_range=0, repeat_times=1),
+        )
+        task = client.start()
+        for _ in range(300):  # bounded: at most 3 s
+            if len(hits) >= 4:
+                break
+            await asyncio.sleep(0.01)
+        assert len(hits) >= 4
+        assert not task.done()  # still trying
+        assert isinstance(client.last_error, HandshakeError)
+        await bounded(client.close())
+        server.close()
+        await bounded(server.wait_closed())
+
+    run(main())
+
+
+def test_an_unexpected_error_of_an_attempt_is_retried(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # websockets raises ValueError for some redirects (with a preexisting socket,
+    # a Unix socket, or an explicit host/port): still a failed attempt.
+    calls: list[str] = []
+
+    async def failing_connect(url: str, **kwargs: Any) -> Any:
+        calls.append(url)
+        raise ValueError("cannot follow redirect")
+
+    monkeypatch.setattr(ws_module, "ws_connect", failing_connect)
+
+    async def main() -> None:
+        client = ChargingStationClient(
+            f"ws://{HOST}:9/ocpp",
+            "CS1",
+            Recorder(),
+            back_off=BackOff(wait_minimum=0.01, random_range=0, repeat_times=0),
+            max_attempts=3,
+        )
+        with pytest.raises(ValueError, match="redirect"):
+            await bounded(client.run())
+        assert len(calls) == 3
+
+    with caplog.at_level(logging.WARNING, logger="ocpp201.websocket"):
+        run(main())
+    assert sum("connection attempt failed" in r.message for r in caplog.records) == 3
+
+
+def test_back_off_with_a_huge_repeat_times_does_not_end_run() -> None:
+    # 2.0 ** 1024 overflowed after 1024 failed attempts and ended run().
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0) as server:
+            url = server.url
+        client = ChargingStationClient(
+            url,
+            "CS1",
+            Recorder(),
+            back_off=BackOff(wait_minimum=0, random_range=0, repeat_times=2000),
+            max_attempts=1030,
+        )
+        with pytest.raises(ConnectionRefusedError):
+            await bounded(client.run(), 15.0)
+        assert client.failed_attempts == 1030
+
+    run(main(), timeout=25.0)
+
+
+# -- wait_connected() does not outlive run()
+
+
+def test_wait_connected_raises_once_run_gave_up() -> None:
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0) as server:
+            url = server.url
+        client = ChargingStationClient(
+            url, "CS1", Recorder(), back_off=BackOff(0.01, 0, 0), max_attempts=2
+        )
+        waiter = asyncio.ensure_future(client.wait_connected(timeout=STEP))
+        task = client.start()
+        start = time.monotonic()
+        with pytest.raises(ConnectionRefusedError):
+            await bounded(waiter)
+        assert time.monotonic() - start < 1.0
+        assert task.done()
+        # and again, now that run() has ended
+        with pytest.raises(ConnectionRefusedError):
+            await bounded(client.wait_connected(timeout=STEP), 1.0)
+        with pytest.raises(ConnectionRefusedError):
+            await bounded(client.close())
+
+    run(main())
+
+
+def test_wait_connected_raises_the_factory_error() -> None:
+    def factory(identity: str, connection: WebSocketConnection) -> EchoEndpoint:
+        raise RuntimeError("bad factory")
+
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0) as server:
+            client = ChargingStationClient(server.url, "CS1", factory)
+            run_task = asyncio.ensure_future(client.run())  # run() without start()
+            with pytest.raises(RuntimeError, match="bad factory"):
+                await bounded(client.wait_connected(timeout=STEP), 1.0)
+            with pytest.raises(RuntimeError, match="bad factory"):
+                await bounded(run_task)
+
+    run(main())
+
+
+def test_wait_connected_raises_after_close() -> None:
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0) as server:
+            client = ChargingStationClient(server.url, "CS1", Recorder())
+            async with client:
+                await bounded(client.wait_connected())
+            with pytest.raises(ConnectionClosedError, match="closed"):
+                await bounded(client.wait_connected(timeout=STEP), 1.0)
+            # closed before it ever ran
+            unused = ChargingStationClient(server.url, "CS2", Recorder())
+            await bounded(unused.close())
+            with pytest.raises(ConnectionClosedError, match="closed"):
+                await bounded(unused.wait_connected(timeout=STEP), 1.0)
+
+    run(main())
+
+
+def test_wait_connected_waits_for_a_later_start() -> None:
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0) as server:
+            client = ChargingStationClient(server.url, "CS1", Recorder())
+            waiter = asyncio.ensure_future(client.wait_connected(timeout=STEP))
+            await asyncio.sleep(0.05)
+            assert not waiter.done()
+            async with client:
+                endpoint = await bounded(waiter)
+                assert endpoint is client.endpoint
+
+    run(main())
+
+
+# -- close() is bounded
+
+
+async def _mute_server(
+    *, handshake: bool
+) -> tuple[asyncio.Server, Callable[[], Awaitable[None]]]:
+    """A TCP server that never answers (or, with ``handshake``, completes the
+    WebSocket handshake and then ignores every frame, the close frame included)."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        writers.append(writer)
+        request = await reader.readuntil(b"\r\n\r\n")
+        if handshake:
+            key = next(
+                line.split(b":", 1)[1].strip()
+                for line in request.split(b"\r\n")
+                if line.lower().startswith(b"sec-websocket-key:")
+            )
+            accept = base64.b64encode(
+                hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest()
+            )
+            writer.write(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n"
+                b"Sec-WebSocket-Protocol: ocpp2.0.1\r\n\r\n"
+            )
+        while await reader.read(4096):  # ignore everything until the peer leaves
+            pass
+
+    server = await asyncio.start_server(handle, HOST, 0)
+
+    async def stop() -> None:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await bounded(server.wait_closed())
+
+    return server, stop
+
+
+def test_close_does_not_wait_for_an_opening_handshake_without_timeout() -> None:
+    async def main() -> None:
+        server, stop = await _mute_server(handshake=False)
+        port = server.sockets[0].getsockname()[1]
+        client = ChargingStationClient(
+            f"ws://{HOST}:{port}/ocpp", "CS1", Recorder(), open_timeout=None
+        )
+        client.start()
+        await asyncio.sleep(0.1)  # the attempt now waits for an HTTP answer
+        start = time.monotonic()
+        await bounded(client.close(), 2.0)
+        assert time.monotonic() - start < 1.0
+        assert client.connections == 0
+        await stop()
+
+    run(main())
+
+
+def test_close_is_bounded_without_close_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ws_module, "_CLOSE_TIMEOUT", 0.2)
+
+    async def main() -> None:
+        server, stop = await _mute_server(handshake=True)
+        port = server.sockets[0].getsockname()[1]
+        client = ChargingStationClient(
+            f"ws://{HOST}:{port}/ocpp",
+            "CS1",
+            Recorder(),
+            close_timeout=None,
+            compression=False,
+        )
+        client.start()
+        await bounded(client.wait_connected())
+        start = time.monotonic()
+        await bounded(client.close(), 3.0)  # the peer never answers the close
+        assert time.monotonic() - start < 1.5
+        await stop()
+
+    run(main())

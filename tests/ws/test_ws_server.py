@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
+import logging
+import math
+import time
 from typing import Any
 
 import pytest
+import websockets.asyncio.connection
 from websockets.asyncio.client import connect as raw_connect
 from websockets.asyncio.server import serve as raw_serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -15,6 +19,7 @@ from ws_helpers import HOST, STEP, EchoEndpoint, Recorder, bounded, run
 
 import ocpp201.websocket as ws_module
 from ocpp201.websocket import (
+    ChargingStationClient,
     HandshakeError,
     WebSocketConnection,
     connect,
@@ -160,6 +165,86 @@ def test_rejected_identities_get_404() -> None:
     run(main())
 
 
+async def _raw_status(port: int, target: str, *headers: tuple[str, str]) -> int:
+    """HTTP status of the answer to a handshake request for ``target``, sent as is
+    (websockets' client would normalise some of these targets)."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        lines = [
+            f"GET {target} HTTP/1.1",
+            f"Host: {HOST}:{port}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version: 13",
+            "Sec-WebSocket-Protocol: ocpp2.0.1",
+            *(f"{name}: {value}" for name, value in headers),
+        ]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        status_line = await bounded(reader.readline())
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
+
+
+def test_request_target_is_parsed_as_a_path() -> None:
+    async def main() -> None:
+        recorder = Recorder()
+        async with serve(recorder, HOST, 0, path="/ocpp") as server:
+            port = server.port
+            assert await _raw_status(port, "/ocpp/CS1") == 101
+            # '//evil' is not a host: the path is not under /ocpp.
+            assert await _raw_status(port, "//evil/ocpp/CS2") == 404
+            assert await _raw_status(port, "//ocpp/CS2") == 404
+            assert await _raw_status(port, "/ocpp//CS3") == 404  # empty segment
+            assert await _raw_status(port, "/ocpp/%zz") == 404  # invalid escape
+            assert await _raw_status(port, "/ocpp/CS%4") == 404
+            assert await _raw_status(port, "/ocpp/.") == 404
+            assert await _raw_status(port, "/ocpp/..") == 404
+            assert await _raw_status(port, "/ocpp/%2e%2e") == 404
+            assert await _raw_status(port, "/ocpp/CS4?x=1") == 101  # query ignored
+            for _ in range(200):  # bounded: at most 2 s
+                if len(recorder.endpoints) == 2:
+                    break
+                await asyncio.sleep(0.01)
+            assert [e.identity for e in recorder.endpoints] == ["CS1", "CS4"]
+        async with serve(Recorder(), HOST, 0) as server:  # any prefix
+            assert await _raw_status(server.port, "//CS1") == 404
+            assert await _raw_status(server.port, "/a//CS1") == 404
+            assert await _raw_status(server.port, "/a/b/CS1") == 101
+
+    run(main())
+
+
+@pytest.mark.parametrize("path", ["ocpp", "/ocpp/", "ocpp/"])
+def test_serve_path_without_leading_slash_is_normalised(path: str) -> None:
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0, path=path) as server:
+            assert server.url == f"ws://{HOST}:{server.port}/ocpp"
+            async with await bounded(connect(server.url, "CS1")) as conn:
+                assert conn.subprotocol == "ocpp2.0.1"
+            assert await _status_of(f"ws://{HOST}:{server.port}/CS1") == 404
+
+    run(main())
+
+
+def test_serve_root_path() -> None:
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0, path="/") as server:
+            assert server.url == f"ws://{HOST}:{server.port}"
+            async with await bounded(connect(server.url, "CS1")):
+                pass
+            assert await _status_of(f"ws://{HOST}:{server.port}/ocpp/CS1") == 404
+
+    run(main())
+
+
+@pytest.mark.parametrize("path", ["/a//b", "//ocpp", "/ocpp?x=1", "/ocpp#x", "/%zz"])
+def test_serve_refuses_an_invalid_path(path: str) -> None:
+    with pytest.raises(ValueError, match="endpoint path"):
+        serve(Recorder(), HOST, 0, path=path)
+
+
 def test_async_accept_identity() -> None:
     async def accept_identity(identity: str) -> bool:
         await asyncio.sleep(0)
@@ -237,6 +322,118 @@ def test_basic_auth_refused() -> None:
             assert (
                 await _status_of(url, additional_headers={"Authorization": good}) == 101
             )
+
+    run(main())
+
+
+def _basic(credentials: bytes) -> str:
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
+
+
+def test_basic_auth_refuses_several_authorization_headers() -> None:
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0, password_for=PASSWORDS.get) as server:
+            good = ("Authorization", _basic(f"CS1:{PASSWORDS['CS1']}".encode()))
+            bad = ("Authorization", _basic(b"CS1:wrong"))
+            port = server.port
+            assert await _raw_status(port, "/CS1", good) == 101
+            assert await _raw_status(port, "/CS1", bad, good) == 401
+            assert await _raw_status(port, "/CS1", good, bad) == 401
+            assert await _raw_status(port, "/CS1", good, good) == 401
+            # non-UTF-8 credentials and a missing colon are refused too
+            assert (
+                await _raw_status(port, "/CS1", ("Authorization", _basic(b"CS1:\xff")))
+                == 401
+            )
+            assert (
+                await _raw_status(port, "/CS1", ("Authorization", _basic(b"CS1")))
+                == 401
+            )
+
+    run(main())
+
+
+def test_failing_callbacks_answer_500_and_are_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(identity: str) -> Any:
+        raise RuntimeError("database down")
+
+    async def main() -> None:
+        good = ("Authorization", _basic(f"CS1:{PASSWORDS['CS1']}".encode()))
+        # A bug of the CSMS is not the station's fault: 500, not 401/404.
+        async with serve(Recorder(), HOST, 0, password_for=broken) as server:
+            assert await _raw_status(server.port, "/CS1", good) == 500
+        async with serve(Recorder(), HOST, 0, password_for=lambda i: 1234) as server:
+            assert await _raw_status(server.port, "/CS1", good) == 500
+        async with serve(Recorder(), HOST, 0, accept_identity=broken) as server:
+            assert await _raw_status(server.port, "/CS1") == 500
+
+    with caplog.at_level(logging.ERROR, logger="ocpp201.websocket"):
+        run(main())
+    messages = [r.getMessage() for r in caplog.records]
+    assert "CS1: password_for() failed" in messages
+    assert "CS1: password_for() returned int; expected str, bytes or None" in messages
+    assert "CS1: accept_identity() failed" in messages
+
+
+def test_client_sends_one_authorization_header() -> None:
+    seen: list[list[str]] = []
+
+    async def main() -> None:
+        async def check(ws: Any, request: Any) -> None:
+            seen.append(request.headers.get_all("Authorization"))
+
+        header = _basic(f"CS1:{PASSWORDS['CS1']}".encode())
+        async with raw_serve(
+            lambda ws: ws.wait_closed(),
+            HOST,
+            0,
+            process_request=check,
+            select_subprotocol=lambda ws, offered: "ocpp2.0.1",
+        ) as server:
+            url = f"ws://{HOST}:{server.sockets[0].getsockname()[1]}/ocpp"
+            async with await bounded(connect(url, "CS1", password=PASSWORDS["CS1"])):
+                pass
+            async with await bounded(
+                connect(url, "CS1", additional_headers={"authorization": header})
+            ):
+                pass
+            url_with_credentials = url.replace("ws://", "ws://CS1:pw@")
+            async with await bounded(connect(url_with_credentials, "CS1")):
+                pass
+        assert seen == [[header], [header], [_basic(b"CS1:pw")]]
+
+    run(main())
+
+
+@pytest.mark.parametrize(
+    ("url", "kwargs"),
+    [
+        ("ws://CS1:pw@h/ocpp", {"password": "pw"}),
+        (
+            "ws://h/ocpp",
+            {"password": "pw", "additional_headers": {"authorization": "x"}},
+        ),
+        (
+            "ws://h/ocpp",
+            {"password": "pw", "additional_headers": [("Authorization", "x")]},
+        ),
+        (
+            "ws://h/ocpp",
+            {"additional_headers": [("Authorization", "x"), ("authorization", "y")]},
+        ),
+        ("ws://CS1:pw@h/ocpp", {"additional_headers": {"Authorization": "x"}}),
+    ],
+)
+def test_credentials_are_given_only_once(url: str, kwargs: dict[str, Any]) -> None:
+    # Two sources would make websockets send two Authorization headers.
+    with pytest.raises(ValueError, match="credentials only once"):
+        ChargingStationClient(url, "CS1", Recorder(), **kwargs)
+
+    async def main() -> None:
+        with pytest.raises(ValueError, match="credentials only once"):
+            await bounded(connect(url, "CS1", **kwargs))
 
     run(main())
 
@@ -374,6 +571,59 @@ def test_ping_interval_zero_disables_client_pings() -> None:
     run(main())
 
 
+def _count_pings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the pings sent by either side (both use websockets' Connection)."""
+    count = [0]
+    real = websockets.asyncio.connection.Connection.ping
+
+    async def ping(self: Any, *args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(websockets.asyncio.connection.Connection, "ping", ping)
+    return count
+
+
+def test_server_ping_interval_zero_disables_server_pings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pings = _count_pings(monkeypatch)
+
+    async def main() -> None:
+        async with serve(Recorder(), HOST, 0, ping_interval=0) as server:
+            conn = await bounded(connect(server.url, "CS1", ping_interval=None))
+            async with conn:
+                endpoint = await bounded(server.wait_for_station("CS1"))
+                assert endpoint.connection.websocket.ping_interval is None
+                await asyncio.sleep(0.2)
+        assert pings[0] == 0  # websockets would ping continuously with 0
+
+    run(main())
+
+
+@pytest.mark.parametrize("value", [-1, -0.5, math.nan, math.inf])
+def test_invalid_ping_interval_is_refused_at_construction(value: float) -> None:
+    with pytest.raises(ValueError, match="ping_interval"):
+        serve(Recorder(), HOST, 0, ping_interval=value)
+    with pytest.raises(ValueError, match="ping_interval"):
+        ChargingStationClient("ws://h/ocpp", "CS1", Recorder(), ping_interval=value)
+
+    async def main() -> None:
+        with pytest.raises(ValueError, match="ping_interval"):
+            # refused before any network activity: nothing listens on port 9
+            await bounded(connect(f"ws://{HOST}:9/ocpp", "CS1", ping_interval=value))
+
+    run(main())
+
+
+@pytest.mark.parametrize("value", [0, -1, math.nan])
+def test_invalid_ping_timeout_is_refused_at_construction(value: float) -> None:
+    with pytest.raises(ValueError, match="ping_timeout"):
+        serve(Recorder(), HOST, 0, ping_timeout=value)
+    with pytest.raises(ValueError, match="ping_timeout"):
+        ChargingStationClient("ws://h/ocpp", "CS1", Recorder(), ping_timeout=value)
+
+
 # -- lifecycle
 
 
@@ -484,7 +734,63 @@ def test_connect_to_a_closed_port_fails_fast() -> None:
     async def main() -> None:
         async with serve(Recorder(), HOST, 0) as server:
             url = server.url
-        with pytest.raises(OSError):
-            await connect(url, "CS1", open_timeout=STEP)
+        start = time.monotonic()
+        # Precisely the refusal: TimeoutError is an OSError too, and a connect()
+        # that waited for open_timeout must not pass.
+        with pytest.raises(ConnectionRefusedError):
+            await bounded(connect(url, "CS1", open_timeout=STEP))
+        assert time.monotonic() - start < 1.0
 
     run(main())
+
+
+class _Stubborn:
+    """An endpoint whose run() ignores the connection closing (a bug)."""
+
+    def __init__(self, identity: str, connection: WebSocketConnection) -> None:
+        self.connection = connection
+        self.cancelled = asyncio.Event()
+
+    async def run(self) -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            self.cancelled.set()
+            raise
+
+
+def test_endpoint_run_that_does_not_return_is_cancelled(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(ws_module, "_RUN_EXIT_TIMEOUT", 0.2)
+    endpoints: list[_Stubborn] = []
+
+    def factory(identity: str, connection: WebSocketConnection) -> _Stubborn:
+        endpoints.append(_Stubborn(identity, connection))
+        return endpoints[-1]
+
+    async def main() -> None:
+        server = await serve(factory, HOST, 0)
+        conn = await bounded(connect(server.url, "CS1"))
+        await bounded(server.wait_for_station("CS1"))
+        await conn.close()
+        # The handler gives run() 0.2 s once the connection closed, then cancels
+        # it: no stale entry in `stations`.
+        await bounded(endpoints[0].cancelled.wait(), 2.0)
+        for _ in range(100):  # bounded: at most 1 s
+            if not server.stations:
+                break
+            await asyncio.sleep(0.01)
+        assert server.stations == {}
+        # Closing the server does not hang on such an endpoint either.
+        await bounded(connect(server.url, "CS2"))
+        await bounded(server.wait_for_station("CS2"))
+        start = time.monotonic()
+        server.close()
+        await bounded(server.wait_closed(), 2.0)
+        assert time.monotonic() - start < 1.5
+        assert endpoints[1].cancelled.is_set()
+
+    with caplog.at_level(logging.ERROR, logger="ocpp201.websocket"):
+        run(main())
+    assert any("did not return within" in r.getMessage() for r in caplog.records)
