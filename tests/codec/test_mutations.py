@@ -16,8 +16,8 @@ Mapping (from the contract):
   unknown property -> ProtocolError
   payload not a JSON object -> FormatViolation
 
-For a missing required property or an unknown property, the problem may name either
-the property (``$.a.b``) or the object that lacks / has it (``$.a``).
+For a missing required property or an unknown property, the problem names the
+property itself (``$.a.b``), not the object that lacks / has it.
 """
 
 from __future__ import annotations
@@ -416,11 +416,12 @@ def _check_single_mutation(name: str, kind: str, data: st.DataObject) -> None:
     node = dict(spots)[path]
     key, new = data.draw(mutation.edits(node, _get(payload, path)), label="edit")
     mutated = _apply(payload, path, key, new)
-    spot = format_path(path)
-    paths = {spot} if key is None else {spot, format_path((*path, key))}
+    spot = format_path(path if key is None else (*path, key))
+    # jsonschema reports a missing or unknown property at the object holding it
+    oracle_paths = {spot, format_path(path)}
     shown = repr(mutated)
     shown = shown if len(shown) < 3000 else shown[:3000] + "...(truncated)"
-    note = f"mutation {kind} at {sorted(paths)}; mutated payload:\n{shown}"
+    note = f"mutation {kind} at {spot}; mutated payload:\n{shown}"
 
     errs = oracle.errors(name, mutated)
     cls = message_class(name)
@@ -435,7 +436,8 @@ def _check_single_mutation(name: str, kind: str, data: st.DataObject) -> None:
         return
 
     assert any(
-        e.validator in mutation.oracle_keywords and e.json_path in paths for e in errs
+        e.validator in mutation.oracle_keywords and e.json_path in oracle_paths
+        for e in errs
     ), f"harness bug: the oracle does not reject the mutation\n{note}"
 
     with pytest.raises(ocpp201.ValidationError) as info:
@@ -445,8 +447,8 @@ def _check_single_mutation(name: str, kind: str, data: st.DataObject) -> None:
     assert err.code == mutation.code, (
         f"code {err.code.value}, expected {expected}:\n{_explain(err)}\n{note}"
     )
-    assert any(p.path in paths for p in err.problems), (
-        f"no problem at {sorted(paths)}:\n{_explain(err)}\n{note}"
+    assert any(p.path == spot for p in err.problems), (
+        f"no problem at {spot}:\n{_explain(err)}\n{note}"
     )
 
 
