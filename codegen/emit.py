@@ -6,6 +6,7 @@ form ``ruff format`` gives it, so regenerating never produces a diff of its own.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -136,10 +137,6 @@ def layout(prefix: str, node: Call, suffix: str, indent: str) -> list[str]:
     return lines
 
 
-def _number(value: float) -> str:
-    return repr(value)
-
-
 # -- types and specs ----------------------------------------------------------------
 
 
@@ -169,9 +166,9 @@ def spec(type_expr: Primitive | Ref | Array, model: Model) -> Call:
         if kind in ("integer", "number"):
             args = []
             if type_expr.minimum is not None:
-                args.append(f"minimum={_number(type_expr.minimum)}")
+                args.append(f"minimum={type_expr.minimum!r}")
             if type_expr.maximum is not None:
-                args.append(f"maximum={_number(type_expr.maximum)}")
+                args.append(f"maximum={type_expr.maximum!r}")
             return Call("Integer" if kind == "integer" else "Number", tuple(args))
         names = {"boolean": "Boolean", "date-time": "DateTime", "any": "AnyJson"}
         return Call(names[kind], ())
@@ -202,13 +199,7 @@ def _field_description(field: Field, model: Model) -> str:
         elif target in model.datatypes:
             text = model.datatypes[target].description
     if field.default is not None:
-        shown = (
-            repr(field.default).replace("'", '"')
-            if isinstance(field.default, str)
-            else str(field.default).lower()
-            if isinstance(field.default, bool)
-            else repr(field.default)
-        )
+        shown = json.dumps(field.default)  # as the schema writes it
         note = (
             f"When absent, the schema's default {shown} applies (the absence is kept: "
             "None stays None)."

@@ -292,7 +292,7 @@ def _extra_field(cls: type) -> attrs.Attribute[Any] | None:
 
 
 def _is_generated(cls: Any) -> bool:
-    return isinstance(cls, type) and attrs.has(cls) and hasattr(cls, "__attrs_attrs__")
+    return isinstance(cls, type) and attrs.has(cls)
 
 
 def _make_converter() -> Converter:
