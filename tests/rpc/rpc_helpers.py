@@ -18,7 +18,9 @@ from ocpp201 import datatypes as d
 from ocpp201 import enums as e
 from ocpp201 import messages as m
 from ocpp201._endpoint import CSMS, ChargePoint, RpcEndpoint
+from ocpp201._handlers import on
 from ocpp201._memory import MemoryConnection, memory_pair
+from ocpp201.actions import Action
 
 T = TypeVar("T")
 E = TypeVar("E", bound=RpcEndpoint)
@@ -258,3 +260,21 @@ class StallingConnection:
     async def close(self) -> None:
         self.close_calls += 1
         await self.inner.close()
+
+
+class BootCsms(CSMS):
+    """A CSMS that handles BootNotification only (a Heartbeat gets NotSupported)."""
+
+    @on(Action.BOOT_NOTIFICATION)
+    async def boot(
+        self, request: m.BootNotificationRequest
+    ) -> m.BootNotificationResponse:
+        return boot_response()
+
+
+class BootHeartbeatCsms(BootCsms):
+    """A CSMS that handles BootNotification (async) and Heartbeat (sync)."""
+
+    @on(Action.HEARTBEAT)
+    def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
+        return heartbeat_response()

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from rpc_helpers import (
     BOOT_PAYLOAD,
+    BootHeartbeatCsms,
     boot_request,
-    boot_response,
     capture_logs,
     connected,
     error_frame,
@@ -39,18 +39,6 @@ from ocpp201._handlers import on
 from ocpp201.actions import Action
 
 
-class Csms(CSMS):
-    @on(Action.BOOT_NOTIFICATION)
-    async def boot(
-        self, request: m.BootNotificationRequest
-    ) -> m.BootNotificationResponse:
-        return boot_response()
-
-    @on(Action.HEARTBEAT)
-    def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
-        return heartbeat_response()
-
-
 class Station(ChargePoint):
     @on(Action.RESET)
     async def reset(self, request: m.ResetRequest) -> m.ResetResponse:
@@ -58,13 +46,15 @@ class Station(ChargePoint):
 
 
 async def _answer(
-    message: str | bytes, endpoint_cls: Any = Csms, **options: Any
+    message: str | bytes, endpoint_cls: Any = BootHeartbeatCsms, **options: Any
 ) -> Any:
     async with connected(endpoint_cls, **options) as (_, peer):
         return await peer.exchange(message)
 
 
-def answer(message: str | bytes, endpoint_cls: Any = Csms, **options: Any) -> Any:
+def answer(
+    message: str | bytes, endpoint_cls: Any = BootHeartbeatCsms, **options: Any
+) -> Any:
     return run(_answer(message, endpoint_cls, **options))
 
 
@@ -131,7 +121,7 @@ def test_r2_r4_nesting_at_any_depth_is_answered_minus_one() -> None:
     # The depth at which that happens depends on the receive loop's stack, so try
     # every depth up to past the parser's limit.
     async def scenario() -> None:
-        async with connected(Csms) as (_, peer):
+        async with connected(BootHeartbeatCsms) as (_, peer):
             for depth in range(max(1, sys.getrecursionlimit() - 150), 1100):
                 await peer.send('[2,%s,"Heartbeat",{}]' % ("[" * depth + "]" * depth))
                 frame = await peer.recv()
@@ -239,8 +229,8 @@ def test_r10_even_with_an_invalid_payload_the_action_is_checked_first() -> None:
 @pytest.mark.parametrize(
     ("endpoint_cls", "action"),
     [
-        (Csms, "Reset"),
-        (Csms, "GetVariables"),
+        (BootHeartbeatCsms, "Reset"),
+        (BootHeartbeatCsms, "GetVariables"),
         (Station, "BootNotification"),
         (Station, "Heartbeat"),
         (ChargePoint, "TransactionEvent"),
@@ -443,7 +433,7 @@ def test_r17_every_problem_is_listed_and_the_description_fits() -> None:
 )
 def test_r18_responses_are_never_answered(message: str) -> None:
     async def scenario() -> None:
-        async with connected(Csms) as (_, peer):
+        async with connected(BootHeartbeatCsms) as (_, peer):
             await peer.send(message)
             await peer.expect_nothing()
 

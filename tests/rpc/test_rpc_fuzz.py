@@ -15,28 +15,12 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from rpc_helpers import boot_response, connected, heartbeat_response, run
+from rpc_helpers import BootHeartbeatCsms, connected, run
 
 from ocpp201 import from_payload
-from ocpp201 import messages as m
 from ocpp201._base import Sender
-from ocpp201._endpoint import CSMS
 from ocpp201._errors import ValidationError
-from ocpp201._handlers import on
 from ocpp201.actions import Action
-
-
-class FuzzCsms(CSMS):
-    @on(Action.BOOT_NOTIFICATION)
-    async def boot(
-        self, request: m.BootNotificationRequest
-    ) -> m.BootNotificationResponse:
-        return boot_response()
-
-    @on(Action.HEARTBEAT)
-    def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
-        return heartbeat_response()
-
 
 HANDLED = {"BootNotification", "Heartbeat"}
 
@@ -177,7 +161,7 @@ messages = (
 
 
 async def _check_all(batch: Sequence[str | bytes]) -> None:
-    async with connected(FuzzCsms) as (csms, peer):
+    async with connected(BootHeartbeatCsms) as (csms, peer):
         for index, message in enumerate(batch):
             await peer.send(message)
             probe = f"probe-{index}"

@@ -12,6 +12,7 @@ import pytest
 from rpc_helpers import (
     BOOT_PAYLOAD,
     HEARTBEAT_RESPONSE_PAYLOAD,
+    BootCsms,
     boot_response,
     bounded,
     capture_logs,
@@ -21,7 +22,6 @@ from rpc_helpers import (
 
 from ocpp201 import messages as m
 from ocpp201._endpoint import (
-    CSMS,
     ChargePoint,
     Hooks,
     RpcEndpoint,
@@ -33,16 +33,6 @@ from ocpp201._errors import (
     LocalValidationError,
     RemoteValidationError,
 )
-from ocpp201._handlers import on
-from ocpp201.actions import Action
-
-
-class Csms(CSMS):
-    @on(Action.BOOT_NOTIFICATION)
-    async def boot(
-        self, request: m.BootNotificationRequest
-    ) -> m.BootNotificationResponse:
-        return boot_response()
 
 
 class Recorder:
@@ -63,7 +53,7 @@ def test_every_frame_in_and_out_is_traced() -> None:
     boot = json.dumps([2, "b", "BootNotification", BOOT_PAYLOAD])
 
     async def scenario() -> None:
-        async with connected(Csms, hooks=recorder.hooks()) as (_, peer):
+        async with connected(BootCsms, hooks=recorder.hooks()) as (_, peer):
             await peer.exchange(boot)
             await peer.exchange(b"\xff")
             await peer.exchange('[2,"h","Heartbeat",{}]')
@@ -98,7 +88,7 @@ def test_validation_failures_are_reported_in_both_directions() -> None:
     recorder = Recorder()
 
     async def scenario() -> None:
-        async with connected(Csms, hooks=recorder.hooks()) as (_, peer):
+        async with connected(BootCsms, hooks=recorder.hooks()) as (_, peer):
             await peer.exchange('[2,"b","BootNotification",{"reason":"PowerUp"}]')
         async with connected(ChargePoint, hooks=recorder.hooks()) as (cp, peer):
             task = asyncio.ensure_future(cp.call(m.HeartbeatRequest(), timeout=2))
@@ -151,7 +141,7 @@ def test_a_failing_hook_is_logged_and_ignored() -> None:
 
     async def scenario() -> None:
         async with connected(
-            Csms, hooks=Hooks(frame_received=explode, frame_sent=explode)
+            BootCsms, hooks=Hooks(frame_received=explode, frame_sent=explode)
         ) as (_, peer):
             frame = await peer.exchange(
                 json.dumps([2, "b", "BootNotification", BOOT_PAYLOAD])
@@ -165,7 +155,7 @@ def test_a_failing_hook_is_logged_and_ignored() -> None:
 
 def test_one_logger_per_station_and_frames_at_debug() -> None:
     async def scenario() -> None:
-        async with connected(Csms, identity="CS-42") as (csms, peer):
+        async with connected(BootCsms, identity="CS-42") as (csms, peer):
             assert csms.logger.name == "ocpp201.rpc.CS-42"
             await peer.exchange(json.dumps([2, "b", "BootNotification", BOOT_PAYLOAD]))
 
@@ -179,7 +169,7 @@ def test_one_logger_per_station_and_frames_at_debug() -> None:
 
 def test_bad_input_is_logged_as_the_peers_fault() -> None:
     async def scenario() -> None:
-        async with connected(Csms) as (_, peer):
+        async with connected(BootCsms) as (_, peer):
             await peer.exchange("garbage")
             await peer.exchange('[2,"b","BootNotification",{}]')
 
@@ -196,7 +186,7 @@ def test_a_custom_logger_can_be_given() -> None:
     custom = logging.getLogger("myapp.station")
 
     async def scenario() -> None:
-        async with connected(Csms, logger=custom) as (csms, peer):
+        async with connected(BootCsms, logger=custom) as (csms, peer):
             assert csms.logger is custom
             await peer.exchange("[]")
 

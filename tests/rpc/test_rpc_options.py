@@ -13,6 +13,7 @@ from rpc_helpers import (
     BOOT_PAYLOAD,
     BOOT_RESPONSE_PAYLOAD,
     NOW,
+    BootCsms,
     boot_request,
     boot_response,
     bounded,
@@ -38,15 +39,6 @@ from ocpp201._routing import CustomAction
 from ocpp201._schema import WIRE, Integer, Opt, String
 from ocpp201.actions import Action
 
-
-class Csms(CSMS):
-    @on(Action.BOOT_NOTIFICATION)
-    async def boot(
-        self, request: m.BootNotificationRequest
-    ) -> m.BootNotificationResponse:
-        return boot_response()
-
-
 SLOPPY_BOOT = {
     **BOOT_PAYLOAD,
     "chargingStation": {"model": "Model", "vendorName": "Vendor", "colour": "red"},
@@ -59,7 +51,7 @@ SLOPPY_BOOT = {
 
 def test_strict_by_default_unknown_properties_are_protocol_errors() -> None:
     async def scenario() -> None:
-        async with connected(Csms) as (_, peer):
+        async with connected(BootCsms) as (_, peer):
             frame = await peer.exchange(
                 json.dumps([2, "1", "BootNotification", SLOPPY_BOOT])
             )
@@ -71,7 +63,7 @@ def test_strict_by_default_unknown_properties_are_protocol_errors() -> None:
 
 def test_tolerant_mode_drops_unknown_properties() -> None:
     async def scenario() -> None:
-        async with connected(Csms, validate_incoming=False) as (_, peer):
+        async with connected(BootCsms, validate_incoming=False) as (_, peer):
             frame = await peer.exchange(
                 json.dumps([2, "1", "BootNotification", SLOPPY_BOOT])
             )
@@ -97,7 +89,7 @@ def test_tolerant_mode_still_refuses_what_a_typed_object_cannot_hold(
     payload: Any, code: str
 ) -> None:
     async def scenario() -> None:
-        async with connected(Csms, validate_incoming=False) as (_, peer):
+        async with connected(BootCsms, validate_incoming=False) as (_, peer):
             frame = await peer.exchange(
                 json.dumps([2, "1", "BootNotification", payload])
             )
