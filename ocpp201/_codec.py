@@ -26,7 +26,6 @@ from cattrs import Converter
 
 from ._errors import ErrorCode, Problem, ValidationError
 from ._schema import (
-    EXTRA,
     JSON_NULL,
     AnyJson,
     ArrayOf,
@@ -196,7 +195,7 @@ def _check_value(src: _Source, spec: FieldSpec, conv: Converter, depth: int) -> 
 
 def _structure_hook(conv: Converter, cls: type) -> Any:
     """Compile the strict structure hook of a generated class."""
-    props, extensible = properties(cls)
+    props, extra = properties(cls)
     src = _Source()
     src.names.update(
         Refused=_Refused,
@@ -213,7 +212,7 @@ def _structure_hook(conv: Converter, cls: type) -> Any:
     func = f"structure_{cls.__name__}"
     src.add(f"def {func}(o, _=None):", 0)
     src.add("if o.__class__ is not dict: raise Refused", 1)
-    if not extensible:
+    if extra is None:
         src.add(f"if not o.keys() <= {allowed}: raise Refused", 1)
     src.add("self = new(cls)", 1)
     for prop in props:
@@ -228,11 +227,10 @@ def _structure_hook(conv: Converter, cls: type) -> Any:
             src.add("else:", 1)
             src.add("v = None", 2)
         src.add(f"setattr(self, {prop.attribute!r}, v)", 1)
-    extra = _extra_field(cls)
     if extra is not None:
-        src.add(f"setattr(self, {extra.name!r}, {{k: x for k, x in o.items() "
+        src.add(f"setattr(self, {extra!r}, {{k: x for k, x in o.items() "
                 f"if k not in {allowed}}})", 1)  # fmt: skip
-        src.add(f"if json_problem(self.{extra.name}) is not None: raise Refused", 1)
+        src.add(f"if json_problem(self.{extra}) is not None: raise Refused", 1)
     src.add("return self", 1)
     return src.compile(func, f"<ocpp201 structure {cls.__qualname__}>")
 
@@ -266,7 +264,7 @@ def _unstructure_value(src: _Source, spec: FieldSpec, conv: Converter) -> str:
 
 def _unstructure_hook(conv: Converter, cls: type) -> Any:
     """Compile the unstructure hook of a generated class."""
-    props, _ = properties(cls)
+    props, extra = properties(cls)
     src = _Source()
     src.names.update(format_datetime=format_datetime, JSON_NULL=JSON_NULL)
     func = f"unstructure_{cls.__name__}"
@@ -280,15 +278,10 @@ def _unstructure_hook(conv: Converter, cls: type) -> Any:
         else:
             src.add("if v is not None:", 1)
             src.add(f"res[{prop.wire!r}] = {value}", 2)
-    extra = _extra_field(cls)
     if extra is not None:
-        src.add(f"res.update(obj.{extra.name})", 1)
+        src.add(f"res.update(obj.{extra})", 1)
     src.add("return res", 1)
     return src.compile(func, f"<ocpp201 unstructure {cls.__qualname__}>")
-
-
-def _extra_field(cls: type) -> attrs.Attribute[Any] | None:
-    return next((f for f in attrs.fields(cls) if f.metadata.get(EXTRA)), None)
 
 
 def _is_generated(cls: Any) -> bool:

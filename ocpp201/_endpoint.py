@@ -305,10 +305,10 @@ def _strip_unknown(cls: type, data: Any, path: str, removed: list[str]) -> Any:
     if type(data) is not dict:
         return data
     try:
-        props, extensible = properties(cls)
+        props, extra = properties(cls)
     except (TypeError, AttributeError):  # not a generated class: leave it alone
         return data
-    if extensible:
+    if extra is not None:
         return data
     specs = {p.wire: p.spec for p in props}
     result: dict[str, Any] = {}

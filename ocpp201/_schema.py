@@ -511,13 +511,14 @@ class _Property:
 
 
 @cache
-def properties(cls: type) -> tuple[tuple[_Property, ...], bool]:
-    """The wire properties of a generated class, and whether it takes extra keys."""
+def properties(cls: type) -> tuple[tuple[_Property, ...], str | None]:
+    """The wire properties of a generated class, and the attribute holding its extra
+    keys (``None`` unless the schema allows extra keys: ``CustomDataType``)."""
     props = []
-    extensible = False
+    extra = None
     for field in attrs.fields(cls):
         if field.metadata.get(EXTRA):
-            extensible = True
+            extra = field.name
             continue
         spec = field.validator
         if not isinstance(spec, FieldSpec):
@@ -525,7 +526,7 @@ def properties(cls: type) -> tuple[tuple[_Property, ...], bool]:
         props.append(
             _Property(field.name, field.metadata[WIRE], spec, not spec.optional)
         )
-    return tuple(props), extensible
+    return tuple(props), extra
 
 
 class ObjectOf(FieldSpec):
@@ -573,7 +574,7 @@ def explain_object(cls: type, data: Any, path: str, out: list[Problem]) -> None:
             )
         )
         return
-    props, extensible = properties(cls)
+    props, extra = properties(cls)
     by_wire = {p.wire: p for p in props}
     for prop in props:
         if prop.required and prop.wire not in data:
@@ -591,7 +592,7 @@ def explain_object(cls: type, data: Any, path: str, out: list[Problem]) -> None:
         )
         if found is not None:
             found.spec.explain(value, member, out)
-        elif extensible:
+        elif extra is not None:
             ANY_JSON.explain(value, member, out)
         else:
             out.append(
