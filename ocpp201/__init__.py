@@ -12,11 +12,10 @@ from ._codec import from_payload, to_payload
 from ._endpoint import (
     CSMS,
     ChargePoint,
+    ChargingStation,
     Connection,
     Hooks,
     RpcEndpoint,
-    UnmatchedResponse,
-    ValidationFailure,
 )
 from ._errors import (
     CallError,
@@ -32,8 +31,19 @@ from ._errors import (
     RemoteValidationError,
     ValidationError,
 )
+from ._events import (
+    CallFailed,
+    CallReceived,
+    CallSucceeded,
+    CloseConnection,
+    FrameDropped,
+    SendReply,
+    UnmatchedResponse,
+    ValidationFailure,
+)
 from ._handlers import after, on
 from ._memory import MemoryConnection, memory_pair
+from ._protocol import PreparedCall, RpcConnection, StartedCall
 from ._routing import CustomAction
 from ._schema import JSON_NULL, JsonNull
 from .actions import Action
@@ -45,12 +55,18 @@ __all__ = [
     "JSON_NULL",
     "Action",
     "CallError",
+    "CallFailed",
+    "CallReceived",
+    "CallSucceeded",
     "CallTimeoutError",
     "ChargePoint",
+    "ChargingStation",
+    "CloseConnection",
     "Connection",
     "ConnectionClosedError",
     "CustomAction",
     "ErrorCode",
+    "FrameDropped",
     "HandlerError",
     "Hooks",
     "JsonNull",
@@ -59,13 +75,17 @@ __all__ = [
     "MemoryConnection",
     "Message",
     "OCPPError",
+    "PreparedCall",
     "Problem",
     "RemoteProtocolError",
     "RemoteValidationError",
     "Request",
     "Response",
+    "RpcConnection",
     "RpcEndpoint",
+    "SendReply",
     "Sender",
+    "StartedCall",
     "UnmatchedResponse",
     "ValidationError",
     "ValidationFailure",

@@ -189,7 +189,7 @@ def test_incoming_calls_are_answered_while_our_calls_are_queued() -> None:
     run(scenario())
 
 
-def test_incoming_calls_are_handled_concurrently() -> None:
+def test_with_handler_concurrency_incoming_calls_are_handled_concurrently() -> None:
     started: list[str] = []
 
     class Concurrent(CSMS):
@@ -211,7 +211,7 @@ def test_incoming_calls_are_handled_concurrently() -> None:
             )
 
     async def scenario() -> None:
-        async with connected(Concurrent) as (csms, peer):
+        async with connected(Concurrent, handler_concurrency=2) as (csms, peer):
             csms.gate = asyncio.Event()
             await peer.send('[2,"h","Heartbeat",{}]')
             await peer.send(

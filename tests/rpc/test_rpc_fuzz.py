@@ -166,14 +166,18 @@ async def _check_all(batch: Sequence[str | bytes]) -> None:
             await peer.send(message)
             probe = f"probe-{index}"
             await peer.send_json([2, probe, "NoSuchAction", {}])
+            want = expected(message)
+            # Replies to different CALLs are matched by id, not order: a handler's
+            # reply may come after the probe's immediate NotImplemented.
             answers = []
-            while True:
+            probed = False
+            while not probed or len(answers) < (want is not None):
                 frame = await peer.recv()
                 if frame[1] == probe:
                     assert frame[:3] == [4, probe, "NotImplemented"]
-                    break
-                answers.append(frame)
-            want = expected(message)
+                    probed = True
+                else:
+                    answers.append(frame)
             if want is None:
                 assert answers == [], (message, answers)
                 continue
