@@ -26,17 +26,18 @@ from rpc_helpers import (
     run,
 )
 
-from ocpp201 import _framing
-from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, ChargePoint
-from ocpp201._errors import (
+from ocpp201 import (
+    CSMS,
+    Action,
+    ChargePoint,
     ErrorCode,
     HandlerError,
     RemoteProtocolError,
     RemoteValidationError,
+    _framing,
+    on,
 )
-from ocpp201._handlers import on
-from ocpp201.actions import Action
+from ocpp201 import messages as m
 
 
 class Station(ChargePoint):

@@ -20,12 +20,16 @@ from rpc_helpers import (
     run,
 )
 
+from ocpp201 import (
+    CSMS,
+    Action,
+    ChargePoint,
+    ConnectionClosedError,
+    Hooks,
+    memory_pair,
+    on,
+)
 from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, ChargePoint, Hooks
-from ocpp201._errors import ConnectionClosedError
-from ocpp201._handlers import on
-from ocpp201._memory import memory_pair
-from ocpp201.actions import Action
 
 CLOSE_DELAY = 0.6
 """How long the slow connection's close() takes."""

@@ -17,19 +17,20 @@ from rpc_helpers import (
     run,
 )
 
-from ocpp201 import datatypes as d
-from ocpp201 import enums as e
-from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, ChargePoint
-from ocpp201._errors import (
+from ocpp201 import (
+    CSMS,
+    Action,
     CallError,
+    ChargePoint,
     ConnectionClosedError,
     ErrorCode,
     LocalProtocolError,
+    memory_pair,
+    on,
 )
-from ocpp201._handlers import on
-from ocpp201._memory import memory_pair
-from ocpp201.actions import Action
+from ocpp201 import datatypes as d
+from ocpp201 import enums as e
+from ocpp201 import messages as m
 
 
 def _get_variables_request() -> m.GetVariablesRequest:

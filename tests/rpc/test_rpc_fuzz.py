@@ -17,10 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rpc_helpers import BootHeartbeatCsms, connected, run
 
-from ocpp201 import from_payload
-from ocpp201._base import Sender
-from ocpp201._errors import ValidationError
-from ocpp201.actions import Action
+from ocpp201 import Action, Sender, ValidationError, from_payload
 
 HANDLED = {"BootNotification", "Heartbeat"}
 
@@ -169,7 +166,7 @@ async def _check_all(batch: Sequence[str | bytes]) -> None:
             want = expected(message)
             # Replies to different CALLs are matched by id, not order: a handler's
             # reply may come after the probe's immediate NotImplemented.
-            answers = []
+            answers: list[Any] = []
             probed = False
             while not probed or len(answers) < (want is not None):
                 frame = await peer.recv()

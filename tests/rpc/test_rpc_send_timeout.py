@@ -19,12 +19,9 @@ from rpc_helpers import (
     run,
 )
 
+from ocpp201 import Action, CallTimeoutError, ConnectionClosedError, memory_pair, on
 from ocpp201 import messages as m
 from ocpp201._endpoint import CSMS, DEFAULT_SEND_TIMEOUT, ChargePoint
-from ocpp201._errors import CallTimeoutError, ConnectionClosedError
-from ocpp201._handlers import on
-from ocpp201._memory import memory_pair
-from ocpp201.actions import Action
 
 SEND_TIMEOUT = 0.1
 
