@@ -135,6 +135,17 @@ class Hooks:
     malformed."""
 
 
+_LOGGED_FRAME_LENGTH: Final = 2000
+_LOGGED_DESCRIPTION_LENGTH: Final = 1000
+
+
+def _cut_for_log(message: str | bytes) -> str | bytes:
+    """A frame as logged at DEBUG: at most 2000 characters, and the length."""
+    if len(message) <= _LOGGED_FRAME_LENGTH:
+        return message
+    return f"{message[:_LOGGED_FRAME_LENGTH]!r}... ({len(message)} in all)"
+
+
 def _positive(name: str, value: float | None, *, optional: bool = False) -> None:
     if value is None and optional:
         return
@@ -291,13 +302,19 @@ class RpcEndpoint(Caller, HandlerRunner):
             self.logger.exception("hook %r raised; ignored", hook)
 
     def _validation_failed(self, failure: ValidationFailure) -> None:
+        description = failure.error.description
+        if len(description) > _LOGGED_DESCRIPTION_LENGTH:  # bounded log lines
+            count = len(failure.error.problems)
+            description = (
+                f"{description[:_LOGGED_DESCRIPTION_LENGTH]}... ({count} problems)"
+            )
         if failure.direction == "incoming":
             self._bad_frames.warning(
                 "invalid %s %s from the peer (message id %s): %s",
                 failure.action,
                 failure.kind,
                 failure.message_id,
-                failure.error.description,
+                description,
             )
         else:
             self.logger.error(
@@ -306,7 +323,7 @@ class RpcEndpoint(Caller, HandlerRunner):
                 failure.action,
                 failure.kind,
                 failure.message_id,
-                failure.error.description,
+                description,
             )
         self._hook(self.hooks.validation_failed, failure)
 
@@ -328,7 +345,7 @@ class RpcEndpoint(Caller, HandlerRunner):
     async def _send(self, frame: str) -> None:
         await self.connection.send(frame)
         if self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug("> %s", frame)
+            self.logger.debug("> %s", _cut_for_log(frame))
         if self.hooks.frame_sent is not None:
             self._hook(self.hooks.frame_sent, frame)
 
@@ -434,7 +451,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         if self.hooks.frame_received is not None:
             self._hook(self.hooks.frame_received, message)
         if self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug("< %s", message)
+            self.logger.debug("< %s", _cut_for_log(message))
         event = self.protocol.receive(message)
         kind = type(event)
         if kind is CallReceived:
