@@ -86,9 +86,9 @@ def csms_main(args: argparse.Namespace) -> None:
     from ocpp201 import messages as m
     from ocpp201.websocket import serve
 
-    counts = {"handled": 0, "max_concurrency": 0, "log_lines": 0}
+    counts: dict[str, Any] = {"handled": 0, "max_concurrency": 0, "log_lines": 0}
     running: dict[str, int] = {}
-    pauses: list[float] = []
+    pauses: list[tuple[float, float]] = []
     started: list[float] = []
 
     def gc_callback(phase: str, info: dict[str, Any]) -> None:
@@ -96,8 +96,8 @@ def csms_main(args: argparse.Namespace) -> None:
             return
         if phase == "start":
             started.append(time.perf_counter())
-        elif started:
-            pauses.append(time.perf_counter() - started.pop())
+        elif started and len(pauses) < 10_000:
+            pauses.append((time.time(), time.perf_counter() - started.pop()))
 
     class Counting(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -170,20 +170,40 @@ def csms_main(args: argparse.Namespace) -> None:
             daemon=True,
         ).start()
         async with serve(factory, "127.0.0.1", 0, path="/ocpp") as server:
+            if args.gc_threshold:
+                gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
             if args.gc_freeze:
                 gc.freeze()
+                # Freeze again once the stations have connected (a server would
+                # do this after its fleet came up, and now and then).
+                loop.call_later(max(2.0, args.stations / 200) + 1, gc.freeze)
             gc.callbacks.append(gc_callback)
             print(json.dumps({"port": server.port}), flush=True)
+            lags: list[tuple[float, float]] = []
+
+            async def watch_the_loop() -> None:
+                # How late a 10 ms sleep wakes up: the CSMS's own stalls.
+                while len(lags) < 100_000:
+                    before = loop.time()
+                    await asyncio.sleep(0.01)
+                    lags.append((time.time(), (loop.time() - before - 0.01) * 1000))
+
+            watcher = asyncio.ensure_future(watch_the_loop())
             await closed.wait()
+            watcher.cancel()
+            counts["loop_lags"] = lags
             gc.callbacks.remove(gc_callback)
+            counts["gc_tracked_objects"] = len(gc.get_objects())
+            t0 = time.perf_counter()
+            gc.collect()
+            counts["gc_collect_ms"] = (time.perf_counter() - t0) * 1000
             usage = os.times()
             print(
                 json.dumps(
                     {
                         **counts,
                         "cpu_seconds": usage.user + usage.system,
-                        "gc_full_collections": len(pauses),
-                        "gc_full_max_ms": max(pauses, default=0.0) * 1000,
+                        "gc_full_pauses": [(t, d * 1000) for t, d in pauses],
                         "peak_rss_mb": _peak_rss_mb(),
                     }
                 ),
@@ -264,10 +284,8 @@ class Station:
                     await self.call(
                         ws, "TransactionEvent", transaction_event(self.seq), timeout=30
                     )
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(
-                        stop.wait(), max(0.0, tick + 1 - loop.time())
-                    )
+                await asyncio.sleep(max(0.0, tick + 1 - loop.time()))
+
         except Exception:
             self.tally.errors += 1
         finally:
@@ -282,9 +300,8 @@ class Station:
         self.pending[message_id] = (time.perf_counter(), future)
         self.tally.sent += 1
         await ws.send(json.dumps([2, message_id, action, payload]))
-        try:
-            await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        done, _ = await asyncio.wait({future}, timeout=timeout)
+        if not done:
             self.tally.timeouts += 1
             self.pending.pop(message_id, None)
 
@@ -384,10 +401,12 @@ async def drive(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]
         )
     ticks = tally.latencies
     measured_from = len(ticks)
+    window_start = time.time()
     deadline = loop.time() + args.seconds
     while loop.time() < deadline:
         await asyncio.sleep(0.25)
         rss_samples.append(_rss_mb(pid))
+    window_end = time.time()
     stop.set()
     flood_seen = await flood_task if flood_task is not None else None
     await asyncio.wait(tasks, timeout=30)
@@ -416,10 +435,14 @@ async def drive(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]
         "steady_rss_mb": steady,
         "peak_rss_mb_sampled": max(rss_samples),
         "flood": flood_seen,
+        "window": (window_start, window_end),
     }
 
 
 def run_load(args: argparse.Namespace) -> dict[str, Any]:
+    # The generator measures latency: its own garbage collections would show up as
+    # the CSMS's latency, so it runs without (its memory grows a little meanwhile).
+    gc.disable()
     command = [
         sys.executable,
         __file__,
@@ -429,6 +452,8 @@ def run_load(args: argparse.Namespace) -> dict[str, Any]:
     ]
     if args.gc_freeze:
         command.append("--gc-freeze")
+    command += ["--gc-threshold", str(args.gc_threshold)]
+    command += ["--stations", str(args.stations)]
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -444,7 +469,15 @@ def run_load(args: argparse.Namespace) -> dict[str, Any]:
             process.kill()
             process.wait()
     csms = result["csms"]
-    result["csms_cpu_percent"] = 100 * csms["cpu_seconds"] / max(args.seconds, 1e-9)
+    usage = os.times()
+    result["generator_cpu_seconds"] = usage.user + usage.system
+    start, end = result.pop("window")
+    pauses = [ms for t, ms in csms.pop("gc_full_pauses") if start <= t <= end]
+    csms["gc_full_collections"] = len(pauses)
+    csms["gc_full_max_ms"] = max(pauses, default=0.0)
+    lags = sorted(ms for t, ms in csms.pop("loop_lags") if start <= t <= end) or [0.0]
+    csms["loop_lag_p99_ms"] = lags[int(len(lags) * 0.99) - 1 if len(lags) > 1 else 0]
+    csms["loop_lag_max_ms"] = lags[-1]
     return result
 
 
@@ -459,12 +492,17 @@ def report(result: dict[str, Any]) -> str:
         f"latency p50 / p99 / max        {result['p50_ms']:.1f} / "
         f"{result['p99_ms']:.1f} / {result['max_ms']:.1f} ms",
         f"CSMS CPU                       {csms['cpu_seconds']:.1f} s "
-        f"(whole run incl. start-up)",
+        f"(whole run incl. start-up; the load generator: "
+        f"{result['generator_cpu_seconds']:.1f} s)",
         f"CSMS memory steady / peak      {result['steady_rss_mb']:.0f} / "
         f"{max(csms['peak_rss_mb'], result['peak_rss_mb_sampled']):.0f} MB",
-        f"CSMS full GCs / longest        {csms['gc_full_collections']} / "
+        f"CSMS full GCs / longest (measured window)  {csms['gc_full_collections']} / "
         f"{csms['gc_full_max_ms']:.0f} ms",
+        f"CSMS event loop lag p99 / max  {csms['loop_lag_p99_ms']:.1f} / "
+        f"{csms['loop_lag_max_ms']:.1f} ms",
         f"most handlers at once on one connection  {csms['max_concurrency']}",
+        f"CSMS objects tracked by the GC {csms['gc_tracked_objects']} "
+        f"(a full collection at the end: {csms['gc_collect_ms']:.0f} ms)",
         f"CSMS log lines (WARNING+)      {csms['log_lines']}",
     ]
     if result["flood"] is not None:
@@ -486,6 +524,12 @@ def main(argv: list[str] | None = None) -> None:
         "--gc-freeze",
         action="store_true",
         help="gc.freeze() in the CSMS after start-up",
+    )
+    parser.add_argument(
+        "--gc-threshold",
+        type=int,
+        default=0,
+        help="gc.set_threshold(N, ...) in the CSMS (the first generation)",
     )
     parser.add_argument(
         "--csms-options",

@@ -13,11 +13,12 @@ Both sides share one implementation, :class:`RpcEndpoint`; the subclass fixes th
 
 Concurrency (Part 4 section 4.1.1): at most one of *our* CALLs is outstanding;
 further ``call()``\\ s wait their turn in order.  Incoming CALLs are handled in
-arrival order, ``handler_concurrency`` at a time (1 by default), with at most
-``call_backlog`` more waiting; responses to our CALLs are read and matched while
-handlers run, so a handler may ``await self.call(...)``.  Every send is bounded
-(``send_timeout``); a peer that stops reading makes the connection count as
-broken, and it is closed.
+arrival order, ``handler_concurrency`` at a time (1 by default); while every
+handler slot is taken the endpoint stops reading (back-pressure), unless it awaits
+the answer to its own CALL: then it reads on, so a handler may ``await
+self.call(...)``, and up to ``call_backlog`` more CALLs wait, decoded.  Every
+send is bounded (``send_timeout``); a peer that stops reading makes the connection
+count as broken, and it is closed.
 
 Cancellation: a handler task propagates ``CancelledError`` only when the task
 itself is being cancelled; a ``CancelledError`` a handler raises on its own is a
@@ -170,9 +171,11 @@ class RpcEndpoint(Caller, HandlerRunner):
     ``handler_timeout`` bounds a handler (InternalError); ``send_timeout`` bounds
     every send (a peer that stops reading: the connection is closed as broken);
     ``close_timeout`` bounds each stage of :meth:`close`; ``handler_concurrency``
-    incoming CALLs are handled at once (1: in arrival order), ``call_backlog`` more
-    may wait, and beyond that a CALL is answered RpcFrameworkError and counts as a
-    violation; after ``max_violations`` of them the connection is closed with 1008.
+    incoming CALLs are handled at once (1: in arrival order) and reading stops while
+    they run; only while we await the answer to our own CALL is reading on, then
+    ``call_backlog`` more may wait, and beyond that a CALL is answered
+    RpcFrameworkError and counts as a violation; after ``max_violations`` of them
+    the connection is closed with 1008.
     """
 
     role: ClassVar[Sender]
@@ -263,7 +266,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         self._slot = CallSlot()
         self._queue: collections.deque[CallReceived] = collections.deque()
         self._handling = 0  # handler tasks running (each takes calls from _queue)
-        self._room: asyncio.Event | None = None  # set when the backlog has room
+        self._room: asyncio.Event | None = None  # set when a handler slot frees
         self._tasks = TaskSupervisor()
         self._closed: str | None = None
         self._broken = False
@@ -406,9 +409,8 @@ class RpcEndpoint(Caller, HandlerRunner):
         reason = "the connection closed"
         try:
             recv = self.connection.recv
-            protocol = self.protocol
             while True:
-                if protocol.backlog_full and not protocol.awaiting_response:
+                if self._busy():
                     await self._wait_for_room()  # back-pressure: stop reading
                 try:
                     message = await recv()
@@ -434,12 +436,25 @@ class RpcEndpoint(Caller, HandlerRunner):
             self._running = False
             await self._shutdown(reason)
 
+    def _busy(self) -> bool:
+        """Whether to stop reading: every handler slot is taken and no answer to
+        a CALL of ours is awaited.  The peer's next CALLs then wait, unread, in
+        the transport's buffer (raw, bounded by its queue and message size); TCP
+        flow control pushes back on the peer.  While we await an answer we must
+        read on: the peer's CALLs then fill the core's backlog (decoded), and
+        beyond it the core refuses them (row R24)."""
+        protocol = self.protocol
+        return (
+            protocol.calls_in_progress >= self.handler_concurrency
+            and not protocol.awaiting_response
+        )
+
     async def _wait_for_room(self) -> None:
-        """Wait until the backlog has room again (or a call of ours goes out,
-        whose answer must be read)."""
+        """Wait until a handler slot is free (or a call of ours goes out, whose
+        answer must be read)."""
         room = self._room
         assert room is not None
-        while self.protocol.backlog_full and not self.protocol.awaiting_response:
+        while self._busy():
             room.clear()
             await room.wait()
 

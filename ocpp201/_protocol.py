@@ -211,7 +211,7 @@ class RpcConnection:
     @property
     def backlog_full(self) -> bool:
         """Whether one more incoming CALL would exceed ``max_calls_in_progress``
-        (a driver stops reading then, unless it awaits a response)."""
+        (and be refused, row R24)."""
         limit = self._max_in_progress
         return limit is not None and len(self._in_progress) >= limit
 

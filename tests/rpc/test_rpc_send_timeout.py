@@ -72,7 +72,9 @@ def test_a_duplicate_id_reply_from_the_receive_loop_is_bounded_too() -> None:
     async def scenario() -> None:
         a, b = memory_pair()
         connection = StallingConnection(a)
-        csms = Slow("CS001", connection, send_timeout=SEND_TIMEOUT)
+        csms = Slow(
+            "CS001", connection, send_timeout=SEND_TIMEOUT, handler_concurrency=2
+        )
         run_task = asyncio.ensure_future(csms.run())
         await b.send('[2,"same","Heartbeat",{}]')
         await asyncio.sleep(0.01)
