@@ -14,9 +14,10 @@ Both sides share one implementation, :class:`RpcEndpoint`; the subclass fixes th
 Concurrency (Part 4 section 4.1.1): at most one of *our* CALLs is outstanding;
 further ``call()``\\ s wait their turn in order.  Incoming CALLs are handled in
 arrival order, ``handler_concurrency`` at a time (1 by default); while every
-handler slot is taken the endpoint stops reading (back-pressure), unless it awaits
-the answer to its own CALL: then it reads on, so a handler may ``await
-self.call(...)``, and up to ``call_backlog`` more CALLs wait, decoded.  Every
+handler slot is taken and one more CALL waits, the endpoint stops reading
+(back-pressure), unless it awaits the answer to its own CALL: then it reads on, so
+a handler may ``await self.call(...)``, and up to ``call_backlog`` CALLs wait,
+decoded.  Every
 send is bounded (``send_timeout``); a peer that stops reading makes the connection
 count as broken, and it is closed.
 
@@ -410,8 +411,10 @@ class RpcEndpoint(Caller, HandlerRunner):
         try:
             recv = self.connection.recv
             while True:
-                if self._busy():
-                    await self._wait_for_room()  # back-pressure: stop reading
+                if self._busy() and not await self._wait_for_room():
+                    reason = "the connection closed while the endpoint paused reading"
+                    self.logger.info("%s", reason)
+                    return
                 try:
                     message = await recv()
                 except Exception as exc:
@@ -437,26 +440,47 @@ class RpcEndpoint(Caller, HandlerRunner):
             await self._shutdown(reason)
 
     def _busy(self) -> bool:
-        """Whether to stop reading: every handler slot is taken and no answer to
-        a CALL of ours is awaited.  The peer's next CALLs then wait, unread, in
-        the transport's buffer (raw, bounded by its queue and message size); TCP
-        flow control pushes back on the peer.  While we await an answer we must
-        read on: the peer's CALLs then fill the core's backlog (decoded), and
-        beyond it the core refuses them (row R24)."""
+        """Whether to stop reading (back-pressure): every handler slot is taken and
+        one more CALL already waits, and no answer to a CALL of ours is awaited.
+
+        The peer's next CALLs then wait, unread, in the transport's buffer (raw,
+        bounded by its queue and message size), and TCP flow control pushes back
+        on the peer.  A peer that follows Part 4 (one CALL at a time) never makes
+        the endpoint pause.  While we await an answer we read on: the peer's CALLs
+        then fill the core's backlog, beyond which the core refuses them (R24).
+        """
         protocol = self.protocol
         return (
-            protocol.calls_in_progress >= self.handler_concurrency
+            protocol.calls_in_progress > self.handler_concurrency
             and not protocol.awaiting_response
         )
 
-    async def _wait_for_room(self) -> None:
-        """Wait until a handler slot is free (or a call of ours goes out, whose
-        answer must be read)."""
+    async def _wait_for_room(self) -> bool:
+        """Wait until reading may go on; ``False`` if the connection closed
+        meanwhile (noticed through the connection's optional ``wait_closed()``)."""
         room = self._room
         assert room is not None
-        while self._busy():
-            room.clear()
-            await room.wait()
+        wait_closed = getattr(self.connection, "wait_closed", None)
+        closing: asyncio.Future[Any] | None = None
+        try:
+            while self._busy():
+                room.clear()
+                if wait_closed is None:
+                    await room.wait()
+                    continue
+                if closing is None:
+                    closing = asyncio.ensure_future(wait_closed())
+                waiting = asyncio.ensure_future(room.wait())
+                await asyncio.wait(
+                    {waiting, closing}, return_when=asyncio.FIRST_COMPLETED
+                )
+                waiting.cancel()
+                if closing.done():
+                    return False
+            return True
+        finally:
+            if closing is not None and not closing.done():
+                closing.cancel()
 
     def _make_room(self) -> None:
         if self._room is not None:

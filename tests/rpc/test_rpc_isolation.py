@@ -295,3 +295,24 @@ RESULT = d.GetVariableResultType(
     component=COMPONENT,
     variable=VARIABLE,
 )
+
+
+def test_a_paused_endpoint_still_notices_the_connection_closing() -> None:
+    class Stuck(CSMS):
+        @on(Action.HEARTBEAT)
+        async def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
+            await asyncio.sleep(3600)
+            raise AssertionError("unreachable")
+
+    async def scenario() -> None:
+        a, b = memory_pair()
+        csms = Stuck("CS001", a)
+        run_task = asyncio.ensure_future(csms.run())
+        for i in range(3):  # one handled (stuck), one read ahead, then it pauses
+            await b.send(f'[2,"h{i}","Heartbeat",{{}}]')
+        await asyncio.sleep(0.05)
+        await b.close()
+        await bounded(run_task, 2)  # the stuck handler was cancelled at once
+        assert csms.closed
+
+    run(scenario())
