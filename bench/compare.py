@@ -282,11 +282,19 @@ def _import_backend(backend: str) -> ModuleType | None:
     """
     if "orjson" in sys.modules:
         return None  # cannot tell whether the switch works
-    for name in [n for n in sys.modules if n == "ocpp201" or n.startswith("ocpp201.")]:
+    first = {
+        name: module
+        for name, module in sys.modules.items()
+        if name == "ocpp201" or name.startswith("ocpp201.")
+    }
+    for name in first:
         del sys.modules[name]
     os.environ[BACKEND_ENV] = backend
     try:
         package = importlib.import_module("ocpp201")
+    except ImportError:
+        sys.modules.update(first)
+        return None
     finally:
         os.environ[BACKEND_ENV] = "stdlib"
     # A lazily chosen backend shows once a message went through; the warm-up does
@@ -588,16 +596,65 @@ def _lines(report: dict[str, Any]) -> Iterator[str]:
         yield f"  {target['target']}: {target['value']} ({mark})"
 
 
+def _markdown(report: dict[str, Any]) -> Iterator[str]:
+    """The tables of bench/README.md."""
+    for path in PATHS:
+        table = report["paths"][path]
+        ours = table["ocpp201 (stdlib json)"]
+        yield f"**{_TITLES[path]}**: median us [p10-p90] and median / ocpp201's"
+        yield ""
+        yield "| | " + " | ".join(ACTIONS) + " |"
+        yield "| --- |" + " ---: |" * len(ACTIONS)
+        for row, cells in table.items():
+            text = f"| {row} |"
+            for action in ACTIONS:
+                cell = cells[action]
+                ratio = cell["median"] / ours[action]["median"]
+                text += (
+                    f" {cell['median']:.1f} [{cell['p10']:.0f}-{cell['p90']:.0f}]"
+                    f" **{ratio:.2f}x** |"
+                )
+            yield text
+        yield ""
+    imports = report["import_ms"]
+    memory = report["idle_endpoint_bytes"]
+    pair = memory["memory pair alone"]
+    yield "| import, fresh interpreters | median ms | least ms |"
+    yield "| --- | ---: | ---: |"
+    for module, value in imports.items():
+        yield f"| `import {module}` | {value['median']:.1f} | {value['min']:.1f} |"
+    yield ""
+    yield "| idle CSMS endpoint | bytes with its pair | without |"
+    yield "| --- | ---: | ---: |"
+    for name, value in memory.items():
+        yield f"| {name} | {value:.0f} | {value - pair:.0f} |"
+    yield ""
+    yield "| target of issue 9 | this run | |"
+    yield "| --- | ---: | --- |"
+    for target in report["targets"]:
+        mark = "met" if target["met"] else "not met"
+        yield f"| {target['target']} | {target['value']} | {mark} |"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few samples (seconds)")
     parser.add_argument("--json", action="store_true", help="print JSON, no table")
     parser.add_argument("--save", metavar="FILE", help="also write the JSON there")
+    parser.add_argument(
+        "--markdown",
+        metavar="JSON",
+        help="print the Markdown tables of a report saved with --save, measure nothing",
+    )
     parser.add_argument("--rounds", type=int, help="interleaved rounds")
     parser.add_argument("--samples", type=int, help="samples per cell and round")
     parser.add_argument("--import-runs", type=int, help="fresh interpreters each")
     parser.add_argument("--endpoints", type=int, help="endpoints for the memory")
     args = parser.parse_args(argv)
+    if args.markdown:
+        for line in _markdown(json.loads(Path(args.markdown).read_text())):
+            print(line)
+        return
     settings = Settings.quick() if args.quick else Settings()
     for name in ("rounds", "samples", "import_runs", "endpoints"):
         value = getattr(args, name)
