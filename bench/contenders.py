@@ -76,7 +76,9 @@ async def start_ocpp201_client(
     package: ModuleType, pair: tuple[Any, Any], stack: contextlib.AsyncExitStack
 ) -> Call:
     await start_ocpp201_server(package, pair[1], stack)
-    station = await stack.enter_async_context(package.ChargePoint("CS001", pair[0]))
+    # ChargingStation is the newer name of ChargePoint (which stays an alias).
+    station_class = getattr(package, "ChargingStation", None) or package.ChargePoint
+    station = await stack.enter_async_context(station_class("CS001", pair[0]))
     messages = package.messages
     requests = {
         "Heartbeat": messages.HeartbeatRequest(),
