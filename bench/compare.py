@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python bench/compare.py            # about a minute or two; --quick: seconds
+    python bench/compare.py            # about a minute; --quick: seconds
     python bench/compare.py --json     # the same figures as JSON
 
 For Heartbeat, BootNotification and a TransactionEvent with 4 sampled values
@@ -30,10 +30,11 @@ before).  Where the switch does not exist yet, only the stdlib backend is measur
 and the table says so.
 
 Also reported: ``import ocpp201`` against ``import ocpp.v201`` (fresh interpreters,
-median of several) and the memory of one idle CSMS endpoint on an in-memory
-connection (tracemalloc: the growth for N started endpoints divided by N, the
-connection pair included; the pair alone is reported too).  Nothing asserts a speed:
-absolute times vary by 2x on a loaded machine; compare the ratios of one run.
+median of several, ``OCPP201_JSON`` unset: the package's own choice) and the memory
+of one idle CSMS endpoint on an in-memory connection (tracemalloc: the growth for N
+started endpoints divided by N, the connection pair included; the pair alone is
+reported too).  Nothing asserts a speed: absolute times vary by 2x on a loaded
+machine; compare the ratios of one run.  :mod:`report` prints the figures.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -64,18 +65,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 BACKEND_ENV = "OCPP201_JSON"
-BACKENDS = ("stdlib", "orjson")
 
 # The first import of ocpp201 is the stdlib backend's.  Nothing else here loads
 # orjson, so whether it is loaded tells which backend an import of ocpp201 chose.
 os.environ[BACKEND_ENV] = "stdlib"
 import contenders
+import report
 from payloads import REQUESTS
 
 import ocpp201
 
-ACTIONS = tuple(REQUESTS)
-PATHS = ("server", "client")
+ACTIONS = report.ACTIONS
+PATHS = report.PATHS
 Op = Callable[[], Awaitable[Any]]
 
 
@@ -216,7 +217,10 @@ class Run:
                 functools.partial(contenders.start_ocpp_client, mode, stack=stack),
                 before=before,
             )
-        for kind, label in (("stdlib", "floor: stdlib json + dicts"), ("msgspec", _MS)):
+        for kind, label in (
+            ("stdlib", "floor: stdlib json + dicts"),
+            ("msgspec", report.MSGSPEC),
+        ):
             await self.add_server(
                 label,
                 functools.partial(contenders.start_floor_server, kind, stack=stack),
@@ -267,7 +271,6 @@ _MODE_NAMES = {
     "sync": "sync validation",
     "off": "validation off",
 }
-_MS = "floor: msgspec structs"
 
 
 def _import_backend(backend: str) -> ModuleType | None:
@@ -454,180 +457,8 @@ def collect(settings: Settings) -> dict[str, Any]:
         "paths": paths,
         "import_ms": imports,
         "idle_endpoint_bytes": memory,
-        "targets": _targets(paths, imports, memory),
+        "targets": report.targets(paths, imports, memory),
     }
-
-
-def _ratio(paths: dict[str, Any], path: str, row: str, ours: str, action: str) -> Any:
-    table = paths[path]
-    if row not in table or ours not in table:
-        return None
-    return table[row][action]["median"] / table[ours][action]["median"]
-
-
-def _targets(
-    paths: dict[str, Any],
-    imports: dict[str, dict[str, float]],
-    memory: dict[str, float],
-) -> list[dict[str, Any]]:
-    """The issue's targets with the ratios of this run (reported, never asserted)."""
-    found: list[dict[str, Any]] = []
-
-    def add(text: str, value: Any, goal: float, higher: bool) -> None:
-        if value is None:
-            return
-        met = value >= goal if higher else value <= goal
-        found.append({"target": text, "value": round(value, 2), "met": met})
-
-    for ours in [r for r in paths["server"] if r.startswith("ocpp201")]:
-        te = "TransactionEvent"
-        add(
-            f"{ours}: TransactionEvent server, ocpp defaults / ours >= 40",
-            _ratio(paths, "server", "ocpp 2.1.0 (defaults)", ours, te),
-            40,
-            True,
-        )
-        add(
-            f"{ours}: TransactionEvent server, ocpp validation off / ours >= 5",
-            _ratio(paths, "server", "ocpp 2.1.0 (validation off)", ours, te),
-            5,
-            True,
-        )
-        floor = _ratio(paths, "server", _MS, ours, te)
-        add(
-            f"{ours}: TransactionEvent server, ours / msgspec floor <= 2.5",
-            None if floor is None else 1 / floor,
-            2.5,
-            False,
-        )
-        for path in PATHS:
-            for action in ("Heartbeat", "BootNotification"):
-                add(
-                    f"{ours}: {action} {path}, ocpp validation off / ours > 1",
-                    _ratio(paths, path, "ocpp 2.1.0 (validation off)", ours, action),
-                    1.0,
-                    True,
-                )
-    add(
-        "import ocpp201 / import ocpp.v201 <= 0.33 (medians)",
-        imports["ocpp201"]["median"] / imports["ocpp.v201"]["median"],
-        1 / 3,
-        False,
-    )
-    add(
-        "idle endpoint memory, ocpp201 / ocpp <= 0.5",
-        memory["ocpp201"] / memory["ocpp 2.1.0"],
-        0.5,
-        False,
-    )
-    return found
-
-
-_TITLES = {
-    "server": "Server path: CALL text in -> typed handler -> CALLRESULT text out",
-    "client": "Client path: await call(request), a full round trip",
-}
-
-
-def _lines(report: dict[str, Any]) -> Iterator[str]:
-    machine = report["machine"]
-    yield (
-        f"machine: {machine['nproc']} CPUs, {machine['cpu']}; "
-        f"{machine['implementation']} {machine['python']}; "
-        f"load average {report['load_average']['before']} -> "
-        f"{report['load_average']['after']}; {report['seconds']} s"
-    )
-    versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
-    yield f"versions: {versions}"
-    for note in report["notes"]:
-        yield f"note: {note}"
-    yield ""
-    for path in PATHS:
-        table = report["paths"][path]
-        ours = table["ocpp201 (stdlib json)"]
-        yield f"{_TITLES[path]}"
-        yield "median us [p10-p90], x = median / ocpp201 (stdlib json) median"
-        header = f"{'':30}" + "".join(f"{a:>28}" for a in ACTIONS)
-        yield header
-        for row, cells in table.items():
-            text = f"{row:30}"
-            for action in ACTIONS:
-                cell = cells[action]
-                ratio = cell["median"] / ours[action]["median"]
-                spread = f"[{cell['p10']:.0f}-{cell['p90']:.0f}]"
-                text += f"{cell['median']:>9.1f} {spread:>11} {ratio:6.2f}x"
-            yield text
-        yield ""
-    imports = report["import_ms"]
-    runs = report["settings"]["import_runs"]
-    yield f"import time, {runs} fresh interpreters each, ms: median (least)"
-    for module, value in imports.items():
-        yield f"  import {module:12} {value['median']:8.1f} ({value['min']:.1f})"
-    ours, theirs = imports["ocpp201"], imports["ocpp.v201"]
-    yield (
-        f"  ratio ocpp201 / ocpp.v201  {ours['median'] / theirs['median']:.2f} "
-        f"({ours['min'] / theirs['min']:.2f})"
-    )
-    yield ""
-    memory = report["idle_endpoint_bytes"]
-    yield (
-        "memory per idle CSMS endpoint on an in-memory pair (tracemalloc, "
-        f"{report['settings']['endpoints']} endpoints, pair included), bytes"
-    )
-    pair = memory["memory pair alone"]
-    yield f"  {'':20} {'with pair':>10} {'without':>10}"
-    for name, value in memory.items():
-        yield f"  {name:20} {value:10.0f} {value - pair:10.0f}"
-    ours, theirs = memory["ocpp201"], memory["ocpp 2.1.0"]
-    yield (
-        f"  ratio ocpp201 / ocpp {ours / theirs:10.2f} "
-        f"{(ours - pair) / (theirs - pair):10.2f}"
-    )
-    yield ""
-    yield "targets of issue 9 (reported, not asserted)"
-    for target in report["targets"]:
-        mark = "met" if target["met"] else "NOT met"
-        yield f"  {target['target']}: {target['value']} ({mark})"
-
-
-def _markdown(report: dict[str, Any]) -> Iterator[str]:
-    """The tables of bench/README.md."""
-    for path in PATHS:
-        table = report["paths"][path]
-        ours = table["ocpp201 (stdlib json)"]
-        yield f"**{_TITLES[path]}**: median us [p10-p90] and median / ocpp201's"
-        yield ""
-        yield "| | " + " | ".join(ACTIONS) + " |"
-        yield "| --- |" + " ---: |" * len(ACTIONS)
-        for row, cells in table.items():
-            text = f"| {row} |"
-            for action in ACTIONS:
-                cell = cells[action]
-                ratio = cell["median"] / ours[action]["median"]
-                text += (
-                    f" {cell['median']:.1f} [{cell['p10']:.0f}-{cell['p90']:.0f}]"
-                    f" **{ratio:.2f}x** |"
-                )
-            yield text
-        yield ""
-    imports = report["import_ms"]
-    memory = report["idle_endpoint_bytes"]
-    pair = memory["memory pair alone"]
-    yield "| import, fresh interpreters | median ms | least ms |"
-    yield "| --- | ---: | ---: |"
-    for module, value in imports.items():
-        yield f"| `import {module}` | {value['median']:.1f} | {value['min']:.1f} |"
-    yield ""
-    yield "| idle CSMS endpoint | bytes with its pair | without |"
-    yield "| --- | ---: | ---: |"
-    for name, value in memory.items():
-        yield f"| {name} | {value:.0f} | {value - pair:.0f} |"
-    yield ""
-    yield "| target of issue 9 | this run | |"
-    yield "| --- | ---: | --- |"
-    for target in report["targets"]:
-        mark = "met" if target["met"] else "not met"
-        yield f"| {target['target']} | {target['value']} | {mark} |"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -646,7 +477,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--endpoints", type=int, help="endpoints for the memory")
     args = parser.parse_args(argv)
     if args.markdown:
-        for line in _markdown(json.loads(Path(args.markdown).read_text())):
+        for line in report.markdown(json.loads(Path(args.markdown).read_text())):
             print(line)
         return
     settings = Settings.quick() if args.quick else Settings()
@@ -656,13 +487,13 @@ def main(argv: list[str] | None = None) -> None:
             if value < 1:
                 parser.error(f"--{name.replace('_', '-')} must be at least 1")
             setattr(settings, name, value)
-    report = collect(settings)
+    figures = collect(settings)
     if args.save:
-        Path(args.save).write_text(json.dumps(report, indent=2) + "\n")
+        Path(args.save).write_text(json.dumps(figures, indent=2) + "\n")
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(figures, indent=2))
     else:
-        for line in _lines(report):
+        for line in report.lines(figures):
             print(line)
 
 
