@@ -214,7 +214,7 @@ class StationCertificates:
         return current
 
     def record_security_event(self, event_type: str, tech_info: str | None) -> None:
-        """Queue a security event; see :meth:`CertificateHandlers.send_security_events`."""
+        """Queue a security event (sent by ``send_security_events``)."""
         self.security_events.append(
             SecurityEventNotificationRequest(
                 type=event_type,
