@@ -127,16 +127,16 @@ def test_self_signed_root_hash_data_equals_openssl(tmp_path: Path, digest: str) 
 def test_compressed_ec_point_is_hashed_as_encoded(tmp_path: Path) -> None:
     """The issuerKeyHash covers the BIT STRING as it is in the issuer certificate:
     a compressed point is hashed compressed (re-encoding the key would not be)."""
-    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "k.key",
-            cwd=tmp_path)  # fmt: skip
-    openssl("ec", "-in", "k.key", "-conv_form", "compressed", "-out", "root.key",
-            cwd=tmp_path)  # fmt: skip
-    openssl("req", "-x509", "-new", "-key", "root.key", "-out", "root.pem",
-            "-days", "2", "-subj", "/O=Test CSO/CN=Compressed Root", cwd=tmp_path)  # fmt: skip
-    openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key",
-            "-out", "leaf.csr", "-subj", "/O=Test CSO/CN=CS1", cwd=tmp_path)  # fmt: skip
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "root.pem", "-CAkey",
-            "root.key", "-set_serial", "42", "-out", "leaf.pem", cwd=tmp_path)  # fmt: skip
+    for command in (
+        "ecparam -name prime256v1 -genkey -noout -out k.key",
+        "ec -in k.key -conv_form compressed -out root.key",
+        "req -x509 -new -key root.key -out root.pem -days 2 -subj /O=CSO/CN=Root",
+        "req -new -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr "
+        "-subj /O=CSO/CN=CS1",
+        "x509 -req -in leaf.csr -CA root.pem -CAkey root.key -set_serial 42 "
+        "-out leaf.pem",
+    ):
+        openssl(*command.split(), cwd=tmp_path)
     root, leaf = _load(tmp_path / "root.pem"), _load(tmp_path / "leaf.pem")
     _, key_hash, _ = ocsp_cert_id(
         tmp_path / "root.pem", tmp_path / "leaf.pem", "sha256", tmp_path
