@@ -8,7 +8,7 @@
   :func:`hash_data_matches`, :func:`load_certificates`;
 * keys and CSRs (A02/A03): :func:`generate_private_key`, :class:`CsrSubject`,
   :func:`build_csr`, :func:`sign_certificate_request`; on the CSMS side
-  :func:`load_csr`, :func:`check_csr`;
+  :func:`load_csr`, :func:`check_csr`, :func:`check_client_certificate`;
 * CertificateSigned chains: :func:`verify_certificate_chain`,
   :class:`CertificateChainError`, :class:`ChainProblem`;
 * the station's store and handlers: :class:`CertificateStore`,
@@ -61,6 +61,7 @@ from ._keys import (
     load_private_key,
     private_key_pem,
 )
+from ._peer import check_client_certificate, peer_subject
 from ._station import CertificateHandlers, StationCertificates
 from ._store import LIST_USE, CertificateStore, InstallResult, StationCertificate
 
@@ -85,6 +86,7 @@ __all__ = [
     "certificate_hash_data",
     "certificate_hash_data_chain",
     "certificate_pem",
+    "check_client_certificate",
     "check_csr",
     "check_key_strength",
     "fingerprint",
@@ -94,6 +96,7 @@ __all__ = [
     "load_csr",
     "load_private_key",
     "ocsp_request_data",
+    "peer_subject",
     "private_key_pem",
     "serial_number_hex",
     "sign_certificate_request",

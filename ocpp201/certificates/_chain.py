@@ -151,8 +151,10 @@ def _check_order(certificates: Sequence[x509.Certificate]) -> None:
         certificates[i].issuer == certificates[i + 1].subject
         for i in range(len(certificates) - 1)
     )
-    if links_in_order and not (len(certificates) > 1 and _is_ca(certificates[0])):
-        return
+    if links_in_order and (
+        not _is_ca(certificates[0]) or all(_is_ca(c) for c in certificates)
+    ):
+        return  # leaf first (or no leaf at all: the property check refuses that)
     # Not leaf-first.  If some other order chains them, it is an ordering error;
     # otherwise the links themselves are broken.
     subjects = [c.subject for c in certificates]
@@ -161,7 +163,9 @@ def _check_order(certificates: Sequence[x509.Certificate]) -> None:
         for i, c in enumerate(certificates)
         if any(c.issuer == s for j, s in enumerate(subjects) if j != i)
     )
-    if issued_within >= len(certificates) - 1 and len(set(subjects)) == len(subjects):
+    if links_in_order or (
+        issued_within >= len(certificates) - 1 and len(set(subjects)) == len(subjects)
+    ):
         raise CertificateChainError(
             ChainProblem.WRONG_ORDER,
             "the certificates are not ordered from the leaf up to the issuers",

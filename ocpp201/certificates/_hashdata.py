@@ -54,6 +54,8 @@ _PEM_BLOCK: Final = re.compile(
 )
 MAX_PEM_CERTIFICATES: Final = 16
 """The most certificates :func:`load_certificates` reads from one PEM text."""
+MAX_PEM_LENGTH: Final = 200_000
+"""The longest PEM text :func:`load_certificates` reads (16 large certificates)."""
 
 
 # ----------------------------------------------------------------------- PEM input
@@ -65,13 +67,16 @@ def load_certificates(pem: str | bytes) -> list[x509.Certificate]:
     The text must be nothing but ``CERTIFICATE`` blocks (whitespace between them is
     fine): any other block (a private key, a CSR) or text outside the blocks is
     refused, since a bundle that carries something else is not what Part 2 calls a
-    PEM encoded certificate (chain).  At most :data:`MAX_PEM_CERTIFICATES` blocks.
+    PEM encoded certificate (chain).  At most :data:`MAX_PEM_CERTIFICATES` blocks
+    and :data:`MAX_PEM_LENGTH` characters.
 
     Raises:
         ValueError: the text is empty, not PEM, holds something else than
             certificates, too many of them, or a block does not parse.
     """
     text = pem.decode("ascii", "replace") if isinstance(pem, bytes) else pem
+    if len(text) > MAX_PEM_LENGTH:
+        raise ValueError(f"longer than {MAX_PEM_LENGTH} characters")
     blocks = list(_PEM_BLOCK.finditer(text))
     if not blocks:
         raise ValueError("no PEM certificate found")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import collections
 import logging
 import ssl
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from attrs import define, field
@@ -70,6 +70,7 @@ __all__ = ["CertificateHandlers", "StationCertificates"]
 logger = logging.getLogger("ocpp201.certificates")
 
 MAX_QUEUED_SECURITY_EVENTS: Final = 100
+RENEWAL_MARGIN: Final = timedelta(days=30)  # A03: "will expire in one month"
 
 _CSMS_ROOT = InstallCertificateUseEnumType.CSMS_ROOT_CERTIFICATE
 _STATION = CertificateSigningUseEnumType.CHARGING_STATION_CERTIFICATE
@@ -212,6 +213,18 @@ class StationCertificates:
         if current is not None and self.ssl_context is not None:
             self.ssl_context.load_cert_chain(current.chain_file, current.key_file)
         return current
+
+    def renewal_due(
+        self, within: timedelta = RENEWAL_MARGIN, *, now: datetime | None = None
+    ) -> bool:
+        """Whether the station should renew its certificate (A03.FR.02): it has no
+        valid charging station certificate, or the newest one expires ``within``
+        (one month by default)."""
+        when = now or datetime.now(timezone.utc)
+        current = self.store.station_certificate(_STATION, now=when)
+        return (
+            current is None or current.certificate.not_valid_after_utc - when <= within
+        )
 
     def record_security_event(self, event_type: str, tech_info: str | None) -> None:
         """Queue a security event (sent by ``send_security_events``)."""

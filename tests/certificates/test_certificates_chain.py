@@ -98,6 +98,15 @@ def test_valid_chain(tmp_path: Path, key_type: KeyType) -> None:
     assert len(full) == 3
 
 
+def test_no_leaf_at_all(pki: Pki) -> None:
+    error = _problem(
+        pki,
+        pki.chain(pki.sub.certificate, pki.root.certificate),
+        key=pki.sub.private_key,
+    )
+    assert error.problem is ChainProblem.PROPERTIES
+
+
 def test_wrong_order(pki: Pki) -> None:
     error = _problem(pki, pki.chain(pki.sub.certificate, pki.leaf))
     assert error.problem is ChainProblem.WRONG_ORDER

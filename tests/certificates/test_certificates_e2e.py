@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from ocpp201 import CSMS, Action, after, on
 from ocpp201 import messages as m
 from ocpp201.certificates import (
@@ -27,6 +29,7 @@ from ocpp201.certificates import (
     build_csr,
     certificate_hash_data,
     certificate_pem,
+    check_client_certificate,
     check_csr,
     generate_private_key,
     private_key_pem,
@@ -169,6 +172,11 @@ def test_security_profile_3_renewal_and_certificate_management(tmp_path: Path) -
                 csms = await bounded(server.wait_for_station(IDENTITY))
                 first = csms.connection.peer_certificate
                 assert _peer_issuer_cn(first) == "Factory CA"
+                check_client_certificate(first, common_name=IDENTITY)
+                with pytest.raises(ValueError, match=r"A00\.FR\.404"):
+                    check_client_certificate(
+                        first, common_name=IDENTITY, organization="Test CSO"
+                    )
 
                 # A02: the CSMS triggers the renewal.
                 trigger = await bounded(
@@ -199,6 +207,13 @@ def test_security_profile_3_renewal_and_certificate_management(tmp_path: Path) -
                 csms = await bounded(server.wait_for_station(IDENTITY))
                 peer = csms.connection.peer_certificate
                 assert _peer_issuer_cn(peer) == "CSO Root"
+                check_client_certificate(
+                    peer, common_name=IDENTITY, organization="Test CSO"
+                )
+                with pytest.raises(ValueError, match=r"A00\.FR\.405"):
+                    check_client_certificate(peer, common_name="CS-9999")
+                with pytest.raises(ValueError, match="no verified"):
+                    check_client_certificate(None, common_name=IDENTITY)
                 own = store.station_certificate()
                 assert own is not None and own.certificate.serial_number == issued[0]
 

@@ -313,3 +313,5 @@ def test_load_certificates_bounds_the_count() -> None:
     assert len(load_certificates(pem * 16)) == 16
     with pytest.raises(ValueError, match="more than 16"):
         load_certificates(pem * 17)
+    with pytest.raises(ValueError, match="longer than"):
+        load_certificates(pem + "\n" * 200_000)
