@@ -20,6 +20,7 @@ it:
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import ssl
@@ -34,6 +35,7 @@ from ..datatypes import StatusInfoType
 from ..enums import (
     CertificateSignedStatusEnumType,
     CertificateSigningUseEnumType,
+    GenericStatusEnumType,
     GetInstalledCertificateStatusEnumType,
     InstallCertificateUseEnumType,
     MessageTriggerEnumType,
@@ -100,6 +102,11 @@ class StationCertificates:
         ssl_context: the client TLS context the connection uses; the station
             certificate is loaded into it once accepted (see
             :meth:`client_ssl_context`).
+        cert_signing_wait_minimum: SecurityCtrlr.CertSigningWaitMinimum, seconds
+            (A02.FR.17); ``None``: :meth:`CertificateHandlers.renew_certificate`
+            waits without resending.
+        cert_signing_repeat_times: SecurityCtrlr.CertSigningRepeatTimes
+            (A02.FR.18/19).
     """
 
     store: CertificateStore
@@ -109,10 +116,28 @@ class StationCertificates:
     key_type: KeyType = KeyType.EC_P256
     max_chain_size: int | None = MAX_CERTIFICATE_CHAIN_SIZE
     ssl_context: ssl.SSLContext | None = None
+    cert_signing_wait_minimum: float | None = None
+    cert_signing_repeat_times: int = 3
     security_events: collections.deque[SecurityEventNotificationRequest] = field(
         factory=lambda: collections.deque(maxlen=MAX_QUEUED_SECURITY_EVENTS)
     )
     """Security events waiting to be sent (A04.FR.02), oldest first, bounded."""
+    _outcomes: dict[CertificateSigningUseEnumType, asyncio.Future[bool]] = field(
+        factory=dict, init=False, repr=False
+    )
+
+    def _outcome(self, use: CertificateSigningUseEnumType) -> asyncio.Future[bool]:
+        """The outcome of the next CertificateSigned of ``use`` (True: Accepted)."""
+        future = self._outcomes.get(use)
+        if future is None or future.done():
+            future = asyncio.get_running_loop().create_future()
+            self._outcomes[use] = future
+        return future
+
+    def _settle(self, use: CertificateSigningUseEnumType, accepted: bool) -> None:
+        future = self._outcomes.pop(use, None)
+        if future is not None and not future.done():
+            future.set_result(accepted)
 
     def subject(self, use: CertificateSigningUseEnumType | None) -> CsrSubject | None:
         """The CSR subject for ``use`` (``None`` when the V2G one is not set up)."""
@@ -170,6 +195,7 @@ class StationCertificates:
             )
         except CertificateChainError as exc:
             logger.warning("CertificateSigned rejected: %s", exc)
+            self._settle(use, False)
             return exc.response(), None
         try:
             stored = self.store.store_signed(use, chain)
@@ -184,6 +210,7 @@ class StationCertificates:
                 ),
                 None,
             )
+        self._settle(use, True)
         return CertificateSignedResponse(
             status=CertificateSignedStatusEnumType.ACCEPTED
         ), stored
@@ -281,6 +308,32 @@ class CertificateHandlers(ChargePoint):
         use = _TRIGGERS.get(request.requested_message)
         if use is not None and response.status is TriggerMessageStatusEnumType.ACCEPTED:
             await self.request_certificate(use)
+
+    async def renew_certificate(
+        self, use: CertificateSigningUseEnumType = _STATION
+    ) -> bool:
+        """Renew a certificate with the resend back-off of A02/A03.FR.17-19.
+
+        Sends a CSR (:meth:`request_certificate`).  When the CSMS accepted it but no
+        CertificateSigned came within CertSigningWaitMinimum seconds, a new CSR (for
+        a new key pair) is sent and the wait doubles, at most CertSigningRepeatTimes
+        times.  Returns True once a certificate was accepted; False when the CSMS
+        rejected the CSR, when a CertificateSigned was rejected (then the station
+        waits for a trigger, A02.FR.20) or when the repetitions ran out (A02.FR.19).
+        Run it from a session: it ends with the connection.
+        """
+        wait = self.certificates.cert_signing_wait_minimum
+        for _ in range(max(0, self.certificates.cert_signing_repeat_times) + 1):
+            outcome = self.certificates._outcome(use)
+            response = await self.request_certificate(use)
+            if response.status is not GenericStatusEnumType.ACCEPTED:
+                return False
+            try:
+                return await asyncio.wait_for(asyncio.shield(outcome), wait)
+            except asyncio.TimeoutError:
+                assert wait is not None
+                wait *= 2
+        return False
 
     async def request_certificate(
         self, use: CertificateSigningUseEnumType = _STATION
