@@ -229,6 +229,9 @@ class StationCertificates:
             raise ValueError("no CSMSRootCertificate is installed")
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cadata=roots)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        # Installed CSMS roots are trust anchors even when one is signed by its
+        # predecessor (AdditionalRootCertificateCheck): partial chains end there.
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
         self.ssl_context = context
         self.load_station_certificate()
         return context

@@ -82,6 +82,7 @@ The station's V2G certificates (CertificateSigningUse ``V2GCertificate``) are li
 as ``V2GCertificateChain``; the ``ChargingStationCertificate`` is never listed."""
 
 _PENDING: Final = "pending"
+_CSMS_ROOT: Final = InstallCertificateUseEnumType.CSMS_ROOT_CERTIFICATE
 
 
 @dataclass(frozen=True)
@@ -134,14 +135,23 @@ class CertificateStore:
         directory: where to keep them; created if missing.
         max_entries: the maxLimit of SecurityCtrlr.CertificateEntries: installing
             beyond it is Rejected (M05.FR.06).  ``None``: no limit.
+        additional_root_certificate_check: SecurityCtrlr.AdditionalRootCertificateCheck
+            (M05.FR.09-13): a new CSMSRootCertificate must be signed by the
+            installed one, replaces it and keeps it as the one fallback until
+            :meth:`drop_fallback_root`.
     """
 
     def __init__(
-        self, directory: str | os.PathLike[str], *, max_entries: int | None = None
-    ):
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        max_entries: int | None = None,
+        additional_root_certificate_check: bool = False,
+    ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.max_entries = max_entries
+        self.additional_root_certificate_check = additional_root_certificate_check
 
     # ------------------------------------------------------------- CA certificates
 
@@ -212,21 +222,70 @@ class CertificateStore:
                 "not a CA certificate (basicConstraints)",
             )
         path = self._use_dir(use) / f"{fingerprint(ca)}.pem"
+        replaced: x509.Certificate | None = None
+        if (
+            self.additional_root_certificate_check
+            and use is _CSMS_ROOT
+            and not path.exists()
+        ):
+            current = [c for c in self.roots(use) if fingerprint(c) != self._fallback()]
+            if current:
+                replaced = current[-1]
+                if not _signed_by(ca, replaced):
+                    return InstallResult(
+                        rejected,
+                        "InvalidCertificate",
+                        "not signed by the installed CSMS root certificate "
+                        "(AdditionalRootCertificateCheck, M05.FR.11)",
+                    )
+        freed = 1 if replaced is not None and self._fallback() else 0
         if (
             not path.exists()
             and self.max_entries is not None
-            and self.entries >= self.max_entries
+            and self.entries - freed >= self.max_entries
         ):
             return InstallResult(
                 rejected, "OutOfStorage", f"CertificateEntries is at {self.max_entries}"
             )
         try:
             _write(path, certificate_pem(ca).encode())
+            if replaced is not None:  # M05.FR.12: the old one becomes the fallback
+                self.drop_fallback_root()
+                _write(self._fallback_marker(), fingerprint(replaced).encode())
         except OSError as exc:
             return InstallResult(
                 InstallCertificateStatusEnumType.FAILED, "OutOfStorage", str(exc)
             )
         return InstallResult(InstallCertificateStatusEnumType.ACCEPTED)
+
+    def _fallback_marker(self) -> Path:
+        return self._use_dir(_CSMS_ROOT) / "fallback"
+
+    def _fallback(self) -> str | None:
+        try:
+            return self._fallback_marker().read_text().strip() or None
+        except OSError:
+            return None
+
+    def fallback_root(self) -> x509.Certificate | None:
+        """The CSMS root kept as fallback after a replacement (M05.FR.12), if any."""
+        name = self._fallback()
+        for certificate in self.roots(_CSMS_ROOT) if name else []:
+            if fingerprint(certificate) == name:
+                return certificate
+        return None
+
+    def drop_fallback_root(self) -> bool:
+        """Remove the fallback CSMS root: call it once connected to the CSMS with
+        the new root (M05.FR.13).  Returns whether there was one."""
+        name = self._fallback()
+        with contextlib.suppress(FileNotFoundError):
+            self._fallback_marker().unlink()
+        if name is None:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            (self._use_dir(_CSMS_ROOT) / f"{name}.pem").unlink()
+        return True
 
     # ------------------------------------------------------- the station's own ones
 

@@ -191,3 +191,63 @@ def test_v2g_chain_is_listed_with_its_sub_cas(tmp_path: Path) -> None:
     assert store.delete(child) is DeleteCertificateStatusEnumType.ACCEPTED
     assert store.installed([ListUse.V2G_CERTIFICATE_CHAIN]) == []
     assert len(store.installed()) == 1  # the V2G root stays
+
+
+def test_additional_root_certificate_check(tmp_path: Path) -> None:
+    store = CertificateStore(tmp_path, additional_root_certificate_check=True)
+    csms_root = Install.CSMS_ROOT_CERTIFICATE
+    old = CertificateAuthority.create_root("CSO Root 1")
+    accepted = InstallCertificateStatusEnumType.ACCEPTED
+    assert store.install(csms_root, old.pem).status is accepted  # the first one
+    assert store.install(csms_root, old.pem).status is accepted  # M05.FR.17
+
+    # M05.FR.11: a new root not signed by the installed one is refused.
+    stranger = CertificateAuthority.create_root("Somebody Else")
+    refused = store.install(csms_root, stranger.pem)
+    assert refused.status is InstallCertificateStatusEnumType.REJECTED
+    assert "M05.FR.11" in (refused.detail or "")
+
+    # M05.FR.12: signed by the old one -> installed, the old one kept as fallback.
+    new = old.issue_sub_ca("CSO Root 2")
+    assert store.install(csms_root, new.pem).status is accepted
+    assert store.fallback_root() == old.certificate
+    assert {c.subject for c in store.roots(csms_root)} == {
+        old.certificate.subject,
+        new.certificate.subject,
+    }
+    # The next replacement must be signed by the new one and drops the old fallback.
+    newer = new.issue_sub_ca("CSO Root 3")
+    assert store.install(csms_root, old.issue_sub_ca("CSO Root X").pem).status is (
+        InstallCertificateStatusEnumType.REJECTED
+    )
+    assert store.install(csms_root, newer.pem).status is accepted
+    assert store.fallback_root() == new.certificate
+    assert len(store.roots(csms_root)) == 2
+    # M05.FR.13: once connected with the new root, the fallback goes.
+    assert store.drop_fallback_root() is True
+    assert store.fallback_root() is None
+    assert store.roots(csms_root) == [newer.certificate]
+    assert store.drop_fallback_root() is False
+
+
+def test_client_context_accepts_a_root_signed_by_its_predecessor(
+    tmp_path: Path,
+) -> None:
+    import ssl
+
+    from ocpp201.certificates import StationCertificates
+
+    store = CertificateStore(tmp_path)
+    with pytest.raises(ValueError, match="no CSMSRootCertificate"):
+        StationCertificates(
+            store=store, organization="CSO", serial_number="CS1"
+        ).client_ssl_context()
+    store.install(
+        Install.CSMS_ROOT_CERTIFICATE, CertificateAuthority.create_root("R").pem
+    )
+    context = StationCertificates(
+        store=store, organization="CSO", serial_number="CS1"
+    ).client_ssl_context()
+    assert context.verify_flags & ssl.VERIFY_X509_PARTIAL_CHAIN
+    assert context.minimum_version is ssl.TLSVersion.TLSv1_2
+    assert context.verify_mode is ssl.CERT_REQUIRED
