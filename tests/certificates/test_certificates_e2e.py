@@ -47,7 +47,13 @@ from ocpp201.enums import (
     MessageTriggerEnumType,
     TriggerMessageStatusEnumType,
 )
-from ocpp201.websocket import BackOff, ChargingStationClient, serve
+from ocpp201.websocket import (
+    BackOff,
+    ChargingStationClient,
+    CSMSServer,
+    WebSocketConnection,
+    serve,
+)
 
 HOST = "127.0.0.1"
 IDENTITY = "CS-0042"
@@ -64,6 +70,12 @@ async def eventually(condition: Callable[[], bool], timeout: float = 20) -> None
             await asyncio.sleep(0.02)
 
     await bounded(poll(), timeout)
+
+
+def _connection(server: CSMSServer[Any]) -> WebSocketConnection:
+    connection = server.connection(IDENTITY)
+    assert connection is not None
+    return connection
 
 
 def _peer_serial(peer: dict[str, Any] | None) -> int | None:
@@ -170,7 +182,7 @@ def test_security_profile_3_renewal_and_certificate_management(tmp_path: Path) -
             )
             async with client:
                 csms = await bounded(server.wait_for_station(IDENTITY))
-                first = csms.connection.peer_certificate
+                first = _connection(server).peer_certificate
                 assert _peer_issuer_cn(first) == "Factory CA"
                 check_client_certificate(first, common_name=IDENTITY)
                 with pytest.raises(ValueError, match=r"A00\.FR\.404"):
@@ -205,7 +217,7 @@ def test_security_profile_3_renewal_and_certificate_management(tmp_path: Path) -
                 await eventually(renewed)
                 assert client.connections == 2
                 csms = await bounded(server.wait_for_station(IDENTITY))
-                peer = csms.connection.peer_certificate
+                peer = _connection(server).peer_certificate
                 assert _peer_issuer_cn(peer) == "CSO Root"
                 check_client_certificate(
                     peer, common_name=IDENTITY, organization="Test CSO"
