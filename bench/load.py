@@ -226,6 +226,13 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -325,17 +332,13 @@ class Station:
             entry[1].set_result(None)
 
 
-async def flood(url: str, kind: str, count: int, stop: asyncio.Event) -> dict[str, Any]:
-    """One misbehaving station; returns what it saw."""
+async def flood(
+    url: str, kind: str, count: int, stop: asyncio.Event, seen: dict[str, Any]
+) -> None:
+    """One misbehaving station; records what it saw in ``seen``."""
     from websockets.asyncio.client import connect
 
-    seen: dict[str, Any] = {
-        "kind": kind,
-        "sent": 0,
-        "answers": 0,
-        "refused": 0,
-        "closed": "",
-    }
+    seen.update(kind=kind, sent=0, answers=0, refused=0, closed="")
     ws = await connect(url, subprotocols=["ocpp2.0.1"], max_size=None)  # type: ignore[list-item]
 
     async def read() -> None:
@@ -373,7 +376,6 @@ async def flood(url: str, kind: str, count: int, stop: asyncio.Event) -> dict[st
         seen["closed"] = str(ws.close_code) if ws.close_code is not None else "open"
     with contextlib.suppress(Exception):
         await asyncio.wait_for(ws.close(), 2)
-    return seen
 
 
 async def drive(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]:
@@ -395,20 +397,32 @@ async def drive(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]
     steady = _rss_mb(pid)
     rss_samples = [steady]
     flood_task = None
+    flood_seen: dict[str, Any] | None = None
     if args.flood != "none":
+        flood_seen = {}
         flood_task = asyncio.ensure_future(
-            flood(f"{base}/FLOOD", args.flood, args.flood_count, stop)
+            flood(f"{base}/FLOOD", args.flood, args.flood_count, stop, flood_seen)
         )
     ticks = tally.latencies
     measured_from = len(ticks)
     window_start = time.time()
+    cpu_start = _cpu_seconds(pid)
     deadline = loop.time() + args.seconds
     while loop.time() < deadline:
         await asyncio.sleep(0.25)
         rss_samples.append(_rss_mb(pid))
     window_end = time.time()
+    cpu_window = _cpu_seconds(pid) - cpu_start
     stop.set()
-    flood_seen = await flood_task if flood_task is not None else None
+    if flood_task is not None:
+        # A flooder blocked in send() by back-pressure is stopped after 5 s.
+        await asyncio.wait({flood_task}, timeout=5)
+        flood_task.cancel()
+        await asyncio.wait({flood_task}, timeout=5)
+        assert flood_seen is not None
+        flood_seen.setdefault("closed", "")
+        if not flood_seen["closed"]:
+            flood_seen["closed"] = "still blocked in send() at the end (back-pressure)"
     await asyncio.wait(tasks, timeout=30)
     latencies = sorted(ticks[measured_from:]) or [0.0]
     still_pending = sum(len(s.pending) for s in stations)
@@ -436,6 +450,7 @@ async def drive(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]
         "peak_rss_mb_sampled": max(rss_samples),
         "flood": flood_seen,
         "window": (window_start, window_end),
+        "csms_cpu_percent_in_window": 100 * cpu_window / (window_end - window_start),
     }
 
 
@@ -491,6 +506,8 @@ def report(result: dict[str, Any]) -> str:
         + ("yes" if result["every_call_answered_once"] else "NO"),
         f"latency p50 / p99 / max        {result['p50_ms']:.1f} / "
         f"{result['p99_ms']:.1f} / {result['max_ms']:.1f} ms",
+        f"CSMS CPU in the measured window {result['csms_cpu_percent_in_window']:.0f} %"
+        " of one core",
         f"CSMS CPU                       {csms['cpu_seconds']:.1f} s "
         f"(whole run incl. start-up; the load generator: "
         f"{result['generator_cpu_seconds']:.1f} s)",
