@@ -396,12 +396,23 @@ async def drive(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]
     await asyncio.sleep(max(0.0, start_ticking - loop.time()) + 1.5)
     steady = _rss_mb(pid)
     rss_samples = [steady]
-    flood_task = None
-    flood_seen: dict[str, Any] | None = None
-    if args.flood != "none":
-        flood_seen = {}
-        flood_task = asyncio.ensure_future(
-            flood(f"{base}/FLOOD", args.flood, args.flood_count, stop, flood_seen)
+    flooder = None
+    if args.flood != "none":  # in a process of its own, not to slow this one
+        flooder = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "flood",
+                "--url",
+                f"{base}/FLOOD",
+                "--flood",
+                args.flood,
+                "--flood-count",
+                str(args.flood_count),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
     ticks = tally.latencies
     measured_from = len(ticks)
@@ -414,15 +425,11 @@ async def drive(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]
     window_end = time.time()
     cpu_window = _cpu_seconds(pid) - cpu_start
     stop.set()
-    if flood_task is not None:
-        # A flooder blocked in send() by back-pressure is stopped after 5 s.
-        await asyncio.wait({flood_task}, timeout=5)
-        flood_task.cancel()
-        await asyncio.wait({flood_task}, timeout=5)
-        assert flood_seen is not None
-        flood_seen.setdefault("closed", "")
-        if not flood_seen["closed"]:
-            flood_seen["closed"] = "still blocked in send() at the end (back-pressure)"
+    flood_seen = None
+    if flooder is not None:
+        out, _ = await asyncio.to_thread(flooder.communicate, "", 30)
+        lines = out.splitlines()
+        flood_seen = json.loads(lines[-1]) if lines else {"error": "no report"}
     await asyncio.wait(tasks, timeout=30)
     latencies = sorted(ticks[measured_from:]) or [0.0]
     still_pending = sum(len(s.pending) for s in stations)
@@ -452,6 +459,32 @@ async def drive(args: argparse.Namespace, port: int, pid: int) -> dict[str, Any]
         "window": (window_start, window_end),
         "csms_cpu_percent_in_window": 100 * cpu_window / (window_end - window_start),
     }
+
+
+def flood_main(args: argparse.Namespace) -> None:
+    """The flooding station's process: flood until done or stdin closes."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        threading.Thread(
+            target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stop.set)),
+            daemon=True,
+        ).start()
+        seen: dict[str, Any] = {}
+        task = asyncio.ensure_future(
+            flood(args.url, args.flood, args.flood_count, stop, seen)
+        )
+        await stop.wait()
+        # A flooder blocked in send() by back-pressure is stopped after 5 s.
+        await asyncio.wait({task}, timeout=5)
+        task.cancel()
+        await asyncio.wait({task}, timeout=5)
+        if not seen.get("closed"):
+            seen["closed"] = "still blocked in send() at the end (back-pressure)"
+        print(json.dumps(seen), flush=True)
+
+    asyncio.run(main())
 
 
 def run_load(args: argparse.Namespace) -> dict[str, Any]:
@@ -529,7 +562,10 @@ def report(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("role", nargs="?", default="load", choices=["load", "csms"])
+    parser.add_argument(
+        "role", nargs="?", default="load", choices=["load", "csms", "flood"]
+    )
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--stations", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
@@ -558,6 +594,9 @@ def main(argv: list[str] | None = None) -> None:
     args.action = "Heartbeat" if args.action == "heartbeat" else "TransactionEvent"
     if args.role == "csms":
         csms_main(args)
+        return
+    if args.role == "flood":
+        flood_main(args)
         return
     result = run_load(args)
     print(json.dumps(result) if args.json else report(result))
