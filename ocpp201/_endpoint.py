@@ -33,9 +33,7 @@ import collections
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, ClassVar, Final, Protocol, TypeVar, cast
-
-import attrs
+from typing import Any, ClassVar, Final, TypeVar, cast
 
 from ._base import Request, Response, Sender
 from ._calling import Caller, Lost, Outcome, is_closure
@@ -55,6 +53,7 @@ from ._events import (
 )
 from ._handlers import on
 from ._handling import HandlerRunner, SendTimeoutError
+from ._hooks import Connection, Hooks
 from ._logs import LogLimiter
 from ._protocol import ITEM_LISTS, MESSAGE_ID_MEMORY, RpcConnection
 from ._routing import CustomAction, Routes, collect_routes
@@ -102,39 +101,6 @@ MAX_HANDLER_CONCURRENCY: Final = 1000
 
 DEFAULT_MAX_VIOLATIONS: Final = 10
 """CALLs refused beyond the backlog before the connection is closed (1008)."""
-
-
-class Connection(Protocol):
-    """What an endpoint needs from a connection (a ``websockets`` connection fits).
-
-    ``recv`` raises once the connection is closed.  An optional ``async close()``
-    is used by :meth:`RpcEndpoint.close`; if it takes ``(code, reason)`` the
-    endpoint can close with a WebSocket close code (1008 for a peer that keeps
-    breaking the rules, 1011 for a broken connection).
-    """
-
-    async def send(self, message: str, /) -> None: ...
-
-    async def recv(self) -> str | bytes: ...
-
-
-@attrs.frozen(kw_only=True)
-class Hooks:
-    """Optional callbacks for tracing; each receives the endpoint first.
-
-    One ``Hooks`` object may be shared by all the endpoints of a CSMS.  A hook that
-    raises is logged and otherwise ignored; hooks must not block.
-    """
-
-    frame_received: Callable[[RpcEndpoint, str | bytes], object] | None = None
-    """Every message received, as received (before any checks)."""
-    frame_sent: Callable[[RpcEndpoint, str], object] | None = None
-    """Every frame sent, after the connection accepted it."""
-    validation_failed: Callable[[RpcEndpoint, ValidationFailure], object] | None = None
-    """Every payload that failed validation, incoming or outgoing."""
-    unmatched_response: Callable[[RpcEndpoint, UnmatchedResponse], object] | None = None
-    """Every response dropped: unknown message id (e.g. after a timeout) or
-    malformed."""
 
 
 _LOGGED_FRAME_LENGTH: Final = 2000
@@ -281,10 +247,18 @@ class RpcEndpoint(Caller, HandlerRunner):
         """Strict (``True``) or tolerant decoding of incoming payloads."""
         return self.protocol.validate_incoming
 
+    @validate_incoming.setter
+    def validate_incoming(self, value: bool) -> None:
+        self.protocol.validate_incoming = value
+
     @property
     def validate_outgoing(self) -> bool:
         """Whether our requests and responses are checked before sending."""
         return self.protocol.validate_outgoing
+
+    @validate_outgoing.setter
+    def validate_outgoing(self, value: bool) -> None:
+        self.protocol.validate_outgoing = value
 
     def __repr__(self) -> str:
         state = "closed" if self._closed is not None else "open"
