@@ -52,3 +52,15 @@ def test_a_flooding_station_does_not_hurt_the_others(kind: str) -> None:
     assert result["csms"]["max_concurrency"] == 1  # the flood is handled in order
     assert result["flood"]["sent"] > 0
     assert result["csms"]["log_lines"] <= 12  # rate-limited
+
+
+def test_compressed_900_kb_calls_do_not_blow_up_memory() -> None:
+    result = load(
+        "--stations", "5", "--seconds", "3", "--flood", "compressed",
+        "--flood-count", "40",
+    )  # fmt: skip
+    assert result["errors"] == 0
+    assert result["every_call_answered_once"] is True
+    assert result["csms"]["max_concurrency"] == 1
+    growth = result["peak_rss_mb_sampled"] - result["steady_rss_mb"]
+    assert growth < 50, growth
