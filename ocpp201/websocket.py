@@ -110,6 +110,11 @@ _RUN_EXIT_TIMEOUT = 15.0  # for endpoint.run() to return once the connection clo
 _CANCEL_TIMEOUT = 5.0  # for a cancelled task (endpoint.run(), session) to finish
 _CLOSE_TIMEOUT = 10.0  # for a closing handshake when close_timeout is None
 _MAX_DOUBLINGS = 64  # BackOff: 2**64 s is longer than any wait that could matter
+# Bytes read from a socket at a time.  websockets parses a whole read in one event
+# loop callback; asyncio reads up to 256 KiB, which a flood of tiny frames turns
+# into ~8,000 frames parsed while every other connection waits (p99 150 ms for the
+# other stations in bench/load.py --flood heartbeat; 9 ms with 16 KiB reads).
+_READ_SIZE = 16 * 1024
 
 
 # --------------------------------------------------------------------------------------
@@ -369,6 +374,7 @@ class WebSocketConnection:
         self, websocket: _WebSocket, identity: str, *, username: str | None = None
     ) -> None:
         self._ws = websocket
+        _limit_read_size(websocket)
         self.identity = identity
         """The charging station identity."""
         self.username = username
@@ -453,6 +459,15 @@ class WebSocketConnection:
 
     def __repr__(self) -> str:
         return f"<WebSocketConnection {self.identity!r} {self.remote_address!r}>"
+
+
+def _limit_read_size(websocket: _WebSocket) -> None:
+    """Read at most ``_READ_SIZE`` bytes at a time (plain TCP transports only:
+    asyncio's ``max_size`` attribute; a TLS transport keeps its own)."""
+    transport = websocket.transport
+    size = getattr(transport, "max_size", None)
+    if isinstance(size, int) and size > _READ_SIZE:
+        transport.max_size = _READ_SIZE  # type: ignore[attr-defined]
 
 
 def _closed_text(exc: ConnectionClosed) -> str:
