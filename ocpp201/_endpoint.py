@@ -103,6 +103,8 @@ DEFAULT_MAX_VIOLATIONS: Final = 10
 """CALLs refused beyond the backlog before the connection is closed (1008)."""
 
 
+_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
+
 _LOGGED_FRAME_LENGTH: Final = 2000
 _LOGGED_DESCRIPTION_LENGTH: Final = 1000
 
@@ -334,14 +336,32 @@ class RpcEndpoint(Caller, HandlerRunner):
         :class:`SendTimeoutError` (the caller treats the connection as broken).
         """
         try:
-            await asyncio.wait_for(self._send(frame), self.send_timeout)
-        except asyncio.TimeoutError:
+            if _timeout is None:  # Python 3.10
+                try:
+                    await asyncio.wait_for(self._send(frame), self.send_timeout)
+                except asyncio.TimeoutError:
+                    expired = True
+                else:
+                    expired = False
+            else:  # no task per send, and a TimeoutError of the send is its own
+                bound = _timeout(self.send_timeout)
+                try:
+                    async with bound:
+                        await self._send(frame)
+                except TimeoutError:
+                    if not bound.expired():
+                        raise
+                    expired = True
+                else:
+                    expired = False
+        except Exception as exc:
+            self.logger.info("could not send a reply (%s): %s", type(exc).__name__, exc)
+            return
+        if expired:
             raise SendTimeoutError(
                 f"sending a reply took longer than send_timeout ({self.send_timeout:g}"
                 " s): the peer is not reading"
-            ) from None
-        except Exception as exc:
-            self.logger.info("could not send a reply (%s): %s", type(exc).__name__, exc)
+            )
 
     # ------------------------------------------------------------------ call
 
