@@ -60,6 +60,25 @@ def is_closure(exc: BaseException) -> bool:
     return closed is not None and isinstance(exc, closed)
 
 
+_timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
+
+
+async def _wait_until(future: asyncio.Future[Any], deadline: float) -> bool:
+    """Wait for ``future`` until ``deadline`` (loop time); whether it is done."""
+    if future.done():
+        return True
+    if _timeout_at is None:  # Python 3.10
+        loop = asyncio.get_running_loop()
+        done, _ = await asyncio.wait({future}, timeout=max(0.0, deadline - loop.time()))
+        return bool(done)
+    try:
+        async with _timeout_at(deadline):
+            await future  # cancelled (ours alone) when the deadline passes
+    except TimeoutError:
+        return False
+    return True
+
+
 class Caller:
     """Sends our CALLs for an endpoint (see the module docstring)."""
 
@@ -128,10 +147,7 @@ class Caller:
             try:
                 self._make_room()  # its answer must be read, backlog or not
                 await self._send_call(started, future, deadline)
-                done, _ = await asyncio.wait(
-                    {future}, timeout=max(0.0, deadline - loop.time())
-                )
-                if not done:
+                if not await _wait_until(future, deadline):
                     raise CallTimeoutError(
                         f"no response to {prepared.action} (message id {message_id}) "
                         f"within {timeout:g} s"

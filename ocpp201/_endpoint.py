@@ -513,8 +513,9 @@ class RpcEndpoint(Caller, HandlerRunner):
                 closing.code,
                 closing.reason,
             )
-            self._fail_calls(f"closed by this side: the peer {closing.reason}")
+            # Closed first, so that nothing more (a reply racing) reaches the peer.
             await self._close_connection(closing.code, "policy violation")
+            self._fail_calls(f"closed by this side: the peer {closing.reason}")
 
     # ------------------------------------------------------------------ shutdown
 
