@@ -149,7 +149,7 @@ def _value(wire: str, spec: FieldSpec, depth: int) -> Any:
     raise TypeError(f"no example for a {type(spec).__name__}")  # pragma: no cover
 
 
-def example_object(cls: type[Any], *, _depth: int = 0) -> Any:
+def example_object(cls: type, *, _depth: int = 0) -> Any:
     """An instance of a generated class with every required field set."""
     if _depth > 20:  # pragma: no cover - the OCPP schemas have no required cycle
         raise RecursionError(f"{cls.__name__} requires itself")

@@ -447,11 +447,10 @@ def run(args: argparse.Namespace) -> int:
         return usage(f"cannot read {args.file}: {exc.strerror or exc}")
     if not text.strip():
         return usage("the input is empty")
-    kind = args.kind or "request"
-    if args.action is not None:
-        report = check_text(text, action=args.action, kind=kind)
-    else:
-        report = check_text(text)
+    kind: Literal["request", "response"] = (
+        "response" if args.kind == "response" else "request"
+    )
+    report = check_text(text, action=args.action, kind=kind)
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
