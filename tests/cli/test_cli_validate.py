@@ -1,4 +1,4 @@
-"""``ocpp201 validate``: valid frames, every error class, logs, traces, stdin, --json."""
+"""``ocpp201 validate``: valid frames, each error class, logs, traces, stdin, --json."""
 
 from __future__ import annotations
 
