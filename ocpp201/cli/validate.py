@@ -273,15 +273,18 @@ class _Checker:
         """One message (a frame, a trace object or a bare payload)."""
         result = Result(line=number, kind="unreadable", status="invalid")
         stripped = text.strip()
-        if self.action is not None and not stripped.startswith("["):
-            return self.bare(text, result)
+        holder = None
         if stripped.startswith("{"):
             try:
                 holder = json.loads(stripped)
             except ValueError:
                 holder = None
-            if isinstance(holder, dict):
-                return self._trace(holder, result)
+        if self.action is not None and not stripped.startswith("["):
+            # No OCPP payload has a "frame" property: that object is a trace line.
+            if not (isinstance(holder, dict) and "frame" in holder):
+                return self.bare(text, result)
+        if isinstance(holder, dict):
+            return self._trace(holder, result)
         return self.frame(text, result)
 
     def _trace(self, holder: dict[str, Any], result: Result) -> Result:
