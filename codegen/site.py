@@ -79,7 +79,9 @@ def fetch_pyodide(cache: Path, version: str = PYODIDE_VERSION) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     npm = shutil.which("npm")
     if npm is None:
-        raise SiteError("npm is not installed: it fetches Pyodide from the npm registry")
+        raise SiteError(
+            "npm is not installed: it fetches Pyodide from the npm registry"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         _run(
             [npm, "pack", f"pyodide@{version}", "--pack-destination", tmp],
@@ -92,7 +94,7 @@ def fetch_pyodide(cache: Path, version: str = PYODIDE_VERSION) -> Path:
             if hasattr(tarfile, "data_filter"):
                 archive.extractall(tmp, filter="data")
             else:  # pragma: no cover - Python before 3.10.12
-                archive.extractall(tmp)  # noqa: S202 - npm registry tarball
+                archive.extractall(tmp)
         staging = cache / f"pyodide-{version}.partial"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
@@ -114,9 +116,17 @@ def build_wheels(dest: Path) -> list[str]:
     pins = [f"{name}=={metadata.version(name)}" for name in DEPENDENCIES]
     _run(
         [
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-            "--only-binary=:all:", "--dest", str(dest), *pins,
-        ],  # fmt: skip
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            str(dest),
+            *pins,
+        ],
         ROOT,
         "pip download",
         timeout=300,

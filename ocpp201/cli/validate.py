@@ -279,10 +279,10 @@ class _Checker:
                 holder = json.loads(stripped)
             except ValueError:
                 holder = None
-        if self.action is not None and not stripped.startswith("["):
-            # No OCPP payload has a "frame" property: that object is a trace line.
-            if not (isinstance(holder, dict) and "frame" in holder):
-                return self.bare(text, result)
+        # No OCPP payload has a "frame" property: such an object is a trace line.
+        is_trace = isinstance(holder, dict) and "frame" in holder
+        if self.action is not None and not stripped.startswith("[") and not is_trace:
+            return self.bare(text, result)
         if isinstance(holder, dict):
             return self._trace(holder, result)
         return self.frame(text, result)
