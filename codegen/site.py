@@ -5,7 +5,7 @@
 3. unless ``--no-validator``, assembles what the validator page runs in the browser
    into ``DIR/assets``: Pyodide from the npm registry (``npm pack pyodide@VERSION``,
    cached under ``build/site-cache``) and the pure-Python wheels of ocpp201 (built
-   with ``python -m build --wheel``) and of its dependencies (``pip download``, the
+   with ``python -m build``) and of its dependencies (``pip download``, the
    versions installed here), listed in ``wheels/wheels.json``.
 
 Nothing of 3. is committed; the built site needs no network at run time.
@@ -108,11 +108,15 @@ def fetch_pyodide(cache: Path, version: str = PYODIDE_VERSION) -> Path:
 def build_wheels(dest: Path) -> list[str]:
     """The wheels of ocpp201 and its dependencies in ``dest``; their file names."""
     dest.mkdir(parents=True, exist_ok=True)
+    # sdist first, then the wheel from it (the default of `build`): nothing stale
+    # of an earlier build/ directory can end up in the wheel.
     _run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dest), str(ROOT)],
+        [sys.executable, "-m", "build", "--outdir", str(dest), str(ROOT)],
         ROOT,
-        "python -m build --wheel",
+        "python -m build",
     )
+    for sdist in dest.glob("*.tar.gz"):
+        sdist.unlink()
     pins = [f"{name}=={metadata.version(name)}" for name in DEPENDENCIES]
     _run(
         [

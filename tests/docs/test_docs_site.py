@@ -10,19 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from codegen.site import build_pages
-
 ROOT = Path(__file__).resolve().parent.parent.parent
 GUIDES = sorted((ROOT / "docs" / "guides").glob("*.md"))
 PYTHON = re.compile(r"```python\n(.*?)```", re.S)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    build_pages(out)  # the reference drift check, then mkdocs build --strict
-    return out
+def site(built_site: Path) -> Path:
+    """The reference drift check, then mkdocs build --strict (conftest.py)."""
+    return built_site
 
 
 def test_strict_build_has_every_page(site: Path) -> None:
