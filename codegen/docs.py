@@ -137,18 +137,19 @@ class _Site:
         if not obj.fields:
             return "No fields (an empty JSON object `{}`).\n"
         rows = [
-            "| Field (wire) | Python | Type | Required | Constraints | Description |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| Field (wire)<br>Python name | Type | Required | Constraints "
+            "| Description |",
+            "| --- | --- | --- | --- | --- |",
         ]
         for f in obj.fields:
             rows.append(
-                f"| `{f.wire}` | `{f.name}` | {self.type_cell(f.type, here)} | "
+                f"| `{f.wire}`<br>`{f.name}` | {self.type_cell(f.type, here)} | "
                 f"{'yes' if f.required else 'no'} | {self.constraints(f)} | "
                 f"{_cell(f.description)} |"
             )
         if obj.extensible:
             rows.append(
-                "| *any other* | in `extra` | any JSON | no | | "
+                "| *any other*<br>in `extra` | any JSON | no | | "
                 "Vendor-specific keys, kept exactly as received. |"
             )
         return "\n".join(rows) + "\n"
@@ -193,12 +194,11 @@ class _Site:
             HEADER,
             f"# {action.name}\n\n",
             f"{PURPOSES[action.name]}\n\n",
-            "| | |\n| --- | --- |\n",
-            f"| Functional block | [{block}. {title}](index.md#{anchor}) |\n",
-            f"| Sent by | {SENDERS[action.sender]} |\n",
-            f"| Use cases (Part 2) | {_cell(cases)} |\n",
-            f"| Python | `Action.{action.member}`; "
-            f"`{action.request}` → `{action.response}` |\n\n",
+            f"- **Functional block:** [{block}. {title}](index.md#{anchor})\n",
+            f"- **Sent by:** {SENDERS[action.sender]}\n",
+            f"- **Use cases (Part 2):** {_cell(cases)}\n",
+            f"- **Python:** `Action.{action.member}`; "
+            f"`{action.request}` → `{action.response}`\n\n",
         ]
         for kind, class_name in (
             ("Request", action.request),
