@@ -10,7 +10,8 @@ against the response of the CALL with the same message id read before it (or of
 
 Input is one frame, or one frame per line (log files); a line may also be a JSON
 object holding the frame under ``"frame"`` (``"message"`` and ``"data"`` are accepted
-too), as in JSONL traces ``{"time", "identity", "direction", "frame"}``.
+too), as in JSONL traces ``{"time", "identity", "direction", "frame"}``, or a log
+line with the frame after a prefix (ocpp201's DEBUG lines ``... < [3, ...]``).
 
 :func:`check_text` is the whole validator as a pure function; the web validator page
 of the documentation runs it in the browser.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,6 +43,9 @@ __all__ = [
 
 FRAME_KEYS = ("frame", "message", "data")
 """Keys under which a JSON object (a trace line) may hold its OCPP-J frame."""
+
+_LOGGED_FRAME = re.compile(r"\[\s*[234]\s*,\s*\"")
+"""Where a frame starts in a log line with a prefix (time, logger, ``<`` / ``>``)."""
 
 FRAME_PATH = "frame"
 """The path of problems with the frame itself rather than with its payload."""
@@ -139,9 +144,15 @@ def _answer(message_id: str, code: ErrorCode, description: str, details: Any) ->
 class _Checker:
     """Checks messages one after the other, remembering the actions of CALLs."""
 
-    def __init__(self, action: str | None, kind: Literal["request", "response"]):
+    def __init__(
+        self,
+        action: str | None,
+        kind: Literal["request", "response"],
+        log: bool = False,
+    ) -> None:
         self.action = action
         self.kind = kind
+        self.log = log
         self.pending: dict[tuple[str | None, str], str] = {}
 
     def frame(self, text: str | bytes, result: Result) -> Result:
@@ -269,8 +280,9 @@ class _Checker:
                 finding.message = finding.message.replace("message", "payload", 1)
         return checked
 
-    def line(self, text: str, number: int) -> Result:
-        """One message (a frame, a trace object or a bare payload)."""
+    def line(self, text: str, number: int) -> Result | None:
+        """One message (a frame, a trace object or a bare payload); ``None`` for a
+        line of a log (``log=True``) that holds no frame."""
         result = Result(line=number, kind="unreadable", status="invalid")
         stripped = text.strip()
         holder = None
@@ -285,6 +297,14 @@ class _Checker:
             return self.bare(text, result)
         if isinstance(holder, dict):
             return self._trace(holder, result)
+        if not stripped.startswith(("[", "{")):
+            found = _LOGGED_FRAME.search(stripped)
+            if found is not None:  # a log line: "... < [3,...]" as ocpp201 logs
+                prefix = stripped[: found.start()].rstrip()
+                result.direction = {"<": "in", ">": "out"}.get(prefix[-1:])
+                return self.frame(stripped[found.start() :], result)
+            if self.log:
+                return None
         return self.frame(text, result)
 
     def _trace(self, holder: dict[str, Any], result: Result) -> Result:
@@ -327,17 +347,21 @@ def check_text(
     *,
     action: str | None = None,
     kind: Literal["request", "response"] = "request",
+    log: bool = False,
 ) -> Report:
     """Check every message of ``text`` (see the module docstring); never raises.
 
     With ``action`` the messages that are not arrays are bare payloads of that
     action's request (or, with ``kind="response"``, response), and a CALLRESULT
-    without its CALL is checked as the response of ``action``.
+    without its CALL is checked as the response of ``action``.  With ``log``, lines
+    that hold no frame (the other lines of a log file) are skipped.
     """
-    checker = _Checker(action, kind)
+    checker = _Checker(action, kind, log)
     report = Report()
     for number, message in _messages(text):
-        report.results.append(checker.line(message, number))
+        result = checker.line(message, number)
+        if result is not None:
+            report.results.append(result)
     return report
 
 
@@ -423,6 +447,11 @@ def add_parser(subparsers: Any) -> None:
         "--json", action="store_true", help="print the report as one JSON document"
     )
     parser.add_argument(
+        "--log",
+        action="store_true",
+        help="the input is a log file: skip the lines that hold no frame",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="print only what is not valid"
     )
     parser.set_defaults(func=run, kind=None)
@@ -453,7 +482,7 @@ def run(args: argparse.Namespace) -> int:
     kind: Literal["request", "response"] = (
         "response" if args.kind == "response" else "request"
     )
-    report = check_text(text, action=args.action, kind=kind)
+    report = check_text(text, action=args.action, kind=kind, log=args.log)
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -285,3 +285,25 @@ def test_the_console_command_reads_stdin_and_sets_the_exit_status() -> None:
         check=True,
     ).stdout
     assert "--action" in help_text and "Exit status" in help_text
+
+
+def test_log_lines_with_a_prefix_and_log_mode(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = "\n".join(
+        [
+            '2026-01-01 10:00:00 DEBUG ocpp201.rpc.CS1: > [2,"a","Heartbeat",{}]',
+            '2026-01-01 10:00:01 DEBUG ocpp201.rpc.CS1: < [3,"a",{"currentTime":"x"}]',
+            "2026-01-01 10:00:02 INFO ocpp201.rpc.CS1: connection closed",
+        ]
+    )
+    status, report = check_json(capsys, monkeypatch, log, "--log")
+    assert status == 1
+    call, result = report["results"]
+    assert (call["kind"], call["direction"], call["status"]) == ("CALL", "out", "valid")
+    assert (result["direction"], result["action"]) == ("in", "Heartbeat")
+    assert result["problems"][0]["path"] == "$.currentTime"
+    # Without --log the line without a frame is reported, not skipped.
+    status, report = check_json(capsys, monkeypatch, log)
+    assert report["summary"]["messages"] == 3
+    assert report["results"][2]["problems"][0]["code"] == "RpcFrameworkError"
