@@ -23,8 +23,9 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal, Protocol
 
 from .. import _framing
 from .._codec import from_payload
@@ -37,7 +38,11 @@ __all__ = [
     "Result",
     "add_parser",
     "check_text",
+    "format_result",
+    "format_summary",
     "format_text",
+    "iter_results",
+    "stream_lines",
     "run",
 ]
 
@@ -48,6 +53,16 @@ _LOGGED_FRAME = re.compile(r"\[\s*[234]\s*,\s*\"")
 """Where a frame starts in a log line with a prefix (time, logger, ``<`` / ``>``)."""
 
 FRAME_PATH = "frame"
+
+MAX_PENDING = 10_000
+"""CALLs remembered to check their CALLRESULTs (the oldest are forgotten first)."""
+
+MAX_LINE = 1 << 20
+"""Longest line checked, in bytes (the WebSocket transport's default max_size)."""
+
+WHOLE_INPUT = 1 << 20
+"""Inputs up to this many bytes are read at once (so that one frame may span several
+lines); larger ones are read line by line, in bounded memory."""
 """The path of problems with the frame itself rather than with its payload."""
 
 Status = Literal["valid", "invalid", "unchecked"]
@@ -155,6 +170,13 @@ class _Checker:
         self.log = log
         self.pending: dict[tuple[str | None, str], str] = {}
 
+    def remember(self, key: tuple[str | None, str], action: str) -> None:
+        """Note the action of a CALL, keeping at most MAX_PENDING (oldest go)."""
+        self.pending.pop(key, None)
+        self.pending[key] = action
+        while len(self.pending) > MAX_PENDING:
+            del self.pending[next(iter(self.pending))]
+
     def frame(self, text: str | bytes, result: Result) -> Result:
         from ..actions import Action  # noqa: PLC0415 - the generated registry
 
@@ -195,7 +217,7 @@ class _Checker:
                     incoming.message_id, ErrorCode.NOT_IMPLEMENTED, reason, None
                 )
                 return result
-            self.pending[key] = info.value
+            self.remember(key, info.value)
             cls: type[Any] = info.request
             syntax = incoming.syntax_problems
         elif isinstance(incoming, _framing.CallResult):
@@ -270,7 +292,7 @@ class _Checker:
         if self.kind == "request":
             wrapped = f'[2,"1",{json.dumps(self.action)},{text}]'
         else:
-            self.pending[(result.identity, "1")] = self.action
+            self.remember((result.identity, "1"), self.action)
             wrapped = f'[3,"1",{text}]'
         checked = self.frame(wrapped, result)
         checked.kind = "payload"
@@ -280,10 +302,24 @@ class _Checker:
                 finding.message = finding.message.replace("message", "payload", 1)
         return checked
 
-    def line(self, text: str, number: int) -> Result | None:
+    def line(self, text: str | bytes, number: int) -> Result | None:
         """One message (a frame, a trace object or a bare payload); ``None`` for a
-        line of a log (``log=True``) that holds no frame."""
+        line of a log (``log=True``) that holds no frame.  ``bytes`` are a line that
+        is not UTF-8 (or too long): the frame decoder says what a receiver answers."""
         result = Result(line=number, kind="unreadable", status="invalid")
+        if isinstance(text, bytes):
+            if text is _TOO_LONG:
+                result.problems.append(
+                    Finding(
+                        FRAME_PATH,
+                        None,
+                        f"line longer than {MAX_LINE} bytes: not checked (a WebSocket"
+                        " receiver with the default max_size closes the connection,"
+                        " code 1009)",
+                    )
+                )
+                return result
+            return self.frame(text, result)
         stripped = text.strip()
         holder = None
         if stripped.startswith("{"):
@@ -329,21 +365,99 @@ class _Checker:
         return self.frame(frame, result)
 
 
-def _messages(text: str) -> list[tuple[int, str]]:
+def _decoded(number: int, raw: bytes) -> Iterator[tuple[int, str | bytes]]:
+    """One line: text when it is UTF-8, else the bytes; nothing when blank."""
+    if not raw.strip():
+        return
+    try:
+        yield number, raw.decode("utf-8")
+    except UnicodeDecodeError:
+        yield number, raw
+
+
+def _messages(data: str | bytes) -> Iterator[tuple[int, str | bytes]]:
     """The messages of an input: the whole text when it is one JSON value (a frame
     spread over several lines included), otherwise every non-blank line."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            for number, raw in enumerate(data.splitlines(), 1):
+                yield from _decoded(number, raw)
+            return
+    else:
+        text = data
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-    if len(lines) <= 1:
-        return lines
-    try:
-        json.loads(text)
-    except ValueError:
-        return lines
-    return [(lines[0][0], text)]
+    if len(lines) > 1:
+        try:
+            json.loads(text)
+        except ValueError:
+            pass
+        else:
+            yield lines[0][0], text
+            return
+    yield from lines
+
+
+class Reader(Protocol):
+    """What :func:`stream_lines` reads from: ``read(size) -> bytes``."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """At most ``size`` bytes; ``b""`` at the end."""
+        ...
+
+
+_TOO_LONG = b"\0 line too long \0"
+"""Stands for a line longer than :data:`MAX_LINE` (compared by identity)."""
+
+
+def stream_lines(source: Reader) -> Iterator[tuple[int, str | bytes]]:
+    """The non-blank lines of a (large) binary stream, read in chunks.
+
+    Memory stays bounded: a line longer than :data:`MAX_LINE` bytes is not kept; it
+    is reported as too long (its first bytes stand for it).
+    """
+    number = 0
+    buffer = b""
+    overflow = False
+    while True:
+        chunk = source.read(1 << 16)
+        if not chunk:
+            break
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for raw in complete:
+            number += 1
+            if overflow or len(raw) > MAX_LINE:
+                overflow = False
+                yield number, _TOO_LONG
+                continue
+            yield from _decoded(number, raw)
+        if len(buffer) > MAX_LINE:
+            overflow, buffer = True, b""
+    if overflow or len(buffer) > MAX_LINE:
+        yield number + 1, _TOO_LONG
+    elif buffer:
+        yield from _decoded(number + 1, buffer)
+
+
+def iter_results(
+    messages: Iterable[tuple[int, str | bytes]],
+    *,
+    action: str | None = None,
+    kind: Literal["request", "response"] = "request",
+    log: bool = False,
+) -> Iterator[Result]:
+    """Check ``(line number, message)`` pairs one by one (see :func:`check_text`)."""
+    checker = _Checker(action, kind, log)
+    for number, message in messages:
+        result = checker.line(message, number)
+        if result is not None:
+            yield result
 
 
 def check_text(
-    text: str,
+    text: str | bytes,
     *,
     action: str | None = None,
     kind: Literal["request", "response"] = "request",
@@ -354,48 +468,51 @@ def check_text(
     With ``action`` the messages that are not arrays are bare payloads of that
     action's request (or, with ``kind="response"``, response), and a CALLRESULT
     without its CALL is checked as the response of ``action``.  With ``log``, lines
-    that hold no frame (the other lines of a log file) are skipped.
+    that hold no frame (the other lines of a log file) are skipped.  ``bytes`` that
+    are not UTF-8 are reported as a receiver answers them.
     """
-    checker = _Checker(action, kind, log)
-    report = Report()
-    for number, message in _messages(text):
-        result = checker.line(message, number)
-        if result is not None:
-            report.results.append(result)
-    return report
+    results = iter_results(_messages(text), action=action, kind=kind, log=log)
+    return Report(list(results))
+
+
+def format_result(r: Result) -> str:
+    """One message's block of the human-readable report."""
+    what = " ".join(
+        x
+        for x in (
+            r.kind,
+            r.action or "",
+            f"id={r.message_id}" if r.message_id is not None else "",
+            f"[{r.identity}]" if r.identity else "",
+            r.direction or "",
+        )
+        if x
+    )
+    out = [f"line {r.line}: {what}: {r.status}"]
+    for finding in r.problems:
+        code = finding.code or "(no answer)"
+        out.append(f"  {finding.path}  {code}  {finding.message}")
+    if r.answer is not None:
+        out.append(f"  a receiver answers: {r.answer}")
+    if r.note:
+        out.append(f"  note: {r.note}")
+    return "\n".join(out) + "\n"
+
+
+def format_summary(counts: dict[str, int]) -> str:
+    """The last line of the human-readable report."""
+    return (
+        f"{counts['messages']} message(s): {counts['valid']} valid, "
+        f"{counts['invalid']} invalid, {counts['unchecked']} unchecked\n"
+    )
 
 
 def format_text(report: Report, *, quiet: bool = False) -> str:
     """The human-readable report: one block per message and a summary line."""
-    out: list[str] = []
-    for r in report.results:
-        if quiet and r.status == "valid":
-            continue
-        what = " ".join(
-            x
-            for x in (
-                r.kind,
-                r.action or "",
-                f"id={r.message_id}" if r.message_id is not None else "",
-                f"[{r.identity}]" if r.identity else "",
-                r.direction or "",
-            )
-            if x
-        )
-        out.append(f"line {r.line}: {what}: {r.status}")
-        for finding in r.problems:
-            code = finding.code or "(no answer)"
-            out.append(f"  {finding.path}  {code}  {finding.message}")
-        if r.answer is not None:
-            out.append(f"  a receiver answers: {r.answer}")
-        if r.note:
-            out.append(f"  note: {r.note}")
-    counts = report.summary()
-    out.append(
-        f"{counts['messages']} message(s): {counts['valid']} valid, "
-        f"{counts['invalid']} invalid, {counts['unchecked']} unchecked"
-    )
-    return "\n".join(out) + "\n"
+    blocks = [
+        format_result(r) for r in report.results if not quiet or r.status != "valid"
+    ]
+    return "".join(blocks) + format_summary(report.summary())
 
 
 # ---------------------------------------------------------------------------- CLI
@@ -469,22 +586,55 @@ def run(args: argparse.Namespace) -> int:
         return usage(f"--{args.kind} needs --action NAME")
     if args.action is not None and args.action not in {a.value for a in Action}:
         return usage(f"{args.action!r} is not an OCPP 2.0.1 action")
-    try:
-        if args.file == "-":
-            text = sys.stdin.read()
-        else:
-            with open(args.file, encoding="utf-8", errors="surrogateescape") as f:
-                text = f.read()
-    except OSError as exc:
-        return usage(f"cannot read {args.file}: {exc.strerror or exc}")
-    if not text.strip():
-        return usage("the input is empty")
     kind: Literal["request", "response"] = (
         "response" if args.kind == "response" else "request"
     )
-    report = check_text(text, action=args.action, kind=kind, log=args.log)
-    if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    try:
+        if args.file == "-":
+            return _check_stream(sys.stdin.buffer, args, kind)
+        with open(args.file, "rb") as source:
+            return _check_stream(source, args, kind)
+    except OSError as exc:
+        return usage(f"cannot read {args.file}: {exc.strerror or exc}")
+
+
+def _check_stream(
+    source: BinaryIO, args: argparse.Namespace, kind: Literal["request", "response"]
+) -> int:
+    """Check an input: at once up to WHOLE_INPUT bytes, else line by line (the text
+    report is then printed as it goes, so memory stays bounded)."""
+    head = source.read(WHOLE_INPUT + 1)
+    if not head.strip():
+        print("ocpp201 validate: error: the input is empty", file=sys.stderr)
+        return 2
+    if len(head) <= WHOLE_INPUT:
+        messages: Iterable[tuple[int, str | bytes]] = _messages(head)
     else:
-        sys.stdout.write(format_text(report, quiet=args.quiet))
-    return 0 if report.valid else 1
+        messages = stream_lines(_Prepended(head, source))
+    results = iter_results(messages, action=args.action, kind=kind, log=args.log)
+    if args.json:
+        report = Report(list(results))
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        return 0 if report.valid else 1
+    counts = {"messages": 0, "valid": 0, "invalid": 0, "unchecked": 0}
+    for result in results:
+        counts["messages"] += 1
+        counts[result.status] += 1
+        if not args.quiet or result.status != "valid":
+            sys.stdout.write(format_result(result))
+    sys.stdout.write(format_summary(counts))
+    return 1 if counts["invalid"] else 0
+
+
+class _Prepended:
+    """A binary stream whose first bytes were already read."""
+
+    def __init__(self, head: bytes, rest: Reader) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self.head:
+            data, self.head = self.head, b""
+            return data
+        return self.rest.read(size)

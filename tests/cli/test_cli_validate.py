@@ -28,10 +28,11 @@ def run(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     args: list[str],
-    stdin: str | None = None,
+    stdin: str | bytes | None = None,
 ) -> tuple[int, str, str]:
     if stdin is not None:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        raw = io.BytesIO(stdin.encode("utf-8") if isinstance(stdin, str) else stdin)
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(raw))
     try:
         status = main(["validate", *args])
     except SystemExit as exc:  # argparse usage errors
@@ -307,3 +308,40 @@ def test_log_lines_with_a_prefix_and_log_mode(
     status, report = check_json(capsys, monkeypatch, log)
     assert report["summary"]["messages"] == 3
     assert report["results"][2]["problems"][0]["code"] == "RpcFrameworkError"
+
+
+def test_bytes_that_are_not_utf8_get_the_receivers_answer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = b'[2,"1","Heartbeat",{}]\n[2,"2","DataTransfer",{"vendorId":"\xff"}]\n'
+    status, out, _ = run(capsys, monkeypatch, ["--json", "-"], stdin=data)
+    report = json.loads(out)
+    assert status == 1
+    good, bad = report["results"]
+    assert good["status"] == "valid" and bad["line"] == 2
+    assert bad["problems"][0]["code"] == "RpcFrameworkError"
+    assert "UTF-8" in bad["problems"][0]["message"]
+
+
+def test_large_inputs_are_read_line_by_line_in_bounded_memory(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ocpp201.cli import validate
+
+    monkeypatch.setattr(validate, "WHOLE_INPUT", 1000)
+    monkeypatch.setattr(validate, "MAX_LINE", 200)
+    monkeypatch.setattr(validate, "MAX_PENDING", 3)
+    lines = [f'[2,"{n}","Heartbeat",{{}}]' for n in range(60)]
+    lines.insert(10, '[2,"long","DataTransfer",{"vendorId":"' + "v" * 300 + '"}]')
+    lines.append('[3,"59",{"currentTime":"2025-01-01T00:00:00Z"}]')  # remembered
+    lines.append('[3,"0",{"currentTime":"2025-01-01T00:00:00Z"}]')  # forgotten
+    log = tmp_path / "big.log"
+    log.write_text("\n".join(lines), encoding="utf-8")  # no final newline
+    status, out, _ = run(capsys, monkeypatch, ["-q", str(log)])
+    assert status == 1
+    assert "line 11: unreadable: invalid" in out
+    assert "line longer than 200 bytes" in out
+    assert "line 63: CALLRESULT id=0: unchecked" in out
+    assert out.endswith("63 message(s): 61 valid, 1 invalid, 1 unchecked\n")
