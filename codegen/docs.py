@@ -50,9 +50,21 @@ HEADER = (
 _XREF = re.compile(r"<<[^,<>]*,([^<>]*)>>|<<([^,<>]*)>>")
 
 
+_URN = re.compile(r"urn:x-oca:ocpp:uid:\S+")
+
+
 def _plain(text: str) -> str:
-    """Drop the AsciiDoc cross-reference markup of the schema descriptions."""
-    return _XREF.sub(lambda m: m.group(1) or m.group(2), text)
+    """A schema description without its AsciiDoc cross-reference markup and without
+    the data dictionary's name and URN lines (``Charge_ Point`` /
+    ``urn:x-oca:ocpp:uid:2:233122``)."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if _URN.fullmatch(line.strip()):
+            if lines and (len(lines) == 1 or "_" in lines[-1]):
+                lines.pop()
+            continue
+        lines.append(line)
+    return _XREF.sub(lambda m: m.group(1) or m.group(2), "\n".join(lines)).strip()
 
 
 def _cell(text: str) -> str:
@@ -336,7 +348,7 @@ class _Site:
                 "| Name | Description |\n| --- | --- |\n",
             ]
             for name in sorted(defs):
-                first = defs[name].description.split("\n\n")[0]
+                first = _plain(defs[name].description).split("\n\n")[0]
                 lines.append(f"| [{name}]({name}.md) | {_cell(first)} |\n")
             pages[f"reference/{folder}/index.md"] = "".join(lines)
         return pages
