@@ -49,6 +49,8 @@ __all__ = [
 FRAME_KEYS = ("frame", "message", "data")
 """Keys under which a JSON object (a trace line) may hold its OCPP-J frame."""
 
+_CALL_START = re.compile(r"\s*\[\s*2\s*,")
+
 _LOGGED_FRAME = re.compile(r"\[\s*[234]\s*,\s*\"")
 """Where a frame starts in a log line with a prefix (time, logger, ``<`` / ``>``)."""
 
@@ -182,7 +184,8 @@ class _Checker:
 
         incoming = _framing.decode(text)
         if isinstance(incoming, _framing.Reply):
-            result.kind = "unreadable" if incoming.message_id == "-1" else "CALL"
+            looks_like_call = isinstance(text, str) and _CALL_START.match(text)
+            result.kind = "CALL" if looks_like_call else "unreadable"
             result.status = "invalid"
             result.message_id = incoming.message_id
             result.problems.append(
