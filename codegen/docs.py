@@ -414,13 +414,15 @@ def _mutations(
         )
     walked = list(_walk(cls, payload, []))
     firsts: dict[str, tuple[list[Any], Any]] = {}
+    kinds = {"String": String, "Integer": Integer, "Number": Number}
+    kinds |= {"EnumOf": EnumOf, "DateTime": DateTime}
     for path, spec in walked:
-        kind = type(spec).__name__
-        if kind in {"String", "Integer", "Number", "EnumOf", "DateTime"}:
-            firsts.setdefault(kind, (path, spec))
-        if kind in {"Integer", "Number"} and spec.minimum is not None:
+        for kind, spec_class in kinds.items():
+            if isinstance(spec, spec_class):
+                firsts.setdefault(kind, (path, spec))
+        if isinstance(spec, Integer | Number) and spec.minimum is not None:
             firsts.setdefault("minimum", (path, spec))
-        if kind == "String" and spec.max_length is not None:
+        if isinstance(spec, String) and spec.max_length is not None:
             firsts.setdefault("maxLength", (path, spec))
     dotted = {k: _json_path(p) for k, (p, _) in firsts.items()}
     if "EnumOf" in firsts:
