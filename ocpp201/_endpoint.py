@@ -105,6 +105,8 @@ DEFAULT_MAX_VIOLATIONS: Final = 10
 
 _timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
 
+_NO_HOOKS: Final = Hooks()  # shared (immutable) by the endpoints given none
+
 _LOGGED_FRAME_LENGTH: Final = 2000
 _LOGGED_DESCRIPTION_LENGTH: Final = 1000
 
@@ -211,7 +213,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         self.close_timeout = float(close_timeout)
         self.handler_concurrency = handler_concurrency
         self.call_backlog = call_backlog
-        self.hooks = hooks or Hooks()
+        self.hooks = hooks or _NO_HOOKS
         self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = (
             logger or logging.getLogger(f"ocpp201.rpc.{identity}")
         )

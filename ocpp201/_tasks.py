@@ -141,7 +141,9 @@ class TaskSupervisor:
         self._tasks: set[asyncio.Future[Any]] = set()
         self._owners: dict[asyncio.Future[Any], asyncio.Future[Any]] = {}
         # Tasks we cancelled ourselves: their CancelledError is a real cancellation.
-        self._cancelled: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
+        # Made on first use: most supervisors never cancel anything, and a
+        # thousand idle connections need not hold a thousand weak sets.
+        self._cancelled: weakref.WeakSet[asyncio.Future[Any]] | None = None
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -187,6 +189,8 @@ class TaskSupervisor:
 
     def cancel(self, task: asyncio.Future[Any]) -> None:
         """Cancel ``task``, remembering that we did."""
+        if self._cancelled is None:
+            self._cancelled = weakref.WeakSet()
         self._cancelled.add(task)
         task.cancel()
 
@@ -198,7 +202,7 @@ class TaskSupervisor:
         ``CancelledError`` merely escaped from code the task ran.
         """
         task = asyncio.current_task()
-        if task is None or task in self._cancelled:
+        if task is None or (self._cancelled is not None and task in self._cancelled):
             return True
         cancelling = getattr(task, "cancelling", None)  # Python 3.11+
         return cancelling is not None and bool(cancelling() > 0)
