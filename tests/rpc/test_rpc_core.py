@@ -453,11 +453,33 @@ def test_calls_beyond_the_backlog_are_refused_then_the_connection_closed() -> No
 )
 def test_no_callerror_exceeds_64_kib(payload: Any) -> None:
     message = json.dumps([2, "id-1", "BootNotification", payload])
-    frame = reply_of(csms().receive(message))
+    frame = reply_of(csms().receive(message))  # reply_of checks the 64 KiB
     assert len(frame[4]["problems"]) <= ocpp201._protocol.MAX_LISTED_PROBLEMS
     assert all(
         len(p["path"]) <= 200 and len(p["message"]) <= 200 for p in frame[4]["problems"]
     )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # 20,000 duplicate keys, each a problem with a long path
+        '[2,"id-1","Heartbeat",{"customData":{"vendorId":"v",'
+        + ",".join(f'"{"k" * 300}":{i}' for i in range(20_000))
+        + "}}]",
+        # oversized numbers everywhere
+        '[2,"id-1","Heartbeat",{"customData":{"vendorId":"v","n":['
+        + ",".join(["1e999"] * 20_000)
+        + "]}}]",
+        # unknown properties nested deep, with long names
+        json.dumps([2, "id-1", "Heartbeat", {"x" * 1000: {"y" * 1000: [1] * 5000}}]),
+    ],
+    ids=["duplicate-keys", "huge-numbers", "deep-unknown"],
+)
+def test_no_callerror_exceeds_64_kib_for_syntax_problems(message: str) -> None:
+    event = csms().receive(message)
+    frame = reply_of(event)  # checks the 64 KiB bound
+    assert frame[2] in ("FormatViolation", "ProtocolError")
 
 
 def test_handler_error_details_too_large_are_dropped() -> None:
