@@ -32,7 +32,7 @@ from ._errors import (
     RedisUnavailableError,
     StationOfflineError,
 )
-from ._scripts import SEND, Keys
+from ._scripts import SEND, Keys, queue_ttl_ms
 from ._wire import MOVED, OK, dumps, raise_reply
 
 __all__ = ["Caller"]
@@ -121,6 +121,7 @@ class Caller:
             }
         )
         routes: set[tuple[str, str]] = set()
+        queue_ttl = queue_ttl_ms(int(self._ttl * 1000))
         for _ in range(_MAX_ROUTES):
             left = deadline - loop.time()
             if left <= 0:
@@ -131,7 +132,7 @@ class Caller:
                 return SEND.queue(
                     pipe,
                     [keys.station(identity), keys.wanted(request_id)],
-                    [keys.prefix, left_ms, body, self._queue_limit],
+                    [keys.prefix, left_ms, body, self._queue_limit, queue_ttl],
                 )
 
             flight = _InFlight(identity, loop.create_future())

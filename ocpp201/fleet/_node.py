@@ -27,7 +27,7 @@ from .._codec import from_payload, to_payload
 from .._errors import LocalProtocolError, LocalValidationError, ValidationError
 from ._batch import Batcher
 from ._events import EventPublisher, TappedConnection
-from ._scripts import CLAIM, REFRESH, REGISTER, UNREGISTER, Keys
+from ._scripts import CLAIM, REFRESH, REGISTER, UNREGISTER, Keys, queue_ttl_ms
 from ._wire import MOVED, OK, Command, dumps, error_reply, parse_command
 
 __all__ = ["Node"]
@@ -176,6 +176,7 @@ class Node:
                     self._ttl_ms,
                     "1" if only_if_absent else "0",
                     release,
+                    queue_ttl_ms(self._ttl_ms),
                 ],
             )
 

@@ -9,7 +9,8 @@ Every key starts with the fleet's prefix ``P`` (``"ocpp201:"`` by default):
 ``P:node:<node>:st``      hash identity -> epoch of the stations the node holds
 ``P:nodes``               set of the node ids seen (dead ones are pruned on listing)
 ``P:epoch``               counter: each registration takes the next epoch
-``P:cmd:<node>``          list: commands for the node (calls, releases)
+``P:cmd:<node>``          list: commands for the node (calls, releases); expires
+                          when nobody pushes to it for a while (a dead node's)
 ``P:want:<request id>``   a call still wanted by its caller; expires at its deadline;
                           the owning node deletes it when it delivers the call
 ``P:reply:<client id>``   list: replies for one calling process
@@ -38,6 +39,11 @@ __all__ = [
     "Keys",
     "Script",
 ]
+
+
+def queue_ttl_ms(presence_ttl_ms: int) -> int:
+    """How long a node's command list lives after the last push."""
+    return max(60_000, 6 * presence_ttl_ms)
 
 
 @attrs.frozen
@@ -92,7 +98,7 @@ class Keys:
 
 # KEYS: presence, the node's station hash, the epoch counter.
 # ARGV: prefix, node, identity, ttl ms, only_if_absent ("1"/"0"), release message
-#       (JSON with "epoch" still to be filled in by the old owner's check).
+#       JSON, command queue ttl ms.
 # Returns {epoch, previous value or false}; epoch 0 when only_if_absent and taken.
 # A previous owner on another node gets a release command ("<epoch>\n<json>").
 REGISTER = Script("""
@@ -110,8 +116,9 @@ if old then
     local node = string.sub(old, 1, sp - 1)
     if node ~= ARGV[2] then
       redis.call('HDEL', ARGV[1] .. 'node:' .. node .. ':st', ARGV[3])
-      redis.call('RPUSH', ARGV[1] .. 'cmd:' .. node,
-                 string.sub(old, sp + 1) .. '\\n' .. ARGV[6])
+      local queue = ARGV[1] .. 'cmd:' .. node
+      redis.call('RPUSH', queue, string.sub(old, sp + 1) .. '\\n' .. ARGV[6])
+      redis.call('PEXPIRE', queue, ARGV[7])
     end
   end
 end
@@ -155,7 +162,7 @@ return out
 """)
 
 # KEYS: presence, the request's "wanted" marker.
-# ARGV: prefix, deadline ms (marker ttl), command JSON, queue limit.
+# ARGV: prefix, deadline ms (marker ttl), command JSON, queue limit, queue ttl ms.
 # Returns {0} offline, {1, node} node gone, {2, node, epoch} queued, {3, node} busy.
 SEND = Script("""
 local value = redis.call('GET', KEYS[1])
@@ -174,6 +181,7 @@ if redis.call('LLEN', queue) >= tonumber(ARGV[4]) then
 end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 redis.call('RPUSH', queue, epoch .. '\\n' .. ARGV[3])
+redis.call('PEXPIRE', queue, ARGV[5])
 return {2, node, epoch}
 """)
 
