@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import redis
 
@@ -63,9 +63,12 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)]
-            + ["--loglevel", "warning"],
+            [
+                REDIS_SERVER,
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
+                *("--loglevel", "warning"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -173,10 +176,14 @@ class Station(ChargePoint):
     ChangeAvailability: refused with a CALLERROR (GenericError).
     """
 
-    calls: list[tuple[str, str]] = []  # (identity, action) of every call received
+    calls: ClassVar[list[tuple[str, str]]] = []  # (identity, action) of each call
     hold = 0.0
     active = 0
     max_active = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.calls = []  # each subclass records its own calls
 
     @on(Action.RESET)
     async def reset(self, request: m.ResetRequest) -> m.ResetResponse:
@@ -201,7 +208,9 @@ class Station(ChargePoint):
         )
 
 
-def station(url: str, identity: str, cls: type[Station] = Station) -> ChargingStationClient[Station]:
+def station(
+    url: str, identity: str, cls: type[Station] = Station
+) -> ChargingStationClient[Station]:
     return ChargingStationClient(url, identity, cls, back_off=FAST, ping_interval=None)
 
 

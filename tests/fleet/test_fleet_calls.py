@@ -61,7 +61,7 @@ def test_call_reaches_stations_on_other_processes(
     a, b = workers
 
     class S(Station):
-        calls = []
+        """Records its own calls."""
 
     async def main() -> None:
         async with (
@@ -130,7 +130,6 @@ def test_call_error_timeout_and_one_outstanding_call(
     _, b = workers
 
     class S(Station):
-        calls = []
         hold = 0.0
 
     async def main() -> None:
@@ -187,7 +186,7 @@ def test_broadcast_gives_one_result_per_station(
     a, b = workers
 
     class S(Station):
-        calls = []
+        """Records its own calls."""
 
     names = [f"BC-{i}" for i in range(6)]
 
@@ -244,7 +243,8 @@ def test_events_carry_each_incoming_call_and_its_answer(
             async def collected() -> bool:
                 nonlocal events
                 events = [
-                    e for _, e in await fleet.read_events("0", count=10_000)
+                    e
+                    for _, e in await fleet.read_events("0", count=10_000)
                     if e.identity == "EV-1"
                 ]
                 return len(events) >= 4
