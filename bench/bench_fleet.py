@@ -115,12 +115,12 @@ async def worker(redis_url: str, node: str, port: int) -> None:
                 if not line:
                     return
                 count, concurrency, seconds = line.split()
-                stations = server.stations
+                held = server.stations
 
-                async def call(identity: str, stations: Any = stations) -> None:
-                    await stations[identity].call(RESET, timeout=10)
+                async def call(identity: str, held: Any = held) -> None:
+                    await held[identity].call(RESET, timeout=10)
 
-                names = sorted(stations)
+                names = sorted(held)
                 result = {
                     "stations": len(names),
                     "latency": await latency(call, names, int(count)),

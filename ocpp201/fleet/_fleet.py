@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from .._base import Request, Response, Sender
@@ -60,7 +62,7 @@ class Fleet:
     Args:
         url: the Redis URL (``redis://``, ``rediss://``, ``unix://``).
         redis: an existing ``redis.asyncio.Redis`` client to use instead of ``url``
-            (not closed by the fleet).
+            (not closed by the fleet; configure it without retries).
         prefix: prefix of every Redis key, so several fleets can share a Redis.
         node_id: this process's node id (letters, digits, ``.``, ``_``, ``-``);
             default: ``<host>-<pid>-<random>``.
@@ -119,7 +121,8 @@ class Fleet:
             url,
             socket_connect_timeout=connect_timeout,
             max_connections=64,
-            health_check_interval=0,
+            # No retries: a command that may have run must not run twice.
+            retry=Retry(NoBackoff(), 0),
         )
         self._custom = {c.name: c for c in custom_actions}
         self._max_inflight = max_inflight
