@@ -190,25 +190,36 @@ class Caller:
         while True:
             try:
                 item = await self._redis.blpop([key], timeout=1)
-                if item is None:
-                    continue
-                batch = [item[1]]
-                batch += cast(list[bytes], await self._redis.lpop(key, 500) or [])
                 failures = 0
             except (RedisError, OSError) as exc:
                 failures += 1
                 self._warn("cannot read fleet replies: %s", exc)
                 await asyncio.sleep(min(2.0, 0.1 * 2**failures))
                 continue
-            for raw in batch:
+            if item is None:
+                continue
+            self._dispatch(item[1])
+            while True:  # then what else arrived, without blocking
                 try:
-                    reply = json.loads(raw)
-                    flight = self._pending.get(reply["r"])
-                except (ValueError, TypeError, KeyError):
-                    self._warn("ignored a malformed fleet reply")
-                    continue
-                if flight is not None and not flight.future.done():
-                    flight.future.set_result(reply)
+                    more = cast(
+                        list[bytes | str], await self._redis.lpop(key, 500) or []
+                    )
+                except (RedisError, OSError):
+                    break
+                for raw in more:
+                    self._dispatch(raw)
+                if len(more) < 500:
+                    break
+
+    def _dispatch(self, raw: bytes | str) -> None:
+        try:
+            reply = json.loads(raw)
+            flight = self._pending.get(reply["r"])
+        except (ValueError, TypeError, KeyError):
+            self._warn("ignored a malformed fleet reply")
+            return
+        if flight is not None and not flight.future.done():
+            flight.future.set_result(reply)
 
     async def _watch_nodes(self) -> None:
         while True:

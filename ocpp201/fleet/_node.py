@@ -283,29 +283,40 @@ class Node:
                 await self._slot_free.wait()
             try:
                 item = await self._redis.blpop([key], timeout=1)
-                if item is None:
-                    continue
-                batch = [item[1]]
-                room = min(_POP_BATCH, self._max_inflight - self._inflight - 1)
-                if room > 0:
-                    batch += cast(list[bytes], await self._redis.lpop(key, room) or [])
                 failures = 0
             except (RedisError, OSError) as exc:
                 failures += 1
                 self._warn("node %s cannot read its commands: %s", self.node_id, exc)
                 await asyncio.sleep(min(2.0, 0.1 * 2**failures))
                 continue
-            for raw in batch:
-                command = parse_command(raw)
-                if command is None:
-                    self._warn("node %s: ignored a malformed command", self.node_id)
-                elif command.body.get("k") == "release":
-                    self._release(command)
-                elif command.body.get("k") == "call":
-                    self._inflight += 1
-                    task = asyncio.ensure_future(self._deliver(command))
-                    self._deliveries.add(task)
-                    task.add_done_callback(self._delivered)
+            if item is None:
+                continue
+            self._dispatch(item[1])
+            # Then take what else is queued, without blocking: the first command
+            # is already on its way meanwhile.
+            while (room := min(_POP_BATCH, self._max_inflight - self._inflight)) > 0:
+                try:
+                    more = cast(
+                        list[bytes | str], await self._redis.lpop(key, room) or []
+                    )
+                except (RedisError, OSError):
+                    break
+                for raw in more:
+                    self._dispatch(raw)
+                if len(more) < room:
+                    break
+
+    def _dispatch(self, raw: bytes | str) -> None:
+        command = parse_command(raw)
+        if command is None:
+            self._warn("node %s: ignored a malformed command", self.node_id)
+        elif command.body.get("k") == "release":
+            self._release(command)
+        elif command.body.get("k") == "call":
+            self._inflight += 1
+            task = asyncio.ensure_future(self._deliver(command))
+            self._deliveries.add(task)
+            task.add_done_callback(self._delivered)
 
     def _delivered(self, task: asyncio.Task[None]) -> None:
         self._deliveries.discard(task)
