@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import math
 import os
 import re
 import socket
@@ -35,6 +37,8 @@ __all__ = ["Fleet", "StationLocation"]
 
 R = TypeVar("R", bound=Response)
 E = TypeVar("E", bound="Endpoint")
+
+logger = logging.getLogger("ocpp201.fleet")
 
 _NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -103,9 +107,9 @@ class Fleet:
             raise ValueError(
                 f"invalid node id {node_id!r}: 1 to 64 letters, digits, '.', '_', '-'"
             )
-        if not presence_ttl > 0.1:
+        if not (presence_ttl > 0.1 and math.isfinite(presence_ttl)):
             raise ValueError("presence_ttl must be more than 0.1 s")
-        if not call_timeout > 0:
+        if not (call_timeout > 0 and math.isfinite(call_timeout)):
             raise ValueError("call_timeout must be positive")
         if max_inflight < 1 or queue_limit < 1 or events_maxlen < 1:
             raise ValueError("max_inflight, queue_limit and events_maxlen must be >= 1")
@@ -209,13 +213,27 @@ class Fleet:
         return self._node
 
     async def start_node(self) -> None:
-        """Announce this process as a node (done by the first connection anyway)."""
+        """Announce this process as a node (done by the first connection anyway).
+
+        Raises:
+            RedisUnavailableError: Redis cannot be reached; the node keeps trying
+                in the background (and so does the next call).
+        """
         node = self._ensure_node()
-        if self._node_started is None:
-            self._node_started = asyncio.ensure_future(node.start())
+        started = self._node_started
+        if started is None or (
+            started.done() and not started.cancelled() and started.exception()
+        ):
+            started = self._node_started = asyncio.ensure_future(node.start())
             if self._publisher is not None:
                 self._publisher.start()
-        await asyncio.shield(self._node_started)
+        try:
+            await asyncio.shield(started)
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailableError(
+                f"node {self.node_id} cannot announce itself to Redis at {self.url}:"
+                f" {exc}"
+            ) from exc
 
     def factory(self, factory: Callable[[str, Any], E]) -> Callable[[str, Any], E]:
         """Wrap an endpoint factory for :func:`ocpp201.websocket.serve`.
@@ -235,7 +253,10 @@ class Fleet:
         """
 
         async def session(endpoint: Any) -> None:
-            await self.start_node()
+            try:
+                await self.start_node()
+            except RedisUnavailableError as exc:  # registered once Redis answers
+                logger.warning("%s", exc)
             await self._ensure_node().attend(endpoint, inner)
 
         return session
@@ -303,10 +324,11 @@ class Fleet:
                 invalid or malformed.
             RedisUnavailableError: Redis cannot be reached.
         """
+        timeout = self.call_timeout if timeout is None else timeout
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise ValueError(f"timeout must be a positive number of seconds: {timeout}")
         await self.start()
-        result: R = await self._caller.call(
-            identity, request, self.call_timeout if timeout is None else timeout
-        )
+        result: R = await self._caller.call(identity, request, timeout)
         return result
 
     async def broadcast(

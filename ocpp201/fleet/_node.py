@@ -88,12 +88,17 @@ class Node:
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Announce the node (raises Redis errors) and start its background tasks."""
+        """Start the background tasks, then announce the node (raises Redis errors).
+
+        The tasks keep trying when Redis is down: the node announces itself and
+        registers its stations as soon as Redis answers.
+        """
+        if not self._tasks:
+            self._tasks = [
+                asyncio.ensure_future(self._refresh_loop()),
+                asyncio.ensure_future(self._consume()),
+            ]
         await self._refresh_once()
-        self._tasks = [
-            asyncio.ensure_future(self._refresh_loop()),
-            asyncio.ensure_future(self._consume()),
-        ]
 
     async def close(self) -> None:
         """Stop; withdraw the node and the presence of the stations it still holds."""

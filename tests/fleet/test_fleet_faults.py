@@ -225,10 +225,22 @@ def test_unreachable_redis_at_start_is_a_clear_error() -> None:
         fleet = Fleet(url)
         with pytest.raises(RedisUnavailableError):
             await fleet.call("CS1", RESET)
+        for bad in (0, -1, float("nan"), float("inf")):
+            with pytest.raises(ValueError):
+                await fleet.call("CS1", RESET, timeout=bad)
         await fleet.close()
         assert time.monotonic() - start < 5
 
     run(main())
+
+
+def test_a_worker_without_redis_stops_with_a_clear_error(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(RuntimeError, match="did not start"):
+        Worker(url, "no-redis", log=tmp_path / "w.log")
+    log = (tmp_path / "w.log").read_text()
+    assert "RedisUnavailableError" in log
+    assert f"cannot reach Redis at {url}" in log
 
 
 def test_a_clean_stop_withdraws_the_stations_at_once(
