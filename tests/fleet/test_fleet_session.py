@@ -1,0 +1,77 @@
+"""The pieces of ``Fleet.serve()`` used with your own ``serve()`` call:
+``fleet.factory()`` and ``fleet.session(inner)`` (in one process, real Redis and
+real WebSockets)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from fleet_helpers import TTL, RedisServer, Station, run, station, wait_until
+
+from ocpp201 import CSMS, CallError
+from ocpp201 import messages as m
+from ocpp201.enums import ResetEnumType, ResetStatusEnumType
+from ocpp201.fleet import Fleet, StationOfflineError
+from ocpp201.websocket import serve
+
+
+def test_own_serve_with_the_fleet_session_and_factory(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[str] = []
+
+    async def inner(endpoint: Any) -> None:
+        seen.append(endpoint.identity)
+        raise RuntimeError("the application's session failed")
+
+    async def main() -> None:
+        node = Fleet(
+            redis_server.url,
+            node_id="own-serve",
+            presence_ttl=TTL,
+            events_stream="own:events",
+            prefix="own:",
+        )
+        caller = Fleet(redis_server.url, presence_ttl=TTL, prefix="own:")
+        async with node, caller:
+            async with serve(
+                node.factory(CSMS), "127.0.0.1", 0, session=node.session(inner)
+            ) as server:
+                url = server.url + "/ocpp"
+                async with station(url, "OWN-1", Station) as cs:
+
+                    async def there() -> bool:
+                        return await caller.locate("OWN-1") is not None
+
+                    await wait_until(there)
+                    assert seen == ["OWN-1"]
+                    # The session's failure is logged; the station stays reachable.
+                    response = await caller.call(
+                        "OWN-1", m.ResetRequest(type=ResetEnumType.ON_IDLE), timeout=5
+                    )
+                    assert response.status is ResetStatusEnumType.ACCEPTED
+                    cp = await cs.wait_connected(5)
+                    with pytest.raises(CallError):  # NotSupported, and two events
+                        await cp.call(m.HeartbeatRequest(), timeout=5)
+                    assert (await caller.stations()).keys() == {"OWN-1"}
+
+                    async def published() -> bool:
+                        events = await node.read_events("0")
+                        return len(events) == 2
+
+                    await wait_until(published)
+            # The server closed: the station is withdrawn at once.
+            with pytest.raises(StationOfflineError):
+                await caller.call(
+                    "OWN-1", m.ResetRequest(type=ResetEnumType.ON_IDLE), timeout=5
+                )
+            assert await caller.stations() == {}
+        # Another prefix is another fleet.
+        async with Fleet(redis_server.url) as other:
+            assert "own-serve" not in await other.nodes()
+
+    with caplog.at_level(logging.ERROR, logger="ocpp201.fleet"):
+        run(main())
+    assert "the session failed" in caplog.text
