@@ -42,13 +42,14 @@ _POP_BATCH = 256
 class _Held:
     """One station connection held by this node."""
 
-    __slots__ = ("endpoint", "epoch", "identity", "registering")
+    __slots__ = ("endpoint", "epoch", "identity", "registering", "released")
 
     def __init__(self, identity: str, endpoint: Any) -> None:
         self.identity = identity
         self.endpoint = endpoint
         self.epoch: str | None = None
         self.registering: asyncio.Future[Any] | None = None
+        self.released: str | None = None  # a release that came before our epoch
 
 
 class Node:
@@ -155,10 +156,7 @@ class Node:
         finally:
             if self.held.get(identity) is held:
                 del self.held[identity]
-            if held.epoch is not None:
-                self._unregister(held)
-            elif held.registering is not None and not held.registering.done():
-                held.registering.add_done_callback(lambda _: self._unregister(held))
+            self._unregister(held)  # when registered; else when it lands
 
     # ---------------------------------------------------------------- presence
 
@@ -189,11 +187,15 @@ class Node:
         held.registering = future
         try:
             result = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The connection ended meanwhile: withdraw once the registration lands.
+            future.add_done_callback(lambda done: self._landed_late(held, done))
+            raise
         except (RedisError, OSError) as exc:
+            held.registering = None
             self._warn("%s: could not register (retrying): %s", held.identity, exc)
             return
-        finally:
-            held.registering = None
+        held.registering = None
         epoch = int(result[0])
         if epoch == 0:  # re-registering, but a newer connection holds it
             self._superseded(held, "held by another connection")
@@ -201,6 +203,16 @@ class Node:
         held.epoch = str(epoch)
         if self.held.get(held.identity) is not held:  # disconnected meanwhile
             self._unregister(held)
+        elif held.released == held.epoch:  # taken over before we knew our epoch
+            self._superseded(held, "the station connected to another node")
+
+    def _landed_late(self, held: _Held, done: asyncio.Future[Any]) -> None:
+        held.registering = None
+        if not done.cancelled() and done.exception() is None:
+            epoch = int(done.result()[0])
+            if epoch:
+                held.epoch = str(epoch)
+                self._unregister(held)
 
     def _unregister(self, held: _Held) -> None:
         if held.epoch is None:
@@ -332,8 +344,12 @@ class Node:
 
     def _release(self, command: Command) -> None:
         held = self.held.get(command.body["i"])
-        if held is not None and held.epoch == command.epoch:
+        if held is None:
+            return
+        if held.epoch == command.epoch:
             self._superseded(held, "the station connected to another node")
+        elif held.epoch is None and held.registering is not None:
+            held.released = command.epoch  # our registration's answer is on its way
 
     def _reply(self, client: str, reply: dict[str, Any]) -> None:
         key = self._keys.replies(client)
