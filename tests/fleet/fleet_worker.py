@@ -14,6 +14,7 @@ import asyncio
 import signal
 import sys
 from datetime import datetime, timezone
+from typing import Any
 
 from ocpp201 import CSMS, Action, on
 from ocpp201 import messages as m
@@ -42,7 +43,7 @@ async def main() -> None:
     )
     async with fleet:
         await fleet.start_node()
-        options = {"reuse_port": True} if args.reuse_port else {}
+        options: dict[str, Any] = {"reuse_port": True} if args.reuse_port else {}
         async with fleet.serve(
             WorkerCSMS, "127.0.0.1", args.port, path="/ocpp", **options
         ) as server:

@@ -175,7 +175,7 @@ def test_requests_the_csms_may_not_send_are_refused_before_sending(
                 reason=BootReasonEnumType.POWER_UP,
             )
             with pytest.raises(LocalProtocolError):
-                await fleet.call("ANY", boot)  # type: ignore[arg-type]
+                await fleet.call("ANY", boot)
 
     run(main())
 
