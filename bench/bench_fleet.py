@@ -252,6 +252,9 @@ def bench(args: argparse.Namespace) -> None:
                 "cross_process": fleet_result,
                 "in_process_on_worker_a": local,
             }
+            if args.json:
+                print(json.dumps(report, indent=2))
+                return
             print(json.dumps(report, indent=2))
             lat_f = fleet_result["latency"]["median_us"]
             lat_l = local["latency"]["median_us"]
@@ -282,6 +285,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000, help="latency samples")
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=5.0, help="throughput run")
+    parser.add_argument("--json", action="store_true", help="print only the JSON")
     # The child processes of the bench:
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--holder", nargs=2, help=argparse.SUPPRESS)
