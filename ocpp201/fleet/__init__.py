@@ -17,7 +17,7 @@ try:
     import redis.asyncio  # noqa: F401  -- fail early, with the name of the extra
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
-        "ocpp201.fleet needs the 'redis' package (redis-py 5 or later): "
+        "ocpp201.fleet needs the 'redis' package (redis-py 5.0.1 or later): "
         "pip install 'ocpp201[redis]'"
     ) from exc
 

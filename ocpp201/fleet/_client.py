@@ -24,7 +24,12 @@ from redis.exceptions import RedisError
 
 from .._base import Request, Sender
 from .._codec import from_payload, to_payload
-from .._errors import CallTimeoutError, LocalProtocolError
+from .._errors import (
+    CallTimeoutError,
+    LocalProtocolError,
+    RemoteValidationError,
+    ValidationError,
+)
 from ._batch import Batcher
 from ._errors import (
     NodeBusyError,
@@ -169,9 +174,16 @@ class Caller:
                 self._pending.pop(request_id, None)
             status_text = reply.get("s")
             if status_text == OK:
-                return from_payload(info[1], reply.get("p"))
+                try:
+                    return from_payload(info[1], reply.get("p"))
+                except ValidationError as exc:  # checked by the node: not ours
+                    raise RemoteValidationError(
+                        exc.problems, type_name=exc.type_name, action=str(action)
+                    ) from None
             if status_text != MOVED:
                 raise_reply(identity, node, reply)
+        if deadline - loop.time() > 0:
+            raise StationOfflineError(identity, "its connection kept changing")
         raise CallTimeoutError(
             f"no answer from station {identity!r} within {timeout:g} s"
         )

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -81,7 +81,10 @@ class Fleet:
         max_inflight: calls this node delivers at the same time; more wait in Redis.
         queue_limit: commands queued for one node beyond which calls to its
             stations fail at once with :class:`NodeBusyError`.
-        connect_timeout: seconds to connect to Redis.
+        connect_timeout: seconds to connect to Redis, or to wait for a free
+            connection of the pool.
+        max_connections: the most Redis connections this process opens (commands
+            are pipelined, so a few suffice; more wait for a free one).
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class Fleet:
         max_inflight: int = 1000,
         queue_limit: int = 10_000,
         connect_timeout: float = 5.0,
+        max_connections: int = 32,
     ) -> None:
         if node_id is None:
             host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:32]
@@ -111,8 +115,11 @@ class Fleet:
             raise ValueError("presence_ttl must be more than 0.1 s")
         if not (call_timeout > 0 and math.isfinite(call_timeout)):
             raise ValueError("call_timeout must be positive")
-        if max_inflight < 1 or queue_limit < 1 or events_maxlen < 1:
-            raise ValueError("max_inflight, queue_limit and events_maxlen must be >= 1")
+        if min(max_inflight, queue_limit, events_maxlen) < 1 or max_connections < 4:
+            raise ValueError(
+                "max_inflight, queue_limit and events_maxlen must be >= 1,"
+                " max_connections >= 4"
+            )
         self.url = url
         self.node_id = node_id
         self.presence_ttl = presence_ttl
@@ -121,12 +128,15 @@ class Fleet:
         self._events_maxlen = events_maxlen
         self._keys = Keys(prefix)
         self._own_redis = redis is None
-        self._redis = redis or Redis.from_url(
-            url,
-            socket_connect_timeout=connect_timeout,
-            max_connections=64,
-            # No retries: a command that may have run must not run twice.
-            retry=Retry(NoBackoff(), 0),
+        self._redis = redis or Redis.from_pool(
+            BlockingConnectionPool.from_url(
+                url,
+                max_connections=max_connections,
+                timeout=connect_timeout,  # waiting for a free connection
+                socket_connect_timeout=connect_timeout,
+                # No retries: a command that may have run must not run twice.
+                retry=Retry(NoBackoff(), 0),
+            )
         )
         self._custom = {c.name: c for c in custom_actions}
         self._max_inflight = max_inflight
