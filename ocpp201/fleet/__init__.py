@@ -6,8 +6,8 @@ connected station with :meth:`Fleet.call`, list the stations (:meth:`Fleet.stati
 and broadcast to them (:meth:`Fleet.broadcast`).  See ``docs/fleet.md`` for the
 design, its guarantees and its limits.
 
-This subpackage is the only part of ``ocpp201`` that needs ``redis`` (redis-py 5 or
-later, its asyncio client): install the ``ocpp201[redis]`` extra.  ``import ocpp201``
+This subpackage is the only part of ``ocpp201`` that needs ``redis`` (redis-py 5.0.1
+or later, its asyncio client): install the ``ocpp201[redis]`` extra.  ``import ocpp201``
 never imports it.
 """
 
