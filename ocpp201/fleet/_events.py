@@ -85,6 +85,7 @@ class EventPublisher:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
+        self._writing = False
         self._last_warning = 0.0
 
     def start(self) -> None:
@@ -94,12 +95,7 @@ class EventPublisher:
     def publish(self, event: Event) -> None:
         if len(self._queue) >= self._queue_limit:
             self.dropped += 1
-            now = time.monotonic()
-            if now - self._last_warning > 10:
-                self._last_warning = now
-                logger.warning(
-                    "event queue full: %d event(s) dropped so far", self.dropped
-                )
+            self._warn("event queue full: %d event(s) dropped so far", self.dropped)
             return
         self._queue.append(attrs.asdict(event))
         self._wakeup.set()
@@ -120,17 +116,32 @@ class EventPublisher:
                         maxlen=self._maxlen,
                         approximate=True,
                     )
+                self._writing = True
                 try:
                     await pipe.execute()
                 except (RedisError, OSError) as exc:
                     self.dropped += len(batch)
-                    logger.warning("could not publish %d event(s): %s", len(batch), exc)
+                    self._warn(
+                        "could not publish events (%d dropped so far): %s",
+                        self.dropped,
+                        exc,
+                    )
                     await asyncio.sleep(0.5)
+                finally:
+                    self._writing = False
+
+    def _warn(self, message: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= 10:
+            self._last_warning = now
+            logger.warning(message, *args)
 
     async def close(self) -> None:
+        """Write what is queued (for at most a second), then stop."""
         if self._task is not None:
-            if self._queue:
-                await asyncio.sleep(0)  # give the writer a chance at the last ones
+            deadline = time.monotonic() + 1.0
+            while (self._queue or self._writing) and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 

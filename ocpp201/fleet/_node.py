@@ -368,7 +368,11 @@ class Node:
         request_id = str(body.get("r", ""))
         client = str(body.get("c", ""))
         held = self.held.get(identity)
-        if held is None or held.epoch != command.epoch or held.endpoint.closed:
+        if (
+            held is None
+            or held.epoch != command.epoch
+            or getattr(held.endpoint, "closed", False)
+        ):
             self._reply(client, {"r": request_id, "s": MOVED})
             return
         value = f"{self.node_id} {command.epoch}"
