@@ -38,6 +38,7 @@ from ._errors import (
     StationOfflineError,
 )
 from ._scripts import SEND, Keys, queue_ttl_ms
+from ._tasks import stop_tasks
 from ._wire import MOVED, OK, dumps, raise_reply
 
 __all__ = ["Caller"]
@@ -79,6 +80,7 @@ class Caller:
         self.client_id = uuid.uuid4().hex
         self._pending: dict[str, _InFlight] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._last_warning = 0.0
 
     def _start(self) -> None:
@@ -89,9 +91,8 @@ class Caller:
             ]
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._stopping = True
+        await stop_tasks(self._tasks)
         self._tasks = []
         for flight in self._pending.values():
             if not flight.future.done():
@@ -199,7 +200,7 @@ class Caller:
     async def _read_replies(self) -> None:
         key = self._keys.replies(self.client_id)
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 item = await self._redis.blpop([key], timeout=1)
                 failures = 0
@@ -234,7 +235,7 @@ class Caller:
             flight.future.set_result(reply)
 
     async def _watch_nodes(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self._ttl / 3)
             nodes = sorted({f.node for f in self._pending.values() if f.node})
             if not nodes:

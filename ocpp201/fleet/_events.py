@@ -22,6 +22,8 @@ import attrs
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ._tasks import stop_tasks
+
 __all__ = ["Event", "EventPublisher", "TappedConnection"]
 
 logger = logging.getLogger("ocpp201.fleet")
@@ -86,6 +88,7 @@ class EventPublisher:
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
         self._writing = False
+        self._stopping = False
         self._last_warning = 0.0
 
     def start(self) -> None:
@@ -101,7 +104,7 @@ class EventPublisher:
         self._wakeup.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._queue:
@@ -142,8 +145,9 @@ class EventPublisher:
             deadline = time.monotonic() + 1.0
             while (self._queue or self._writing) and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            self._stopping = True
+            self._wakeup.set()
+            await stop_tasks([self._task])
 
 
 class TappedConnection:

@@ -28,6 +28,7 @@ from .._errors import LocalProtocolError, LocalValidationError, ValidationError
 from ._batch import Batcher
 from ._events import EventPublisher, TappedConnection
 from ._scripts import CLAIM, REFRESH, REGISTER, UNREGISTER, Keys, queue_ttl_ms
+from ._tasks import stop_tasks
 from ._wire import MOVED, OK, Command, dumps, error_reply, parse_command
 
 __all__ = ["Node"]
@@ -82,6 +83,7 @@ class Node:
         self._inflight = 0
         self._slot_free = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._deliveries: set[asyncio.Task[None]] = set()
         self._others: set[asyncio.Future[Any]] = set()
         self._last_warning = 0.0
@@ -103,9 +105,8 @@ class Node:
 
     async def close(self) -> None:
         """Stop; withdraw the node and the presence of the stations it still holds."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._stopping = True
+        await stop_tasks(self._tasks)
         for held in list(self.held.values()):
             self._unregister(held)
         self.held.clear()
@@ -115,10 +116,7 @@ class Node:
         self._batcher.fire(
             lambda pipe: _count(pipe.srem(self._keys.nodes, self.node_id))
         )
-        waiting: list[asyncio.Future[Any]] = [*self._deliveries, *self._others]
-        for future in waiting:
-            future.cancel()
-        await asyncio.gather(*waiting, return_exceptions=True)
+        await stop_tasks([*self._deliveries, *self._others])
 
     # ---------------------------------------------------------------- wiring
 
@@ -274,7 +272,7 @@ class Node:
                 self._background(self._register(held, only_if_absent=True))
 
     async def _refresh_loop(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self._interval)
             try:
                 await self._refresh_once()
@@ -294,7 +292,7 @@ class Node:
     async def _consume(self) -> None:
         key = self._keys.commands(self.node_id)
         failures = 0
-        while True:
+        while not self._stopping:
             while self._inflight >= self._max_inflight:
                 self._slot_free.clear()
                 await self._slot_free.wait()

@@ -4,7 +4,9 @@ real WebSockets)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -75,3 +77,34 @@ def test_own_serve_with_the_fleet_session_and_factory(
     with caplog.at_level(logging.ERROR, logger="ocpp201.fleet"):
         run(main())
     assert "the session failed" in caplog.text
+
+
+def test_close_ends_the_background_loops_promptly(redis_server: RedisServer) -> None:
+    """Regression: redis-py can turn the cancellation of a blocking read into a
+    Redis error; the loops must still end when the fleet closes."""
+    reset = m.ResetRequest(type=ResetEnumType.ON_IDLE)
+
+    async def main() -> None:
+        node = Fleet(redis_server.url, presence_ttl=TTL, prefix="close:")
+        async with (
+            node,
+            node.serve(CSMS) as server,
+            station(server.url + "/ocpp", "CLOSE-1", Station),
+        ):
+            await node.start_node()
+            for _ in range(8):
+                fleet = Fleet(redis_server.url, presence_ttl=TTL, prefix="close:")
+                await fleet.start()
+
+                async def there(fleet: Fleet = fleet) -> bool:
+                    return await fleet.locate("CLOSE-1") is not None
+
+                await wait_until(there)
+                await asyncio.gather(
+                    *(fleet.call("CLOSE-1", reset, timeout=10) for _ in range(50))
+                )
+                start = time.monotonic()
+                await fleet.close()
+                assert time.monotonic() - start < 3.5
+
+    run(main(), timeout=90)
