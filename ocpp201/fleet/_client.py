@@ -171,6 +171,11 @@ class Caller:
                         f"no answer from station {identity!r} (node {node!r}) within"
                         f" {timeout:g} s"
                     ) from None
+            except asyncio.CancelledError:  # withdrawn, unless already delivered
+                self._batcher.fire(
+                    lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
+                )
+                raise
             finally:
                 self._pending.pop(request_id, None)
             status_text = reply.get("s")

@@ -108,3 +108,49 @@ def test_close_ends_the_background_loops_promptly(redis_server: RedisServer) -> 
                 assert time.monotonic() - start < 3.5
 
     run(main(), timeout=90)
+
+
+def test_a_cancelled_call_waiting_in_redis_is_never_delivered(
+    redis_server: RedisServer,
+) -> None:
+    reset = m.ResetRequest(type=ResetEnumType.ON_IDLE)
+
+    class Slow(Station):
+        hold = 1.5
+
+    async def main() -> None:
+        # max_inflight=1: while the first call runs, the node leaves the next
+        # commands in Redis.
+        node = Fleet(
+            redis_server.url, presence_ttl=TTL, prefix="cancel:", max_inflight=1
+        )
+        caller = Fleet(redis_server.url, presence_ttl=TTL, prefix="cancel:")
+        async with (
+            node,
+            caller,
+            node.serve(CSMS) as server,
+            station(server.url + "/ocpp", "CANCEL-1", Slow),
+        ):
+
+            async def there() -> bool:
+                return await caller.locate("CANCEL-1") is not None
+
+            await wait_until(there)
+            first = asyncio.ensure_future(caller.call("CANCEL-1", reset, timeout=10))
+            await wait_until(lambda: _true(Slow.calls))
+            second = asyncio.ensure_future(caller.call("CANCEL-1", reset, timeout=10))
+            await asyncio.sleep(0.3)
+            second.cancel()
+            response = await first
+            assert response.status is ResetStatusEnumType.ACCEPTED
+            await asyncio.sleep(0.5)  # the node pops the withdrawn call and drops it
+            third = await caller.call("CANCEL-1", reset, timeout=10)
+            assert third.status is ResetStatusEnumType.ACCEPTED
+            assert Slow.calls == [("CANCEL-1", "Reset")] * 2
+            assert second.cancelled()
+
+    run(main(), timeout=60)
+
+
+async def _true(value: object) -> bool:
+    return bool(value)
