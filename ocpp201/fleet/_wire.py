@@ -29,7 +29,7 @@ from .._errors import (
     RemoteValidationError,
     ValidationError,
 )
-from ._errors import FleetError, StationOfflineError
+from ._errors import FleetError
 
 __all__ = [
     "MOVED",
@@ -164,6 +164,4 @@ def raise_reply(identity: str, node: str, reply: dict[str, Any]) -> None:
         raise CallTimeoutError(text + where)
     if status == "ConnectionClosedError":
         raise ConnectionClosedError(text + where)
-    if status == "offline":
-        raise StationOfflineError(identity, text)
     raise FleetError(f"the owning node failed: {text or status}{where}")
