@@ -173,7 +173,7 @@ class TappedConnection:
         frame: str | bytes = await self._connection.recv()
         try:
             message = json.loads(frame)
-        except ValueError:
+        except (ValueError, RecursionError):  # the endpoint answers it, not us
             return frame
         if (
             isinstance(message, list)
@@ -213,7 +213,7 @@ class TappedConnection:
             text = json.dumps(
                 payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False
             )
-        except ValueError:
+        except (ValueError, RecursionError):
             return
         self._publisher.publish(
             Event(

@@ -5,6 +5,7 @@ real WebSockets)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any
@@ -16,7 +17,7 @@ from ocpp201 import CSMS, CallError
 from ocpp201 import messages as m
 from ocpp201.enums import ResetEnumType, ResetStatusEnumType
 from ocpp201.fleet import Fleet, StationOfflineError
-from ocpp201.websocket import serve
+from ocpp201.websocket import connect, serve
 
 
 def test_own_serve_with_the_fleet_session_and_factory(
@@ -154,3 +155,30 @@ def test_a_cancelled_call_waiting_in_redis_is_never_delivered(
 
 async def _true(value: object) -> bool:
     return bool(value)
+
+
+def test_events_do_not_change_the_answer_to_broken_frames(
+    redis_server: RedisServer,
+) -> None:
+    async def main() -> None:
+        node = Fleet(
+            redis_server.url, presence_ttl=TTL, prefix="broken:", events_stream="b:ev"
+        )
+        async with node, node.serve(CSMS) as server:
+            async with await connect(server.url + "/ocpp", "BROKEN-1") as conn:
+                for frame in ("[" * 100_000, "not json", '[2,"1","Heartbeat",{}'):
+                    await conn.send(frame)
+                    answer = json.loads(await asyncio.wait_for(conn.recv(), 5))
+                    assert answer[:3] == [4, "-1", "RpcFrameworkError"]
+                await conn.send('[2,"2","Heartbeat",{}]')  # still open; NotSupported
+                answer = json.loads(await asyncio.wait_for(conn.recv(), 5))
+                assert answer[:3] == [4, "2", "NotSupported"]
+
+            async def published() -> bool:
+                return len(await node.read_events("0")) == 2
+
+            await wait_until(published)
+            kinds = [e.kind for _, e in await node.read_events("0")]
+            assert kinds == ["call", "error"]
+
+    run(main())
