@@ -12,10 +12,13 @@ import sys
 import time
 
 import httpx
+import pytest
 from fleet_helpers import ROOT, Station, free_port, run, station
 
 
 def test_the_example_fleet_lists_and_resets_stations() -> None:
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
     ocpp_port, http_port = free_port(), free_port()
     process = subprocess.Popen(
         [
