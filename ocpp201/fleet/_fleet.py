@@ -80,7 +80,8 @@ class Fleet:
         custom_actions: vendor actions that may be called through the fleet.
         max_inflight: calls this node delivers at the same time; more wait in Redis.
         queue_limit: commands queued for one node beyond which calls to its
-            stations fail at once with :class:`NodeBusyError`.
+            stations fail at once with :class:`NodeBusyError` (checked by the
+            calling process: give every process the same value).
         connect_timeout: seconds to connect to Redis, or to wait for a free
             connection of the pool.
         max_connections: the most Redis connections this process opens (commands

@@ -16,7 +16,7 @@ from fleet_helpers import TTL, RedisServer, Station, run, station, wait_until
 from ocpp201 import CSMS, CallError
 from ocpp201 import messages as m
 from ocpp201.enums import ResetEnumType, ResetStatusEnumType
-from ocpp201.fleet import Fleet, StationOfflineError
+from ocpp201.fleet import Fleet, NodeBusyError, StationOfflineError
 from ocpp201.websocket import connect, serve
 
 
@@ -182,3 +182,41 @@ def test_events_do_not_change_the_answer_to_broken_frames(
             assert kinds == ["call", "error"]
 
     run(main())
+
+
+def test_a_full_node_queue_fails_at_once(redis_server: RedisServer) -> None:
+    reset = m.ResetRequest(type=ResetEnumType.ON_IDLE)
+
+    class Slow(Station):
+        hold = 1.0
+
+    async def main() -> None:
+        node = Fleet(redis_server.url, presence_ttl=TTL, prefix="busy:", max_inflight=1)
+        caller = Fleet(
+            redis_server.url, presence_ttl=TTL, prefix="busy:", queue_limit=1
+        )
+        async with (
+            node,
+            caller,
+            node.serve(CSMS) as server,
+            station(server.url + "/ocpp", "BUSY-1", Slow),
+        ):
+
+            async def there() -> bool:
+                return await caller.locate("BUSY-1") is not None
+
+            await wait_until(there)
+            first = asyncio.ensure_future(caller.call("BUSY-1", reset, timeout=10))
+            await wait_until(lambda: _true(Slow.calls))
+            second = asyncio.ensure_future(caller.call("BUSY-1", reset, timeout=10))
+            await asyncio.sleep(0.2)  # queued in Redis: the node delivers one at a time
+            start = time.monotonic()
+            with pytest.raises(NodeBusyError) as info:
+                await caller.call("BUSY-1", reset, timeout=10)
+            assert time.monotonic() - start < 0.5
+            assert info.value.node == node.node_id
+            for call in (first, second):
+                assert (await call).status is ResetStatusEnumType.ACCEPTED
+            assert len(Slow.calls) == 2
+
+    run(main(), timeout=60)
