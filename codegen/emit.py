@@ -43,7 +43,7 @@ def emit_all(model: Model) -> dict[str, str]:
         "datatypes.py": emit_datatypes(model),
         "messages.py": emit_messages(model),
         "actions.py": emit_actions(model),
-        "_handlers.py": emit_handlers(model),
+        "_decorators.py": emit_decorators(model),
     }
 
 
@@ -224,6 +224,40 @@ def field_lines(field: Field, model: Model) -> list[str]:
     return lines
 
 
+_PLAIN_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'"})
+
+
+def class_docstring(obj: ObjectDef, model: Model, fallback_doc: str) -> list[str]:
+    """The class docstring: its description, then an ``Attributes:`` section giving
+    each field's type, whether it is required and its description, so that
+    ``help()`` and IDEs show them (slotted attrs classes hide attribute docstrings)."""
+    text = obj.description or fallback_doc
+    if not obj.fields:
+        return docstring(text, "    ")
+    width = LINE - 4
+    section = ["Attributes:"]
+    for field in obj.fields:
+        kind = "required" if field.required else "optional"
+        head = f"{field.name} ({annotation(field.type)}, {kind}, ``{field.wire}``):"
+        about = _field_description(field, model).replace("\n\n", " ")
+        about = about.translate(_PLAIN_QUOTES)  # ruff refuses them in docstrings
+        section.extend(
+            textwrap.wrap(
+                f"{head} {about}".rstrip(),
+                width=width,
+                initial_indent="    ",
+                subsequent_indent="        ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    lines = docstring(text, "    ")
+    # a one-line docstring becomes the first line of a long one
+    lines = [lines[0][:-3]] if len(lines) == 1 else lines[:-1]
+    body = [f"    {_escape(line)}" if line.strip() else "" for line in section]
+    return [*lines, "", *body, '    """']
+
+
 def class_lines(
     obj: ObjectDef, model: Model, base: str, fallback_doc: str, extra: list[str]
 ) -> list[str]:
@@ -232,7 +266,7 @@ def class_lines(
     if len(head) > LINE:
         head = f"class {obj.name}(\n    {base}\n):"
     lines = ["@define(kw_only=True)", *head.split("\n")]
-    doc = docstring(obj.description or fallback_doc, "    ")
+    doc = class_docstring(obj, model, fallback_doc)
     lines.extend(doc)
     body: list[str] = list(extra)
     for field in obj.fields:
@@ -293,14 +327,14 @@ def emit_enums(model: Model) -> str:
     tail = ["__all__ = [", *[f'    "{n}",' for n in names], "]"]
     return _module(
         "The enumerations of OCPP 2.0.1 (one ``str`` enum per schema enumeration).",
-        ["from enum import Enum"],
+        ["from ._base import WireEnum"],
         blocks,
         tail,
     )
 
 
 def _enum_lines(enum_def: EnumDef) -> list[str]:
-    lines = [f"class {enum_def.name}(str, Enum):"]
+    lines = [f"class {enum_def.name}(WireEnum):"]
     doc = docstring(enum_def.description, "    ")
     lines.extend(doc)
     if doc:
@@ -492,84 +526,41 @@ def emit_actions(model: Model) -> str:
             )
         )
     klass = [
-        "class Action(str, Enum):",
-        '    """The 64 actions of OCPP 2.0.1.',
-        "",
-        "    The value is the action's name on the wire; :attr:`request`,",
-        "    :attr:`response` and :attr:`sender` say which classes carry it and which",
-        "    side sends the request.",
-        '    """',
+        "class Action(ActionEnum):",
+        '    """The 64 actions of OCPP 2.0.1 (properties: see ``ActionEnum``)."""',
         "",
         *member_lines,
-        "",
-        "    @property",
-        "    def request(self) -> type[Request[Any]]:",
-        '        """The class of the request payload."""',
-        "        return _TABLE[self][0]",
-        "",
-        "    @property",
-        "    def response(self) -> type[Response]:",
-        '        """The class of the response payload."""',
-        "        return _TABLE[self][1]",
-        "",
-        "    @property",
-        "    def sender(self) -> Sender:",
-        '        """Which side sends the request."""',
-        "        return _TABLE[self][2]",
     ]
-    table = [
-        "_TABLE: dict[Action, tuple[type[Request[Any]], type[Response], Sender]] = {"
-    ]
+    table = ["_TABLE: dict[Action, tuple[str, str, Sender]] = {"]
     for action in actions:
         entry = Call(
             "",
-            (action.request, action.response, SENDER_MEMBERS[action.sender]),
+            (
+                f'"{action.request}"',
+                f'"{action.response}"',
+                SENDER_MEMBERS[action.sender],
+            ),
             collection=True,
         )
         table.extend(layout(f"Action.{action.member}: ", entry, ",", "    "))
     table.append("}")
-    names = sorted({n for a in actions for n in (a.request, a.response)})
-    imports = [
-        "from enum import Enum",
-        "from typing import Any",
-        "",
-        "from ._base import Request, Response, Sender",
-        *import_lines(".messages", names),
-    ]
+    imports = ["from ._base import ActionEnum, Sender"]
     return _module(
-        "The action registry: every OCPP 2.0.1 action, its classes and its sender.",
+        "The action registry: each OCPP 2.0.1 action, its class names and its sender.",
         imports,
         [klass, table],
         ['__all__ = ["Action"]'],
     )
 
 
-HANDLERS_DOC = (  # the module docstring of the generated file
-    '''"""The typed handler decorators ``on`` and ``after``: one overload per action.
+DECORATORS_DOC = """\
+The typed handler decorators ``on`` and ``after``: one overload per action.
 
 Each overload ties ``Literal[Action.X]`` to ``X``'s request and response classes, so
 that mypy checks the signature of every decorated handler.  A plain ``str`` (a custom
-action) falls through to the last, untyped overload.
-"""'''
-)
-ON_IMPL = '''def on(action: str, /) -> HandlerDecorator[Any, Any]:
-    """Mark a method as the handler of ``action``'s requests.
-
-    The method takes the typed request and returns the typed response (it may be
-    ``async``)::
-
-        @on(Action.HEARTBEAT)
-        async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResponse:
-            return HeartbeatResponse(current_time=datetime.now(timezone.utc))
-    """
-    return make_on(action)'''
-AFTER_IMPL = '''def after(action: str, /) -> AfterDecorator[Any, Any]:
-    """Mark a method to run after the response to ``action`` has been sent.
-
-    The method takes ``(self, request)`` or ``(self, request, response)``; it may
-    be ``async``; its return value is ignored.
-    """
-    return make_after(action)'''
+action) falls through to the last, untyped overload.  The behaviour and documentation
+are those of the hand-written ``make_on`` / ``make_after`` (``ocpp201._routing``).
+"""  # the module docstring of the generated file: prose, no code
 
 
 def _overload(func: str, decorator: str, action: ActionDef) -> list[str]:
@@ -588,30 +579,36 @@ def _overload(func: str, decorator: str, action: ActionDef) -> list[str]:
     return [*lines, f") -> {decorator}[", *pair.split("\n"), "]: ..."]
 
 
-def emit_handlers(model: Model) -> str:
-    """``_handlers.py``: ``on`` and ``after`` with one typed overload per action."""
+def emit_decorators(model: Model) -> str:
+    """``_decorators.py``: ``on`` and ``after`` with one typed overload per action.
+
+    The implementation behind the overloads is one generated line delegating to the
+    hand-written ``make_on`` / ``make_after``, whose docstrings it takes over.
+    """
     actions = sorted(model.actions, key=lambda a: a.name)
     blocks: list[list[str]] = []
-    for func, decorator, impl in (
-        ("on", "HandlerDecorator", ON_IMPL),
-        ("after", "AfterDecorator", AFTER_IMPL),
+    for func, decorator, make in (
+        ("on", "HandlerDecorator", "make_on"),
+        ("after", "AfterDecorator", "make_after"),
     ):
         blocks.extend(_overload(func, decorator, action) for action in actions)
-        blocks.append(
-            ["@overload", f"def {func}(action: str, /) -> {decorator}[Any, Any]: ..."]
-        )
-        blocks.append(impl.split("\n"))
+        signature = f"def {func}(action: str, /) -> {decorator}[Any, Any]"
+        blocks.append(["@overload", f"{signature}: ..."])
+        blocks.append([f"{signature}:", f"    return {make}(action)"])
+        blocks.append([f"{func}.__doc__ = {make}.__doc__"])
     lines = [
         *HEADER.splitlines(),
-        *HANDLERS_DOC.split("\n"),
+        f'"""{DECORATORS_DOC}"""',
         "",
         "from __future__ import annotations",
         "",
-        "from typing import Any, Literal, overload",
+        "from typing import TYPE_CHECKING, Any, Literal, overload",
         "",
-        "from . import messages as m",
         "from ._routing import AfterDecorator, HandlerDecorator, make_after, make_on",
         "from .actions import Action",
+        "",
+        "if TYPE_CHECKING:",
+        "    from . import messages as m",
         "",
         '__all__ = ["after", "on"]',
     ]

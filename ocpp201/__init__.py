@@ -9,6 +9,7 @@ and :mod:`ocpp201.enums`.
 from . import datatypes, enums, messages
 from ._base import Message, Request, Response, Sender
 from ._codec import from_payload, to_payload
+from ._decorators import after, on
 from ._endpoint import (
     CSMS,
     ChargePoint,
@@ -32,7 +33,6 @@ from ._errors import (
     RemoteValidationError,
     ValidationError,
 )
-from ._handlers import after, on
 from ._memory import MemoryConnection, memory_pair
 from ._routing import CustomAction
 from ._schema import JSON_NULL, JsonNull

@@ -66,6 +66,9 @@ class CustomDataType:
     """This class does not get 'AdditionalProperties = false' in the schema
     generation, so it can be extended with arbitrary JSON properties to allow
     adding custom data.
+
+    Attributes:
+        vendor_id (str, required, ``vendorId``):
     """
 
     vendor_id: str = field(validator=String(255), metadata={WIRE: "vendorId"})
@@ -82,6 +85,23 @@ class ACChargingParametersType:
     """AC_ Charging_ Parameters
     urn:x-oca:ocpp:uid:2:233250
     EV AC charging parameters.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        energy_amount (int, required, ``energyAmount``): AC_ Charging_ Parameters.
+            Energy_ Amount. Energy_ Amount urn:x-oca:ocpp:uid:1:569211 Amount of energy
+            requested (in Wh). This includes energy required for preconditioning.
+        ev_min_current (int, required, ``evMinCurrent``): AC_ Charging_ Parameters. EV_
+            Min. Current urn:x-oca:ocpp:uid:1:569212 Minimum current (amps) supported by
+            the electric vehicle (per phase).
+        ev_max_current (int, required, ``evMaxCurrent``): AC_ Charging_ Parameters. EV_
+            Max. Current urn:x-oca:ocpp:uid:1:569213 Maximum current (amps) supported by
+            the electric vehicle (per phase). Includes cable capacity.
+        ev_max_voltage (int, required, ``evMaxVoltage``): AC_ Charging_ Parameters. EV_
+            Max. Voltage urn:x-oca:ocpp:uid:1:569214 Maximum voltage supported by the
+            electric vehicle
     """
 
     custom_data: CustomDataType | None = field(
@@ -132,6 +152,30 @@ class APNType:
     preferred network, which means, if this network is not available, a different
     network is used. If you specify UseOnlyPreferredNetwork and this network is
     not available, the modem will not dial in.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        apn (str, required, ``apn``): APN. APN. URI urn:x-oca:ocpp:uid:1:568814 The
+            Access Point Name as an URL.
+        apn_user_name (str, optional, ``apnUserName``): APN. APN. User_ Name
+            urn:x-oca:ocpp:uid:1:568818 APN username.
+        apn_password (str, optional, ``apnPassword``): APN. APN. Password
+            urn:x-oca:ocpp:uid:1:568819 APN Password.
+        sim_pin (int, optional, ``simPin``): APN. SIMPIN. PIN_ Code
+            urn:x-oca:ocpp:uid:1:568821 SIM card pin code.
+        preferred_network (str, optional, ``preferredNetwork``): APN. Preferred_
+            Network. Mobile_ Network_ ID urn:x-oca:ocpp:uid:1:568822 Preferred network,
+            written as MCC and MNC concatenated. See note.
+        use_only_preferred_network (bool, optional, ``useOnlyPreferredNetwork``): APN.
+            Use_ Only_ Preferred_ Network. Indicator urn:x-oca:ocpp:uid:1:568824
+            Default: false. Use only the preferred Network, do not dial in when not
+            available. See Note. When absent, the schema's default false applies (the
+            absence is kept: None stays None).
+        apn_authentication (APNAuthenticationEnumType, required, ``apnAuthentication``):
+            APN. APN_ Authentication. APN_ Authentication_ Code
+            urn:x-oca:ocpp:uid:1:568828 Authentication method.
     """
 
     custom_data: CustomDataType | None = field(
@@ -203,6 +247,16 @@ class APNType:
 class AdditionalInfoType:
     """Contains a case insensitive identifier to use for the authorization and the
     type of authorization to support multiple forms of identifiers.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        additional_id_token (str, required, ``additionalIdToken``): This field specifies
+            the additional IdToken.
+        type (str, required, ``type``): This defines the type of the additionalIdToken.
+            This is a custom type, so the implementation needs to be agreed upon by all
+            involved parties.
     """
 
     custom_data: CustomDataType | None = field(
@@ -228,6 +282,18 @@ class AdditionalInfoType:
 class IdTokenType:
     """Contains a case insensitive identifier to use for the authorization and the
     type of authorization to support multiple forms of identifiers.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        additional_info (list[AdditionalInfoType], optional, ``additionalInfo``):
+            Contains a case insensitive identifier to use for the authorization and the
+            type of authorization to support multiple forms of identifiers.
+        id_token (str, required, ``idToken``): IdToken is case insensitive. Might hold
+            the hidden id of an RFID tag, but can for example also contain a UUID.
+        type (IdTokenEnumType, required, ``type``): Enumeration of possible idToken
+            types.
     """
 
     custom_data: CustomDataType | None = field(
@@ -262,6 +328,18 @@ class MessageContentType:
     """Message_ Content
     urn:x-enexis:ecdm:uid:2:234490
     Contains message details, for a message to be displayed on a Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        format (MessageFormatEnumType, required, ``format``): Message_ Content. Format.
+            Message_ Format_ Code urn:x-enexis:ecdm:uid:1:570848 Format of the message.
+        language (str, optional, ``language``): Message_ Content. Language. Language_
+            Code urn:x-enexis:ecdm:uid:1:570849 Message language identifier. Contains a
+            language code as defined in <<ref-RFC5646,[RFC5646]>>.
+        content (str, required, ``content``): Message_ Content. Content. Message
+            urn:x-enexis:ecdm:uid:1:570852 Message contents.
     """
 
     custom_data: CustomDataType | None = field(
@@ -303,6 +381,37 @@ class IdTokenInfoType:
     It is advised to not stop charging for a token that expires during charging,
     as ExpiryDate is only used for caching purposes. If ExpiryDate is not given,
     the status has no end date.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (AuthorizationStatusEnumType, required, ``status``): ID_ Token. Status.
+            Authorization_ Status urn:x-oca:ocpp:uid:1:569372 Current status of the ID
+            Token.
+        cache_expiry_date_time (datetime, optional, ``cacheExpiryDateTime``): ID_ Token.
+            Expiry. Date_ Time urn:x-oca:ocpp:uid:1:569373 Date and Time after which the
+            token must be considered invalid.
+        charging_priority (int, optional, ``chargingPriority``): Priority from a
+            business point of view. Default priority is 0, The range is from -9 to 9.
+            Higher values indicate a higher priority. The chargingPriority in
+            <<transactioneventresponse,TransactionEventResponse>> overrules this one.
+        language1 (str, optional, ``language1``): ID_ Token. Language1. Language_ Code
+            urn:x-oca:ocpp:uid:1:569374 Preferred user interface language of identifier
+            user. Contains a language code as defined in <<ref-RFC5646,[RFC5646]>>.
+        evse_id (list[int], optional, ``evseId``): Only used when the IdToken is only
+            valid for one or more specific EVSEs, not for the entire Charging Station.
+        group_id_token (IdTokenType, optional, ``groupIdToken``): Contains a case
+            insensitive identifier to use for the authorization and the type of
+            authorization to support multiple forms of identifiers.
+        language2 (str, optional, ``language2``): ID_ Token. Language2. Language_ Code
+            urn:x-oca:ocpp:uid:1:569375 Second preferred user interface language of
+            identifier user. Don't use when language1 is omitted, has to be different
+            from language1. Contains a language code as defined in
+            <<ref-RFC5646,[RFC5646]>>.
+        personal_message (MessageContentType, optional, ``personalMessage``): Message_
+            Content urn:x-enexis:ecdm:uid:2:234490 Contains message details, for a
+            message to be displayed on a Charging Station.
     """
 
     custom_data: CustomDataType | None = field(
@@ -381,7 +490,21 @@ class IdTokenInfoType:
 
 @define(kw_only=True)
 class AuthorizationData:
-    """Contains the identifier to use for authorization."""
+    """Contains the identifier to use for authorization.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id_token (IdTokenType, required, ``idToken``): Contains a case insensitive
+            identifier to use for the authorization and the type of authorization to
+            support multiple forms of identifiers.
+        id_token_info (IdTokenInfoType, optional, ``idTokenInfo``): ID_ Token
+            urn:x-oca:ocpp:uid:2:233247 Contains status information about an identifier.
+            It is advised to not stop charging for a token that expires during charging,
+            as ExpiryDate is only used for caching purposes. If ExpiryDate is not given,
+            the status has no end date.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -414,7 +537,21 @@ class AuthorizationData:
 
 @define(kw_only=True)
 class CertificateHashDataType:
-    """The ``CertificateHashDataType`` datatype."""
+    """The ``CertificateHashDataType`` datatype.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        hash_algorithm (HashAlgorithmEnumType, required, ``hashAlgorithm``): Used
+            algorithms for the hashes provided.
+        issuer_name_hash (str, required, ``issuerNameHash``): Hashed value of the Issuer
+            DN (Distinguished Name).
+        issuer_key_hash (str, required, ``issuerKeyHash``): Hashed value of the issuers
+            public key
+        serial_number (str, required, ``serialNumber``): The serial number of the
+            certificate.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -443,7 +580,19 @@ class CertificateHashDataType:
 
 @define(kw_only=True)
 class CertificateHashDataChainType:
-    """The ``CertificateHashDataChainType`` datatype."""
+    """The ``CertificateHashDataChainType`` datatype.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        certificate_hash_data (CertificateHashDataType, required,
+            ``certificateHashData``):
+        certificate_type (GetCertificateIdUseEnumType, required, ``certificateType``):
+            Indicates the type of the requested certificate(s).
+        child_certificate_hash_data (list[CertificateHashDataType], optional,
+            ``childCertificateHashData``):
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -476,6 +625,18 @@ class CertificateHashDataChainType:
 class ChargingLimitType:
     """Charging_ Limit
     urn:x-enexis:ecdm:uid:2:234489
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        charging_limit_source (ChargingLimitSourceEnumType, required,
+            ``chargingLimitSource``): Charging_ Limit. Charging_ Limit_ Source.
+            Charging_ Limit_ Source_ Code urn:x-enexis:ecdm:uid:1:570845 Represents the
+            source of the charging limit.
+        is_grid_critical (bool, optional, ``isGridCritical``): Charging_ Limit. Is_
+            Grid_ Critical. Indicator urn:x-enexis:ecdm:uid:1:570847 Indicates whether
+            the charging limit is critical for the grid.
     """
 
     custom_data: CustomDataType | None = field(
@@ -509,6 +670,35 @@ class DCChargingParametersType:
     """DC_ Charging_ Parameters
     urn:x-oca:ocpp:uid:2:233251
     EV DC charging parameters
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        ev_max_current (int, required, ``evMaxCurrent``): DC_ Charging_ Parameters. EV_
+            Max. Current urn:x-oca:ocpp:uid:1:569215 Maximum current (amps) supported by
+            the electric vehicle. Includes cable capacity.
+        ev_max_voltage (int, required, ``evMaxVoltage``): DC_ Charging_ Parameters. EV_
+            Max. Voltage urn:x-oca:ocpp:uid:1:569216 Maximum voltage supported by the
+            electric vehicle
+        energy_amount (int, optional, ``energyAmount``): DC_ Charging_ Parameters.
+            Energy_ Amount. Energy_ Amount urn:x-oca:ocpp:uid:1:569217 Amount of energy
+            requested (in Wh). This inludes energy required for preconditioning.
+        ev_max_power (int, optional, ``evMaxPower``): DC_ Charging_ Parameters. EV_ Max.
+            Power urn:x-oca:ocpp:uid:1:569218 Maximum power (in W) supported by the
+            electric vehicle. Required for DC charging.
+        state_of_charge (int, optional, ``stateOfCharge``): DC_ Charging_ Parameters.
+            State_ Of_ Charge. Numeric urn:x-oca:ocpp:uid:1:569219 Energy available in
+            the battery (in percent of the battery capacity)
+        ev_energy_capacity (int, optional, ``evEnergyCapacity``): DC_ Charging_
+            Parameters. EV_ Energy_ Capacity. Numeric urn:x-oca:ocpp:uid:1:569220
+            Capacity of the electric vehicle battery (in Wh)
+        full_soc (int, optional, ``fullSoC``): DC_ Charging_ Parameters. Full_ SOC.
+            Percentage urn:x-oca:ocpp:uid:1:569221 Percentage of SoC at which the EV
+            considers the battery fully charged. (possible values: 0 - 100)
+        bulk_soc (int, optional, ``bulkSoC``): DC_ Charging_ Parameters. Bulk_ SOC.
+            Percentage urn:x-oca:ocpp:uid:1:569222 Percentage of SoC at which the EV
+            considers a fast charging process to end. (possible values: 0 - 100)
     """
 
     custom_data: CustomDataType | None = field(
@@ -589,6 +779,24 @@ class DCChargingParametersType:
 class ChargingNeedsType:
     """Charging_ Needs
     urn:x-oca:ocpp:uid:2:233249
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        ac_charging_parameters (ACChargingParametersType, optional,
+            ``acChargingParameters``): AC_ Charging_ Parameters
+            urn:x-oca:ocpp:uid:2:233250 EV AC charging parameters.
+        dc_charging_parameters (DCChargingParametersType, optional,
+            ``dcChargingParameters``): DC_ Charging_ Parameters
+            urn:x-oca:ocpp:uid:2:233251 EV DC charging parameters
+        requested_energy_transfer (EnergyTransferModeEnumType, required,
+            ``requestedEnergyTransfer``): Charging_ Needs. Requested. Energy_ Transfer_
+            Mode_ Code urn:x-oca:ocpp:uid:1:569209 Mode of energy transfer requested by
+            the EV.
+        departure_time (datetime, optional, ``departureTime``): Charging_ Needs.
+            Departure_ Time. Date_ Time urn:x-oca:ocpp:uid:1:569223 Estimated departure
+            time of the EV.
     """
 
     custom_data: CustomDataType | None = field(
@@ -641,6 +849,28 @@ class ChargingProfileCriterionType:
     urn:x-oca:ocpp:uid:2:233255
     A ChargingProfile consists of ChargingSchedule, describing the amount of power
     or current that can be delivered per time interval.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        charging_profile_purpose (ChargingProfilePurposeEnumType, optional,
+            ``chargingProfilePurpose``): Charging_ Profile. Charging_ Profile_ Purpose.
+            Charging_ Profile_ Purpose_ Code urn:x-oca:ocpp:uid:1:569231 Defines the
+            purpose of the schedule transferred by this profile
+        stack_level (int, optional, ``stackLevel``): Charging_ Profile. Stack_ Level.
+            Counter urn:x-oca:ocpp:uid:1:569230 Value determining level in hierarchy
+            stack of profiles. Higher values have precedence over lower values. Lowest
+            level is 0.
+        charging_profile_id (list[int], optional, ``chargingProfileId``): List of all
+            the chargingProfileIds requested. Any ChargingProfile that matches one of
+            these profiles will be reported. If omitted, the Charging Station SHALL not
+            filter on chargingProfileId. This field SHALL NOT contain more ids than set
+            in <<configkey-charging-profile-entries,ChargingProfileEntries.maxLimit>>
+        charging_limit_source (list[ChargingLimitSourceEnumType], optional,
+            ``chargingLimitSource``): For which charging limit sources, charging
+            profiles SHALL be reported. If omitted, the Charging Station SHALL not
+            filter on chargingLimitSource.
     """
 
     custom_data: CustomDataType | None = field(
@@ -698,6 +928,29 @@ class ChargingSchedulePeriodType:
     urn:x-oca:ocpp:uid:2:233257
     Charging schedule period structure defines a time period in a charging
     schedule.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        start_period (int, required, ``startPeriod``): Charging_ Schedule_ Period.
+            Start_ Period. Elapsed_ Time urn:x-oca:ocpp:uid:1:569240 Start of the
+            period, in seconds from the start of schedule. The value of StartPeriod also
+            defines the stop time of the previous period.
+        limit (float, required, ``limit``): Charging_ Schedule_ Period. Limit. Measure
+            urn:x-oca:ocpp:uid:1:569241 Charging rate limit during the schedule period,
+            in the applicable chargingRateUnit, for example in Amperes (A) or Watts (W).
+            Accepts at most one digit fraction (e.g. 8.1).
+        number_phases (int, optional, ``numberPhases``): Charging_ Schedule_ Period.
+            Number_ Phases. Counter urn:x-oca:ocpp:uid:1:569242 The number of phases
+            that can be used for charging. If a number of phases is needed,
+            numberPhases=3 will be assumed unless another number is given.
+        phase_to_use (int, optional, ``phaseToUse``): Values: 1..3, Used if
+            numberPhases=1 and if the EVSE is capable of switching the phase connected
+            to the EV, i.e. ACPhaseSwitchingSupported is defined and true. It's not
+            allowed unless both conditions above are true. If both conditions are true,
+            and phaseToUse is omitted, the Charging Station / EVSE will make the
+            selection on its own.
     """
 
     custom_data: CustomDataType | None = field(
@@ -745,6 +998,16 @@ class ChargingSchedulePeriodType:
 class RelativeTimeIntervalType:
     """Relative_ Timer_ Interval
     urn:x-oca:ocpp:uid:2:233270
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        start (int, required, ``start``): Relative_ Timer_ Interval. Start. Elapsed_
+            Time urn:x-oca:ocpp:uid:1:569279 Start of the interval, in seconds from NOW.
+        duration (int, optional, ``duration``): Relative_ Timer_ Interval. Duration.
+            Elapsed_ Time urn:x-oca:ocpp:uid:1:569280 Duration of the interval, in
+            seconds.
     """
 
     custom_data: CustomDataType | None = field(
@@ -774,6 +1037,20 @@ class RelativeTimeIntervalType:
 class CostType:
     """Cost
     urn:x-oca:ocpp:uid:2:233258
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        cost_kind (CostKindEnumType, required, ``costKind``): Cost. Cost_ Kind. Cost_
+            Kind_ Code urn:x-oca:ocpp:uid:1:569243 The kind of cost referred to in the
+            message element amount
+        amount (int, required, ``amount``): Cost. Amount. Amount
+            urn:x-oca:ocpp:uid:1:569244 The estimated or actual cost per kWh
+        amount_multiplier (int, optional, ``amountMultiplier``): Cost. Amount_
+            Multiplier. Integer urn:x-oca:ocpp:uid:1:569245 Values: -3..3, The
+            amountMultiplier defines the exponent to base 10 (dec). The final value is
+            determined by: amount * 10 ^ amountMultiplier
     """
 
     custom_data: CustomDataType | None = field(
@@ -811,6 +1088,16 @@ class CostType:
 class ConsumptionCostType:
     """Consumption_ Cost
     urn:x-oca:ocpp:uid:2:233259
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        start_value (float, required, ``startValue``): Consumption_ Cost. Start_ Value.
+            Numeric urn:x-oca:ocpp:uid:1:569246 The lowest level of consumption that
+            defines the starting point of this consumption block. The block interval
+            extends to the start of the next interval.
+        cost (list[CostType], required, ``cost``): Cost urn:x-oca:ocpp:uid:2:233258
     """
 
     custom_data: CustomDataType | None = field(
@@ -842,6 +1129,21 @@ class ConsumptionCostType:
 class SalesTariffEntryType:
     """Sales_ Tariff_ Entry
     urn:x-oca:ocpp:uid:2:233271
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        relative_time_interval (RelativeTimeIntervalType, required,
+            ``relativeTimeInterval``): Relative_ Timer_ Interval
+            urn:x-oca:ocpp:uid:2:233270
+        e_price_level (int, optional, ``ePriceLevel``): Sales_ Tariff_ Entry. E_ Price_
+            Level. Unsigned_ Integer urn:x-oca:ocpp:uid:1:569281 Defines the price level
+            of this SalesTariffEntry (referring to NumEPriceLevels). Small values for
+            the EPriceLevel represent a cheaper TariffEntry. Large values for the
+            EPriceLevel represent a more expensive TariffEntry.
+        consumption_cost (list[ConsumptionCostType], optional, ``consumptionCost``):
+            Consumption_ Cost urn:x-oca:ocpp:uid:2:233259
     """
 
     custom_data: CustomDataType | None = field(
@@ -888,6 +1190,25 @@ class SalesTariffType:
     urn:x-oca:ocpp:uid:2:233272
     NOTE: This dataType is based on dataTypes from <<ref-ISOIEC15118-2,ISO
     15118-2>>.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, required, ``id``): Identified_ Object. MRID. Numeric_ Identifier
+            urn:x-enexis:ecdm:uid:1:569198 SalesTariff identifier used to identify one
+            sales tariff. An SAID remains a unique identifier for one schedule
+            throughout a charging session.
+        sales_tariff_description (str, optional, ``salesTariffDescription``): Sales_
+            Tariff. Sales. Tariff_ Description urn:x-oca:ocpp:uid:1:569283 A human
+            readable title/short description of the sales tariff e.g. for HMI display
+            purposes.
+        num_e_price_levels (int, optional, ``numEPriceLevels``): Sales_ Tariff. Num_ E_
+            Price_ Levels. Counter urn:x-oca:ocpp:uid:1:569284 Defines the overall
+            number of distinct price levels used across all provided SalesTariff
+            elements.
+        sales_tariff_entry (list[SalesTariffEntryType], required, ``salesTariffEntry``):
+            Sales_ Tariff_ Entry urn:x-oca:ocpp:uid:2:233271
     """
 
     custom_data: CustomDataType | None = field(
@@ -938,6 +1259,38 @@ class ChargingScheduleType:
     urn:x-oca:ocpp:uid:2:233256
     Charging schedule structure defines a list of charging periods, as used in:
     GetCompositeSchedule.conf and ChargingProfile.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, required, ``id``): Identifies the ChargingSchedule.
+        start_schedule (datetime, optional, ``startSchedule``): Charging_ Schedule.
+            Start_ Schedule. Date_ Time urn:x-oca:ocpp:uid:1:569237 Starting point of an
+            absolute schedule. If absent the schedule will be relative to start of
+            charging.
+        duration (int, optional, ``duration``): Charging_ Schedule. Duration. Elapsed_
+            Time urn:x-oca:ocpp:uid:1:569236 Duration of the charging schedule in
+            seconds. If the duration is left empty, the last period will continue
+            indefinitely or until end of the transaction if chargingProfilePurpose =
+            TxProfile.
+        charging_rate_unit (ChargingRateUnitEnumType, required, ``chargingRateUnit``):
+            Charging_ Schedule. Charging_ Rate_ Unit. Charging_ Rate_ Unit_ Code
+            urn:x-oca:ocpp:uid:1:569238 The unit of measure Limit is expressed in.
+        charging_schedule_period (list[ChargingSchedulePeriodType], required,
+            ``chargingSchedulePeriod``): Charging_ Schedule_ Period
+            urn:x-oca:ocpp:uid:2:233257 Charging schedule period structure defines a
+            time period in a charging schedule.
+        min_charging_rate (float, optional, ``minChargingRate``): Charging_ Schedule.
+            Min_ Charging_ Rate. Numeric urn:x-oca:ocpp:uid:1:569239 Minimum charging
+            rate supported by the EV. The unit of measure is defined by the
+            chargingRateUnit. This parameter is intended to be used by a local smart
+            charging algorithm to optimize the power allocation for in the case a
+            charging process is inefficient at lower charging rates. Accepts at most one
+            digit fraction (e.g. 8.1)
+        sales_tariff (SalesTariffType, optional, ``salesTariff``): Sales_ Tariff
+            urn:x-oca:ocpp:uid:2:233272 NOTE: This dataType is based on dataTypes from
+            <<ref-ISOIEC15118-2,ISO 15118-2>>.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1015,6 +1368,43 @@ class ChargingProfileType:
     urn:x-oca:ocpp:uid:2:233255
     A ChargingProfile consists of ChargingSchedule, describing the amount of power
     or current that can be delivered per time interval.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, required, ``id``): Identified_ Object. MRID. Numeric_ Identifier
+            urn:x-enexis:ecdm:uid:1:569198 Id of ChargingProfile.
+        stack_level (int, required, ``stackLevel``): Charging_ Profile. Stack_ Level.
+            Counter urn:x-oca:ocpp:uid:1:569230 Value determining level in hierarchy
+            stack of profiles. Higher values have precedence over lower values. Lowest
+            level is 0.
+        charging_profile_purpose (ChargingProfilePurposeEnumType, required,
+            ``chargingProfilePurpose``): Charging_ Profile. Charging_ Profile_ Purpose.
+            Charging_ Profile_ Purpose_ Code urn:x-oca:ocpp:uid:1:569231 Defines the
+            purpose of the schedule transferred by this profile
+        charging_profile_kind (ChargingProfileKindEnumType, required,
+            ``chargingProfileKind``): Charging_ Profile. Charging_ Profile_ Kind.
+            Charging_ Profile_ Kind_ Code urn:x-oca:ocpp:uid:1:569232 Indicates the kind
+            of schedule.
+        recurrency_kind (RecurrencyKindEnumType, optional, ``recurrencyKind``):
+            Charging_ Profile. Recurrency_ Kind. Recurrency_ Kind_ Code
+            urn:x-oca:ocpp:uid:1:569233 Indicates the start point of a recurrence.
+        valid_from (datetime, optional, ``validFrom``): Charging_ Profile. Valid_ From.
+            Date_ Time urn:x-oca:ocpp:uid:1:569234 Point in time at which the profile
+            starts to be valid. If absent, the profile is valid as soon as it is
+            received by the Charging Station.
+        valid_to (datetime, optional, ``validTo``): Charging_ Profile. Valid_ To. Date_
+            Time urn:x-oca:ocpp:uid:1:569235 Point in time at which the profile stops to
+            be valid. If absent, the profile is valid until it is replaced by another
+            profile.
+        charging_schedule (list[ChargingScheduleType], required, ``chargingSchedule``):
+            Charging_ Schedule urn:x-oca:ocpp:uid:2:233256 Charging schedule structure
+            defines a list of charging periods, as used in: GetCompositeSchedule.conf
+            and ChargingProfile.
+        transaction_id (str, optional, ``transactionId``): SHALL only be included if
+            ChargingProfilePurpose is set to TxProfile. The transactionId is used to
+            match the profile to a specific transaction.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1102,6 +1492,17 @@ class ModemType:
     urn:x-oca:ocpp:uid:2:233306
     Defines parameters required for initiating and maintaining wireless
     communication with other devices.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        iccid (str, optional, ``iccid``): Wireless_ Communication_ Module. ICCID. CI20_
+            Text urn:x-oca:ocpp:uid:1:569327 This contains the ICCID of the modem's SIM
+            card.
+        imsi (str, optional, ``imsi``): Wireless_ Communication_ Module. IMSI. CI20_
+            Text urn:x-oca:ocpp:uid:1:569328 This contains the IMSI of the modem's SIM
+            card.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1134,6 +1535,22 @@ class ChargingStationType:
     """Charge_ Point
     urn:x-oca:ocpp:uid:2:233122
     The physical system where an Electrical Vehicle (EV) can be charged.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        serial_number (str, optional, ``serialNumber``): Device. Serial_ Number. Serial_
+            Number urn:x-oca:ocpp:uid:1:569324 Vendor-specific device identifier.
+        model (str, required, ``model``): Device. Model. CI20_ Text
+            urn:x-oca:ocpp:uid:1:569325 Defines the model of the device.
+        modem (ModemType, optional, ``modem``): Wireless_ Communication_ Module
+            urn:x-oca:ocpp:uid:2:233306 Defines parameters required for initiating and
+            maintaining wireless communication with other devices.
+        vendor_name (str, required, ``vendorName``): Identifies the vendor (not
+            necessarily in a unique manner).
+        firmware_version (str, optional, ``firmwareVersion``): This contains the
+            firmware version of the Charging Station.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1179,6 +1596,26 @@ class ClearChargingProfileType:
     urn:x-oca:ocpp:uid:2:233255
     A ChargingProfile consists of a ChargingSchedule, describing the amount of
     power or current that can be delivered per time interval.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        evse_id (int, optional, ``evseId``): Identified_ Object. MRID. Numeric_
+            Identifier urn:x-enexis:ecdm:uid:1:569198 Specifies the id of the EVSE for
+            which to clear charging profiles. An evseId of zero (0) specifies the
+            charging profile for the overall Charging Station. Absence of this parameter
+            means the clearing applies to all charging profiles that match the other
+            criteria in the request.
+        charging_profile_purpose (ChargingProfilePurposeEnumType, optional,
+            ``chargingProfilePurpose``): Charging_ Profile. Charging_ Profile_ Purpose.
+            Charging_ Profile_ Purpose_ Code urn:x-oca:ocpp:uid:1:569231 Specifies to
+            purpose of the charging profiles that will be cleared, if they meet the
+            other criteria in the request.
+        stack_level (int, optional, ``stackLevel``): Charging_ Profile. Stack_ Level.
+            Counter urn:x-oca:ocpp:uid:1:569230 Specifies the stackLevel for which
+            charging profiles will be cleared, if they meet the other criteria in the
+            request.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1223,7 +1660,17 @@ class ClearChargingProfileType:
 
 @define(kw_only=True)
 class StatusInfoType:
-    """Element providing more information about the status."""
+    """Element providing more information about the status.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        reason_code (str, required, ``reasonCode``): A predefined code for the reason
+            why the status is returned in this response. The string is case-insensitive.
+        additional_info (str, optional, ``additionalInfo``): Additional text to provide
+            detailed information.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1246,7 +1693,18 @@ class StatusInfoType:
 
 @define(kw_only=True)
 class ClearMonitoringResultType:
-    """The ``ClearMonitoringResultType`` datatype."""
+    """The ``ClearMonitoringResultType`` datatype.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (ClearMonitoringStatusEnumType, required, ``status``): Result of the
+            clear request for this monitor, identified by its Id.
+        id (int, required, ``id``): Id of the monitor of which a clear was requested.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1276,6 +1734,16 @@ class EVSEType:
     """EVSE
     urn:x-oca:ocpp:uid:2:233123
     Electric Vehicle Supply Equipment
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, required, ``id``): Identified_ Object. MRID. Numeric_ Identifier
+            urn:x-enexis:ecdm:uid:1:569198 EVSE Identifier. This contains a number (> 0)
+            designating an EVSE of the Charging Station.
+        connector_id (int, optional, ``connectorId``): An id to designate a specific
+            connector (on an EVSE) by connector index number.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1303,7 +1771,21 @@ class EVSEType:
 
 @define(kw_only=True)
 class ComponentType:
-    """A physical or logical component"""
+    """A physical or logical component
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        evse (EVSEType, optional, ``evse``): EVSE urn:x-oca:ocpp:uid:2:233123 Electric
+            Vehicle Supply Equipment
+        name (str, required, ``name``): Name of the component. Name should be taken from
+            the list of standardized component names whenever possible. Case
+            Insensitive. strongly advised to use Camel Case.
+        instance (str, optional, ``instance``): Name of instance in case the component
+            exists as multiple instances. Case Insensitive. strongly advised to use
+            Camel Case.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1336,7 +1818,19 @@ class ComponentType:
 
 @define(kw_only=True)
 class VariableType:
-    """Reference key to a component-variable."""
+    """Reference key to a component-variable.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        name (str, required, ``name``): Name of the variable. Name should be taken from
+            the list of standardized variable names whenever possible. Case Insensitive.
+            strongly advised to use Camel Case.
+        instance (str, optional, ``instance``): Name of instance in case the variable
+            exists as multiple instances. Case Insensitive. strongly advised to use
+            Camel Case.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1364,6 +1858,15 @@ class VariableType:
 class ComponentVariableType:
     """Class to report components, variables and variable attributes and
     characteristics.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, optional, ``variable``): Reference key to a
+            component-variable.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1389,6 +1892,25 @@ class ComponentVariableType:
 class CompositeScheduleType:
     """Composite_ Schedule
     urn:x-oca:ocpp:uid:2:233362
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        charging_schedule_period (list[ChargingSchedulePeriodType], required,
+            ``chargingSchedulePeriod``): Charging_ Schedule_ Period
+            urn:x-oca:ocpp:uid:2:233257 Charging schedule period structure defines a
+            time period in a charging schedule.
+        evse_id (int, required, ``evseId``): The ID of the EVSE for which the schedule
+            is requested. When evseid=0, the Charging Station calculated the expected
+            consumption for the grid connection.
+        duration (int, required, ``duration``): Duration of the schedule in seconds.
+        schedule_start (datetime, required, ``scheduleStart``): Composite_ Schedule.
+            Start. Date_ Time urn:x-oca:ocpp:uid:1:569456 Date and time at which the
+            schedule becomes active. All time measurements within the schedule are
+            relative to this timestamp.
+        charging_rate_unit (ChargingRateUnitEnumType, required, ``chargingRateUnit``):
+            The unit of measure Limit is expressed in.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1435,7 +1957,45 @@ class CompositeScheduleType:
 
 @define(kw_only=True)
 class EventDataType:
-    """Class to report an event notification for a component-variable."""
+    """Class to report an event notification for a component-variable.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        event_id (int, required, ``eventId``): Identifies the event. This field can be
+            referred to as a cause by other events.
+        timestamp (datetime, required, ``timestamp``): Timestamp of the moment the
+            report was generated.
+        trigger (EventTriggerEnumType, required, ``trigger``): Type of monitor that
+            triggered this event, e.g. exceeding a threshold value.
+        cause (int, optional, ``cause``): Refers to the Id of an event that is
+            considered to be the cause for this event.
+        actual_value (str, required, ``actualValue``): Actual value (_attributeType_
+            Actual) of the variable. The Configuration Variable
+            <<configkey-reporting-value-size,ReportingValueSize>> can be used to limit
+            GetVariableResult.attributeValue, VariableAttribute.value and
+            EventData.actualValue. The max size of these values will always remain
+            equal.
+        tech_code (str, optional, ``techCode``): Technical (error) code as reported by
+            component.
+        tech_info (str, optional, ``techInfo``): Technical detail information as
+            reported by component.
+        cleared (bool, optional, ``cleared``): _Cleared_ is set to true to report the
+            clearing of a monitored situation, i.e. a 'return to normal'.
+        transaction_id (str, optional, ``transactionId``): If an event notification is
+            linked to a specific transaction, this field can be used to specify its
+            transactionId.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable_monitoring_id (int, optional, ``variableMonitoringId``): Identifies the
+            VariableMonitoring which triggered the event.
+        event_notification_type (EventNotificationEnumType, required,
+            ``eventNotificationType``): Specifies the event notification type of the
+            message.
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1515,6 +2075,23 @@ class FirmwareType:
     urn:x-enexis:ecdm:uid:2:233291
     Represents a copy of the firmware that can be loaded/updated on the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        location (str, required, ``location``): Firmware. Location. URI
+            urn:x-enexis:ecdm:uid:1:569460 URI defining the origin of the firmware.
+        retrieve_date_time (datetime, required, ``retrieveDateTime``): Firmware.
+            Retrieve. Date_ Time urn:x-enexis:ecdm:uid:1:569461 Date and time at which
+            the firmware shall be retrieved.
+        install_date_time (datetime, optional, ``installDateTime``): Firmware. Install.
+            Date_ Time urn:x-enexis:ecdm:uid:1:569462 Date and time at which the
+            firmware shall be installed.
+        signing_certificate (str, optional, ``signingCertificate``): Certificate with
+            which the firmware was signed. PEM encoded X.509 certificate.
+        signature (str, optional, ``signature``): Firmware. Signature. Signature
+            urn:x-enexis:ecdm:uid:1:569464 Base64 encoded firmware signature.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1562,7 +2139,19 @@ class FirmwareType:
 
 @define(kw_only=True)
 class GetVariableDataType:
-    """Class to hold parameters for GetVariables request."""
+    """Class to hold parameters for GetVariables request.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        attribute_type (AttributeEnumType, optional, ``attributeType``): Attribute type
+            for which value is requested. When absent, default Actual is assumed.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1593,7 +2182,30 @@ class GetVariableDataType:
 
 @define(kw_only=True)
 class GetVariableResultType:
-    """Class to hold results of GetVariables request."""
+    """Class to hold results of GetVariables request.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        attribute_status_info (StatusInfoType, optional, ``attributeStatusInfo``):
+            Element providing more information about the status.
+        attribute_status (GetVariableStatusEnumType, required, ``attributeStatus``):
+            Result status of getting the variable.
+        attribute_type (AttributeEnumType, optional, ``attributeType``): Attribute type
+            for which value is requested. When absent, default Actual is assumed.
+        attribute_value (str, optional, ``attributeValue``): Value of requested
+            attribute type of component-variable. This field can only be empty when the
+            given status is NOT accepted. The Configuration Variable
+            <<configkey-reporting-value-size,ReportingValueSize>> can be used to limit
+            GetVariableResult.attributeValue, VariableAttribute.value and
+            EventData.actualValue. The max size of these values will always remain
+            equal.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1648,6 +2260,20 @@ class LogParametersType:
     """Log
     urn:x-enexis:ecdm:uid:2:233373
     Generic class for the configuration of logging entries.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        remote_location (str, required, ``remoteLocation``): Log. Remote_ Location. URI
+            urn:x-enexis:ecdm:uid:1:569484 The URL of the location at the remote system
+            where the log should be stored.
+        oldest_timestamp (datetime, optional, ``oldestTimestamp``): Log. Oldest_
+            Timestamp. Date_ Time urn:x-enexis:ecdm:uid:1:569477 This contains the date
+            and time of the oldest logging information to include in the diagnostics.
+        latest_timestamp (datetime, optional, ``latestTimestamp``): Log. Latest_
+            Timestamp. Date_ Time urn:x-enexis:ecdm:uid:1:569482 This contains the date
+            and time of the latest logging information to include in the diagnostics.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1689,6 +2315,35 @@ class MessageInfoType:
     """Message_ Info
     urn:x-enexis:ecdm:uid:2:233264
     Contains message details, for a message to be displayed on a Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        display (ComponentType, optional, ``display``): A physical or logical component
+        id (int, required, ``id``): Identified_ Object. MRID. Numeric_ Identifier
+            urn:x-enexis:ecdm:uid:1:569198 Master resource identifier, unique within an
+            exchange context. It is defined within the OCPP context as a positive
+            Integer value (greater or equal to zero).
+        priority (MessagePriorityEnumType, required, ``priority``): Message_ Info.
+            Priority. Message_ Priority_ Code urn:x-enexis:ecdm:uid:1:569253 With what
+            priority should this message be shown
+        state (MessageStateEnumType, optional, ``state``): Message_ Info. State.
+            Message_ State_ Code urn:x-enexis:ecdm:uid:1:569254 During what state should
+            this message be shown. When omitted this message should be shown in any
+            state of the Charging Station.
+        start_date_time (datetime, optional, ``startDateTime``): Message_ Info. Start.
+            Date_ Time urn:x-enexis:ecdm:uid:1:569256 From what date-time should this
+            message be shown. If omitted: directly.
+        end_date_time (datetime, optional, ``endDateTime``): Message_ Info. End. Date_
+            Time urn:x-enexis:ecdm:uid:1:569257 Until what date-time should this message
+            be shown, after this date/time this message SHALL be removed.
+        transaction_id (str, optional, ``transactionId``): During which transaction
+            shall this message be shown. Message SHALL be removed by the Charging
+            Station after transaction has ended.
+        message (MessageContentType, required, ``message``): Message_ Content
+            urn:x-enexis:ecdm:uid:2:234490 Contains message details, for a message to be
+            displayed on a Charging Station.
     """
 
     custom_data: CustomDataType | None = field(
@@ -1761,7 +2416,22 @@ class MessageInfoType:
 
 @define(kw_only=True)
 class SignedMeterValueType:
-    """Represent a signed version of the meter value."""
+    """Represent a signed version of the meter value.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        signed_meter_data (str, required, ``signedMeterData``): Base64 encoded, contains
+            the signed data which might contain more then just the meter value. It can
+            contain information like timestamps, reference to a customer etc.
+        signing_method (str, required, ``signingMethod``): Method used to create the
+            digital signature.
+        encoding_method (str, required, ``encodingMethod``): Method used to encode the
+            meter values before applying the digital signature algorithm.
+        public_key (str, required, ``publicKey``): Base64 encoded, sending depends on
+            configuration variable _PublicKeyWithSignedMeterValue_.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1795,7 +2465,23 @@ class SignedMeterValueType:
 
 @define(kw_only=True)
 class UnitOfMeasureType:
-    """Represents a UnitOfMeasure with a multiplier"""
+    """Represents a UnitOfMeasure with a multiplier
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        unit (str, optional, ``unit``): Unit of the value. Default = "Wh" if the
+            (default) measurand is an "Energy" type. This field SHALL use a value from
+            the list Standardized Units of Measurements in Part 2 Appendices. If an
+            applicable unit is available in that list, otherwise a "custom" unit might
+            be used. When absent, the schema's default "Wh" applies (the absence is
+            kept: None stays None).
+        multiplier (int, optional, ``multiplier``): Multiplier, this value represents
+            the exponent to base 10. I.e. multiplier 3 means 10 raised to the 3rd power.
+            Default is 0. When absent, the schema's default 0 applies (the absence is
+            kept: None stays None).
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -1840,6 +2526,31 @@ class SampledValueType:
     To save on mobile data usage, default values of all of the optional fields are
     such that. The value without any additional fields will be interpreted, as a
     register reading of active import energy in Wh (Watt-hour) units.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        value (float, required, ``value``): Sampled_ Value. Value. Measure
+            urn:x-oca:ocpp:uid:1:569260 Indicates the measured value.
+        context (ReadingContextEnumType, optional, ``context``): Sampled_ Value.
+            Context. Reading_ Context_ Code urn:x-oca:ocpp:uid:1:569261 Type of detail
+            value: start, end or sample. Default = "Sample.Periodic"
+        measurand (MeasurandEnumType, optional, ``measurand``): Sampled_ Value.
+            Measurand. Measurand_ Code urn:x-oca:ocpp:uid:1:569263 Type of measurement.
+            Default = "Energy.Active.Import.Register"
+        phase (PhaseEnumType, optional, ``phase``): Sampled_ Value. Phase. Phase_ Code
+            urn:x-oca:ocpp:uid:1:569264 Indicates how the measured value is to be
+            interpreted. For instance between L1 and neutral (L1-N) Please note that not
+            all values of phase are applicable to all Measurands. When phase is absent,
+            the measured value is interpreted as an overall value.
+        location (LocationEnumType, optional, ``location``): Sampled_ Value. Location.
+            Location_ Code urn:x-oca:ocpp:uid:1:569265 Indicates where the measured
+            value has been sampled. Default =  "Outlet"
+        signed_meter_value (SignedMeterValueType, optional, ``signedMeterValue``):
+            Represent a signed version of the meter value.
+        unit_of_measure (UnitOfMeasureType, optional, ``unitOfMeasure``): Represents a
+            UnitOfMeasure with a multiplier
     """
 
     custom_data: CustomDataType | None = field(
@@ -1914,6 +2625,19 @@ class MeterValueType:
     Collection of one or more sampled values in MeterValuesRequest and
     TransactionEvent. All sampled values in a MeterValue are sampled at the same
     point in time.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        sampled_value (list[SampledValueType], required, ``sampledValue``): Sampled_
+            Value urn:x-oca:ocpp:uid:2:233266 Single sampled value in MeterValues. Each
+            value can be accompanied by optional fields. To save on mobile data usage,
+            default values of all of the optional fields are such that. The value
+            without any additional fields will be interpreted, as a register reading of
+            active import energy in Wh (Watt-hour) units.
+        timestamp (datetime, required, ``timestamp``): Meter_ Value. Timestamp. Date_
+            Time urn:x-oca:ocpp:uid:1:569259 Timestamp for measured value(s).
     """
 
     custom_data: CustomDataType | None = field(
@@ -1947,7 +2671,38 @@ class MeterValueType:
 
 @define(kw_only=True)
 class VariableMonitoringType:
-    """A monitoring setting for a variable."""
+    """A monitoring setting for a variable.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, required, ``id``): Identifies the monitor.
+        transaction (bool, required, ``transaction``): Monitor only active when a
+            transaction is ongoing on a component relevant to this transaction.
+        value (float, required, ``value``): Value for threshold or delta monitoring. For
+            Periodic or PeriodicClockAligned this is the interval in seconds.
+        type (MonitorEnumType, required, ``type``): The type of this monitor, e.g. a
+            threshold, delta or periodic monitor.
+        severity (int, required, ``severity``): The severity that will be assigned to an
+            event that is triggered by this monitor. The severity range is 0-9, with 0
+            as the highest and 9 as the lowest severity level. The severity levels have
+            the following meaning: + *0-Danger* + Indicates lives are potentially in
+            danger. Urgent attention is needed and action should be taken immediately. +
+            *1-Hardware Failure* + Indicates that the Charging Station is unable to
+            continue regular operations due to Hardware issues. Action is required. +
+            *2-System Failure* + Indicates that the Charging Station is unable to
+            continue regular operations due to software or minor hardware issues. Action
+            is required. + *3-Critical* + Indicates a critical error. Action is
+            required. + *4-Error* + Indicates a non-urgent error. Action is required. +
+            *5-Alert* + Indicates an alert event. Default severity for any type of
+            monitoring event.  + *6-Warning* + Indicates a warning event. Action may be
+            required. + *7-Notice* + Indicates an unusual event. No immediate action is
+            required. + *8-Informational* + Indicates a regular operational event. May
+            be used for reporting, measuring throughput, etc. No action is required. +
+            *9-Debug* + Indicates information useful to developers for debugging, not
+            useful during operations.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2009,7 +2764,19 @@ class VariableMonitoringType:
 
 @define(kw_only=True)
 class MonitoringDataType:
-    """Class to hold parameters of SetVariableMonitoring request."""
+    """Class to hold parameters of SetVariableMonitoring request.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+        variable_monitoring (list[VariableMonitoringType], required,
+            ``variableMonitoring``): A monitoring setting for a variable.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2040,6 +2807,23 @@ class VPNType:
     """VPN
     urn:x-oca:ocpp:uid:2:233268
     VPN Configuration settings
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        server (str, required, ``server``): VPN. Server. URI urn:x-oca:ocpp:uid:1:569272
+            VPN Server Address
+        user (str, required, ``user``): VPN. User. User_ Name
+            urn:x-oca:ocpp:uid:1:569273 VPN User
+        group (str, optional, ``group``): VPN. Group. Group_ Name
+            urn:x-oca:ocpp:uid:1:569274 VPN group.
+        password (str, required, ``password``): VPN. Password. Password
+            urn:x-oca:ocpp:uid:1:569275 VPN Password.
+        key (str, required, ``key``): VPN. Key. VPN_ Key urn:x-oca:ocpp:uid:1:569276 VPN
+            shared secret.
+        type (VPNEnumType, required, ``type``): VPN. Type. VPN_ Code
+            urn:x-oca:ocpp:uid:1:569277 Type of VPN
     """
 
     custom_data: CustomDataType | None = field(
@@ -2091,6 +2875,44 @@ class NetworkConnectionProfileType:
     urn:x-oca:ocpp:uid:2:233304
     The NetworkConnectionProfile defines the functional and technical parameters
     of a communication link.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        apn (APNType, optional, ``apn``): APN urn:x-oca:ocpp:uid:2:233134 Collection of
+            configuration data needed to make a data-connection over a cellular network.
+            NOTE: When asking a GSM modem to dial in, it is possible to specify which
+            mobile operator should be used. This can be done with the mobile country
+            code (MCC) in combination with a mobile network code (MNC). Example: If your
+            preferred network is Vodafone Netherlands, the MCC=204 and the MNC=04 which
+            means the key PreferredNetwork = 20404 Some modems allows to specify a
+            preferred network, which means, if this network is not available, a
+            different network is used. If you specify UseOnlyPreferredNetwork and this
+            network is not available, the modem will not dial in.
+        ocpp_version (OCPPVersionEnumType, required, ``ocppVersion``): Communication_
+            Function. OCPP_ Version. OCPP_ Version_ Code urn:x-oca:ocpp:uid:1:569355
+            Defines the OCPP version used for this communication function.
+        ocpp_transport (OCPPTransportEnumType, required, ``ocppTransport``):
+            Communication_ Function. OCPP_ Transport. OCPP_ Transport_ Code
+            urn:x-oca:ocpp:uid:1:569356 Defines the transport protocol (e.g. SOAP or
+            JSON). Note: SOAP is not supported in OCPP 2.0, but is supported by other
+            versions of OCPP.
+        ocpp_csms_url (str, required, ``ocppCsmsUrl``): Communication_ Function. OCPP_
+            Central_ System_ URL. URI urn:x-oca:ocpp:uid:1:569357 URL of the CSMS(s)
+            that this Charging Station  communicates with.
+        message_timeout (int, required, ``messageTimeout``): Duration in seconds before
+            a message send by the Charging Station via this network connection
+            times-out. The best setting depends on the underlying network and response
+            times of the CSMS. If you are looking for a some guideline: use 30 seconds
+            as a starting point.
+        security_profile (int, required, ``securityProfile``): This field specifies the
+            security profile used when connecting to the CSMS with this
+            NetworkConnectionProfile.
+        ocpp_interface (OCPPInterfaceEnumType, required, ``ocppInterface``): Applicable
+            Network Interface.
+        vpn (VPNType, optional, ``vpn``): VPN urn:x-oca:ocpp:uid:2:233268 VPN
+            Configuration settings
     """
 
     custom_data: CustomDataType | None = field(
@@ -2167,7 +2989,23 @@ class NetworkConnectionProfileType:
 
 @define(kw_only=True)
 class OCSPRequestDataType:
-    """The ``OCSPRequestDataType`` datatype."""
+    """The ``OCSPRequestDataType`` datatype.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        hash_algorithm (HashAlgorithmEnumType, required, ``hashAlgorithm``): Used
+            algorithms for the hashes provided.
+        issuer_name_hash (str, required, ``issuerNameHash``): Hashed value of the Issuer
+            DN (Distinguished Name).
+        issuer_key_hash (str, required, ``issuerKeyHash``): Hashed value of the issuers
+            public key
+        serial_number (str, required, ``serialNumber``): The serial number of the
+            certificate.
+        responder_url (str, required, ``responderURL``): This contains the responder URL
+            (Case insensitive).
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2198,7 +3036,31 @@ class OCSPRequestDataType:
 
 @define(kw_only=True)
 class VariableAttributeType:
-    """Attribute data of a variable."""
+    """Attribute data of a variable.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        type (AttributeEnumType, optional, ``type``): Attribute: Actual, MinSet, MaxSet,
+            etc. Defaults to Actual if absent.
+        value (str, optional, ``value``): Value of the attribute. May only be omitted
+            when mutability is set to 'WriteOnly'. The Configuration Variable
+            <<configkey-reporting-value-size,ReportingValueSize>> can be used to limit
+            GetVariableResult.attributeValue, VariableAttribute.value and
+            EventData.actualValue. The max size of these values will always remain
+            equal.
+        mutability (MutabilityEnumType, optional, ``mutability``): Defines the
+            mutability of this attribute. Default is ReadWrite when omitted.
+        persistent (bool, optional, ``persistent``): If true, value will be persistent
+            across system reboots or power down. Default when omitted is false. When
+            absent, the schema's default false applies (the absence is kept: None stays
+            None).
+        constant (bool, optional, ``constant``): If true, value that will never be
+            changed by the Charging Station at runtime. Default when omitted is false.
+            When absent, the schema's default false applies (the absence is kept: None
+            stays None).
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2254,7 +3116,34 @@ class VariableAttributeType:
 
 @define(kw_only=True)
 class VariableCharacteristicsType:
-    """Fixed read-only parameters of a variable."""
+    """Fixed read-only parameters of a variable.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        unit (str, optional, ``unit``): Unit of the variable. When the transmitted value
+            has a unit, this field SHALL be included.
+        data_type (DataEnumType, required, ``dataType``): Data type of this variable.
+        min_limit (float, optional, ``minLimit``): Minimum possible value of this
+            variable.
+        max_limit (float, optional, ``maxLimit``): Maximum possible value of this
+            variable. When the datatype of this Variable is String, OptionList,
+            SequenceList or MemberList, this field defines the maximum length of the
+            (CSV) string.
+        values_list (str, optional, ``valuesList``): Allowed values when variable is
+            Option/Member/SequenceList. * OptionList: The (Actual) Variable value must
+            be a single value from the reported (CSV) enumeration list. * MemberList:
+            The (Actual) Variable value  may be an (unordered) (sub-)set of the reported
+            (CSV) valid values list. * SequenceList: The (Actual) Variable value  may be
+            an ordered (priority, etc)  (sub-)set of the reported (CSV) valid values.
+            This is a comma separated list. The Configuration Variable
+            <<configkey-configuration-value-size,ConfigurationValueSize>> can be used to
+            limit SetVariableData.attributeValue and VariableCharacteristics.valueList.
+            The max size of these values will always remain equal.
+        supports_monitoring (bool, required, ``supportsMonitoring``): Flag indicating if
+            this variable supports monitoring.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2317,6 +3206,19 @@ class VariableCharacteristicsType:
 class ReportDataType:
     """Class to report components, variables and variable attributes and
     characteristics.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+        variable_attribute (list[VariableAttributeType], required,
+            ``variableAttribute``): Attribute data of a variable.
+        variable_characteristics (VariableCharacteristicsType, optional,
+            ``variableCharacteristics``): Fixed read-only parameters of a variable.
     """
 
     custom_data: CustomDataType | None = field(
@@ -2351,7 +3253,46 @@ class ReportDataType:
 
 @define(kw_only=True)
 class SetMonitoringDataType:
-    """Class to hold parameters of SetVariableMonitoring request."""
+    """Class to hold parameters of SetVariableMonitoring request.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, optional, ``id``): An id SHALL only be given to replace an existing
+            monitor. The Charging Station handles the generation of id's for new
+            monitors.
+        transaction (bool, optional, ``transaction``): Monitor only active when a
+            transaction is ongoing on a component relevant to this transaction. Default
+            = false. When absent, the schema's default false applies (the absence is
+            kept: None stays None).
+        value (float, required, ``value``): Value for threshold or delta monitoring. For
+            Periodic or PeriodicClockAligned this is the interval in seconds.
+        type (MonitorEnumType, required, ``type``): The type of this monitor, e.g. a
+            threshold, delta or periodic monitor.
+        severity (int, required, ``severity``): The severity that will be assigned to an
+            event that is triggered by this monitor. The severity range is 0-9, with 0
+            as the highest and 9 as the lowest severity level. The severity levels have
+            the following meaning: + *0-Danger* + Indicates lives are potentially in
+            danger. Urgent attention is needed and action should be taken immediately. +
+            *1-Hardware Failure* + Indicates that the Charging Station is unable to
+            continue regular operations due to Hardware issues. Action is required. +
+            *2-System Failure* + Indicates that the Charging Station is unable to
+            continue regular operations due to software or minor hardware issues. Action
+            is required. + *3-Critical* + Indicates a critical error. Action is
+            required. + *4-Error* + Indicates a non-urgent error. Action is required. +
+            *5-Alert* + Indicates an alert event. Default severity for any type of
+            monitoring event.  + *6-Warning* + Indicates a warning event. Action may be
+            required. + *7-Notice* + Indicates an unusual event. No immediate action is
+            required. + *8-Informational* + Indicates a regular operational event. May
+            be used for reporting, measuring throughput, etc. No action is required. +
+            *9-Debug* + Indicates information useful to developers for debugging, not
+            useful during operations.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2430,7 +3371,47 @@ class SetMonitoringDataType:
 
 @define(kw_only=True)
 class SetMonitoringResultType:
-    """Class to hold result of SetVariableMonitoring request."""
+    """Class to hold result of SetVariableMonitoring request.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, optional, ``id``): Id given to the VariableMonitor by the Charging
+            Station. The Id is only returned when status is accepted. Installed
+            VariableMonitors should have unique id's but the id's of removed Installed
+            monitors should have unique id's but the id's of removed monitors MAY be
+            reused.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+        status (SetMonitoringStatusEnumType, required, ``status``): Status is OK if a
+            value could be returned. Otherwise this will indicate the reason why a value
+            could not be returned.
+        type (MonitorEnumType, required, ``type``): The type of this monitor, e.g. a
+            threshold, delta or periodic monitor.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+        severity (int, required, ``severity``): The severity that will be assigned to an
+            event that is triggered by this monitor. The severity range is 0-9, with 0
+            as the highest and 9 as the lowest severity level. The severity levels have
+            the following meaning: + *0-Danger* + Indicates lives are potentially in
+            danger. Urgent attention is needed and action should be taken immediately. +
+            *1-Hardware Failure* + Indicates that the Charging Station is unable to
+            continue regular operations due to Hardware issues. Action is required. +
+            *2-System Failure* + Indicates that the Charging Station is unable to
+            continue regular operations due to software or minor hardware issues. Action
+            is required. + *3-Critical* + Indicates a critical error. Action is
+            required. + *4-Error* + Indicates a non-urgent error. Action is required. +
+            *5-Alert* + Indicates an alert event. Default severity for any type of
+            monitoring event.  + *6-Warning* + Indicates a warning event. Action may be
+            required. + *7-Notice* + Indicates an unusual event. No immediate action is
+            required. + *8-Informational* + Indicates a regular operational event. May
+            be used for reporting, measuring throughput, etc. No action is required. +
+            *9-Debug* + Indicates information useful to developers for debugging, not
+            useful during operations.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2510,7 +3491,24 @@ class SetMonitoringResultType:
 
 @define(kw_only=True)
 class SetVariableDataType:
-    """The ``SetVariableDataType`` datatype."""
+    """The ``SetVariableDataType`` datatype.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        attribute_type (AttributeEnumType, optional, ``attributeType``): Type of
+            attribute: Actual, Target, MinSet, MaxSet. Default is Actual when omitted.
+        attribute_value (str, required, ``attributeValue``): Value to be assigned to
+            attribute of variable. The Configuration Variable
+            <<configkey-configuration-value-size,ConfigurationValueSize>> can be used to
+            limit SetVariableData.attributeValue and VariableCharacteristics.valueList.
+            The max size of these values will always remain equal.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2551,7 +3549,23 @@ class SetVariableDataType:
 
 @define(kw_only=True)
 class SetVariableResultType:
-    """The ``SetVariableResultType`` datatype."""
+    """The ``SetVariableResultType`` datatype.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        attribute_type (AttributeEnumType, optional, ``attributeType``): Type of
+            attribute: Actual, Target, MinSet, MaxSet. Default is Actual when omitted.
+        attribute_status (SetVariableStatusEnumType, required, ``attributeStatus``):
+            Result status of setting the variable.
+        attribute_status_info (StatusInfoType, optional, ``attributeStatusInfo``):
+            Element providing more information about the status.
+        component (ComponentType, required, ``component``): A physical or logical
+            component
+        variable (VariableType, required, ``variable``): Reference key to a
+            component-variable.
+    """
 
     custom_data: CustomDataType | None = field(
         default=None,
@@ -2594,6 +3608,29 @@ class SetVariableResultType:
 class TransactionType:
     """Transaction
     urn:x-oca:ocpp:uid:2:233318
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        transaction_id (str, required, ``transactionId``): This contains the Id of the
+            transaction.
+        charging_state (ChargingStateEnumType, optional, ``chargingState``):
+            Transaction. State. Transaction_ State_ Code urn:x-oca:ocpp:uid:1:569419
+            Current charging state, is required when state has changed.
+        time_spent_charging (int, optional, ``timeSpentCharging``): Transaction. Time_
+            Spent_ Charging. Elapsed_ Time urn:x-oca:ocpp:uid:1:569415 Contains the
+            total time that energy flowed from EVSE to EV during the transaction (in
+            seconds). Note that timeSpentCharging is smaller or equal to the duration of
+            the transaction.
+        stopped_reason (ReasonEnumType, optional, ``stoppedReason``): Transaction.
+            Stopped_ Reason. EOT_ Reason_ Code urn:x-oca:ocpp:uid:1:569413 This contains
+            the reason why the transaction was stopped. MAY only be omitted when Reason
+            is "Local".
+        remote_start_id (int, optional, ``remoteStartId``): The ID given to remote start
+            request (<<requeststarttransactionrequest, RequestStartTransactionRequest>>.
+            This enables to CSMS to match the started transaction to the given start
+            request.
     """
 
     custom_data: CustomDataType | None = field(

@@ -3,10 +3,10 @@
 # regenerate.  `python -m codegen --check` fails when this file is out of date.
 """The enumerations of OCPP 2.0.1 (one ``str`` enum per schema enumeration)."""
 
-from enum import Enum
+from ._base import WireEnum
 
 
-class APNAuthenticationEnumType(str, Enum):
+class APNAuthenticationEnumType(WireEnum):
     """APN. APN_ Authentication. APN_ Authentication_ Code
     urn:x-oca:ocpp:uid:1:568828
     Authentication method.
@@ -18,7 +18,7 @@ class APNAuthenticationEnumType(str, Enum):
     AUTO = "AUTO"
 
 
-class AttributeEnumType(str, Enum):
+class AttributeEnumType(WireEnum):
     """Attribute type for which value is requested. When absent, default Actual is
     assumed.
     """
@@ -29,7 +29,7 @@ class AttributeEnumType(str, Enum):
     MAX_SET = "MaxSet"
 
 
-class AuthorizationStatusEnumType(str, Enum):
+class AuthorizationStatusEnumType(WireEnum):
     """ID_ Token. Status. Authorization_ Status
     urn:x-oca:ocpp:uid:1:569372
     Current status of the ID Token.
@@ -47,7 +47,7 @@ class AuthorizationStatusEnumType(str, Enum):
     UNKNOWN = "Unknown"
 
 
-class AuthorizeCertificateStatusEnumType(str, Enum):
+class AuthorizeCertificateStatusEnumType(WireEnum):
     """Certificate status information.
     - if all certificates are valid: return 'Accepted'.
     - if one of the certificates was revoked, return 'CertificateRevoked'.
@@ -62,7 +62,7 @@ class AuthorizeCertificateStatusEnumType(str, Enum):
     CONTRACT_CANCELLED = "ContractCancelled"
 
 
-class BootReasonEnumType(str, Enum):
+class BootReasonEnumType(WireEnum):
     """This contains the reason for sending this message to the CSMS."""
 
     APPLICATION_RESET = "ApplicationReset"
@@ -76,7 +76,7 @@ class BootReasonEnumType(str, Enum):
     WATCHDOG = "Watchdog"
 
 
-class CancelReservationStatusEnumType(str, Enum):
+class CancelReservationStatusEnumType(WireEnum):
     """This indicates the success or failure of the canceling of a reservation by
     CSMS.
     """
@@ -85,21 +85,21 @@ class CancelReservationStatusEnumType(str, Enum):
     REJECTED = "Rejected"
 
 
-class CertificateActionEnumType(str, Enum):
+class CertificateActionEnumType(WireEnum):
     """Defines whether certificate needs to be installed or updated."""
 
     INSTALL = "Install"
     UPDATE = "Update"
 
 
-class CertificateSignedStatusEnumType(str, Enum):
+class CertificateSignedStatusEnumType(WireEnum):
     """Returns whether certificate signing has been accepted, otherwise rejected."""
 
     ACCEPTED = "Accepted"
     REJECTED = "Rejected"
 
 
-class CertificateSigningUseEnumType(str, Enum):
+class CertificateSigningUseEnumType(WireEnum):
     """Indicates the type of the signed certificate that is returned. When omitted
     the certificate is used for both the 15118 connection (if implemented) and the
     Charging Station to CSMS connection. This field is required when a
@@ -113,7 +113,7 @@ class CertificateSigningUseEnumType(str, Enum):
     V2G_CERTIFICATE = "V2GCertificate"
 
 
-class ChangeAvailabilityStatusEnumType(str, Enum):
+class ChangeAvailabilityStatusEnumType(WireEnum):
     """This indicates whether the Charging Station is able to perform the
     availability change.
     """
@@ -123,7 +123,7 @@ class ChangeAvailabilityStatusEnumType(str, Enum):
     SCHEDULED = "Scheduled"
 
 
-class ChargingLimitSourceEnumType(str, Enum):
+class ChargingLimitSourceEnumType(WireEnum):
     """Source of the charging limit."""
 
     EMS = "EMS"
@@ -132,7 +132,7 @@ class ChargingLimitSourceEnumType(str, Enum):
     CSO = "CSO"
 
 
-class ChargingProfileKindEnumType(str, Enum):
+class ChargingProfileKindEnumType(WireEnum):
     """Charging_ Profile. Charging_ Profile_ Kind. Charging_ Profile_ Kind_ Code
     urn:x-oca:ocpp:uid:1:569232
     Indicates the kind of schedule.
@@ -143,7 +143,7 @@ class ChargingProfileKindEnumType(str, Enum):
     RELATIVE = "Relative"
 
 
-class ChargingProfilePurposeEnumType(str, Enum):
+class ChargingProfilePurposeEnumType(WireEnum):
     """Charging_ Profile. Charging_ Profile_ Purpose. Charging_ Profile_ Purpose_
     Code
     urn:x-oca:ocpp:uid:1:569231
@@ -157,7 +157,7 @@ class ChargingProfilePurposeEnumType(str, Enum):
     TX_PROFILE = "TxProfile"
 
 
-class ChargingProfileStatusEnumType(str, Enum):
+class ChargingProfileStatusEnumType(WireEnum):
     """Returns whether the Charging Station has been able to process the message
     successfully. This does not guarantee the schedule will be followed to the
     letter. There might be other constraints the Charging Station may need to take
@@ -168,14 +168,14 @@ class ChargingProfileStatusEnumType(str, Enum):
     REJECTED = "Rejected"
 
 
-class ChargingRateUnitEnumType(str, Enum):
+class ChargingRateUnitEnumType(WireEnum):
     """Can be used to force a power or current profile."""
 
     W = "W"
     A = "A"
 
 
-class ChargingStateEnumType(str, Enum):
+class ChargingStateEnumType(WireEnum):
     """Transaction. State. Transaction_ State_ Code
     urn:x-oca:ocpp:uid:1:569419
     Current charging state, is required when state
@@ -189,28 +189,28 @@ class ChargingStateEnumType(str, Enum):
     IDLE = "Idle"
 
 
-class ClearCacheStatusEnumType(str, Enum):
+class ClearCacheStatusEnumType(WireEnum):
     """Accepted if the Charging Station has executed the request, otherwise rejected."""
 
     ACCEPTED = "Accepted"
     REJECTED = "Rejected"
 
 
-class ClearChargingProfileStatusEnumType(str, Enum):
+class ClearChargingProfileStatusEnumType(WireEnum):
     """Indicates if the Charging Station was able to execute the request."""
 
     ACCEPTED = "Accepted"
     UNKNOWN = "Unknown"
 
 
-class ClearMessageStatusEnumType(str, Enum):
+class ClearMessageStatusEnumType(WireEnum):
     """Returns whether the Charging Station has been able to remove the message."""
 
     ACCEPTED = "Accepted"
     UNKNOWN = "Unknown"
 
 
-class ClearMonitoringStatusEnumType(str, Enum):
+class ClearMonitoringStatusEnumType(WireEnum):
     """Result of the clear request for this monitor, identified by its Id."""
 
     ACCEPTED = "Accepted"
@@ -218,14 +218,14 @@ class ClearMonitoringStatusEnumType(str, Enum):
     NOT_FOUND = "NotFound"
 
 
-class ComponentCriterionEnumType(str, Enum):
+class ComponentCriterionEnumType(WireEnum):
     ACTIVE = "Active"
     AVAILABLE = "Available"
     ENABLED = "Enabled"
     PROBLEM = "Problem"
 
 
-class ConnectorEnumType(str, Enum):
+class ConnectorEnumType(WireEnum):
     """This field specifies the connector type."""
 
     C_CCS1 = "cCCS1"
@@ -252,7 +252,7 @@ class ConnectorEnumType(str, Enum):
     UNKNOWN = "Unknown"
 
 
-class ConnectorStatusEnumType(str, Enum):
+class ConnectorStatusEnumType(WireEnum):
     """This contains the current status of the Connector."""
 
     AVAILABLE = "Available"
@@ -262,7 +262,7 @@ class ConnectorStatusEnumType(str, Enum):
     FAULTED = "Faulted"
 
 
-class CostKindEnumType(str, Enum):
+class CostKindEnumType(WireEnum):
     """Cost. Cost_ Kind. Cost_ Kind_ Code
     urn:x-oca:ocpp:uid:1:569243
     The kind of cost referred to in the message element amount
@@ -273,7 +273,7 @@ class CostKindEnumType(str, Enum):
     RENEWABLE_GENERATION_PERCENTAGE = "RenewableGenerationPercentage"
 
 
-class CustomerInformationStatusEnumType(str, Enum):
+class CustomerInformationStatusEnumType(WireEnum):
     """Indicates whether the request was accepted."""
 
     ACCEPTED = "Accepted"
@@ -281,7 +281,7 @@ class CustomerInformationStatusEnumType(str, Enum):
     INVALID = "Invalid"
 
 
-class DataEnumType(str, Enum):
+class DataEnumType(WireEnum):
     """Data type of this variable."""
 
     STRING = "string"
@@ -294,7 +294,7 @@ class DataEnumType(str, Enum):
     MEMBER_LIST = "MemberList"
 
 
-class DataTransferStatusEnumType(str, Enum):
+class DataTransferStatusEnumType(WireEnum):
     """This indicates the success or failure of the data transfer."""
 
     ACCEPTED = "Accepted"
@@ -303,7 +303,7 @@ class DataTransferStatusEnumType(str, Enum):
     UNKNOWN_VENDOR_ID = "UnknownVendorId"
 
 
-class DeleteCertificateStatusEnumType(str, Enum):
+class DeleteCertificateStatusEnumType(WireEnum):
     """Charging Station indicates if it can process the request."""
 
     ACCEPTED = "Accepted"
@@ -311,7 +311,7 @@ class DeleteCertificateStatusEnumType(str, Enum):
     NOT_FOUND = "NotFound"
 
 
-class DisplayMessageStatusEnumType(str, Enum):
+class DisplayMessageStatusEnumType(WireEnum):
     """This indicates whether the Charging Station is able to display the message."""
 
     ACCEPTED = "Accepted"
@@ -322,7 +322,7 @@ class DisplayMessageStatusEnumType(str, Enum):
     UNKNOWN_TRANSACTION = "UnknownTransaction"
 
 
-class EnergyTransferModeEnumType(str, Enum):
+class EnergyTransferModeEnumType(WireEnum):
     """Charging_ Needs. Requested. Energy_ Transfer_ Mode_ Code
     urn:x-oca:ocpp:uid:1:569209
     Mode of energy transfer requested by the EV.
@@ -334,7 +334,7 @@ class EnergyTransferModeEnumType(str, Enum):
     AC_THREE_PHASE = "AC_three_phase"
 
 
-class EventNotificationEnumType(str, Enum):
+class EventNotificationEnumType(WireEnum):
     """Specifies the event notification type of the message."""
 
     HARD_WIRED_NOTIFICATION = "HardWiredNotification"
@@ -343,7 +343,7 @@ class EventNotificationEnumType(str, Enum):
     CUSTOM_MONITOR = "CustomMonitor"
 
 
-class EventTriggerEnumType(str, Enum):
+class EventTriggerEnumType(WireEnum):
     """Type of monitor that triggered this event, e.g. exceeding a threshold value."""
 
     ALERTING = "Alerting"
@@ -351,7 +351,7 @@ class EventTriggerEnumType(str, Enum):
     PERIODIC = "Periodic"
 
 
-class FirmwareStatusEnumType(str, Enum):
+class FirmwareStatusEnumType(WireEnum):
     """This contains the progress status of the firmware installation."""
 
     DOWNLOADED = "Downloaded"
@@ -370,7 +370,7 @@ class FirmwareStatusEnumType(str, Enum):
     SIGNATURE_VERIFIED = "SignatureVerified"
 
 
-class GenericDeviceModelStatusEnumType(str, Enum):
+class GenericDeviceModelStatusEnumType(WireEnum):
     """This indicates whether the Charging Station is able to accept this request."""
 
     ACCEPTED = "Accepted"
@@ -379,7 +379,7 @@ class GenericDeviceModelStatusEnumType(str, Enum):
     EMPTY_RESULT_SET = "EmptyResultSet"
 
 
-class GenericStatusEnumType(str, Enum):
+class GenericStatusEnumType(WireEnum):
     """The Charging Station will indicate if it was
     able to process the request
     """
@@ -388,7 +388,7 @@ class GenericStatusEnumType(str, Enum):
     REJECTED = "Rejected"
 
 
-class GetCertificateIdUseEnumType(str, Enum):
+class GetCertificateIdUseEnumType(WireEnum):
     V2G_ROOT_CERTIFICATE = "V2GRootCertificate"
     MO_ROOT_CERTIFICATE = "MORootCertificate"
     CSMS_ROOT_CERTIFICATE = "CSMSRootCertificate"
@@ -396,7 +396,7 @@ class GetCertificateIdUseEnumType(str, Enum):
     MANUFACTURER_ROOT_CERTIFICATE = "ManufacturerRootCertificate"
 
 
-class GetCertificateStatusEnumType(str, Enum):
+class GetCertificateStatusEnumType(WireEnum):
     """This indicates whether the charging station was able to retrieve the OCSP
     certificate status.
     """
@@ -405,7 +405,7 @@ class GetCertificateStatusEnumType(str, Enum):
     FAILED = "Failed"
 
 
-class GetChargingProfileStatusEnumType(str, Enum):
+class GetChargingProfileStatusEnumType(WireEnum):
     """This indicates whether the Charging Station is able to process this request
     and will send <<reportchargingprofilesrequest, ReportChargingProfilesRequest>>
     messages.
@@ -415,7 +415,7 @@ class GetChargingProfileStatusEnumType(str, Enum):
     NO_PROFILES = "NoProfiles"
 
 
-class GetDisplayMessagesStatusEnumType(str, Enum):
+class GetDisplayMessagesStatusEnumType(WireEnum):
     """Indicates if the Charging Station has Display Messages that match the request
     criteria in the <<getdisplaymessagesrequest,GetDisplayMessagesRequest>>
     """
@@ -424,14 +424,14 @@ class GetDisplayMessagesStatusEnumType(str, Enum):
     UNKNOWN = "Unknown"
 
 
-class GetInstalledCertificateStatusEnumType(str, Enum):
+class GetInstalledCertificateStatusEnumType(WireEnum):
     """Charging Station indicates if it can process the request."""
 
     ACCEPTED = "Accepted"
     NOT_FOUND = "NotFound"
 
 
-class GetVariableStatusEnumType(str, Enum):
+class GetVariableStatusEnumType(WireEnum):
     """Result status of getting the variable."""
 
     ACCEPTED = "Accepted"
@@ -441,7 +441,7 @@ class GetVariableStatusEnumType(str, Enum):
     NOT_SUPPORTED_ATTRIBUTE_TYPE = "NotSupportedAttributeType"
 
 
-class HashAlgorithmEnumType(str, Enum):
+class HashAlgorithmEnumType(WireEnum):
     """Used algorithms for the hashes provided."""
 
     SHA256 = "SHA256"
@@ -449,7 +449,7 @@ class HashAlgorithmEnumType(str, Enum):
     SHA512 = "SHA512"
 
 
-class IdTokenEnumType(str, Enum):
+class IdTokenEnumType(WireEnum):
     """Enumeration of possible idToken types."""
 
     CENTRAL = "Central"
@@ -462,7 +462,7 @@ class IdTokenEnumType(str, Enum):
     NO_AUTHORIZATION = "NoAuthorization"
 
 
-class InstallCertificateStatusEnumType(str, Enum):
+class InstallCertificateStatusEnumType(WireEnum):
     """Charging Station indicates if installation was successful."""
 
     ACCEPTED = "Accepted"
@@ -470,7 +470,7 @@ class InstallCertificateStatusEnumType(str, Enum):
     FAILED = "Failed"
 
 
-class InstallCertificateUseEnumType(str, Enum):
+class InstallCertificateUseEnumType(WireEnum):
     """Indicates the certificate type that is sent."""
 
     V2G_ROOT_CERTIFICATE = "V2GRootCertificate"
@@ -479,14 +479,14 @@ class InstallCertificateUseEnumType(str, Enum):
     MANUFACTURER_ROOT_CERTIFICATE = "ManufacturerRootCertificate"
 
 
-class Iso15118EVCertificateStatusEnumType(str, Enum):
+class Iso15118EVCertificateStatusEnumType(WireEnum):
     """Indicates whether the message was processed properly."""
 
     ACCEPTED = "Accepted"
     FAILED = "Failed"
 
 
-class LocationEnumType(str, Enum):
+class LocationEnumType(WireEnum):
     """Sampled_ Value. Location. Location_ Code
     urn:x-oca:ocpp:uid:1:569265
     Indicates where the measured value has been sampled. Default =  "Outlet"
@@ -499,7 +499,7 @@ class LocationEnumType(str, Enum):
     OUTLET = "Outlet"
 
 
-class LogEnumType(str, Enum):
+class LogEnumType(WireEnum):
     """This contains the type of log file that the Charging Station
     should send.
     """
@@ -508,7 +508,7 @@ class LogEnumType(str, Enum):
     SECURITY_LOG = "SecurityLog"
 
 
-class LogStatusEnumType(str, Enum):
+class LogStatusEnumType(WireEnum):
     """This field indicates whether the Charging Station was able to accept the
     request.
     """
@@ -518,7 +518,7 @@ class LogStatusEnumType(str, Enum):
     ACCEPTED_CANCELED = "AcceptedCanceled"
 
 
-class MeasurandEnumType(str, Enum):
+class MeasurandEnumType(WireEnum):
     """Sampled_ Value. Measurand. Measurand_ Code
     urn:x-oca:ocpp:uid:1:569263
     Type of measurement. Default = "Energy.Active.Import.Register"
@@ -551,7 +551,7 @@ class MeasurandEnumType(str, Enum):
     VOLTAGE = "Voltage"
 
 
-class MessageFormatEnumType(str, Enum):
+class MessageFormatEnumType(WireEnum):
     """Message_ Content. Format. Message_ Format_ Code
     urn:x-enexis:ecdm:uid:1:570848
     Format of the message.
@@ -563,7 +563,7 @@ class MessageFormatEnumType(str, Enum):
     UTF8 = "UTF8"
 
 
-class MessagePriorityEnumType(str, Enum):
+class MessagePriorityEnumType(WireEnum):
     """If provided the Charging Station shall return Display Messages with the given
     priority only.
     """
@@ -573,7 +573,7 @@ class MessagePriorityEnumType(str, Enum):
     NORMAL_CYCLE = "NormalCycle"
 
 
-class MessageStateEnumType(str, Enum):
+class MessageStateEnumType(WireEnum):
     """If provided the Charging Station shall return Display Messages with the given
     state only.
     """
@@ -584,7 +584,7 @@ class MessageStateEnumType(str, Enum):
     UNAVAILABLE = "Unavailable"
 
 
-class MessageTriggerEnumType(str, Enum):
+class MessageTriggerEnumType(WireEnum):
     """Type of message to be triggered."""
 
     BOOT_NOTIFICATION = "BootNotification"
@@ -600,7 +600,7 @@ class MessageTriggerEnumType(str, Enum):
     PUBLISH_FIRMWARE_STATUS_NOTIFICATION = "PublishFirmwareStatusNotification"
 
 
-class MonitorEnumType(str, Enum):
+class MonitorEnumType(WireEnum):
     """The type of this monitor, e.g. a threshold, delta or periodic monitor."""
 
     UPPER_THRESHOLD = "UpperThreshold"
@@ -610,7 +610,7 @@ class MonitorEnumType(str, Enum):
     PERIODIC_CLOCK_ALIGNED = "PeriodicClockAligned"
 
 
-class MonitoringBaseEnumType(str, Enum):
+class MonitoringBaseEnumType(WireEnum):
     """Specify which monitoring base will be set"""
 
     ALL = "All"
@@ -618,13 +618,13 @@ class MonitoringBaseEnumType(str, Enum):
     HARD_WIRED_ONLY = "HardWiredOnly"
 
 
-class MonitoringCriterionEnumType(str, Enum):
+class MonitoringCriterionEnumType(WireEnum):
     THRESHOLD_MONITORING = "ThresholdMonitoring"
     DELTA_MONITORING = "DeltaMonitoring"
     PERIODIC_MONITORING = "PeriodicMonitoring"
 
 
-class MutabilityEnumType(str, Enum):
+class MutabilityEnumType(WireEnum):
     """Defines the mutability of this attribute. Default is ReadWrite when omitted."""
 
     READ_ONLY = "ReadOnly"
@@ -632,7 +632,7 @@ class MutabilityEnumType(str, Enum):
     READ_WRITE = "ReadWrite"
 
 
-class NotifyEVChargingNeedsStatusEnumType(str, Enum):
+class NotifyEVChargingNeedsStatusEnumType(WireEnum):
     """Returns whether the CSMS has been able to process the message successfully. It
     does not imply that the evChargingNeeds can be met with the current charging
     profile.
@@ -643,7 +643,7 @@ class NotifyEVChargingNeedsStatusEnumType(str, Enum):
     PROCESSING = "Processing"
 
 
-class OCPPInterfaceEnumType(str, Enum):
+class OCPPInterfaceEnumType(WireEnum):
     """Applicable Network Interface."""
 
     WIRED0 = "Wired0"
@@ -656,7 +656,7 @@ class OCPPInterfaceEnumType(str, Enum):
     WIRELESS3 = "Wireless3"
 
 
-class OCPPTransportEnumType(str, Enum):
+class OCPPTransportEnumType(WireEnum):
     """Communication_ Function. OCPP_ Transport. OCPP_ Transport_ Code
     urn:x-oca:ocpp:uid:1:569356
     Defines the transport protocol (e.g. SOAP or JSON). Note: SOAP is not
@@ -667,7 +667,7 @@ class OCPPTransportEnumType(str, Enum):
     SOAP = "SOAP"
 
 
-class OCPPVersionEnumType(str, Enum):
+class OCPPVersionEnumType(WireEnum):
     """Communication_ Function. OCPP_ Version. OCPP_ Version_ Code
     urn:x-oca:ocpp:uid:1:569355
     Defines the OCPP version used for this communication function.
@@ -679,7 +679,7 @@ class OCPPVersionEnumType(str, Enum):
     OCPP20 = "OCPP20"
 
 
-class OperationalStatusEnumType(str, Enum):
+class OperationalStatusEnumType(WireEnum):
     """This contains the type of availability change that the Charging Station should
     perform.
     """
@@ -688,7 +688,7 @@ class OperationalStatusEnumType(str, Enum):
     OPERATIVE = "Operative"
 
 
-class PhaseEnumType(str, Enum):
+class PhaseEnumType(WireEnum):
     """Sampled_ Value. Phase. Phase_ Code
     urn:x-oca:ocpp:uid:1:569264
     Indicates how the measured value is to be interpreted. For instance between L1
@@ -709,7 +709,7 @@ class PhaseEnumType(str, Enum):
     L3_L1 = "L3-L1"
 
 
-class PublishFirmwareStatusEnumType(str, Enum):
+class PublishFirmwareStatusEnumType(WireEnum):
     """This contains the progress status of the publishfirmware
     installation.
     """
@@ -726,7 +726,7 @@ class PublishFirmwareStatusEnumType(str, Enum):
     PUBLISH_FAILED = "PublishFailed"
 
 
-class ReadingContextEnumType(str, Enum):
+class ReadingContextEnumType(WireEnum):
     """Sampled_ Value. Context. Reading_ Context_ Code
     urn:x-oca:ocpp:uid:1:569261
     Type of detail value: start, end or sample. Default = "Sample.Periodic"
@@ -742,7 +742,7 @@ class ReadingContextEnumType(str, Enum):
     TRIGGER = "Trigger"
 
 
-class ReasonEnumType(str, Enum):
+class ReasonEnumType(WireEnum):
     """Transaction. Stopped_ Reason. EOT_ Reason_ Code
     urn:x-oca:ocpp:uid:1:569413
     This contains the reason why the transaction was stopped. MAY only be omitted
@@ -770,7 +770,7 @@ class ReasonEnumType(str, Enum):
     TIMEOUT = "Timeout"
 
 
-class RecurrencyKindEnumType(str, Enum):
+class RecurrencyKindEnumType(WireEnum):
     """Charging_ Profile. Recurrency_ Kind. Recurrency_ Kind_ Code
     urn:x-oca:ocpp:uid:1:569233
     Indicates the start point of a recurrence.
@@ -780,7 +780,7 @@ class RecurrencyKindEnumType(str, Enum):
     WEEKLY = "Weekly"
 
 
-class RegistrationStatusEnumType(str, Enum):
+class RegistrationStatusEnumType(WireEnum):
     """This contains whether the Charging Station has been registered
     within the CSMS.
     """
@@ -790,7 +790,7 @@ class RegistrationStatusEnumType(str, Enum):
     REJECTED = "Rejected"
 
 
-class ReportBaseEnumType(str, Enum):
+class ReportBaseEnumType(WireEnum):
     """This field specifies the report base."""
 
     CONFIGURATION_INVENTORY = "ConfigurationInventory"
@@ -798,7 +798,7 @@ class ReportBaseEnumType(str, Enum):
     SUMMARY_INVENTORY = "SummaryInventory"
 
 
-class RequestStartStopStatusEnumType(str, Enum):
+class RequestStartStopStatusEnumType(WireEnum):
     """Status indicating whether the Charging Station accepts the request to start a
     transaction.
     """
@@ -807,14 +807,14 @@ class RequestStartStopStatusEnumType(str, Enum):
     REJECTED = "Rejected"
 
 
-class ReservationUpdateStatusEnumType(str, Enum):
+class ReservationUpdateStatusEnumType(WireEnum):
     """The updated reservation status."""
 
     EXPIRED = "Expired"
     REMOVED = "Removed"
 
 
-class ReserveNowStatusEnumType(str, Enum):
+class ReserveNowStatusEnumType(WireEnum):
     """This indicates the success or failure of the reservation."""
 
     ACCEPTED = "Accepted"
@@ -824,7 +824,7 @@ class ReserveNowStatusEnumType(str, Enum):
     UNAVAILABLE = "Unavailable"
 
 
-class ResetEnumType(str, Enum):
+class ResetEnumType(WireEnum):
     """This contains the type of reset that the Charging Station or EVSE should
     perform.
     """
@@ -833,7 +833,7 @@ class ResetEnumType(str, Enum):
     ON_IDLE = "OnIdle"
 
 
-class ResetStatusEnumType(str, Enum):
+class ResetStatusEnumType(WireEnum):
     """This indicates whether the Charging Station is able to perform the reset."""
 
     ACCEPTED = "Accepted"
@@ -841,7 +841,7 @@ class ResetStatusEnumType(str, Enum):
     SCHEDULED = "Scheduled"
 
 
-class SendLocalListStatusEnumType(str, Enum):
+class SendLocalListStatusEnumType(WireEnum):
     """This indicates whether the Charging Station has successfully received and
     applied the update of the Local Authorization List.
     """
@@ -851,7 +851,7 @@ class SendLocalListStatusEnumType(str, Enum):
     VERSION_MISMATCH = "VersionMismatch"
 
 
-class SetMonitoringStatusEnumType(str, Enum):
+class SetMonitoringStatusEnumType(WireEnum):
     """Status is OK if a value could be returned. Otherwise this will indicate the
     reason why a value could not be returned.
     """
@@ -864,7 +864,7 @@ class SetMonitoringStatusEnumType(str, Enum):
     DUPLICATE = "Duplicate"
 
 
-class SetNetworkProfileStatusEnumType(str, Enum):
+class SetNetworkProfileStatusEnumType(WireEnum):
     """Result of operation."""
 
     ACCEPTED = "Accepted"
@@ -872,7 +872,7 @@ class SetNetworkProfileStatusEnumType(str, Enum):
     FAILED = "Failed"
 
 
-class SetVariableStatusEnumType(str, Enum):
+class SetVariableStatusEnumType(WireEnum):
     """Result status of setting the variable."""
 
     ACCEPTED = "Accepted"
@@ -883,7 +883,7 @@ class SetVariableStatusEnumType(str, Enum):
     REBOOT_REQUIRED = "RebootRequired"
 
 
-class TransactionEventEnumType(str, Enum):
+class TransactionEventEnumType(WireEnum):
     """This contains the type of this event.
     The first TransactionEvent of a transaction SHALL contain: "Started" The last
     TransactionEvent of a transaction SHALL contain: "Ended" All others SHALL
@@ -895,7 +895,7 @@ class TransactionEventEnumType(str, Enum):
     UPDATED = "Updated"
 
 
-class TriggerMessageStatusEnumType(str, Enum):
+class TriggerMessageStatusEnumType(WireEnum):
     """Indicates whether the Charging Station will send the requested notification or
     not.
     """
@@ -905,7 +905,7 @@ class TriggerMessageStatusEnumType(str, Enum):
     NOT_IMPLEMENTED = "NotImplemented"
 
 
-class TriggerReasonEnumType(str, Enum):
+class TriggerReasonEnumType(WireEnum):
     """Reason the Charging Station sends this message to the CSMS"""
 
     AUTHORIZED = "Authorized"
@@ -931,7 +931,7 @@ class TriggerReasonEnumType(str, Enum):
     RESET_COMMAND = "ResetCommand"
 
 
-class UnlockStatusEnumType(str, Enum):
+class UnlockStatusEnumType(WireEnum):
     """This indicates whether the Charging Station has unlocked the connector."""
 
     UNLOCKED = "Unlocked"
@@ -940,7 +940,7 @@ class UnlockStatusEnumType(str, Enum):
     UNKNOWN_CONNECTOR = "UnknownConnector"
 
 
-class UnpublishFirmwareStatusEnumType(str, Enum):
+class UnpublishFirmwareStatusEnumType(WireEnum):
     """Indicates whether the Local Controller succeeded in unpublishing the firmware."""
 
     DOWNLOAD_ONGOING = "DownloadOngoing"
@@ -948,14 +948,14 @@ class UnpublishFirmwareStatusEnumType(str, Enum):
     UNPUBLISHED = "Unpublished"
 
 
-class UpdateEnumType(str, Enum):
+class UpdateEnumType(WireEnum):
     """This contains the type of update (full or differential) of this request."""
 
     DIFFERENTIAL = "Differential"
     FULL = "Full"
 
 
-class UpdateFirmwareStatusEnumType(str, Enum):
+class UpdateFirmwareStatusEnumType(WireEnum):
     """This field indicates whether the Charging Station was able to accept the
     request.
     """
@@ -967,7 +967,7 @@ class UpdateFirmwareStatusEnumType(str, Enum):
     REVOKED_CERTIFICATE = "RevokedCertificate"
 
 
-class UploadLogStatusEnumType(str, Enum):
+class UploadLogStatusEnumType(WireEnum):
     """This contains the status of the log upload."""
 
     BAD_MESSAGE = "BadMessage"
@@ -980,7 +980,7 @@ class UploadLogStatusEnumType(str, Enum):
     ACCEPTED_CANCELED = "AcceptedCanceled"
 
 
-class VPNEnumType(str, Enum):
+class VPNEnumType(WireEnum):
     """VPN. Type. VPN_ Code
     urn:x-oca:ocpp:uid:1:569277
     Type of VPN

@@ -125,6 +125,20 @@ from .enums import (
 class AuthorizeResponse(Response):
     """Payload of the ``Authorize`` response (the answer to the Charging Station's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id_token_info (IdTokenInfoType, required, ``idTokenInfo``): ID_ Token
+            urn:x-oca:ocpp:uid:2:233247 Contains status information about an identifier.
+            It is advised to not stop charging for a token that expires during charging,
+            as ExpiryDate is only used for caching purposes. If ExpiryDate is not given,
+            the status has no end date.
+        certificate_status (AuthorizeCertificateStatusEnumType, optional,
+            ``certificateStatus``): Certificate status information. - if all
+            certificates are valid: return 'Accepted'. - if one of the certificates was
+            revoked, return 'CertificateRevoked'.
     """
 
     ACTION: ClassVar[str] = "Authorize"
@@ -160,7 +174,20 @@ class AuthorizeResponse(Response):
 
 @define(kw_only=True)
 class AuthorizeRequest(Request[AuthorizeResponse]):
-    """Payload of the ``Authorize`` request, sent by the Charging Station."""
+    """Payload of the ``Authorize`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id_token (IdTokenType, required, ``idToken``): Contains a case insensitive
+            identifier to use for the authorization and the type of authorization to
+            support multiple forms of identifiers.
+        certificate (str, optional, ``certificate``): The X.509 certificated presented
+            by EV and encoded in PEM format.
+        iso15118_certificate_hash_data (list[OCSPRequestDataType], optional,
+            ``iso15118CertificateHashData``):
+    """
 
     ACTION: ClassVar[str] = "Authorize"
     custom_data: CustomDataType | None = field(
@@ -193,6 +220,22 @@ class AuthorizeRequest(Request[AuthorizeResponse]):
 class BootNotificationResponse(Response):
     """Payload of the ``BootNotification`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        current_time (datetime, required, ``currentTime``): This contains the CSMS's
+            current time.
+        interval (int, required, ``interval``): When
+            <<cmn_registrationstatusenumtype,Status>> is Accepted, this contains the
+            heartbeat interval in seconds. If the CSMS returns something other than
+            Accepted, the value of the interval field indicates the minimum wait time
+            before sending a next BootNotification request.
+        status (RegistrationStatusEnumType, required, ``status``): This contains whether
+            the Charging Station has been registered within the CSMS.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "BootNotification"
@@ -229,7 +272,18 @@ class BootNotificationResponse(Response):
 
 @define(kw_only=True)
 class BootNotificationRequest(Request[BootNotificationResponse]):
-    """Payload of the ``BootNotification`` request, sent by the Charging Station."""
+    """Payload of the ``BootNotification`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        charging_station (ChargingStationType, required, ``chargingStation``): Charge_
+            Point urn:x-oca:ocpp:uid:2:233122 The physical system where an Electrical
+            Vehicle (EV) can be charged.
+        reason (BootReasonEnumType, required, ``reason``): This contains the reason for
+            sending this message to the CSMS.
+    """
 
     ACTION: ClassVar[str] = "BootNotification"
     custom_data: CustomDataType | None = field(
@@ -258,6 +312,15 @@ class BootNotificationRequest(Request[BootNotificationResponse]):
 class CancelReservationResponse(Response):
     """Payload of the ``CancelReservation`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (CancelReservationStatusEnumType, required, ``status``): This indicates
+            the success or failure of the canceling of a reservation by CSMS.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "CancelReservation"
@@ -286,7 +349,15 @@ class CancelReservationResponse(Response):
 
 @define(kw_only=True)
 class CancelReservationRequest(Request[CancelReservationResponse]):
-    """Payload of the ``CancelReservation`` request, sent by the CSMS."""
+    """Payload of the ``CancelReservation`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        reservation_id (int, required, ``reservationId``): Id of the reservation to
+            cancel.
+    """
 
     ACTION: ClassVar[str] = "CancelReservation"
     custom_data: CustomDataType | None = field(
@@ -306,6 +377,15 @@ class CancelReservationRequest(Request[CancelReservationResponse]):
 class CertificateSignedResponse(Response):
     """Payload of the ``CertificateSigned`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (CertificateSignedStatusEnumType, required, ``status``): Returns whether
+            certificate signing has been accepted, otherwise rejected.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "CertificateSigned"
@@ -332,7 +412,27 @@ class CertificateSignedResponse(Response):
 
 @define(kw_only=True)
 class CertificateSignedRequest(Request[CertificateSignedResponse]):
-    """Payload of the ``CertificateSigned`` request, sent by the CSMS."""
+    """Payload of the ``CertificateSigned`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        certificate_chain (str, required, ``certificateChain``): The signed PEM encoded
+            X.509 certificate. This can also contain the necessary sub CA certificates.
+            In that case, the order of the bundle should follow the certificate chain,
+            starting from the leaf certificate. The Configuration Variable
+            <<configkey-max-certificate-chain-size,MaxCertificateChainSize>> can be used
+            to limit the maximum size of this field.
+        certificate_type (CertificateSigningUseEnumType, optional, ``certificateType``):
+            Indicates the type of the signed certificate that is returned. When omitted
+            the certificate is used for both the 15118 connection (if implemented) and
+            the Charging Station to CSMS connection. This field is required when a
+            typeOfCertificate was included in the
+            <<signcertificaterequest,SignCertificateRequest>> that requested this
+            certificate to be signed AND both the 15118 connection and the Charging
+            Station connection are implemented.
+    """
 
     ACTION: ClassVar[str] = "CertificateSigned"
     custom_data: CustomDataType | None = field(
@@ -374,6 +474,15 @@ class CertificateSignedRequest(Request[CertificateSignedResponse]):
 class ChangeAvailabilityResponse(Response):
     """Payload of the ``ChangeAvailability`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (ChangeAvailabilityStatusEnumType, required, ``status``): This indicates
+            whether the Charging Station is able to perform the availability change.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "ChangeAvailability"
@@ -402,7 +511,18 @@ class ChangeAvailabilityResponse(Response):
 
 @define(kw_only=True)
 class ChangeAvailabilityRequest(Request[ChangeAvailabilityResponse]):
-    """Payload of the ``ChangeAvailability`` request, sent by the CSMS."""
+    """Payload of the ``ChangeAvailability`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        evse (EVSEType, optional, ``evse``): EVSE urn:x-oca:ocpp:uid:2:233123 Electric
+            Vehicle Supply Equipment
+        operational_status (OperationalStatusEnumType, required, ``operationalStatus``):
+            This contains the type of availability change that the Charging Station
+            should perform.
+    """
 
     ACTION: ClassVar[str] = "ChangeAvailability"
     custom_data: CustomDataType | None = field(
@@ -432,7 +552,17 @@ class ChangeAvailabilityRequest(Request[ChangeAvailabilityResponse]):
 
 @define(kw_only=True)
 class ClearCacheResponse(Response):
-    """Payload of the ``ClearCache`` response (the answer to the CSMS's request)."""
+    """Payload of the ``ClearCache`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (ClearCacheStatusEnumType, required, ``status``): Accepted if the
+            Charging Station has executed the request, otherwise rejected.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     ACTION: ClassVar[str] = "ClearCache"
     custom_data: CustomDataType | None = field(
@@ -458,7 +588,13 @@ class ClearCacheResponse(Response):
 
 @define(kw_only=True)
 class ClearCacheRequest(Request[ClearCacheResponse]):
-    """Payload of the ``ClearCache`` request, sent by the CSMS."""
+    """Payload of the ``ClearCache`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+    """
 
     ACTION: ClassVar[str] = "ClearCache"
     custom_data: CustomDataType | None = field(
@@ -476,6 +612,15 @@ class ClearCacheRequest(Request[ClearCacheResponse]):
 class ClearChargingProfileResponse(Response):
     """Payload of the ``ClearChargingProfile`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (ClearChargingProfileStatusEnumType, required, ``status``): Indicates if
+            the Charging Station was able to execute the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "ClearChargingProfile"
@@ -502,7 +647,19 @@ class ClearChargingProfileResponse(Response):
 
 @define(kw_only=True)
 class ClearChargingProfileRequest(Request[ClearChargingProfileResponse]):
-    """Payload of the ``ClearChargingProfile`` request, sent by the CSMS."""
+    """Payload of the ``ClearChargingProfile`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        charging_profile_id (int, optional, ``chargingProfileId``): The Id of the
+            charging profile to clear.
+        charging_profile_criteria (ClearChargingProfileType, optional,
+            ``chargingProfileCriteria``): Charging_ Profile urn:x-oca:ocpp:uid:2:233255
+            A ChargingProfile consists of a ChargingSchedule, describing the amount of
+            power or current that can be delivered per time interval.
+    """
 
     ACTION: ClassVar[str] = "ClearChargingProfile"
     custom_data: CustomDataType | None = field(
@@ -534,6 +691,15 @@ class ClearChargingProfileRequest(Request[ClearChargingProfileResponse]):
 class ClearDisplayMessageResponse(Response):
     """Payload of the ``ClearDisplayMessage`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (ClearMessageStatusEnumType, required, ``status``): Returns whether the
+            Charging Station has been able to remove the message.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "ClearDisplayMessage"
@@ -560,7 +726,15 @@ class ClearDisplayMessageResponse(Response):
 
 @define(kw_only=True)
 class ClearDisplayMessageRequest(Request[ClearDisplayMessageResponse]):
-    """Payload of the ``ClearDisplayMessage`` request, sent by the CSMS."""
+    """Payload of the ``ClearDisplayMessage`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, required, ``id``): Id of the message that SHALL be removed from the
+            Charging Station.
+    """
 
     ACTION: ClassVar[str] = "ClearDisplayMessage"
     custom_data: CustomDataType | None = field(
@@ -580,6 +754,13 @@ class ClearDisplayMessageRequest(Request[ClearDisplayMessageResponse]):
 class ClearVariableMonitoringResponse(Response):
     """Payload of the ``ClearVariableMonitoring`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        clear_monitoring_result (list[ClearMonitoringResultType], required,
+            ``clearMonitoringResult``):
     """
 
     ACTION: ClassVar[str] = "ClearVariableMonitoring"
@@ -600,7 +781,15 @@ class ClearVariableMonitoringResponse(Response):
 
 @define(kw_only=True)
 class ClearVariableMonitoringRequest(Request[ClearVariableMonitoringResponse]):
-    """Payload of the ``ClearVariableMonitoring`` request, sent by the CSMS."""
+    """Payload of the ``ClearVariableMonitoring`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (list[int], required, ``id``): List of the monitors to be cleared, identified
+            by there Id.
+    """
 
     ACTION: ClassVar[str] = "ClearVariableMonitoring"
     custom_data: CustomDataType | None = field(
@@ -622,6 +811,11 @@ class ClearVariableMonitoringRequest(Request[ClearVariableMonitoringResponse]):
 class ClearedChargingLimitResponse(Response):
     """Payload of the ``ClearedChargingLimit`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "ClearedChargingLimit"
@@ -638,7 +832,16 @@ class ClearedChargingLimitResponse(Response):
 
 @define(kw_only=True)
 class ClearedChargingLimitRequest(Request[ClearedChargingLimitResponse]):
-    """Payload of the ``ClearedChargingLimit`` request, sent by the Charging Station."""
+    """Payload of the ``ClearedChargingLimit`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        charging_limit_source (ChargingLimitSourceEnumType, required,
+            ``chargingLimitSource``): Source of the charging limit.
+        evse_id (int, optional, ``evseId``): EVSE Identifier.
+    """
 
     ACTION: ClassVar[str] = "ClearedChargingLimit"
     custom_data: CustomDataType | None = field(
@@ -663,7 +866,13 @@ class ClearedChargingLimitRequest(Request[ClearedChargingLimitResponse]):
 
 @define(kw_only=True)
 class CostUpdatedResponse(Response):
-    """Payload of the ``CostUpdated`` response (the answer to the CSMS's request)."""
+    """Payload of the ``CostUpdated`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+    """
 
     ACTION: ClassVar[str] = "CostUpdated"
     custom_data: CustomDataType | None = field(
@@ -679,7 +888,19 @@ class CostUpdatedResponse(Response):
 
 @define(kw_only=True)
 class CostUpdatedRequest(Request[CostUpdatedResponse]):
-    """Payload of the ``CostUpdated`` request, sent by the CSMS."""
+    """Payload of the ``CostUpdated`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        total_cost (float, required, ``totalCost``): Current total cost, based on the
+            information known by the CSMS, of the transaction including taxes. In the
+            currency configured with the configuration Variable: [<<configkey-currency,
+            Currency>>]
+        transaction_id (str, required, ``transactionId``): Transaction Id of the
+            transaction the current cost are asked for.
+    """
 
     ACTION: ClassVar[str] = "CostUpdated"
     custom_data: CustomDataType | None = field(
@@ -704,6 +925,15 @@ class CostUpdatedRequest(Request[CostUpdatedResponse]):
 class CustomerInformationResponse(Response):
     """Payload of the ``CustomerInformation`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (CustomerInformationStatusEnumType, required, ``status``): Indicates
+            whether the request was accepted.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "CustomerInformation"
@@ -730,7 +960,29 @@ class CustomerInformationResponse(Response):
 
 @define(kw_only=True)
 class CustomerInformationRequest(Request[CustomerInformationResponse]):
-    """Payload of the ``CustomerInformation`` request, sent by the CSMS."""
+    """Payload of the ``CustomerInformation`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        customer_certificate (CertificateHashDataType, optional,
+            ``customerCertificate``):
+        id_token (IdTokenType, optional, ``idToken``): Contains a case insensitive
+            identifier to use for the authorization and the type of authorization to
+            support multiple forms of identifiers.
+        request_id (int, required, ``requestId``): The Id of the request.
+        report (bool, required, ``report``): Flag indicating whether the Charging
+            Station should return NotifyCustomerInformationRequest messages containing
+            information about the customer referred to.
+        clear (bool, required, ``clear``): Flag indicating whether the Charging Station
+            should clear all information about the customer referred to.
+        customer_identifier (str, optional, ``customerIdentifier``): A (e.g. vendor
+            specific) identifier of the customer this request refers to. This field
+            contains a custom identifier other than IdToken and Certificate. One of the
+            possible identifiers (customerIdentifier, customerIdToken or
+            customerCertificate) should be in the request message.
+    """
 
     ACTION: ClassVar[str] = "CustomerInformation"
     custom_data: CustomDataType | None = field(
@@ -778,6 +1030,17 @@ class CustomerInformationRequest(Request[CustomerInformationResponse]):
 class DataTransferResponse(Response):
     """Payload of the ``DataTransfer`` response (the answer to either side's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (DataTransferStatusEnumType, required, ``status``): This indicates the
+            success or failure of the data transfer.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+        data (Any, optional, ``data``): Data without specified length or format, in
+            response to request.
     """
 
     ACTION: ClassVar[str] = "DataTransfer"
@@ -808,7 +1071,19 @@ class DataTransferResponse(Response):
 
 @define(kw_only=True)
 class DataTransferRequest(Request[DataTransferResponse]):
-    """Payload of the ``DataTransfer`` request, sent by either side."""
+    """Payload of the ``DataTransfer`` request, sent by either side.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        message_id (str, optional, ``messageId``): May be used to indicate a specific
+            message or implementation.
+        data (Any, optional, ``data``): Data without specified length or format. This
+            needs to be decided by both parties (Open to implementation).
+        vendor_id (str, required, ``vendorId``): This identifies the Vendor specific
+            implementation
+    """
 
     ACTION: ClassVar[str] = "DataTransfer"
     custom_data: CustomDataType | None = field(
@@ -838,6 +1113,15 @@ class DataTransferRequest(Request[DataTransferResponse]):
 class DeleteCertificateResponse(Response):
     """Payload of the ``DeleteCertificate`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (DeleteCertificateStatusEnumType, required, ``status``): Charging Station
+            indicates if it can process the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "DeleteCertificate"
@@ -864,7 +1148,15 @@ class DeleteCertificateResponse(Response):
 
 @define(kw_only=True)
 class DeleteCertificateRequest(Request[DeleteCertificateResponse]):
-    """Payload of the ``DeleteCertificate`` request, sent by the CSMS."""
+    """Payload of the ``DeleteCertificate`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        certificate_hash_data (CertificateHashDataType, required,
+            ``certificateHashData``):
+    """
 
     ACTION: ClassVar[str] = "DeleteCertificate"
     custom_data: CustomDataType | None = field(
@@ -886,6 +1178,11 @@ class DeleteCertificateRequest(Request[DeleteCertificateResponse]):
 class FirmwareStatusNotificationResponse(Response):
     """Payload of the ``FirmwareStatusNotification`` response (the answer to the
     Charging Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "FirmwareStatusNotification"
@@ -904,6 +1201,17 @@ class FirmwareStatusNotificationResponse(Response):
 class FirmwareStatusNotificationRequest(Request[FirmwareStatusNotificationResponse]):
     """Payload of the ``FirmwareStatusNotification`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (FirmwareStatusEnumType, required, ``status``): This contains the
+            progress status of the firmware installation.
+        request_id (int, optional, ``requestId``): The request id that was provided in
+            the UpdateFirmwareRequest that started this firmware update. This field is
+            mandatory, unless the message was triggered by a TriggerMessageRequest AND
+            there is no firmware update ongoing.
     """
 
     ACTION: ClassVar[str] = "FirmwareStatusNotification"
@@ -934,6 +1242,17 @@ class FirmwareStatusNotificationRequest(Request[FirmwareStatusNotificationRespon
 class Get15118EVCertificateResponse(Response):
     """Payload of the ``Get15118EVCertificate`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (Iso15118EVCertificateStatusEnumType, required, ``status``): Indicates
+            whether the message was processed properly.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+        exi_response (str, required, ``exiResponse``): Raw CertificateInstallationRes
+            response for the EV, Base64 encoded.
     """
 
     ACTION: ClassVar[str] = "Get15118EVCertificate"
@@ -964,6 +1283,18 @@ class Get15118EVCertificateResponse(Response):
 class Get15118EVCertificateRequest(Request[Get15118EVCertificateResponse]):
     """Payload of the ``Get15118EVCertificate`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        iso15118_schema_version (str, required, ``iso15118SchemaVersion``): Schema
+            version currently used for the 15118 session between EV and Charging
+            Station. Needed for parsing of the EXI stream by the CSMS.
+        action (CertificateActionEnumType, required, ``action``): Defines whether
+            certificate needs to be installed or updated.
+        exi_request (str, required, ``exiRequest``): Raw CertificateInstallationReq
+            request from EV, Base64 encoded.
     """
 
     ACTION: ClassVar[str] = "Get15118EVCertificate"
@@ -992,7 +1323,17 @@ class Get15118EVCertificateRequest(Request[Get15118EVCertificateResponse]):
 
 @define(kw_only=True)
 class GetBaseReportResponse(Response):
-    """Payload of the ``GetBaseReport`` response (the answer to the CSMS's request)."""
+    """Payload of the ``GetBaseReport`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericDeviceModelStatusEnumType, required, ``status``): This indicates
+            whether the Charging Station is able to accept this request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     ACTION: ClassVar[str] = "GetBaseReport"
     custom_data: CustomDataType | None = field(
@@ -1018,7 +1359,16 @@ class GetBaseReportResponse(Response):
 
 @define(kw_only=True)
 class GetBaseReportRequest(Request[GetBaseReportResponse]):
-    """Payload of the ``GetBaseReport`` request, sent by the CSMS."""
+    """Payload of the ``GetBaseReport`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        request_id (int, required, ``requestId``): The Id of the request.
+        report_base (ReportBaseEnumType, required, ``reportBase``): This field specifies
+            the report base.
+    """
 
     ACTION: ClassVar[str] = "GetBaseReport"
     custom_data: CustomDataType | None = field(
@@ -1042,6 +1392,20 @@ class GetBaseReportRequest(Request[GetBaseReportResponse]):
 class GetCertificateStatusResponse(Response):
     """Payload of the ``GetCertificateStatus`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GetCertificateStatusEnumType, required, ``status``): This indicates
+            whether the charging station was able to retrieve the OCSP certificate
+            status.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+        ocsp_result (str, optional, ``ocspResult``): OCSPResponse class as defined in
+            <<ref-ocpp_security_24, IETF RFC 6960>>. DER encoded (as defined in
+            <<ref-ocpp_security_24, IETF RFC 6960>>), and then base64 encoded. MAY only
+            be omitted when status is not Accepted.
     """
 
     ACTION: ClassVar[str] = "GetCertificateStatus"
@@ -1077,7 +1441,14 @@ class GetCertificateStatusResponse(Response):
 
 @define(kw_only=True)
 class GetCertificateStatusRequest(Request[GetCertificateStatusResponse]):
-    """Payload of the ``GetCertificateStatus`` request, sent by the Charging Station."""
+    """Payload of the ``GetCertificateStatus`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        ocsp_request_data (OCSPRequestDataType, required, ``ocspRequestData``):
+    """
 
     ACTION: ClassVar[str] = "GetCertificateStatus"
     custom_data: CustomDataType | None = field(
@@ -1098,6 +1469,16 @@ class GetCertificateStatusRequest(Request[GetCertificateStatusResponse]):
 class GetChargingProfilesResponse(Response):
     """Payload of the ``GetChargingProfiles`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GetChargingProfileStatusEnumType, required, ``status``): This indicates
+            whether the Charging Station is able to process this request and will send
+            <<reportchargingprofilesrequest, ReportChargingProfilesRequest>> messages.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "GetChargingProfiles"
@@ -1127,7 +1508,24 @@ class GetChargingProfilesResponse(Response):
 
 @define(kw_only=True)
 class GetChargingProfilesRequest(Request[GetChargingProfilesResponse]):
-    """Payload of the ``GetChargingProfiles`` request, sent by the CSMS."""
+    """Payload of the ``GetChargingProfiles`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        request_id (int, required, ``requestId``): Reference identification that is to
+            be used by the Charging Station in the <<reportchargingprofilesrequest,
+            ReportChargingProfilesRequest>> when provided.
+        evse_id (int, optional, ``evseId``): For which EVSE installed charging profiles
+            SHALL be reported. If 0, only charging profiles installed on the Charging
+            Station itself (the grid connection) SHALL be reported. If omitted, all
+            installed charging profiles SHALL be reported.
+        charging_profile (ChargingProfileCriterionType, required, ``chargingProfile``):
+            Charging_ Profile urn:x-oca:ocpp:uid:2:233255 A ChargingProfile consists of
+            ChargingSchedule, describing the amount of power or current that can be
+            delivered per time interval.
+    """
 
     ACTION: ClassVar[str] = "GetChargingProfiles"
     custom_data: CustomDataType | None = field(
@@ -1167,6 +1565,17 @@ class GetChargingProfilesRequest(Request[GetChargingProfilesResponse]):
 class GetCompositeScheduleResponse(Response):
     """Payload of the ``GetCompositeSchedule`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericStatusEnumType, required, ``status``): The Charging Station will
+            indicate if it was able to process the request
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+        schedule (CompositeScheduleType, optional, ``schedule``): Composite_ Schedule
+            urn:x-oca:ocpp:uid:2:233362
     """
 
     ACTION: ClassVar[str] = "GetCompositeSchedule"
@@ -1203,7 +1612,20 @@ class GetCompositeScheduleResponse(Response):
 
 @define(kw_only=True)
 class GetCompositeScheduleRequest(Request[GetCompositeScheduleResponse]):
-    """Payload of the ``GetCompositeSchedule`` request, sent by the CSMS."""
+    """Payload of the ``GetCompositeSchedule`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        duration (int, required, ``duration``): Length of the requested schedule in
+            seconds.
+        charging_rate_unit (ChargingRateUnitEnumType, optional, ``chargingRateUnit``):
+            Can be used to force a power or current profile.
+        evse_id (int, required, ``evseId``): The ID of the EVSE for which the schedule
+            is requested. When evseid=0, the Charging Station will calculate the
+            expected consumption for the grid connection.
+    """
 
     ACTION: ClassVar[str] = "GetCompositeSchedule"
     custom_data: CustomDataType | None = field(
@@ -1234,6 +1656,16 @@ class GetCompositeScheduleRequest(Request[GetCompositeScheduleResponse]):
 class GetDisplayMessagesResponse(Response):
     """Payload of the ``GetDisplayMessages`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GetDisplayMessagesStatusEnumType, required, ``status``): Indicates if
+            the Charging Station has Display Messages that match the request criteria in
+            the <<getdisplaymessagesrequest,GetDisplayMessagesRequest>>
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "GetDisplayMessages"
@@ -1262,7 +1694,22 @@ class GetDisplayMessagesResponse(Response):
 
 @define(kw_only=True)
 class GetDisplayMessagesRequest(Request[GetDisplayMessagesResponse]):
-    """Payload of the ``GetDisplayMessages`` request, sent by the CSMS."""
+    """Payload of the ``GetDisplayMessages`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (list[int], optional, ``id``): If provided the Charging Station shall return
+            Display Messages of the given ids. This field SHALL NOT contain more ids
+            than set in
+            <<configkey-number-of-display-messages,NumberOfDisplayMessages.maxLimit>>
+        request_id (int, required, ``requestId``): The Id of this request.
+        priority (MessagePriorityEnumType, optional, ``priority``): If provided the
+            Charging Station shall return Display Messages with the given priority only.
+        state (MessageStateEnumType, optional, ``state``): If provided the Charging
+            Station shall return Display Messages with the given state only.
+    """
 
     ACTION: ClassVar[str] = "GetDisplayMessages"
     custom_data: CustomDataType | None = field(
@@ -1307,6 +1754,17 @@ class GetDisplayMessagesRequest(Request[GetDisplayMessagesResponse]):
 class GetInstalledCertificateIdsResponse(Response):
     """Payload of the ``GetInstalledCertificateIds`` response (the answer to the
     CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GetInstalledCertificateStatusEnumType, required, ``status``): Charging
+            Station indicates if it can process the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+        certificate_hash_data_chain (list[CertificateHashDataChainType], optional,
+            ``certificateHashDataChain``):
     """
 
     ACTION: ClassVar[str] = "GetInstalledCertificateIds"
@@ -1339,7 +1797,16 @@ class GetInstalledCertificateIdsResponse(Response):
 
 @define(kw_only=True)
 class GetInstalledCertificateIdsRequest(Request[GetInstalledCertificateIdsResponse]):
-    """Payload of the ``GetInstalledCertificateIds`` request, sent by the CSMS."""
+    """Payload of the ``GetInstalledCertificateIds`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        certificate_type (list[GetCertificateIdUseEnumType], optional,
+            ``certificateType``): Indicates the type of certificates requested. When
+            omitted, all certificate types are requested.
+    """
 
     ACTION: ClassVar[str] = "GetInstalledCertificateIds"
     custom_data: CustomDataType | None = field(
@@ -1365,6 +1832,13 @@ class GetInstalledCertificateIdsRequest(Request[GetInstalledCertificateIdsRespon
 class GetLocalListVersionResponse(Response):
     """Payload of the ``GetLocalListVersion`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        version_number (int, required, ``versionNumber``): This contains the current
+            version number of the local authorization list in the Charging Station.
     """
 
     ACTION: ClassVar[str] = "GetLocalListVersion"
@@ -1385,7 +1859,13 @@ class GetLocalListVersionResponse(Response):
 
 @define(kw_only=True)
 class GetLocalListVersionRequest(Request[GetLocalListVersionResponse]):
-    """Payload of the ``GetLocalListVersion`` request, sent by the CSMS."""
+    """Payload of the ``GetLocalListVersion`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+    """
 
     ACTION: ClassVar[str] = "GetLocalListVersion"
     custom_data: CustomDataType | None = field(
@@ -1401,7 +1881,20 @@ class GetLocalListVersionRequest(Request[GetLocalListVersionResponse]):
 
 @define(kw_only=True)
 class GetLogResponse(Response):
-    """Payload of the ``GetLog`` response (the answer to the CSMS's request)."""
+    """Payload of the ``GetLog`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (LogStatusEnumType, required, ``status``): This field indicates whether
+            the Charging Station was able to accept the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+        filename (str, optional, ``filename``): This contains the name of the log file
+            that will be uploaded. This field is not present when no logging information
+            is available.
+    """
 
     ACTION: ClassVar[str] = "GetLog"
     custom_data: CustomDataType | None = field(
@@ -1435,7 +1928,25 @@ class GetLogResponse(Response):
 
 @define(kw_only=True)
 class GetLogRequest(Request[GetLogResponse]):
-    """Payload of the ``GetLog`` request, sent by the CSMS."""
+    """Payload of the ``GetLog`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        log (LogParametersType, required, ``log``): Log urn:x-enexis:ecdm:uid:2:233373
+            Generic class for the configuration of logging entries.
+        log_type (LogEnumType, required, ``logType``): This contains the type of log
+            file that the Charging Station should send.
+        request_id (int, required, ``requestId``): The Id of this request
+        retries (int, optional, ``retries``): This specifies how many times the Charging
+            Station must try to upload the log before giving up. If this field is not
+            present, it is left to Charging Station to decide how many times it wants to
+            retry.
+        retry_interval (int, optional, ``retryInterval``): The interval in seconds after
+            which a retry may be attempted. If this field is not present, it is left to
+            Charging Station to decide how long to wait between attempts.
+    """
 
     ACTION: ClassVar[str] = "GetLog"
     custom_data: CustomDataType | None = field(
@@ -1482,6 +1993,15 @@ class GetLogRequest(Request[GetLogResponse]):
 class GetMonitoringReportResponse(Response):
     """Payload of the ``GetMonitoringReport`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericDeviceModelStatusEnumType, required, ``status``): This field
+            indicates whether the Charging Station was able to accept the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "GetMonitoringReport"
@@ -1510,7 +2030,20 @@ class GetMonitoringReportResponse(Response):
 
 @define(kw_only=True)
 class GetMonitoringReportRequest(Request[GetMonitoringReportResponse]):
-    """Payload of the ``GetMonitoringReport`` request, sent by the CSMS."""
+    """Payload of the ``GetMonitoringReport`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        component_variable (list[ComponentVariableType], optional,
+            ``componentVariable``): Class to report components, variables and variable
+            attributes and characteristics.
+        request_id (int, required, ``requestId``): The Id of the request.
+        monitoring_criteria (list[MonitoringCriterionEnumType], optional,
+            ``monitoringCriteria``): This field contains criteria for components for
+            which a monitoring report is requested
+    """
 
     ACTION: ClassVar[str] = "GetMonitoringReport"
     custom_data: CustomDataType | None = field(
@@ -1546,7 +2079,17 @@ class GetMonitoringReportRequest(Request[GetMonitoringReportResponse]):
 
 @define(kw_only=True)
 class GetReportResponse(Response):
-    """Payload of the ``GetReport`` response (the answer to the CSMS's request)."""
+    """Payload of the ``GetReport`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericDeviceModelStatusEnumType, required, ``status``): This field
+            indicates whether the Charging Station was able to accept the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     ACTION: ClassVar[str] = "GetReport"
     custom_data: CustomDataType | None = field(
@@ -1574,7 +2117,20 @@ class GetReportResponse(Response):
 
 @define(kw_only=True)
 class GetReportRequest(Request[GetReportResponse]):
-    """Payload of the ``GetReport`` request, sent by the CSMS."""
+    """Payload of the ``GetReport`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        component_variable (list[ComponentVariableType], optional,
+            ``componentVariable``): Class to report components, variables and variable
+            attributes and characteristics.
+        request_id (int, required, ``requestId``): The Id of the request.
+        component_criteria (list[ComponentCriterionEnumType], optional,
+            ``componentCriteria``): This field contains criteria for components for
+            which a report is requested
+    """
 
     ACTION: ClassVar[str] = "GetReport"
     custom_data: CustomDataType | None = field(
@@ -1610,6 +2166,15 @@ class GetReportRequest(Request[GetReportResponse]):
 class GetTransactionStatusResponse(Response):
     """Payload of the ``GetTransactionStatus`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        ongoing_indicator (bool, optional, ``ongoingIndicator``): Whether the
+            transaction is still ongoing.
+        messages_in_queue (bool, required, ``messagesInQueue``): Whether there are still
+            message to be delivered.
     """
 
     ACTION: ClassVar[str] = "GetTransactionStatus"
@@ -1634,7 +2199,15 @@ class GetTransactionStatusResponse(Response):
 
 @define(kw_only=True)
 class GetTransactionStatusRequest(Request[GetTransactionStatusResponse]):
-    """Payload of the ``GetTransactionStatus`` request, sent by the CSMS."""
+    """Payload of the ``GetTransactionStatus`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        transaction_id (str, optional, ``transactionId``): The Id of the transaction for
+            which the status is requested.
+    """
 
     ACTION: ClassVar[str] = "GetTransactionStatus"
     custom_data: CustomDataType | None = field(
@@ -1654,7 +2227,15 @@ class GetTransactionStatusRequest(Request[GetTransactionStatusResponse]):
 
 @define(kw_only=True)
 class GetVariablesResponse(Response):
-    """Payload of the ``GetVariables`` response (the answer to the CSMS's request)."""
+    """Payload of the ``GetVariables`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        get_variable_result (list[GetVariableResultType], required,
+            ``getVariableResult``): Class to hold results of GetVariables request.
+    """
 
     ACTION: ClassVar[str] = "GetVariables"
     custom_data: CustomDataType | None = field(
@@ -1675,7 +2256,15 @@ class GetVariablesResponse(Response):
 
 @define(kw_only=True)
 class GetVariablesRequest(Request[GetVariablesResponse]):
-    """Payload of the ``GetVariables`` request, sent by the CSMS."""
+    """Payload of the ``GetVariables`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        get_variable_data (list[GetVariableDataType], required, ``getVariableData``):
+            Class to hold parameters for GetVariables request.
+    """
 
     ACTION: ClassVar[str] = "GetVariables"
     custom_data: CustomDataType | None = field(
@@ -1698,6 +2287,13 @@ class GetVariablesRequest(Request[GetVariablesResponse]):
 class HeartbeatResponse(Response):
     """Payload of the ``Heartbeat`` response (the answer to the Charging Station's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        current_time (datetime, required, ``currentTime``): Contains the current time of
+            the CSMS.
     """
 
     ACTION: ClassVar[str] = "Heartbeat"
@@ -1716,7 +2312,13 @@ class HeartbeatResponse(Response):
 
 @define(kw_only=True)
 class HeartbeatRequest(Request[HeartbeatResponse]):
-    """Payload of the ``Heartbeat`` request, sent by the Charging Station."""
+    """Payload of the ``Heartbeat`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+    """
 
     ACTION: ClassVar[str] = "Heartbeat"
     custom_data: CustomDataType | None = field(
@@ -1734,6 +2336,15 @@ class HeartbeatRequest(Request[HeartbeatResponse]):
 class InstallCertificateResponse(Response):
     """Payload of the ``InstallCertificate`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (InstallCertificateStatusEnumType, required, ``status``): Charging
+            Station indicates if installation was successful.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "InstallCertificate"
@@ -1760,7 +2371,16 @@ class InstallCertificateResponse(Response):
 
 @define(kw_only=True)
 class InstallCertificateRequest(Request[InstallCertificateResponse]):
-    """Payload of the ``InstallCertificate`` request, sent by the CSMS."""
+    """Payload of the ``InstallCertificate`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        certificate_type (InstallCertificateUseEnumType, required, ``certificateType``):
+            Indicates the certificate type that is sent.
+        certificate (str, required, ``certificate``): A PEM encoded X.509 certificate.
+    """
 
     ACTION: ClassVar[str] = "InstallCertificate"
     custom_data: CustomDataType | None = field(
@@ -1785,6 +2405,11 @@ class InstallCertificateRequest(Request[InstallCertificateResponse]):
 class LogStatusNotificationResponse(Response):
     """Payload of the ``LogStatusNotification`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "LogStatusNotification"
@@ -1803,6 +2428,17 @@ class LogStatusNotificationResponse(Response):
 class LogStatusNotificationRequest(Request[LogStatusNotificationResponse]):
     """Payload of the ``LogStatusNotification`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (UploadLogStatusEnumType, required, ``status``): This contains the status
+            of the log upload.
+        request_id (int, optional, ``requestId``): The request id that was provided in
+            GetLogRequest that started this log upload. This field is mandatory, unless
+            the message was triggered by a TriggerMessageRequest AND there is no log
+            upload ongoing.
     """
 
     ACTION: ClassVar[str] = "LogStatusNotification"
@@ -1833,6 +2469,11 @@ class LogStatusNotificationRequest(Request[LogStatusNotificationResponse]):
 class MeterValuesResponse(Response):
     """Payload of the ``MeterValues`` response (the answer to the Charging Station's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "MeterValues"
@@ -1851,6 +2492,19 @@ class MeterValuesResponse(Response):
 class MeterValuesRequest(Request[MeterValuesResponse]):
     """Request_ Body
     urn:x-enexis:ecdm:uid:2:234744
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        evse_id (int, required, ``evseId``): Request_ Body. EVSEID. Numeric_ Identifier
+            urn:x-enexis:ecdm:uid:1:571101 This contains a number (>0) designating an
+            EVSE of the Charging Station. '0' (zero) is used to designate the main power
+            meter.
+        meter_value (list[MeterValueType], required, ``meterValue``): Meter_ Value
+            urn:x-oca:ocpp:uid:2:233265 Collection of one or more sampled values in
+            MeterValuesRequest and TransactionEvent. All sampled values in a MeterValue
+            are sampled at the same point in time.
     """
 
     ACTION: ClassVar[str] = "MeterValues"
@@ -1885,6 +2539,11 @@ class MeterValuesRequest(Request[MeterValuesResponse]):
 class NotifyChargingLimitResponse(Response):
     """Payload of the ``NotifyChargingLimit`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "NotifyChargingLimit"
@@ -1901,7 +2560,21 @@ class NotifyChargingLimitResponse(Response):
 
 @define(kw_only=True)
 class NotifyChargingLimitRequest(Request[NotifyChargingLimitResponse]):
-    """Payload of the ``NotifyChargingLimit`` request, sent by the Charging Station."""
+    """Payload of the ``NotifyChargingLimit`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        charging_schedule (list[ChargingScheduleType], optional, ``chargingSchedule``):
+            Charging_ Schedule urn:x-oca:ocpp:uid:2:233256 Charging schedule structure
+            defines a list of charging periods, as used in: GetCompositeSchedule.conf
+            and ChargingProfile.
+        evse_id (int, optional, ``evseId``): The charging schedule contained in this
+            notification applies to an EVSE. evseId must be > 0.
+        charging_limit (ChargingLimitType, required, ``chargingLimit``): Charging_ Limit
+            urn:x-enexis:ecdm:uid:2:234489
+    """
 
     ACTION: ClassVar[str] = "NotifyChargingLimit"
     custom_data: CustomDataType | None = field(
@@ -1941,6 +2614,11 @@ class NotifyChargingLimitRequest(Request[NotifyChargingLimitResponse]):
 class NotifyCustomerInformationResponse(Response):
     """Payload of the ``NotifyCustomerInformation`` response (the answer to the
     Charging Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "NotifyCustomerInformation"
@@ -1959,6 +2637,23 @@ class NotifyCustomerInformationResponse(Response):
 class NotifyCustomerInformationRequest(Request[NotifyCustomerInformationResponse]):
     """Payload of the ``NotifyCustomerInformation`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        data (str, required, ``data``): (Part of) the requested data. No format
+            specified in which the data is returned. Should be human readable.
+        tbc (bool, optional, ``tbc``): “to be continued” indicator. Indicates whether
+            another part of the monitoringData follows in an upcoming
+            notifyMonitoringReportRequest message. Default value when omitted is false.
+            When absent, the schema's default false applies (the absence is kept: None
+            stays None).
+        seq_no (int, required, ``seqNo``): Sequence number of this message. First
+            message starts at 0.
+        generated_at (datetime, required, ``generatedAt``):  Timestamp of the moment
+            this message was generated at the Charging Station.
+        request_id (int, required, ``requestId``): The Id of the request.
     """
 
     ACTION: ClassVar[str] = "NotifyCustomerInformation"
@@ -1997,6 +2692,11 @@ class NotifyCustomerInformationRequest(Request[NotifyCustomerInformationResponse
 class NotifyDisplayMessagesResponse(Response):
     """Payload of the ``NotifyDisplayMessages`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "NotifyDisplayMessages"
@@ -2015,6 +2715,22 @@ class NotifyDisplayMessagesResponse(Response):
 class NotifyDisplayMessagesRequest(Request[NotifyDisplayMessagesResponse]):
     """Payload of the ``NotifyDisplayMessages`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        message_info (list[MessageInfoType], optional, ``messageInfo``): Message_ Info
+            urn:x-enexis:ecdm:uid:2:233264 Contains message details, for a message to be
+            displayed on a Charging Station.
+        request_id (int, required, ``requestId``): The id of the
+            <<getdisplaymessagesrequest,GetDisplayMessagesRequest>> that requested this
+            message.
+        tbc (bool, optional, ``tbc``): "to be continued" indicator. Indicates whether
+            another part of the report follows in an upcoming
+            NotifyDisplayMessagesRequest message. Default value when omitted is false.
+            When absent, the schema's default false applies (the absence is kept: None
+            stays None).
     """
 
     ACTION: ClassVar[str] = "NotifyDisplayMessages"
@@ -2056,6 +2772,17 @@ class NotifyDisplayMessagesRequest(Request[NotifyDisplayMessagesResponse]):
 class NotifyEVChargingNeedsResponse(Response):
     """Payload of the ``NotifyEVChargingNeeds`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (NotifyEVChargingNeedsStatusEnumType, required, ``status``): Returns
+            whether the CSMS has been able to process the message successfully. It does
+            not imply that the evChargingNeeds can be met with the current charging
+            profile.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "NotifyEVChargingNeeds"
@@ -2087,6 +2814,17 @@ class NotifyEVChargingNeedsResponse(Response):
 class NotifyEVChargingNeedsRequest(Request[NotifyEVChargingNeedsResponse]):
     """Payload of the ``NotifyEVChargingNeeds`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        max_schedule_tuples (int, optional, ``maxScheduleTuples``): Contains the maximum
+            schedule tuples the car supports per schedule.
+        charging_needs (ChargingNeedsType, required, ``chargingNeeds``): Charging_ Needs
+            urn:x-oca:ocpp:uid:2:233249
+        evse_id (int, required, ``evseId``): Defines the EVSE and connector to which the
+            EV is connected. EvseId may not be 0.
     """
 
     ACTION: ClassVar[str] = "NotifyEVChargingNeeds"
@@ -2119,6 +2857,16 @@ class NotifyEVChargingNeedsRequest(Request[NotifyEVChargingNeedsResponse]):
 class NotifyEVChargingScheduleResponse(Response):
     """Payload of the ``NotifyEVChargingSchedule`` response (the answer to the
     Charging Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericStatusEnumType, required, ``status``): Returns whether the CSMS
+            has been able to process the message successfully. It does not imply any
+            approval of the charging schedule.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "NotifyEVChargingSchedule"
@@ -2149,6 +2897,19 @@ class NotifyEVChargingScheduleResponse(Response):
 class NotifyEVChargingScheduleRequest(Request[NotifyEVChargingScheduleResponse]):
     """Payload of the ``NotifyEVChargingSchedule`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        time_base (datetime, required, ``timeBase``): Periods contained in the charging
+            profile are relative to this point in time.
+        charging_schedule (ChargingScheduleType, required, ``chargingSchedule``):
+            Charging_ Schedule urn:x-oca:ocpp:uid:2:233256 Charging schedule structure
+            defines a list of charging periods, as used in: GetCompositeSchedule.conf
+            and ChargingProfile.
+        evse_id (int, required, ``evseId``): The charging schedule contained in this
+            notification applies to an EVSE. EvseId must be > 0.
     """
 
     ACTION: ClassVar[str] = "NotifyEVChargingSchedule"
@@ -2181,6 +2942,11 @@ class NotifyEVChargingScheduleRequest(Request[NotifyEVChargingScheduleResponse])
 class NotifyEventResponse(Response):
     """Payload of the ``NotifyEvent`` response (the answer to the Charging Station's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "NotifyEvent"
@@ -2197,7 +2963,23 @@ class NotifyEventResponse(Response):
 
 @define(kw_only=True)
 class NotifyEventRequest(Request[NotifyEventResponse]):
-    """Payload of the ``NotifyEvent`` request, sent by the Charging Station."""
+    """Payload of the ``NotifyEvent`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        generated_at (datetime, required, ``generatedAt``): Timestamp of the moment this
+            message was generated at the Charging Station.
+        tbc (bool, optional, ``tbc``): “to be continued” indicator. Indicates whether
+            another part of the report follows in an upcoming notifyEventRequest
+            message. Default value when omitted is false. When absent, the schema's
+            default false applies (the absence is kept: None stays None).
+        seq_no (int, required, ``seqNo``): Sequence number of this message. First
+            message starts at 0.
+        event_data (list[EventDataType], required, ``eventData``): Class to report an
+            event notification for a component-variable.
+    """
 
     ACTION: ClassVar[str] = "NotifyEvent"
     custom_data: CustomDataType | None = field(
@@ -2234,6 +3016,11 @@ class NotifyEventRequest(Request[NotifyEventResponse]):
 class NotifyMonitoringReportResponse(Response):
     """Payload of the ``NotifyMonitoringReport`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "NotifyMonitoringReport"
@@ -2252,6 +3039,24 @@ class NotifyMonitoringReportResponse(Response):
 class NotifyMonitoringReportRequest(Request[NotifyMonitoringReportResponse]):
     """Payload of the ``NotifyMonitoringReport`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        monitor (list[MonitoringDataType], optional, ``monitor``): Class to hold
+            parameters of SetVariableMonitoring request.
+        request_id (int, required, ``requestId``): The id of the GetMonitoringRequest
+            that requested this report.
+        tbc (bool, optional, ``tbc``): “to be continued” indicator. Indicates whether
+            another part of the monitoringData follows in an upcoming
+            notifyMonitoringReportRequest message. Default value when omitted is false.
+            When absent, the schema's default false applies (the absence is kept: None
+            stays None).
+        seq_no (int, required, ``seqNo``): Sequence number of this message. First
+            message starts at 0.
+        generated_at (datetime, required, ``generatedAt``): Timestamp of the moment this
+            message was generated at the Charging Station.
     """
 
     ACTION: ClassVar[str] = "NotifyMonitoringReport"
@@ -2292,6 +3097,11 @@ class NotifyMonitoringReportRequest(Request[NotifyMonitoringReportResponse]):
 class NotifyReportResponse(Response):
     """Payload of the ``NotifyReport`` response (the answer to the Charging Station's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "NotifyReport"
@@ -2308,7 +3118,25 @@ class NotifyReportResponse(Response):
 
 @define(kw_only=True)
 class NotifyReportRequest(Request[NotifyReportResponse]):
-    """Payload of the ``NotifyReport`` request, sent by the Charging Station."""
+    """Payload of the ``NotifyReport`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        request_id (int, required, ``requestId``): The id of the GetReportRequest  or
+            GetBaseReportRequest that requested this report
+        generated_at (datetime, required, ``generatedAt``): Timestamp of the moment this
+            message was generated at the Charging Station.
+        report_data (list[ReportDataType], optional, ``reportData``): Class to report
+            components, variables and variable attributes and characteristics.
+        tbc (bool, optional, ``tbc``): “to be continued” indicator. Indicates whether
+            another part of the report follows in an upcoming notifyReportRequest
+            message. Default value when omitted is false. When absent, the schema's
+            default false applies (the absence is kept: None stays None).
+        seq_no (int, required, ``seqNo``): Sequence number of this message. First
+            message starts at 0.
+    """
 
     ACTION: ClassVar[str] = "NotifyReport"
     custom_data: CustomDataType | None = field(
@@ -2352,6 +3180,15 @@ class NotifyReportRequest(Request[NotifyReportResponse]):
 class PublishFirmwareResponse(Response):
     """Payload of the ``PublishFirmware`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericStatusEnumType, required, ``status``): Indicates whether the
+            request was accepted.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "PublishFirmware"
@@ -2378,7 +3215,25 @@ class PublishFirmwareResponse(Response):
 
 @define(kw_only=True)
 class PublishFirmwareRequest(Request[PublishFirmwareResponse]):
-    """Payload of the ``PublishFirmware`` request, sent by the CSMS."""
+    """Payload of the ``PublishFirmware`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        location (str, required, ``location``): This contains a string containing a URI
+            pointing to a location from which to retrieve the firmware.
+        retries (int, optional, ``retries``): This specifies how many times Charging
+            Station must try to download the firmware before giving up. If this field is
+            not present, it is left to Charging Station to decide how many times it
+            wants to retry.
+        checksum (str, required, ``checksum``): The MD5 checksum over the entire
+            firmware file as a hexadecimal string of length 32.
+        request_id (int, required, ``requestId``): The Id of the request.
+        retry_interval (int, optional, ``retryInterval``): The interval in seconds after
+            which a retry may be attempted. If this field is not present, it is left to
+            Charging Station to decide how long to wait between attempts.
+    """
 
     ACTION: ClassVar[str] = "PublishFirmware"
     custom_data: CustomDataType | None = field(
@@ -2424,6 +3279,11 @@ class PublishFirmwareRequest(Request[PublishFirmwareResponse]):
 class PublishFirmwareStatusNotificationResponse(Response):
     """Payload of the ``PublishFirmwareStatusNotification`` response (the answer to
     the Charging Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "PublishFirmwareStatusNotification"
@@ -2444,6 +3304,18 @@ class PublishFirmwareStatusNotificationRequest(
 ):
     """Payload of the ``PublishFirmwareStatusNotification`` request, sent by the
     Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (PublishFirmwareStatusEnumType, required, ``status``): This contains the
+            progress status of the publishfirmware installation.
+        location (list[str], optional, ``location``): Required if status is Published.
+            Can be multiple URI's, if the Local Controller supports e.g. HTTP, HTTPS,
+            and FTP.
+        request_id (int, optional, ``requestId``): The request id that was provided in
+            the PublishFirmwareRequest which triggered this action.
     """
 
     ACTION: ClassVar[str] = "PublishFirmwareStatusNotification"
@@ -2484,6 +3356,11 @@ class PublishFirmwareStatusNotificationRequest(
 class ReportChargingProfilesResponse(Response):
     """Payload of the ``ReportChargingProfiles`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "ReportChargingProfiles"
@@ -2502,6 +3379,29 @@ class ReportChargingProfilesResponse(Response):
 class ReportChargingProfilesRequest(Request[ReportChargingProfilesResponse]):
     """Payload of the ``ReportChargingProfiles`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        request_id (int, required, ``requestId``): Id used to match the
+            <<getchargingprofilesrequest, GetChargingProfilesRequest>> message with the
+            resulting ReportChargingProfilesRequest messages. When the CSMS provided a
+            requestId in the <<getchargingprofilesrequest, GetChargingProfilesRequest>>,
+            this field SHALL contain the same value.
+        charging_limit_source (ChargingLimitSourceEnumType, required,
+            ``chargingLimitSource``): Source that has installed this charging profile.
+        charging_profile (list[ChargingProfileType], required, ``chargingProfile``):
+            Charging_ Profile urn:x-oca:ocpp:uid:2:233255 A ChargingProfile consists of
+            ChargingSchedule, describing the amount of power or current that can be
+            delivered per time interval.
+        tbc (bool, optional, ``tbc``): To Be Continued. Default value when omitted:
+            false. false indicates that there are no further messages as part of this
+            report. When absent, the schema's default false applies (the absence is
+            kept: None stays None).
+        evse_id (int, required, ``evseId``): The evse to which the charging profile
+            applies. If evseId = 0, the message contains an overall limit for the
+            Charging Station.
     """
 
     ACTION: ClassVar[str] = "ReportChargingProfiles"
@@ -2554,6 +3454,19 @@ class ReportChargingProfilesRequest(Request[ReportChargingProfilesResponse]):
 class RequestStartTransactionResponse(Response):
     """Payload of the ``RequestStartTransaction`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (RequestStartStopStatusEnumType, required, ``status``): Status indicating
+            whether the Charging Station accepts the request to start a transaction.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+        transaction_id (str, optional, ``transactionId``): When the transaction was
+            already started by the Charging Station before the
+            RequestStartTransactionRequest was received, for example: cable plugged in
+            first. This contains the transactionId of the already started transaction.
     """
 
     ACTION: ClassVar[str] = "RequestStartTransaction"
@@ -2589,7 +3502,30 @@ class RequestStartTransactionResponse(Response):
 
 @define(kw_only=True)
 class RequestStartTransactionRequest(Request[RequestStartTransactionResponse]):
-    """Payload of the ``RequestStartTransaction`` request, sent by the CSMS."""
+    """Payload of the ``RequestStartTransaction`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        evse_id (int, optional, ``evseId``): Number of the EVSE on which to start the
+            transaction. EvseId SHALL be > 0
+        group_id_token (IdTokenType, optional, ``groupIdToken``): Contains a case
+            insensitive identifier to use for the authorization and the type of
+            authorization to support multiple forms of identifiers.
+        id_token (IdTokenType, required, ``idToken``): Contains a case insensitive
+            identifier to use for the authorization and the type of authorization to
+            support multiple forms of identifiers.
+        remote_start_id (int, required, ``remoteStartId``): Id given by the server to
+            this start request. The Charging Station might return this in the
+            <<transactioneventrequest, TransactionEventRequest>>, letting the server
+            know which transaction was started for this request. Use to start a
+            transaction.
+        charging_profile (ChargingProfileType, optional, ``chargingProfile``): Charging_
+            Profile urn:x-oca:ocpp:uid:2:233255 A ChargingProfile consists of
+            ChargingSchedule, describing the amount of power or current that can be
+            delivered per time interval.
+    """
 
     ACTION: ClassVar[str] = "RequestStartTransaction"
     custom_data: CustomDataType | None = field(
@@ -2641,6 +3577,15 @@ class RequestStartTransactionRequest(Request[RequestStartTransactionResponse]):
 class RequestStopTransactionResponse(Response):
     """Payload of the ``RequestStopTransaction`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (RequestStartStopStatusEnumType, required, ``status``): Status indicating
+            whether Charging Station accepts the request to stop a transaction.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "RequestStopTransaction"
@@ -2669,7 +3614,15 @@ class RequestStopTransactionResponse(Response):
 
 @define(kw_only=True)
 class RequestStopTransactionRequest(Request[RequestStopTransactionResponse]):
-    """Payload of the ``RequestStopTransaction`` request, sent by the CSMS."""
+    """Payload of the ``RequestStopTransaction`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        transaction_id (str, required, ``transactionId``): The identifier of the
+            transaction which the Charging Station is requested to stop.
+    """
 
     ACTION: ClassVar[str] = "RequestStopTransaction"
     custom_data: CustomDataType | None = field(
@@ -2691,6 +3644,11 @@ class RequestStopTransactionRequest(Request[RequestStopTransactionResponse]):
 class ReservationStatusUpdateResponse(Response):
     """Payload of the ``ReservationStatusUpdate`` response (the answer to the
     Charging Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "ReservationStatusUpdate"
@@ -2709,6 +3667,14 @@ class ReservationStatusUpdateResponse(Response):
 class ReservationStatusUpdateRequest(Request[ReservationStatusUpdateResponse]):
     """Payload of the ``ReservationStatusUpdate`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        reservation_id (int, required, ``reservationId``): The ID of the reservation.
+        reservation_update_status (ReservationUpdateStatusEnumType, required,
+            ``reservationUpdateStatus``): The updated reservation status.
     """
 
     ACTION: ClassVar[str] = "ReservationStatusUpdate"
@@ -2732,7 +3698,17 @@ class ReservationStatusUpdateRequest(Request[ReservationStatusUpdateResponse]):
 
 @define(kw_only=True)
 class ReserveNowResponse(Response):
-    """Payload of the ``ReserveNow`` response (the answer to the CSMS's request)."""
+    """Payload of the ``ReserveNow`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (ReserveNowStatusEnumType, required, ``status``): This indicates the
+            success or failure of the reservation.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     ACTION: ClassVar[str] = "ReserveNow"
     custom_data: CustomDataType | None = field(
@@ -2758,7 +3734,26 @@ class ReserveNowResponse(Response):
 
 @define(kw_only=True)
 class ReserveNowRequest(Request[ReserveNowResponse]):
-    """Payload of the ``ReserveNow`` request, sent by the CSMS."""
+    """Payload of the ``ReserveNow`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        id (int, required, ``id``): Id of reservation.
+        expiry_date_time (datetime, required, ``expiryDateTime``): Date and time at
+            which the reservation expires.
+        connector_type (ConnectorEnumType, optional, ``connectorType``): This field
+            specifies the connector type.
+        id_token (IdTokenType, required, ``idToken``): Contains a case insensitive
+            identifier to use for the authorization and the type of authorization to
+            support multiple forms of identifiers.
+        evse_id (int, optional, ``evseId``): This contains ID of the evse to be
+            reserved.
+        group_id_token (IdTokenType, optional, ``groupIdToken``): Contains a case
+            insensitive identifier to use for the authorization and the type of
+            authorization to support multiple forms of identifiers.
+    """
 
     ACTION: ClassVar[str] = "ReserveNow"
     custom_data: CustomDataType | None = field(
@@ -2804,7 +3799,17 @@ class ReserveNowRequest(Request[ReserveNowResponse]):
 
 @define(kw_only=True)
 class ResetResponse(Response):
-    """Payload of the ``Reset`` response (the answer to the CSMS's request)."""
+    """Payload of the ``Reset`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (ResetStatusEnumType, required, ``status``): This indicates whether the
+            Charging Station is able to perform the reset.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     ACTION: ClassVar[str] = "Reset"
     custom_data: CustomDataType | None = field(
@@ -2830,7 +3835,17 @@ class ResetResponse(Response):
 
 @define(kw_only=True)
 class ResetRequest(Request[ResetResponse]):
-    """Payload of the ``Reset`` request, sent by the CSMS."""
+    """Payload of the ``Reset`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        type (ResetEnumType, required, ``type``): This contains the type of reset that
+            the Charging Station or EVSE should perform.
+        evse_id (int, optional, ``evseId``): This contains the ID of a specific EVSE
+            that needs to be reset, instead of the entire Charging Station.
+    """
 
     ACTION: ClassVar[str] = "Reset"
     custom_data: CustomDataType | None = field(
@@ -2860,6 +3875,11 @@ class ResetRequest(Request[ResetResponse]):
 class SecurityEventNotificationResponse(Response):
     """Payload of the ``SecurityEventNotification`` response (the answer to the
     Charging Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "SecurityEventNotification"
@@ -2878,6 +3898,17 @@ class SecurityEventNotificationResponse(Response):
 class SecurityEventNotificationRequest(Request[SecurityEventNotificationResponse]):
     """Payload of the ``SecurityEventNotification`` request, sent by the Charging
     Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        type (str, required, ``type``): Type of the security event. This value should be
+            taken from the Security events list.
+        timestamp (datetime, required, ``timestamp``): Date and time at which the event
+            occurred.
+        tech_info (str, optional, ``techInfo``): Additional information about the
+            occurred security event.
     """
 
     ACTION: ClassVar[str] = "SecurityEventNotification"
@@ -2904,7 +3935,18 @@ class SecurityEventNotificationRequest(Request[SecurityEventNotificationResponse
 
 @define(kw_only=True)
 class SendLocalListResponse(Response):
-    """Payload of the ``SendLocalList`` response (the answer to the CSMS's request)."""
+    """Payload of the ``SendLocalList`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (SendLocalListStatusEnumType, required, ``status``): This indicates
+            whether the Charging Station has successfully received and applied the
+            update of the Local Authorization List.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     ACTION: ClassVar[str] = "SendLocalList"
     custom_data: CustomDataType | None = field(
@@ -2932,7 +3974,21 @@ class SendLocalListResponse(Response):
 
 @define(kw_only=True)
 class SendLocalListRequest(Request[SendLocalListResponse]):
-    """Payload of the ``SendLocalList`` request, sent by the CSMS."""
+    """Payload of the ``SendLocalList`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        local_authorization_list (list[AuthorizationData], optional,
+            ``localAuthorizationList``): Contains the identifier to use for
+            authorization.
+        version_number (int, required, ``versionNumber``): In case of a full update this
+            is the version number of the full list. In case of a differential update it
+            is the version number of the list after the update has been applied.
+        update_type (UpdateEnumType, required, ``updateType``): This contains the type
+            of update (full or differential) of this request.
+    """
 
     ACTION: ClassVar[str] = "SendLocalList"
     custom_data: CustomDataType | None = field(
@@ -2965,6 +4021,17 @@ class SendLocalListRequest(Request[SendLocalListResponse]):
 class SetChargingProfileResponse(Response):
     """Payload of the ``SetChargingProfile`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (ChargingProfileStatusEnumType, required, ``status``): Returns whether
+            the Charging Station has been able to process the message successfully. This
+            does not guarantee the schedule will be followed to the letter. There might
+            be other constraints the Charging Station may need to take into account.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "SetChargingProfile"
@@ -2995,7 +4062,21 @@ class SetChargingProfileResponse(Response):
 
 @define(kw_only=True)
 class SetChargingProfileRequest(Request[SetChargingProfileResponse]):
-    """Payload of the ``SetChargingProfile`` request, sent by the CSMS."""
+    """Payload of the ``SetChargingProfile`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        evse_id (int, required, ``evseId``): For TxDefaultProfile an evseId=0 applies
+            the profile to each individual evse. For ChargingStationMaxProfile and
+            ChargingStationExternalConstraints an evseId=0 contains an overal limit for
+            the whole Charging Station.
+        charging_profile (ChargingProfileType, required, ``chargingProfile``): Charging_
+            Profile urn:x-oca:ocpp:uid:2:233255 A ChargingProfile consists of
+            ChargingSchedule, describing the amount of power or current that can be
+            delivered per time interval.
+    """
 
     ACTION: ClassVar[str] = "SetChargingProfile"
     custom_data: CustomDataType | None = field(
@@ -3026,6 +4107,15 @@ class SetChargingProfileRequest(Request[SetChargingProfileResponse]):
 class SetDisplayMessageResponse(Response):
     """Payload of the ``SetDisplayMessage`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (DisplayMessageStatusEnumType, required, ``status``): This indicates
+            whether the Charging Station is able to display the message.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "SetDisplayMessage"
@@ -3052,7 +4142,16 @@ class SetDisplayMessageResponse(Response):
 
 @define(kw_only=True)
 class SetDisplayMessageRequest(Request[SetDisplayMessageResponse]):
-    """Payload of the ``SetDisplayMessage`` request, sent by the CSMS."""
+    """Payload of the ``SetDisplayMessage`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        message (MessageInfoType, required, ``message``): Message_ Info
+            urn:x-enexis:ecdm:uid:2:233264 Contains message details, for a message to be
+            displayed on a Charging Station.
+    """
 
     ACTION: ClassVar[str] = "SetDisplayMessage"
     custom_data: CustomDataType | None = field(
@@ -3077,6 +4176,15 @@ class SetDisplayMessageRequest(Request[SetDisplayMessageResponse]):
 class SetMonitoringBaseResponse(Response):
     """Payload of the ``SetMonitoringBase`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericDeviceModelStatusEnumType, required, ``status``): Indicates
+            whether the Charging Station was able to accept the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "SetMonitoringBase"
@@ -3103,7 +4211,15 @@ class SetMonitoringBaseResponse(Response):
 
 @define(kw_only=True)
 class SetMonitoringBaseRequest(Request[SetMonitoringBaseResponse]):
-    """Payload of the ``SetMonitoringBase`` request, sent by the CSMS."""
+    """Payload of the ``SetMonitoringBase`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        monitoring_base (MonitoringBaseEnumType, required, ``monitoringBase``): Specify
+            which monitoring base will be set
+    """
 
     ACTION: ClassVar[str] = "SetMonitoringBase"
     custom_data: CustomDataType | None = field(
@@ -3125,6 +4241,15 @@ class SetMonitoringBaseRequest(Request[SetMonitoringBaseResponse]):
 class SetMonitoringLevelResponse(Response):
     """Payload of the ``SetMonitoringLevel`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericStatusEnumType, required, ``status``): Indicates whether the
+            Charging Station was able to accept the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "SetMonitoringLevel"
@@ -3151,7 +4276,31 @@ class SetMonitoringLevelResponse(Response):
 
 @define(kw_only=True)
 class SetMonitoringLevelRequest(Request[SetMonitoringLevelResponse]):
-    """Payload of the ``SetMonitoringLevel`` request, sent by the CSMS."""
+    """Payload of the ``SetMonitoringLevel`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        severity (int, required, ``severity``): The Charging Station SHALL only report
+            events with a severity number lower than or equal to this severity. The
+            severity range is 0-9, with 0 as the highest and 9 as the lowest severity
+            level. The severity levels have the following meaning: + *0-Danger* +
+            Indicates lives are potentially in danger. Urgent attention is needed and
+            action should be taken immediately. + *1-Hardware Failure* + Indicates that
+            the Charging Station is unable to continue regular operations due to
+            Hardware issues. Action is required. + *2-System Failure* + Indicates that
+            the Charging Station is unable to continue regular operations due to
+            software or minor hardware issues. Action is required. + *3-Critical* +
+            Indicates a critical error. Action is required. + *4-Error* + Indicates a
+            non-urgent error. Action is required. + *5-Alert* + Indicates an alert
+            event. Default severity for any type of monitoring event.  + *6-Warning* +
+            Indicates a warning event. Action may be required. + *7-Notice* + Indicates
+            an unusual event. No immediate action is required. + *8-Informational* +
+            Indicates a regular operational event. May be used for reporting, measuring
+            throughput, etc. No action is required. + *9-Debug* + Indicates information
+            useful to developers for debugging, not useful during operations.
+    """
 
     ACTION: ClassVar[str] = "SetMonitoringLevel"
     custom_data: CustomDataType | None = field(
@@ -3203,6 +4352,15 @@ class SetMonitoringLevelRequest(Request[SetMonitoringLevelResponse]):
 class SetNetworkProfileResponse(Response):
     """Payload of the ``SetNetworkProfile`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (SetNetworkProfileStatusEnumType, required, ``status``): Result of
+            operation.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "SetNetworkProfile"
@@ -3229,7 +4387,19 @@ class SetNetworkProfileResponse(Response):
 
 @define(kw_only=True)
 class SetNetworkProfileRequest(Request[SetNetworkProfileResponse]):
-    """Payload of the ``SetNetworkProfile`` request, sent by the CSMS."""
+    """Payload of the ``SetNetworkProfile`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        configuration_slot (int, required, ``configurationSlot``): Slot in which the
+            configuration should be stored.
+        connection_data (NetworkConnectionProfileType, required, ``connectionData``):
+            Communication_ Function urn:x-oca:ocpp:uid:2:233304 The
+            NetworkConnectionProfile defines the functional and technical parameters of
+            a communication link.
+    """
 
     ACTION: ClassVar[str] = "SetNetworkProfile"
     custom_data: CustomDataType | None = field(
@@ -3260,6 +4430,14 @@ class SetNetworkProfileRequest(Request[SetNetworkProfileResponse]):
 class SetVariableMonitoringResponse(Response):
     """Payload of the ``SetVariableMonitoring`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        set_monitoring_result (list[SetMonitoringResultType], required,
+            ``setMonitoringResult``): Class to hold result of SetVariableMonitoring
+            request.
     """
 
     ACTION: ClassVar[str] = "SetVariableMonitoring"
@@ -3281,7 +4459,16 @@ class SetVariableMonitoringResponse(Response):
 
 @define(kw_only=True)
 class SetVariableMonitoringRequest(Request[SetVariableMonitoringResponse]):
-    """Payload of the ``SetVariableMonitoring`` request, sent by the CSMS."""
+    """Payload of the ``SetVariableMonitoring`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        set_monitoring_data (list[SetMonitoringDataType], required,
+            ``setMonitoringData``): Class to hold parameters of SetVariableMonitoring
+            request.
+    """
 
     ACTION: ClassVar[str] = "SetVariableMonitoring"
     custom_data: CustomDataType | None = field(
@@ -3302,7 +4489,15 @@ class SetVariableMonitoringRequest(Request[SetVariableMonitoringResponse]):
 
 @define(kw_only=True)
 class SetVariablesResponse(Response):
-    """Payload of the ``SetVariables`` response (the answer to the CSMS's request)."""
+    """Payload of the ``SetVariables`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        set_variable_result (list[SetVariableResultType], required,
+            ``setVariableResult``):
+    """
 
     ACTION: ClassVar[str] = "SetVariables"
     custom_data: CustomDataType | None = field(
@@ -3322,7 +4517,14 @@ class SetVariablesResponse(Response):
 
 @define(kw_only=True)
 class SetVariablesRequest(Request[SetVariablesResponse]):
-    """Payload of the ``SetVariables`` request, sent by the CSMS."""
+    """Payload of the ``SetVariables`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        set_variable_data (list[SetVariableDataType], required, ``setVariableData``):
+    """
 
     ACTION: ClassVar[str] = "SetVariables"
     custom_data: CustomDataType | None = field(
@@ -3344,6 +4546,15 @@ class SetVariablesRequest(Request[SetVariablesResponse]):
 class SignCertificateResponse(Response):
     """Payload of the ``SignCertificate`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (GenericStatusEnumType, required, ``status``): Specifies whether the CSMS
+            can process the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "SignCertificate"
@@ -3370,7 +4581,21 @@ class SignCertificateResponse(Response):
 
 @define(kw_only=True)
 class SignCertificateRequest(Request[SignCertificateResponse]):
-    """Payload of the ``SignCertificate`` request, sent by the Charging Station."""
+    """Payload of the ``SignCertificate`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        csr (str, required, ``csr``): The Charging Station SHALL send the public key in
+            form of a Certificate Signing Request (CSR) as described in RFC 2986 [22]
+            and then PEM encoded, using the
+            <<signcertificaterequest,SignCertificateRequest>> message.
+        certificate_type (CertificateSigningUseEnumType, optional, ``certificateType``):
+            Indicates the type of certificate that is to be signed. When omitted the
+            certificate is to be used for both the 15118 connection (if implemented) and
+            the Charging Station to CSMS connection.
+    """
 
     ACTION: ClassVar[str] = "SignCertificate"
     custom_data: CustomDataType | None = field(
@@ -3402,6 +4627,11 @@ class SignCertificateRequest(Request[SignCertificateResponse]):
 class StatusNotificationResponse(Response):
     """Payload of the ``StatusNotification`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
     """
 
     ACTION: ClassVar[str] = "StatusNotification"
@@ -3418,7 +4648,21 @@ class StatusNotificationResponse(Response):
 
 @define(kw_only=True)
 class StatusNotificationRequest(Request[StatusNotificationResponse]):
-    """Payload of the ``StatusNotification`` request, sent by the Charging Station."""
+    """Payload of the ``StatusNotification`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        timestamp (datetime, required, ``timestamp``): The time for which the status is
+            reported. If absent time of receipt of the message will be assumed.
+        connector_status (ConnectorStatusEnumType, required, ``connectorStatus``): This
+            contains the current status of the Connector.
+        evse_id (int, required, ``evseId``): The id of the EVSE to which the connector
+            belongs for which the the status is reported.
+        connector_id (int, required, ``connectorId``): The id of the connector within
+            the EVSE for which the status is reported.
+    """
 
     ACTION: ClassVar[str] = "StatusNotification"
     custom_data: CustomDataType | None = field(
@@ -3450,6 +4694,33 @@ class StatusNotificationRequest(Request[StatusNotificationResponse]):
 class TransactionEventResponse(Response):
     """Payload of the ``TransactionEvent`` response (the answer to the Charging
     Station's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        total_cost (float, optional, ``totalCost``): SHALL only be sent when charging
+            has ended. Final total cost of this transaction, including taxes. In the
+            currency configured with the Configuration Variable:
+            <<configkey-currency,`Currency`>>. When omitted, the transaction was NOT
+            free. To indicate a free transaction, the CSMS SHALL send 0.00.
+        charging_priority (int, optional, ``chargingPriority``): Priority from a
+            business point of view. Default priority is 0, The range is from -9 to 9.
+            Higher values indicate a higher priority. The chargingPriority in
+            <<transactioneventresponse,TransactionEventResponse>> is temporarily, so it
+            may not be set in the <<cmn_idtokeninfotype,IdTokenInfoType>> afterwards.
+            Also the chargingPriority in
+            <<transactioneventresponse,TransactionEventResponse>> overrules the one in
+            <<cmn_idtokeninfotype,IdTokenInfoType>>.
+        id_token_info (IdTokenInfoType, optional, ``idTokenInfo``): ID_ Token
+            urn:x-oca:ocpp:uid:2:233247 Contains status information about an identifier.
+            It is advised to not stop charging for a token that expires during charging,
+            as ExpiryDate is only used for caching purposes. If ExpiryDate is not given,
+            the status has no end date.
+        updated_personal_message (MessageContentType, optional,
+            ``updatedPersonalMessage``): Message_ Content urn:x-enexis:ecdm:uid:2:234490
+            Contains message details, for a message to be displayed on a Charging
+            Station.
     """
 
     ACTION: ClassVar[str] = "TransactionEvent"
@@ -3506,7 +4777,46 @@ class TransactionEventResponse(Response):
 
 @define(kw_only=True)
 class TransactionEventRequest(Request[TransactionEventResponse]):
-    """Payload of the ``TransactionEvent`` request, sent by the Charging Station."""
+    """Payload of the ``TransactionEvent`` request, sent by the Charging Station.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        event_type (TransactionEventEnumType, required, ``eventType``): This contains
+            the type of this event. The first TransactionEvent of a transaction SHALL
+            contain: "Started" The last TransactionEvent of a transaction SHALL contain:
+            "Ended" All others SHALL contain: "Updated"
+        meter_value (list[MeterValueType], optional, ``meterValue``): Meter_ Value
+            urn:x-oca:ocpp:uid:2:233265 Collection of one or more sampled values in
+            MeterValuesRequest and TransactionEvent. All sampled values in a MeterValue
+            are sampled at the same point in time.
+        timestamp (datetime, required, ``timestamp``): The date and time at which this
+            transaction event occurred.
+        trigger_reason (TriggerReasonEnumType, required, ``triggerReason``): Reason the
+            Charging Station sends this message to the CSMS
+        seq_no (int, required, ``seqNo``): Incremental sequence number, helps with
+            determining if all messages of a transaction have been received.
+        offline (bool, optional, ``offline``): Indication that this transaction event
+            happened when the Charging Station was offline. Default = false, meaning:
+            the event occurred when the Charging Station was online. When absent, the
+            schema's default false applies (the absence is kept: None stays None).
+        number_of_phases_used (int, optional, ``numberOfPhasesUsed``): If the Charging
+            Station is able to report the number of phases used, then it SHALL provide
+            it. When omitted the CSMS may be able to determine the number of phases used
+            via device management.
+        cable_max_current (int, optional, ``cableMaxCurrent``): The maximum current of
+            the connected cable in Ampere (A).
+        reservation_id (int, optional, ``reservationId``): This contains the Id of the
+            reservation that terminates as a result of this transaction.
+        transaction_info (TransactionType, required, ``transactionInfo``): Transaction
+            urn:x-oca:ocpp:uid:2:233318
+        evse (EVSEType, optional, ``evse``): EVSE urn:x-oca:ocpp:uid:2:233123 Electric
+            Vehicle Supply Equipment
+        id_token (IdTokenType, optional, ``idToken``): Contains a case insensitive
+            identifier to use for the authorization and the type of authorization to
+            support multiple forms of identifiers.
+    """
 
     ACTION: ClassVar[str] = "TransactionEvent"
     custom_data: CustomDataType | None = field(
@@ -3597,7 +4907,17 @@ class TransactionEventRequest(Request[TransactionEventResponse]):
 
 @define(kw_only=True)
 class TriggerMessageResponse(Response):
-    """Payload of the ``TriggerMessage`` response (the answer to the CSMS's request)."""
+    """Payload of the ``TriggerMessage`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (TriggerMessageStatusEnumType, required, ``status``): Indicates whether
+            the Charging Station will send the requested notification or not.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     ACTION: ClassVar[str] = "TriggerMessage"
     custom_data: CustomDataType | None = field(
@@ -3625,7 +4945,17 @@ class TriggerMessageResponse(Response):
 
 @define(kw_only=True)
 class TriggerMessageRequest(Request[TriggerMessageResponse]):
-    """Payload of the ``TriggerMessage`` request, sent by the CSMS."""
+    """Payload of the ``TriggerMessage`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        evse (EVSEType, optional, ``evse``): EVSE urn:x-oca:ocpp:uid:2:233123 Electric
+            Vehicle Supply Equipment
+        requested_message (MessageTriggerEnumType, required, ``requestedMessage``): Type
+            of message to be triggered.
+    """
 
     ACTION: ClassVar[str] = "TriggerMessage"
     custom_data: CustomDataType | None = field(
@@ -3654,6 +4984,15 @@ class TriggerMessageRequest(Request[TriggerMessageResponse]):
 class UnlockConnectorResponse(Response):
     """Payload of the ``UnlockConnector`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (UnlockStatusEnumType, required, ``status``): This indicates whether the
+            Charging Station has unlocked the connector.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
     """
 
     ACTION: ClassVar[str] = "UnlockConnector"
@@ -3680,7 +5019,17 @@ class UnlockConnectorResponse(Response):
 
 @define(kw_only=True)
 class UnlockConnectorRequest(Request[UnlockConnectorResponse]):
-    """Payload of the ``UnlockConnector`` request, sent by the CSMS."""
+    """Payload of the ``UnlockConnector`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        evse_id (int, required, ``evseId``): This contains the identifier of the EVSE
+            for which a connector needs to be unlocked.
+        connector_id (int, required, ``connectorId``): This contains the identifier of
+            the connector that needs to be unlocked.
+    """
 
     ACTION: ClassVar[str] = "UnlockConnector"
     custom_data: CustomDataType | None = field(
@@ -3704,6 +5053,13 @@ class UnlockConnectorRequest(Request[UnlockConnectorResponse]):
 class UnpublishFirmwareResponse(Response):
     """Payload of the ``UnpublishFirmware`` response (the answer to the CSMS's
     request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (UnpublishFirmwareStatusEnumType, required, ``status``): Indicates
+            whether the Local Controller succeeded in unpublishing the firmware.
     """
 
     ACTION: ClassVar[str] = "UnpublishFirmware"
@@ -3724,7 +5080,15 @@ class UnpublishFirmwareResponse(Response):
 
 @define(kw_only=True)
 class UnpublishFirmwareRequest(Request[UnpublishFirmwareResponse]):
-    """Payload of the ``UnpublishFirmware`` request, sent by the CSMS."""
+    """Payload of the ``UnpublishFirmware`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        checksum (str, required, ``checksum``): The MD5 checksum over the entire
+            firmware file as a hexadecimal string of length 32.
+    """
 
     ACTION: ClassVar[str] = "UnpublishFirmware"
     custom_data: CustomDataType | None = field(
@@ -3744,7 +5108,17 @@ class UnpublishFirmwareRequest(Request[UnpublishFirmwareResponse]):
 
 @define(kw_only=True)
 class UpdateFirmwareResponse(Response):
-    """Payload of the ``UpdateFirmware`` response (the answer to the CSMS's request)."""
+    """Payload of the ``UpdateFirmware`` response (the answer to the CSMS's request).
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        status (UpdateFirmwareStatusEnumType, required, ``status``): This field
+            indicates whether the Charging Station was able to accept the request.
+        status_info (StatusInfoType, optional, ``statusInfo``): Element providing more
+            information about the status.
+    """
 
     ACTION: ClassVar[str] = "UpdateFirmware"
     custom_data: CustomDataType | None = field(
@@ -3772,7 +5146,24 @@ class UpdateFirmwareResponse(Response):
 
 @define(kw_only=True)
 class UpdateFirmwareRequest(Request[UpdateFirmwareResponse]):
-    """Payload of the ``UpdateFirmware`` request, sent by the CSMS."""
+    """Payload of the ``UpdateFirmware`` request, sent by the CSMS.
+
+    Attributes:
+        custom_data (CustomDataType, optional, ``customData``): This class does not get
+            'AdditionalProperties = false' in the schema generation, so it can be
+            extended with arbitrary JSON properties to allow adding custom data.
+        retries (int, optional, ``retries``): This specifies how many times Charging
+            Station must try to download the firmware before giving up. If this field is
+            not present, it is left to Charging Station to decide how many times it
+            wants to retry.
+        retry_interval (int, optional, ``retryInterval``): The interval in seconds after
+            which a retry may be attempted. If this field is not present, it is left to
+            Charging Station to decide how long to wait between attempts.
+        request_id (int, required, ``requestId``): The Id of this request
+        firmware (FirmwareType, required, ``firmware``): Firmware
+            urn:x-enexis:ecdm:uid:2:233291 Represents a copy of the firmware that can be
+            loaded/updated on the Charging Station.
+    """
 
     ACTION: ClassVar[str] = "UpdateFirmware"
     custom_data: CustomDataType | None = field(

@@ -18,7 +18,7 @@ from codegen.naming import NamingError, assign, snake_case, upper_snake
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
-GENERATED = ("enums.py", "datatypes.py", "messages.py", "actions.py", "_handlers.py")
+GENERATED = ("enums.py", "datatypes.py", "messages.py", "actions.py", "_decorators.py")
 OCPP21 = ROOT.parent / "shared" / "ocpp-2.1" / "schemas"
 
 
