@@ -8,6 +8,17 @@ from typing import Any
 
 from attrs import define, field
 
+from ._fastpath import (
+    INF,
+    Codecs,
+    Refused,
+    format_datetime,
+    integer,
+    json_problem,
+    members,
+    parse_datetime,
+    set_field,
+)
 from ._schema import (
     EXTRA,
     WIRE,
@@ -3680,6 +3691,3596 @@ class TransactionType:
     RequestStartTransactionRequest>>. This enables to CSMS to match the started
     transaction to the given start request.
     """
+
+
+_M_APNAuthenticationEnumType = members(APNAuthenticationEnumType)
+_M_AttributeEnumType = members(AttributeEnumType)
+_M_AuthorizationStatusEnumType = members(AuthorizationStatusEnumType)
+_M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
+_M_ChargingProfileKindEnumType = members(ChargingProfileKindEnumType)
+_M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
+_M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
+_M_ChargingStateEnumType = members(ChargingStateEnumType)
+_M_ClearMonitoringStatusEnumType = members(ClearMonitoringStatusEnumType)
+_M_CostKindEnumType = members(CostKindEnumType)
+_M_DataEnumType = members(DataEnumType)
+_M_EnergyTransferModeEnumType = members(EnergyTransferModeEnumType)
+_M_EventNotificationEnumType = members(EventNotificationEnumType)
+_M_EventTriggerEnumType = members(EventTriggerEnumType)
+_M_GetCertificateIdUseEnumType = members(GetCertificateIdUseEnumType)
+_M_GetVariableStatusEnumType = members(GetVariableStatusEnumType)
+_M_HashAlgorithmEnumType = members(HashAlgorithmEnumType)
+_M_IdTokenEnumType = members(IdTokenEnumType)
+_M_LocationEnumType = members(LocationEnumType)
+_M_MeasurandEnumType = members(MeasurandEnumType)
+_M_MessageFormatEnumType = members(MessageFormatEnumType)
+_M_MessagePriorityEnumType = members(MessagePriorityEnumType)
+_M_MessageStateEnumType = members(MessageStateEnumType)
+_M_MonitorEnumType = members(MonitorEnumType)
+_M_MutabilityEnumType = members(MutabilityEnumType)
+_M_OCPPInterfaceEnumType = members(OCPPInterfaceEnumType)
+_M_OCPPTransportEnumType = members(OCPPTransportEnumType)
+_M_OCPPVersionEnumType = members(OCPPVersionEnumType)
+_M_PhaseEnumType = members(PhaseEnumType)
+_M_ReadingContextEnumType = members(ReadingContextEnumType)
+_M_ReasonEnumType = members(ReasonEnumType)
+_M_RecurrencyKindEnumType = members(RecurrencyKindEnumType)
+_M_SetMonitoringStatusEnumType = members(SetMonitoringStatusEnumType)
+_M_SetVariableStatusEnumType = members(SetVariableStatusEnumType)
+_M_VPNEnumType = members(VPNEnumType)
+
+
+def _decode_CustomDataType(o: Any) -> CustomDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CustomDataType)
+    v: Any
+    v = o["vendorId"]
+    if v.__class__ is not str or len(v) > 255:
+        raise Refused
+    set_field(self, "vendor_id", v)
+    extra = {k: x for k, x in o.items() if k not in ("vendorId",)}
+    if json_problem(extra) is not None:
+        raise Refused
+    set_field(self, "extra", extra)
+    return self
+
+
+def _encode_CustomDataType(obj: CustomDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.vendor_id
+    res["vendorId"] = v
+    res.update(obj.extra)
+    return res
+
+
+def _decode_ACChargingParametersType(o: Any) -> ACChargingParametersType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ACChargingParametersType)
+    v: Any
+    n = 4
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["energyAmount"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "energy_amount", v)
+    v = o["evMinCurrent"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "ev_min_current", v)
+    v = o["evMaxCurrent"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "ev_max_current", v)
+    v = o["evMaxVoltage"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "ev_max_voltage", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ACChargingParametersType(obj: ACChargingParametersType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.energy_amount
+    res["energyAmount"] = v
+    v = obj.ev_min_current
+    res["evMinCurrent"] = v
+    v = obj.ev_max_current
+    res["evMaxCurrent"] = v
+    v = obj.ev_max_voltage
+    res["evMaxVoltage"] = v
+    return res
+
+
+def _decode_APNType(o: Any) -> APNType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(APNType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["apn"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "apn", v)
+    if "apnUserName" in o:
+        v = o["apnUserName"]
+        if v.__class__ is not str or len(v) > 20:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "apn_user_name", v)
+    if "apnPassword" in o:
+        v = o["apnPassword"]
+        if v.__class__ is not str or len(v) > 20:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "apn_password", v)
+    if "simPin" in o:
+        v = o["simPin"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "sim_pin", v)
+    if "preferredNetwork" in o:
+        v = o["preferredNetwork"]
+        if v.__class__ is not str or len(v) > 6:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "preferred_network", v)
+    if "useOnlyPreferredNetwork" in o:
+        v = o["useOnlyPreferredNetwork"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "use_only_preferred_network", v)
+    v = o["apnAuthentication"]
+    v = _M_APNAuthenticationEnumType[v]
+    set_field(self, "apn_authentication", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_APNType(obj: APNType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.apn
+    res["apn"] = v
+    v = obj.apn_user_name
+    if v is not None:
+        res["apnUserName"] = v
+    v = obj.apn_password
+    if v is not None:
+        res["apnPassword"] = v
+    v = obj.sim_pin
+    if v is not None:
+        res["simPin"] = v
+    v = obj.preferred_network
+    if v is not None:
+        res["preferredNetwork"] = v
+    v = obj.use_only_preferred_network
+    if v is not None:
+        res["useOnlyPreferredNetwork"] = v
+    v = obj.apn_authentication
+    res["apnAuthentication"] = v._value_
+    return res
+
+
+def _decode_AdditionalInfoType(o: Any) -> AdditionalInfoType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(AdditionalInfoType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["additionalIdToken"]
+    if v.__class__ is not str or len(v) > 36:
+        raise Refused
+    set_field(self, "additional_id_token", v)
+    v = o["type"]
+    if v.__class__ is not str or len(v) > 50:
+        raise Refused
+    set_field(self, "type", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_AdditionalInfoType(obj: AdditionalInfoType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.additional_id_token
+    res["additionalIdToken"] = v
+    v = obj.type
+    res["type"] = v
+    return res
+
+
+def _decode_IdTokenType(o: Any) -> IdTokenType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(IdTokenType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "additionalInfo" in o:
+        v = o["additionalInfo"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_AdditionalInfoType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "additional_info", v)
+    v = o["idToken"]
+    if v.__class__ is not str or len(v) > 36:
+        raise Refused
+    set_field(self, "id_token", v)
+    v = o["type"]
+    v = _M_IdTokenEnumType[v]
+    set_field(self, "type", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_IdTokenType(obj: IdTokenType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.additional_info
+    if v is not None:
+        res["additionalInfo"] = [_encode_AdditionalInfoType(x) for x in v]
+    v = obj.id_token
+    res["idToken"] = v
+    v = obj.type
+    res["type"] = v._value_
+    return res
+
+
+def _decode_MessageContentType(o: Any) -> MessageContentType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(MessageContentType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["format"]
+    v = _M_MessageFormatEnumType[v]
+    set_field(self, "format", v)
+    if "language" in o:
+        v = o["language"]
+        if v.__class__ is not str or len(v) > 8:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "language", v)
+    v = o["content"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "content", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_MessageContentType(obj: MessageContentType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.format
+    res["format"] = v._value_
+    v = obj.language
+    if v is not None:
+        res["language"] = v
+    v = obj.content
+    res["content"] = v
+    return res
+
+
+def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(IdTokenInfoType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_AuthorizationStatusEnumType[v]
+    set_field(self, "status", v)
+    if "cacheExpiryDateTime" in o:
+        v = o["cacheExpiryDateTime"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "cache_expiry_date_time", v)
+    if "chargingPriority" in o:
+        v = o["chargingPriority"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_priority", v)
+    if "language1" in o:
+        v = o["language1"]
+        if v.__class__ is not str or len(v) > 8:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "language1", v)
+    if "evseId" in o:
+        v = o["evseId"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [x if x.__class__ is int else integer(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse_id", v)
+    if "groupIdToken" in o:
+        v = o["groupIdToken"]
+        v = _decode_IdTokenType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "group_id_token", v)
+    if "language2" in o:
+        v = o["language2"]
+        if v.__class__ is not str or len(v) > 8:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "language2", v)
+    if "personalMessage" in o:
+        v = o["personalMessage"]
+        v = _decode_MessageContentType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "personal_message", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_IdTokenInfoType(obj: IdTokenInfoType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.cache_expiry_date_time
+    if v is not None:
+        res["cacheExpiryDateTime"] = format_datetime(v)
+    v = obj.charging_priority
+    if v is not None:
+        res["chargingPriority"] = v
+    v = obj.language1
+    if v is not None:
+        res["language1"] = v
+    v = obj.evse_id
+    if v is not None:
+        res["evseId"] = list(v)
+    v = obj.group_id_token
+    if v is not None:
+        res["groupIdToken"] = _encode_IdTokenType(v)
+    v = obj.language2
+    if v is not None:
+        res["language2"] = v
+    v = obj.personal_message
+    if v is not None:
+        res["personalMessage"] = _encode_MessageContentType(v)
+    return res
+
+
+def _decode_AuthorizationData(o: Any) -> AuthorizationData:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(AuthorizationData)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["idToken"]
+    v = _decode_IdTokenType(v)
+    set_field(self, "id_token", v)
+    if "idTokenInfo" in o:
+        v = o["idTokenInfo"]
+        v = _decode_IdTokenInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "id_token_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_AuthorizationData(obj: AuthorizationData) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id_token
+    res["idToken"] = _encode_IdTokenType(v)
+    v = obj.id_token_info
+    if v is not None:
+        res["idTokenInfo"] = _encode_IdTokenInfoType(v)
+    return res
+
+
+def _decode_CertificateHashDataType(o: Any) -> CertificateHashDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CertificateHashDataType)
+    v: Any
+    n = 4
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["hashAlgorithm"]
+    v = _M_HashAlgorithmEnumType[v]
+    set_field(self, "hash_algorithm", v)
+    v = o["issuerNameHash"]
+    if v.__class__ is not str or len(v) > 128:
+        raise Refused
+    set_field(self, "issuer_name_hash", v)
+    v = o["issuerKeyHash"]
+    if v.__class__ is not str or len(v) > 128:
+        raise Refused
+    set_field(self, "issuer_key_hash", v)
+    v = o["serialNumber"]
+    if v.__class__ is not str or len(v) > 40:
+        raise Refused
+    set_field(self, "serial_number", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CertificateHashDataType(obj: CertificateHashDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.hash_algorithm
+    res["hashAlgorithm"] = v._value_
+    v = obj.issuer_name_hash
+    res["issuerNameHash"] = v
+    v = obj.issuer_key_hash
+    res["issuerKeyHash"] = v
+    v = obj.serial_number
+    res["serialNumber"] = v
+    return res
+
+
+def _decode_CertificateHashDataChainType(o: Any) -> CertificateHashDataChainType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CertificateHashDataChainType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["certificateHashData"]
+    v = _decode_CertificateHashDataType(v)
+    set_field(self, "certificate_hash_data", v)
+    v = o["certificateType"]
+    v = _M_GetCertificateIdUseEnumType[v]
+    set_field(self, "certificate_type", v)
+    if "childCertificateHashData" in o:
+        v = o["childCertificateHashData"]
+        if v.__class__ is not list or not 1 <= len(v) <= 4:
+            raise Refused
+        v = [_decode_CertificateHashDataType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "child_certificate_hash_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CertificateHashDataChainType(
+    obj: CertificateHashDataChainType,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.certificate_hash_data
+    res["certificateHashData"] = _encode_CertificateHashDataType(v)
+    v = obj.certificate_type
+    res["certificateType"] = v._value_
+    v = obj.child_certificate_hash_data
+    if v is not None:
+        res["childCertificateHashData"] = [
+            _encode_CertificateHashDataType(x) for x in v
+        ]
+    return res
+
+
+def _decode_ChargingLimitType(o: Any) -> ChargingLimitType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChargingLimitType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["chargingLimitSource"]
+    v = _M_ChargingLimitSourceEnumType[v]
+    set_field(self, "charging_limit_source", v)
+    if "isGridCritical" in o:
+        v = o["isGridCritical"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "is_grid_critical", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChargingLimitType(obj: ChargingLimitType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.charging_limit_source
+    res["chargingLimitSource"] = v._value_
+    v = obj.is_grid_critical
+    if v is not None:
+        res["isGridCritical"] = v
+    return res
+
+
+def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(DCChargingParametersType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["evMaxCurrent"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "ev_max_current", v)
+    v = o["evMaxVoltage"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "ev_max_voltage", v)
+    if "energyAmount" in o:
+        v = o["energyAmount"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "energy_amount", v)
+    if "evMaxPower" in o:
+        v = o["evMaxPower"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "ev_max_power", v)
+    if "stateOfCharge" in o:
+        v = o["stateOfCharge"]
+        if v.__class__ is not int:
+            v = integer(v)
+        if not 0.0 <= v <= 100.0:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "state_of_charge", v)
+    if "evEnergyCapacity" in o:
+        v = o["evEnergyCapacity"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "ev_energy_capacity", v)
+    if "fullSoC" in o:
+        v = o["fullSoC"]
+        if v.__class__ is not int:
+            v = integer(v)
+        if not 0.0 <= v <= 100.0:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "full_soc", v)
+    if "bulkSoC" in o:
+        v = o["bulkSoC"]
+        if v.__class__ is not int:
+            v = integer(v)
+        if not 0.0 <= v <= 100.0:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "bulk_soc", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_DCChargingParametersType(obj: DCChargingParametersType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.ev_max_current
+    res["evMaxCurrent"] = v
+    v = obj.ev_max_voltage
+    res["evMaxVoltage"] = v
+    v = obj.energy_amount
+    if v is not None:
+        res["energyAmount"] = v
+    v = obj.ev_max_power
+    if v is not None:
+        res["evMaxPower"] = v
+    v = obj.state_of_charge
+    if v is not None:
+        res["stateOfCharge"] = v
+    v = obj.ev_energy_capacity
+    if v is not None:
+        res["evEnergyCapacity"] = v
+    v = obj.full_soc
+    if v is not None:
+        res["fullSoC"] = v
+    v = obj.bulk_soc
+    if v is not None:
+        res["bulkSoC"] = v
+    return res
+
+
+def _decode_ChargingNeedsType(o: Any) -> ChargingNeedsType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChargingNeedsType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "acChargingParameters" in o:
+        v = o["acChargingParameters"]
+        v = _decode_ACChargingParametersType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "ac_charging_parameters", v)
+    if "dcChargingParameters" in o:
+        v = o["dcChargingParameters"]
+        v = _decode_DCChargingParametersType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "dc_charging_parameters", v)
+    v = o["requestedEnergyTransfer"]
+    v = _M_EnergyTransferModeEnumType[v]
+    set_field(self, "requested_energy_transfer", v)
+    if "departureTime" in o:
+        v = o["departureTime"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "departure_time", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChargingNeedsType(obj: ChargingNeedsType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.ac_charging_parameters
+    if v is not None:
+        res["acChargingParameters"] = _encode_ACChargingParametersType(v)
+    v = obj.dc_charging_parameters
+    if v is not None:
+        res["dcChargingParameters"] = _encode_DCChargingParametersType(v)
+    v = obj.requested_energy_transfer
+    res["requestedEnergyTransfer"] = v._value_
+    v = obj.departure_time
+    if v is not None:
+        res["departureTime"] = format_datetime(v)
+    return res
+
+
+def _decode_ChargingProfileCriterionType(o: Any) -> ChargingProfileCriterionType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChargingProfileCriterionType)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "chargingProfilePurpose" in o:
+        v = o["chargingProfilePurpose"]
+        v = _M_ChargingProfilePurposeEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_profile_purpose", v)
+    if "stackLevel" in o:
+        v = o["stackLevel"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "stack_level", v)
+    if "chargingProfileId" in o:
+        v = o["chargingProfileId"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [x if x.__class__ is int else integer(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_profile_id", v)
+    if "chargingLimitSource" in o:
+        v = o["chargingLimitSource"]
+        if v.__class__ is not list or not 1 <= len(v) <= 4:
+            raise Refused
+        v = [_M_ChargingLimitSourceEnumType[x] for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_limit_source", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChargingProfileCriterionType(
+    obj: ChargingProfileCriterionType,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.charging_profile_purpose
+    if v is not None:
+        res["chargingProfilePurpose"] = v._value_
+    v = obj.stack_level
+    if v is not None:
+        res["stackLevel"] = v
+    v = obj.charging_profile_id
+    if v is not None:
+        res["chargingProfileId"] = list(v)
+    v = obj.charging_limit_source
+    if v is not None:
+        res["chargingLimitSource"] = [x._value_ for x in v]
+    return res
+
+
+def _decode_ChargingSchedulePeriodType(o: Any) -> ChargingSchedulePeriodType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChargingSchedulePeriodType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["startPeriod"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "start_period", v)
+    v = o["limit"]
+    if v.__class__ is not float and v.__class__ is not int:
+        raise Refused
+    if not -INF < v < INF:
+        raise Refused
+    set_field(self, "limit", v)
+    if "numberPhases" in o:
+        v = o["numberPhases"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "number_phases", v)
+    if "phaseToUse" in o:
+        v = o["phaseToUse"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "phase_to_use", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChargingSchedulePeriodType(
+    obj: ChargingSchedulePeriodType,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.start_period
+    res["startPeriod"] = v
+    v = obj.limit
+    res["limit"] = v
+    v = obj.number_phases
+    if v is not None:
+        res["numberPhases"] = v
+    v = obj.phase_to_use
+    if v is not None:
+        res["phaseToUse"] = v
+    return res
+
+
+def _decode_RelativeTimeIntervalType(o: Any) -> RelativeTimeIntervalType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(RelativeTimeIntervalType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["start"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "start", v)
+    if "duration" in o:
+        v = o["duration"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "duration", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_RelativeTimeIntervalType(obj: RelativeTimeIntervalType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.start
+    res["start"] = v
+    v = obj.duration
+    if v is not None:
+        res["duration"] = v
+    return res
+
+
+def _decode_CostType(o: Any) -> CostType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CostType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["costKind"]
+    v = _M_CostKindEnumType[v]
+    set_field(self, "cost_kind", v)
+    v = o["amount"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "amount", v)
+    if "amountMultiplier" in o:
+        v = o["amountMultiplier"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "amount_multiplier", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CostType(obj: CostType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.cost_kind
+    res["costKind"] = v._value_
+    v = obj.amount
+    res["amount"] = v
+    v = obj.amount_multiplier
+    if v is not None:
+        res["amountMultiplier"] = v
+    return res
+
+
+def _decode_ConsumptionCostType(o: Any) -> ConsumptionCostType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ConsumptionCostType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["startValue"]
+    if v.__class__ is not float and v.__class__ is not int:
+        raise Refused
+    if not -INF < v < INF:
+        raise Refused
+    set_field(self, "start_value", v)
+    v = o["cost"]
+    if v.__class__ is not list or not 1 <= len(v) <= 3:
+        raise Refused
+    v = [_decode_CostType(x) for x in v]
+    set_field(self, "cost", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ConsumptionCostType(obj: ConsumptionCostType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.start_value
+    res["startValue"] = v
+    v = obj.cost
+    res["cost"] = [_encode_CostType(x) for x in v]
+    return res
+
+
+def _decode_SalesTariffEntryType(o: Any) -> SalesTariffEntryType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SalesTariffEntryType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["relativeTimeInterval"]
+    v = _decode_RelativeTimeIntervalType(v)
+    set_field(self, "relative_time_interval", v)
+    if "ePriceLevel" in o:
+        v = o["ePriceLevel"]
+        if v.__class__ is not int:
+            v = integer(v)
+        if v < 0.0:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "e_price_level", v)
+    if "consumptionCost" in o:
+        v = o["consumptionCost"]
+        if v.__class__ is not list or not 1 <= len(v) <= 3:
+            raise Refused
+        v = [_decode_ConsumptionCostType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "consumption_cost", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SalesTariffEntryType(obj: SalesTariffEntryType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.relative_time_interval
+    res["relativeTimeInterval"] = _encode_RelativeTimeIntervalType(v)
+    v = obj.e_price_level
+    if v is not None:
+        res["ePriceLevel"] = v
+    v = obj.consumption_cost
+    if v is not None:
+        res["consumptionCost"] = [_encode_ConsumptionCostType(x) for x in v]
+    return res
+
+
+def _decode_SalesTariffType(o: Any) -> SalesTariffType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SalesTariffType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    if "salesTariffDescription" in o:
+        v = o["salesTariffDescription"]
+        if v.__class__ is not str or len(v) > 32:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "sales_tariff_description", v)
+    if "numEPriceLevels" in o:
+        v = o["numEPriceLevels"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "num_e_price_levels", v)
+    v = o["salesTariffEntry"]
+    if v.__class__ is not list or not 1 <= len(v) <= 1024:
+        raise Refused
+    v = [_decode_SalesTariffEntryType(x) for x in v]
+    set_field(self, "sales_tariff_entry", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SalesTariffType(obj: SalesTariffType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    res["id"] = v
+    v = obj.sales_tariff_description
+    if v is not None:
+        res["salesTariffDescription"] = v
+    v = obj.num_e_price_levels
+    if v is not None:
+        res["numEPriceLevels"] = v
+    v = obj.sales_tariff_entry
+    res["salesTariffEntry"] = [_encode_SalesTariffEntryType(x) for x in v]
+    return res
+
+
+def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChargingScheduleType)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    if "startSchedule" in o:
+        v = o["startSchedule"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "start_schedule", v)
+    if "duration" in o:
+        v = o["duration"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "duration", v)
+    v = o["chargingRateUnit"]
+    v = _M_ChargingRateUnitEnumType[v]
+    set_field(self, "charging_rate_unit", v)
+    v = o["chargingSchedulePeriod"]
+    if v.__class__ is not list or not 1 <= len(v) <= 1024:
+        raise Refused
+    v = [_decode_ChargingSchedulePeriodType(x) for x in v]
+    set_field(self, "charging_schedule_period", v)
+    if "minChargingRate" in o:
+        v = o["minChargingRate"]
+        if v.__class__ is not float and v.__class__ is not int:
+            raise Refused
+        if not -INF < v < INF:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "min_charging_rate", v)
+    if "salesTariff" in o:
+        v = o["salesTariff"]
+        v = _decode_SalesTariffType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "sales_tariff", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChargingScheduleType(obj: ChargingScheduleType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    res["id"] = v
+    v = obj.start_schedule
+    if v is not None:
+        res["startSchedule"] = format_datetime(v)
+    v = obj.duration
+    if v is not None:
+        res["duration"] = v
+    v = obj.charging_rate_unit
+    res["chargingRateUnit"] = v._value_
+    v = obj.charging_schedule_period
+    res["chargingSchedulePeriod"] = [_encode_ChargingSchedulePeriodType(x) for x in v]
+    v = obj.min_charging_rate
+    if v is not None:
+        res["minChargingRate"] = v
+    v = obj.sales_tariff
+    if v is not None:
+        res["salesTariff"] = _encode_SalesTariffType(v)
+    return res
+
+
+def _decode_ChargingProfileType(o: Any) -> ChargingProfileType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChargingProfileType)
+    v: Any
+    n = 5
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    v = o["stackLevel"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "stack_level", v)
+    v = o["chargingProfilePurpose"]
+    v = _M_ChargingProfilePurposeEnumType[v]
+    set_field(self, "charging_profile_purpose", v)
+    v = o["chargingProfileKind"]
+    v = _M_ChargingProfileKindEnumType[v]
+    set_field(self, "charging_profile_kind", v)
+    if "recurrencyKind" in o:
+        v = o["recurrencyKind"]
+        v = _M_RecurrencyKindEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "recurrency_kind", v)
+    if "validFrom" in o:
+        v = o["validFrom"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "valid_from", v)
+    if "validTo" in o:
+        v = o["validTo"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "valid_to", v)
+    v = o["chargingSchedule"]
+    if v.__class__ is not list or not 1 <= len(v) <= 3:
+        raise Refused
+    v = [_decode_ChargingScheduleType(x) for x in v]
+    set_field(self, "charging_schedule", v)
+    if "transactionId" in o:
+        v = o["transactionId"]
+        if v.__class__ is not str or len(v) > 36:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "transaction_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChargingProfileType(obj: ChargingProfileType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    res["id"] = v
+    v = obj.stack_level
+    res["stackLevel"] = v
+    v = obj.charging_profile_purpose
+    res["chargingProfilePurpose"] = v._value_
+    v = obj.charging_profile_kind
+    res["chargingProfileKind"] = v._value_
+    v = obj.recurrency_kind
+    if v is not None:
+        res["recurrencyKind"] = v._value_
+    v = obj.valid_from
+    if v is not None:
+        res["validFrom"] = format_datetime(v)
+    v = obj.valid_to
+    if v is not None:
+        res["validTo"] = format_datetime(v)
+    v = obj.charging_schedule
+    res["chargingSchedule"] = [_encode_ChargingScheduleType(x) for x in v]
+    v = obj.transaction_id
+    if v is not None:
+        res["transactionId"] = v
+    return res
+
+
+def _decode_ModemType(o: Any) -> ModemType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ModemType)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "iccid" in o:
+        v = o["iccid"]
+        if v.__class__ is not str or len(v) > 20:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "iccid", v)
+    if "imsi" in o:
+        v = o["imsi"]
+        if v.__class__ is not str or len(v) > 20:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "imsi", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ModemType(obj: ModemType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.iccid
+    if v is not None:
+        res["iccid"] = v
+    v = obj.imsi
+    if v is not None:
+        res["imsi"] = v
+    return res
+
+
+def _decode_ChargingStationType(o: Any) -> ChargingStationType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChargingStationType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "serialNumber" in o:
+        v = o["serialNumber"]
+        if v.__class__ is not str or len(v) > 25:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "serial_number", v)
+    v = o["model"]
+    if v.__class__ is not str or len(v) > 20:
+        raise Refused
+    set_field(self, "model", v)
+    if "modem" in o:
+        v = o["modem"]
+        v = _decode_ModemType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "modem", v)
+    v = o["vendorName"]
+    if v.__class__ is not str or len(v) > 50:
+        raise Refused
+    set_field(self, "vendor_name", v)
+    if "firmwareVersion" in o:
+        v = o["firmwareVersion"]
+        if v.__class__ is not str or len(v) > 50:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "firmware_version", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChargingStationType(obj: ChargingStationType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.serial_number
+    if v is not None:
+        res["serialNumber"] = v
+    v = obj.model
+    res["model"] = v
+    v = obj.modem
+    if v is not None:
+        res["modem"] = _encode_ModemType(v)
+    v = obj.vendor_name
+    res["vendorName"] = v
+    v = obj.firmware_version
+    if v is not None:
+        res["firmwareVersion"] = v
+    return res
+
+
+def _decode_ClearChargingProfileType(o: Any) -> ClearChargingProfileType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearChargingProfileType)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "evseId" in o:
+        v = o["evseId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse_id", v)
+    if "chargingProfilePurpose" in o:
+        v = o["chargingProfilePurpose"]
+        v = _M_ChargingProfilePurposeEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_profile_purpose", v)
+    if "stackLevel" in o:
+        v = o["stackLevel"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "stack_level", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearChargingProfileType(obj: ClearChargingProfileType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.evse_id
+    if v is not None:
+        res["evseId"] = v
+    v = obj.charging_profile_purpose
+    if v is not None:
+        res["chargingProfilePurpose"] = v._value_
+    v = obj.stack_level
+    if v is not None:
+        res["stackLevel"] = v
+    return res
+
+
+def _decode_StatusInfoType(o: Any) -> StatusInfoType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(StatusInfoType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["reasonCode"]
+    if v.__class__ is not str or len(v) > 20:
+        raise Refused
+    set_field(self, "reason_code", v)
+    if "additionalInfo" in o:
+        v = o["additionalInfo"]
+        if v.__class__ is not str or len(v) > 512:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "additional_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_StatusInfoType(obj: StatusInfoType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.reason_code
+    res["reasonCode"] = v
+    v = obj.additional_info
+    if v is not None:
+        res["additionalInfo"] = v
+    return res
+
+
+def _decode_ClearMonitoringResultType(o: Any) -> ClearMonitoringResultType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearMonitoringResultType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_ClearMonitoringStatusEnumType[v]
+    set_field(self, "status", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearMonitoringResultType(obj: ClearMonitoringResultType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.id
+    res["id"] = v
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_EVSEType(o: Any) -> EVSEType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(EVSEType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    if "connectorId" in o:
+        v = o["connectorId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "connector_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_EVSEType(obj: EVSEType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    res["id"] = v
+    v = obj.connector_id
+    if v is not None:
+        res["connectorId"] = v
+    return res
+
+
+def _decode_ComponentType(o: Any) -> ComponentType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ComponentType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "evse" in o:
+        v = o["evse"]
+        v = _decode_EVSEType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse", v)
+    v = o["name"]
+    if v.__class__ is not str or len(v) > 50:
+        raise Refused
+    set_field(self, "name", v)
+    if "instance" in o:
+        v = o["instance"]
+        if v.__class__ is not str or len(v) > 50:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "instance", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ComponentType(obj: ComponentType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.evse
+    if v is not None:
+        res["evse"] = _encode_EVSEType(v)
+    v = obj.name
+    res["name"] = v
+    v = obj.instance
+    if v is not None:
+        res["instance"] = v
+    return res
+
+
+def _decode_VariableType(o: Any) -> VariableType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(VariableType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["name"]
+    if v.__class__ is not str or len(v) > 50:
+        raise Refused
+    set_field(self, "name", v)
+    if "instance" in o:
+        v = o["instance"]
+        if v.__class__ is not str or len(v) > 50:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "instance", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_VariableType(obj: VariableType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.name
+    res["name"] = v
+    v = obj.instance
+    if v is not None:
+        res["instance"] = v
+    return res
+
+
+def _decode_ComponentVariableType(o: Any) -> ComponentVariableType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ComponentVariableType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    if "variable" in o:
+        v = o["variable"]
+        v = _decode_VariableType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "variable", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ComponentVariableType(obj: ComponentVariableType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    if v is not None:
+        res["variable"] = _encode_VariableType(v)
+    return res
+
+
+def _decode_CompositeScheduleType(o: Any) -> CompositeScheduleType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CompositeScheduleType)
+    v: Any
+    n = 5
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["chargingSchedulePeriod"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_ChargingSchedulePeriodType(x) for x in v]
+    set_field(self, "charging_schedule_period", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    v = o["duration"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "duration", v)
+    v = o["scheduleStart"]
+    v = parse_datetime(v)
+    set_field(self, "schedule_start", v)
+    v = o["chargingRateUnit"]
+    v = _M_ChargingRateUnitEnumType[v]
+    set_field(self, "charging_rate_unit", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CompositeScheduleType(obj: CompositeScheduleType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.charging_schedule_period
+    res["chargingSchedulePeriod"] = [_encode_ChargingSchedulePeriodType(x) for x in v]
+    v = obj.evse_id
+    res["evseId"] = v
+    v = obj.duration
+    res["duration"] = v
+    v = obj.schedule_start
+    res["scheduleStart"] = format_datetime(v)
+    v = obj.charging_rate_unit
+    res["chargingRateUnit"] = v._value_
+    return res
+
+
+def _decode_EventDataType(o: Any) -> EventDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(EventDataType)
+    v: Any
+    n = 7
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["eventId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "event_id", v)
+    v = o["timestamp"]
+    v = parse_datetime(v)
+    set_field(self, "timestamp", v)
+    v = o["trigger"]
+    v = _M_EventTriggerEnumType[v]
+    set_field(self, "trigger", v)
+    if "cause" in o:
+        v = o["cause"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "cause", v)
+    v = o["actualValue"]
+    if v.__class__ is not str or len(v) > 2500:
+        raise Refused
+    set_field(self, "actual_value", v)
+    if "techCode" in o:
+        v = o["techCode"]
+        if v.__class__ is not str or len(v) > 50:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tech_code", v)
+    if "techInfo" in o:
+        v = o["techInfo"]
+        if v.__class__ is not str or len(v) > 500:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tech_info", v)
+    if "cleared" in o:
+        v = o["cleared"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "cleared", v)
+    if "transactionId" in o:
+        v = o["transactionId"]
+        if v.__class__ is not str or len(v) > 36:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "transaction_id", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    if "variableMonitoringId" in o:
+        v = o["variableMonitoringId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "variable_monitoring_id", v)
+    v = o["eventNotificationType"]
+    v = _M_EventNotificationEnumType[v]
+    set_field(self, "event_notification_type", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_EventDataType(obj: EventDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.event_id
+    res["eventId"] = v
+    v = obj.timestamp
+    res["timestamp"] = format_datetime(v)
+    v = obj.trigger
+    res["trigger"] = v._value_
+    v = obj.cause
+    if v is not None:
+        res["cause"] = v
+    v = obj.actual_value
+    res["actualValue"] = v
+    v = obj.tech_code
+    if v is not None:
+        res["techCode"] = v
+    v = obj.tech_info
+    if v is not None:
+        res["techInfo"] = v
+    v = obj.cleared
+    if v is not None:
+        res["cleared"] = v
+    v = obj.transaction_id
+    if v is not None:
+        res["transactionId"] = v
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable_monitoring_id
+    if v is not None:
+        res["variableMonitoringId"] = v
+    v = obj.event_notification_type
+    res["eventNotificationType"] = v._value_
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    return res
+
+
+def _decode_FirmwareType(o: Any) -> FirmwareType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(FirmwareType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["location"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "location", v)
+    v = o["retrieveDateTime"]
+    v = parse_datetime(v)
+    set_field(self, "retrieve_date_time", v)
+    if "installDateTime" in o:
+        v = o["installDateTime"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "install_date_time", v)
+    if "signingCertificate" in o:
+        v = o["signingCertificate"]
+        if v.__class__ is not str or len(v) > 5500:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "signing_certificate", v)
+    if "signature" in o:
+        v = o["signature"]
+        if v.__class__ is not str or len(v) > 800:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "signature", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_FirmwareType(obj: FirmwareType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.location
+    res["location"] = v
+    v = obj.retrieve_date_time
+    res["retrieveDateTime"] = format_datetime(v)
+    v = obj.install_date_time
+    if v is not None:
+        res["installDateTime"] = format_datetime(v)
+    v = obj.signing_certificate
+    if v is not None:
+        res["signingCertificate"] = v
+    v = obj.signature
+    if v is not None:
+        res["signature"] = v
+    return res
+
+
+def _decode_GetVariableDataType(o: Any) -> GetVariableDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetVariableDataType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "attributeType" in o:
+        v = o["attributeType"]
+        v = _M_AttributeEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "attribute_type", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetVariableDataType(obj: GetVariableDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.attribute_type
+    if v is not None:
+        res["attributeType"] = v._value_
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    return res
+
+
+def _decode_GetVariableResultType(o: Any) -> GetVariableResultType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetVariableResultType)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "attributeStatusInfo" in o:
+        v = o["attributeStatusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "attribute_status_info", v)
+    v = o["attributeStatus"]
+    v = _M_GetVariableStatusEnumType[v]
+    set_field(self, "attribute_status", v)
+    if "attributeType" in o:
+        v = o["attributeType"]
+        v = _M_AttributeEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "attribute_type", v)
+    if "attributeValue" in o:
+        v = o["attributeValue"]
+        if v.__class__ is not str or len(v) > 2500:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "attribute_value", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetVariableResultType(obj: GetVariableResultType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.attribute_status_info
+    if v is not None:
+        res["attributeStatusInfo"] = _encode_StatusInfoType(v)
+    v = obj.attribute_status
+    res["attributeStatus"] = v._value_
+    v = obj.attribute_type
+    if v is not None:
+        res["attributeType"] = v._value_
+    v = obj.attribute_value
+    if v is not None:
+        res["attributeValue"] = v
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    return res
+
+
+def _decode_LogParametersType(o: Any) -> LogParametersType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(LogParametersType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["remoteLocation"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "remote_location", v)
+    if "oldestTimestamp" in o:
+        v = o["oldestTimestamp"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "oldest_timestamp", v)
+    if "latestTimestamp" in o:
+        v = o["latestTimestamp"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "latest_timestamp", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_LogParametersType(obj: LogParametersType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.remote_location
+    res["remoteLocation"] = v
+    v = obj.oldest_timestamp
+    if v is not None:
+        res["oldestTimestamp"] = format_datetime(v)
+    v = obj.latest_timestamp
+    if v is not None:
+        res["latestTimestamp"] = format_datetime(v)
+    return res
+
+
+def _decode_MessageInfoType(o: Any) -> MessageInfoType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(MessageInfoType)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "display" in o:
+        v = o["display"]
+        v = _decode_ComponentType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "display", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    v = o["priority"]
+    v = _M_MessagePriorityEnumType[v]
+    set_field(self, "priority", v)
+    if "state" in o:
+        v = o["state"]
+        v = _M_MessageStateEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "state", v)
+    if "startDateTime" in o:
+        v = o["startDateTime"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "start_date_time", v)
+    if "endDateTime" in o:
+        v = o["endDateTime"]
+        v = parse_datetime(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "end_date_time", v)
+    if "transactionId" in o:
+        v = o["transactionId"]
+        if v.__class__ is not str or len(v) > 36:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "transaction_id", v)
+    v = o["message"]
+    v = _decode_MessageContentType(v)
+    set_field(self, "message", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_MessageInfoType(obj: MessageInfoType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.display
+    if v is not None:
+        res["display"] = _encode_ComponentType(v)
+    v = obj.id
+    res["id"] = v
+    v = obj.priority
+    res["priority"] = v._value_
+    v = obj.state
+    if v is not None:
+        res["state"] = v._value_
+    v = obj.start_date_time
+    if v is not None:
+        res["startDateTime"] = format_datetime(v)
+    v = obj.end_date_time
+    if v is not None:
+        res["endDateTime"] = format_datetime(v)
+    v = obj.transaction_id
+    if v is not None:
+        res["transactionId"] = v
+    v = obj.message
+    res["message"] = _encode_MessageContentType(v)
+    return res
+
+
+def _decode_SignedMeterValueType(o: Any) -> SignedMeterValueType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SignedMeterValueType)
+    v: Any
+    n = 4
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["signedMeterData"]
+    if v.__class__ is not str or len(v) > 2500:
+        raise Refused
+    set_field(self, "signed_meter_data", v)
+    v = o["signingMethod"]
+    if v.__class__ is not str or len(v) > 50:
+        raise Refused
+    set_field(self, "signing_method", v)
+    v = o["encodingMethod"]
+    if v.__class__ is not str or len(v) > 50:
+        raise Refused
+    set_field(self, "encoding_method", v)
+    v = o["publicKey"]
+    if v.__class__ is not str or len(v) > 2500:
+        raise Refused
+    set_field(self, "public_key", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SignedMeterValueType(obj: SignedMeterValueType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.signed_meter_data
+    res["signedMeterData"] = v
+    v = obj.signing_method
+    res["signingMethod"] = v
+    v = obj.encoding_method
+    res["encodingMethod"] = v
+    v = obj.public_key
+    res["publicKey"] = v
+    return res
+
+
+def _decode_UnitOfMeasureType(o: Any) -> UnitOfMeasureType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(UnitOfMeasureType)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "unit" in o:
+        v = o["unit"]
+        if v.__class__ is not str or len(v) > 20:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "unit", v)
+    if "multiplier" in o:
+        v = o["multiplier"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "multiplier", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_UnitOfMeasureType(obj: UnitOfMeasureType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.unit
+    if v is not None:
+        res["unit"] = v
+    v = obj.multiplier
+    if v is not None:
+        res["multiplier"] = v
+    return res
+
+
+def _decode_SampledValueType(o: Any) -> SampledValueType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SampledValueType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["value"]
+    if v.__class__ is not float and v.__class__ is not int:
+        raise Refused
+    if not -INF < v < INF:
+        raise Refused
+    set_field(self, "value", v)
+    if "context" in o:
+        v = o["context"]
+        v = _M_ReadingContextEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "context", v)
+    if "measurand" in o:
+        v = o["measurand"]
+        v = _M_MeasurandEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "measurand", v)
+    if "phase" in o:
+        v = o["phase"]
+        v = _M_PhaseEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "phase", v)
+    if "location" in o:
+        v = o["location"]
+        v = _M_LocationEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "location", v)
+    if "signedMeterValue" in o:
+        v = o["signedMeterValue"]
+        v = _decode_SignedMeterValueType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "signed_meter_value", v)
+    if "unitOfMeasure" in o:
+        v = o["unitOfMeasure"]
+        v = _decode_UnitOfMeasureType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "unit_of_measure", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SampledValueType(obj: SampledValueType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.value
+    res["value"] = v
+    v = obj.context
+    if v is not None:
+        res["context"] = v._value_
+    v = obj.measurand
+    if v is not None:
+        res["measurand"] = v._value_
+    v = obj.phase
+    if v is not None:
+        res["phase"] = v._value_
+    v = obj.location
+    if v is not None:
+        res["location"] = v._value_
+    v = obj.signed_meter_value
+    if v is not None:
+        res["signedMeterValue"] = _encode_SignedMeterValueType(v)
+    v = obj.unit_of_measure
+    if v is not None:
+        res["unitOfMeasure"] = _encode_UnitOfMeasureType(v)
+    return res
+
+
+def _decode_MeterValueType(o: Any) -> MeterValueType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(MeterValueType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["sampledValue"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_SampledValueType(x) for x in v]
+    set_field(self, "sampled_value", v)
+    v = o["timestamp"]
+    v = parse_datetime(v)
+    set_field(self, "timestamp", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_MeterValueType(obj: MeterValueType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.sampled_value
+    res["sampledValue"] = [_encode_SampledValueType(x) for x in v]
+    v = obj.timestamp
+    res["timestamp"] = format_datetime(v)
+    return res
+
+
+def _decode_VariableMonitoringType(o: Any) -> VariableMonitoringType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(VariableMonitoringType)
+    v: Any
+    n = 5
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    v = o["transaction"]
+    if v.__class__ is not bool:
+        raise Refused
+    set_field(self, "transaction", v)
+    v = o["value"]
+    if v.__class__ is not float and v.__class__ is not int:
+        raise Refused
+    if not -INF < v < INF:
+        raise Refused
+    set_field(self, "value", v)
+    v = o["type"]
+    v = _M_MonitorEnumType[v]
+    set_field(self, "type", v)
+    v = o["severity"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "severity", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_VariableMonitoringType(obj: VariableMonitoringType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    res["id"] = v
+    v = obj.transaction
+    res["transaction"] = v
+    v = obj.value
+    res["value"] = v
+    v = obj.type
+    res["type"] = v._value_
+    v = obj.severity
+    res["severity"] = v
+    return res
+
+
+def _decode_MonitoringDataType(o: Any) -> MonitoringDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(MonitoringDataType)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    v = o["variableMonitoring"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_VariableMonitoringType(x) for x in v]
+    set_field(self, "variable_monitoring", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_MonitoringDataType(obj: MonitoringDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    v = obj.variable_monitoring
+    res["variableMonitoring"] = [_encode_VariableMonitoringType(x) for x in v]
+    return res
+
+
+def _decode_VPNType(o: Any) -> VPNType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(VPNType)
+    v: Any
+    n = 5
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["server"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "server", v)
+    v = o["user"]
+    if v.__class__ is not str or len(v) > 20:
+        raise Refused
+    set_field(self, "user", v)
+    if "group" in o:
+        v = o["group"]
+        if v.__class__ is not str or len(v) > 20:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "group", v)
+    v = o["password"]
+    if v.__class__ is not str or len(v) > 20:
+        raise Refused
+    set_field(self, "password", v)
+    v = o["key"]
+    if v.__class__ is not str or len(v) > 255:
+        raise Refused
+    set_field(self, "key", v)
+    v = o["type"]
+    v = _M_VPNEnumType[v]
+    set_field(self, "type", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_VPNType(obj: VPNType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.server
+    res["server"] = v
+    v = obj.user
+    res["user"] = v
+    v = obj.group
+    if v is not None:
+        res["group"] = v
+    v = obj.password
+    res["password"] = v
+    v = obj.key
+    res["key"] = v
+    v = obj.type
+    res["type"] = v._value_
+    return res
+
+
+def _decode_NetworkConnectionProfileType(o: Any) -> NetworkConnectionProfileType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NetworkConnectionProfileType)
+    v: Any
+    n = 6
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "apn" in o:
+        v = o["apn"]
+        v = _decode_APNType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "apn", v)
+    v = o["ocppVersion"]
+    v = _M_OCPPVersionEnumType[v]
+    set_field(self, "ocpp_version", v)
+    v = o["ocppTransport"]
+    v = _M_OCPPTransportEnumType[v]
+    set_field(self, "ocpp_transport", v)
+    v = o["ocppCsmsUrl"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "ocpp_csms_url", v)
+    v = o["messageTimeout"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "message_timeout", v)
+    v = o["securityProfile"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "security_profile", v)
+    v = o["ocppInterface"]
+    v = _M_OCPPInterfaceEnumType[v]
+    set_field(self, "ocpp_interface", v)
+    if "vpn" in o:
+        v = o["vpn"]
+        v = _decode_VPNType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "vpn", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NetworkConnectionProfileType(
+    obj: NetworkConnectionProfileType,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.apn
+    if v is not None:
+        res["apn"] = _encode_APNType(v)
+    v = obj.ocpp_version
+    res["ocppVersion"] = v._value_
+    v = obj.ocpp_transport
+    res["ocppTransport"] = v._value_
+    v = obj.ocpp_csms_url
+    res["ocppCsmsUrl"] = v
+    v = obj.message_timeout
+    res["messageTimeout"] = v
+    v = obj.security_profile
+    res["securityProfile"] = v
+    v = obj.ocpp_interface
+    res["ocppInterface"] = v._value_
+    v = obj.vpn
+    if v is not None:
+        res["vpn"] = _encode_VPNType(v)
+    return res
+
+
+def _decode_OCSPRequestDataType(o: Any) -> OCSPRequestDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(OCSPRequestDataType)
+    v: Any
+    n = 5
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["hashAlgorithm"]
+    v = _M_HashAlgorithmEnumType[v]
+    set_field(self, "hash_algorithm", v)
+    v = o["issuerNameHash"]
+    if v.__class__ is not str or len(v) > 128:
+        raise Refused
+    set_field(self, "issuer_name_hash", v)
+    v = o["issuerKeyHash"]
+    if v.__class__ is not str or len(v) > 128:
+        raise Refused
+    set_field(self, "issuer_key_hash", v)
+    v = o["serialNumber"]
+    if v.__class__ is not str or len(v) > 40:
+        raise Refused
+    set_field(self, "serial_number", v)
+    v = o["responderURL"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "responder_url", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_OCSPRequestDataType(obj: OCSPRequestDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.hash_algorithm
+    res["hashAlgorithm"] = v._value_
+    v = obj.issuer_name_hash
+    res["issuerNameHash"] = v
+    v = obj.issuer_key_hash
+    res["issuerKeyHash"] = v
+    v = obj.serial_number
+    res["serialNumber"] = v
+    v = obj.responder_url
+    res["responderURL"] = v
+    return res
+
+
+def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(VariableAttributeType)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "type" in o:
+        v = o["type"]
+        v = _M_AttributeEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "type", v)
+    if "value" in o:
+        v = o["value"]
+        if v.__class__ is not str or len(v) > 2500:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "value", v)
+    if "mutability" in o:
+        v = o["mutability"]
+        v = _M_MutabilityEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "mutability", v)
+    if "persistent" in o:
+        v = o["persistent"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "persistent", v)
+    if "constant" in o:
+        v = o["constant"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "constant", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_VariableAttributeType(obj: VariableAttributeType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.type
+    if v is not None:
+        res["type"] = v._value_
+    v = obj.value
+    if v is not None:
+        res["value"] = v
+    v = obj.mutability
+    if v is not None:
+        res["mutability"] = v._value_
+    v = obj.persistent
+    if v is not None:
+        res["persistent"] = v
+    v = obj.constant
+    if v is not None:
+        res["constant"] = v
+    return res
+
+
+def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(VariableCharacteristicsType)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "unit" in o:
+        v = o["unit"]
+        if v.__class__ is not str or len(v) > 16:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "unit", v)
+    v = o["dataType"]
+    v = _M_DataEnumType[v]
+    set_field(self, "data_type", v)
+    if "minLimit" in o:
+        v = o["minLimit"]
+        if v.__class__ is not float and v.__class__ is not int:
+            raise Refused
+        if not -INF < v < INF:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "min_limit", v)
+    if "maxLimit" in o:
+        v = o["maxLimit"]
+        if v.__class__ is not float and v.__class__ is not int:
+            raise Refused
+        if not -INF < v < INF:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "max_limit", v)
+    if "valuesList" in o:
+        v = o["valuesList"]
+        if v.__class__ is not str or len(v) > 1000:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "values_list", v)
+    v = o["supportsMonitoring"]
+    if v.__class__ is not bool:
+        raise Refused
+    set_field(self, "supports_monitoring", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_VariableCharacteristicsType(
+    obj: VariableCharacteristicsType,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.unit
+    if v is not None:
+        res["unit"] = v
+    v = obj.data_type
+    res["dataType"] = v._value_
+    v = obj.min_limit
+    if v is not None:
+        res["minLimit"] = v
+    v = obj.max_limit
+    if v is not None:
+        res["maxLimit"] = v
+    v = obj.values_list
+    if v is not None:
+        res["valuesList"] = v
+    v = obj.supports_monitoring
+    res["supportsMonitoring"] = v
+    return res
+
+
+def _decode_ReportDataType(o: Any) -> ReportDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ReportDataType)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    v = o["variableAttribute"]
+    if v.__class__ is not list or not 1 <= len(v) <= 4:
+        raise Refused
+    v = [_decode_VariableAttributeType(x) for x in v]
+    set_field(self, "variable_attribute", v)
+    if "variableCharacteristics" in o:
+        v = o["variableCharacteristics"]
+        v = _decode_VariableCharacteristicsType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "variable_characteristics", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ReportDataType(obj: ReportDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    v = obj.variable_attribute
+    res["variableAttribute"] = [_encode_VariableAttributeType(x) for x in v]
+    v = obj.variable_characteristics
+    if v is not None:
+        res["variableCharacteristics"] = _encode_VariableCharacteristicsType(v)
+    return res
+
+
+def _decode_SetMonitoringDataType(o: Any) -> SetMonitoringDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetMonitoringDataType)
+    v: Any
+    n = 5
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "id" in o:
+        v = o["id"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "id", v)
+    if "transaction" in o:
+        v = o["transaction"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "transaction", v)
+    v = o["value"]
+    if v.__class__ is not float and v.__class__ is not int:
+        raise Refused
+    if not -INF < v < INF:
+        raise Refused
+    set_field(self, "value", v)
+    v = o["type"]
+    v = _M_MonitorEnumType[v]
+    set_field(self, "type", v)
+    v = o["severity"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "severity", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetMonitoringDataType(obj: SetMonitoringDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    if v is not None:
+        res["id"] = v
+    v = obj.transaction
+    if v is not None:
+        res["transaction"] = v
+    v = obj.value
+    res["value"] = v
+    v = obj.type
+    res["type"] = v._value_
+    v = obj.severity
+    res["severity"] = v
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    return res
+
+
+def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetMonitoringResultType)
+    v: Any
+    n = 5
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "id" in o:
+        v = o["id"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "id", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    v = o["status"]
+    v = _M_SetMonitoringStatusEnumType[v]
+    set_field(self, "status", v)
+    v = o["type"]
+    v = _M_MonitorEnumType[v]
+    set_field(self, "type", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    v = o["severity"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "severity", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetMonitoringResultType(obj: SetMonitoringResultType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    if v is not None:
+        res["id"] = v
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.type
+    res["type"] = v._value_
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    v = obj.severity
+    res["severity"] = v
+    return res
+
+
+def _decode_SetVariableDataType(o: Any) -> SetVariableDataType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetVariableDataType)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "attributeType" in o:
+        v = o["attributeType"]
+        v = _M_AttributeEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "attribute_type", v)
+    v = o["attributeValue"]
+    if v.__class__ is not str or len(v) > 1000:
+        raise Refused
+    set_field(self, "attribute_value", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetVariableDataType(obj: SetVariableDataType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.attribute_type
+    if v is not None:
+        res["attributeType"] = v._value_
+    v = obj.attribute_value
+    res["attributeValue"] = v
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    return res
+
+
+def _decode_SetVariableResultType(o: Any) -> SetVariableResultType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetVariableResultType)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "attributeType" in o:
+        v = o["attributeType"]
+        v = _M_AttributeEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "attribute_type", v)
+    v = o["attributeStatus"]
+    v = _M_SetVariableStatusEnumType[v]
+    set_field(self, "attribute_status", v)
+    if "attributeStatusInfo" in o:
+        v = o["attributeStatusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "attribute_status_info", v)
+    v = o["component"]
+    v = _decode_ComponentType(v)
+    set_field(self, "component", v)
+    v = o["variable"]
+    v = _decode_VariableType(v)
+    set_field(self, "variable", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetVariableResultType(obj: SetVariableResultType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.attribute_type
+    if v is not None:
+        res["attributeType"] = v._value_
+    v = obj.attribute_status
+    res["attributeStatus"] = v._value_
+    v = obj.attribute_status_info
+    if v is not None:
+        res["attributeStatusInfo"] = _encode_StatusInfoType(v)
+    v = obj.component
+    res["component"] = _encode_ComponentType(v)
+    v = obj.variable
+    res["variable"] = _encode_VariableType(v)
+    return res
+
+
+def _decode_TransactionType(o: Any) -> TransactionType:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(TransactionType)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["transactionId"]
+    if v.__class__ is not str or len(v) > 36:
+        raise Refused
+    set_field(self, "transaction_id", v)
+    if "chargingState" in o:
+        v = o["chargingState"]
+        v = _M_ChargingStateEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_state", v)
+    if "timeSpentCharging" in o:
+        v = o["timeSpentCharging"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "time_spent_charging", v)
+    if "stoppedReason" in o:
+        v = o["stoppedReason"]
+        v = _M_ReasonEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "stopped_reason", v)
+    if "remoteStartId" in o:
+        v = o["remoteStartId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "remote_start_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_TransactionType(obj: TransactionType) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.transaction_id
+    res["transactionId"] = v
+    v = obj.charging_state
+    if v is not None:
+        res["chargingState"] = v._value_
+    v = obj.time_spent_charging
+    if v is not None:
+        res["timeSpentCharging"] = v
+    v = obj.stopped_reason
+    if v is not None:
+        res["stoppedReason"] = v._value_
+    v = obj.remote_start_id
+    if v is not None:
+        res["remoteStartId"] = v
+    return res
+
+
+_CODECS: Codecs = {
+    CustomDataType: (_decode_CustomDataType, _encode_CustomDataType),
+    ACChargingParametersType: (
+        _decode_ACChargingParametersType,
+        _encode_ACChargingParametersType,
+    ),
+    APNType: (_decode_APNType, _encode_APNType),
+    AdditionalInfoType: (_decode_AdditionalInfoType, _encode_AdditionalInfoType),
+    IdTokenType: (_decode_IdTokenType, _encode_IdTokenType),
+    MessageContentType: (_decode_MessageContentType, _encode_MessageContentType),
+    IdTokenInfoType: (_decode_IdTokenInfoType, _encode_IdTokenInfoType),
+    AuthorizationData: (_decode_AuthorizationData, _encode_AuthorizationData),
+    CertificateHashDataType: (
+        _decode_CertificateHashDataType,
+        _encode_CertificateHashDataType,
+    ),
+    CertificateHashDataChainType: (
+        _decode_CertificateHashDataChainType,
+        _encode_CertificateHashDataChainType,
+    ),
+    ChargingLimitType: (_decode_ChargingLimitType, _encode_ChargingLimitType),
+    DCChargingParametersType: (
+        _decode_DCChargingParametersType,
+        _encode_DCChargingParametersType,
+    ),
+    ChargingNeedsType: (_decode_ChargingNeedsType, _encode_ChargingNeedsType),
+    ChargingProfileCriterionType: (
+        _decode_ChargingProfileCriterionType,
+        _encode_ChargingProfileCriterionType,
+    ),
+    ChargingSchedulePeriodType: (
+        _decode_ChargingSchedulePeriodType,
+        _encode_ChargingSchedulePeriodType,
+    ),
+    RelativeTimeIntervalType: (
+        _decode_RelativeTimeIntervalType,
+        _encode_RelativeTimeIntervalType,
+    ),
+    CostType: (_decode_CostType, _encode_CostType),
+    ConsumptionCostType: (_decode_ConsumptionCostType, _encode_ConsumptionCostType),
+    SalesTariffEntryType: (_decode_SalesTariffEntryType, _encode_SalesTariffEntryType),
+    SalesTariffType: (_decode_SalesTariffType, _encode_SalesTariffType),
+    ChargingScheduleType: (_decode_ChargingScheduleType, _encode_ChargingScheduleType),
+    ChargingProfileType: (_decode_ChargingProfileType, _encode_ChargingProfileType),
+    ModemType: (_decode_ModemType, _encode_ModemType),
+    ChargingStationType: (_decode_ChargingStationType, _encode_ChargingStationType),
+    ClearChargingProfileType: (
+        _decode_ClearChargingProfileType,
+        _encode_ClearChargingProfileType,
+    ),
+    StatusInfoType: (_decode_StatusInfoType, _encode_StatusInfoType),
+    ClearMonitoringResultType: (
+        _decode_ClearMonitoringResultType,
+        _encode_ClearMonitoringResultType,
+    ),
+    EVSEType: (_decode_EVSEType, _encode_EVSEType),
+    ComponentType: (_decode_ComponentType, _encode_ComponentType),
+    VariableType: (_decode_VariableType, _encode_VariableType),
+    ComponentVariableType: (
+        _decode_ComponentVariableType,
+        _encode_ComponentVariableType,
+    ),
+    CompositeScheduleType: (
+        _decode_CompositeScheduleType,
+        _encode_CompositeScheduleType,
+    ),
+    EventDataType: (_decode_EventDataType, _encode_EventDataType),
+    FirmwareType: (_decode_FirmwareType, _encode_FirmwareType),
+    GetVariableDataType: (_decode_GetVariableDataType, _encode_GetVariableDataType),
+    GetVariableResultType: (
+        _decode_GetVariableResultType,
+        _encode_GetVariableResultType,
+    ),
+    LogParametersType: (_decode_LogParametersType, _encode_LogParametersType),
+    MessageInfoType: (_decode_MessageInfoType, _encode_MessageInfoType),
+    SignedMeterValueType: (_decode_SignedMeterValueType, _encode_SignedMeterValueType),
+    UnitOfMeasureType: (_decode_UnitOfMeasureType, _encode_UnitOfMeasureType),
+    SampledValueType: (_decode_SampledValueType, _encode_SampledValueType),
+    MeterValueType: (_decode_MeterValueType, _encode_MeterValueType),
+    VariableMonitoringType: (
+        _decode_VariableMonitoringType,
+        _encode_VariableMonitoringType,
+    ),
+    MonitoringDataType: (_decode_MonitoringDataType, _encode_MonitoringDataType),
+    VPNType: (_decode_VPNType, _encode_VPNType),
+    NetworkConnectionProfileType: (
+        _decode_NetworkConnectionProfileType,
+        _encode_NetworkConnectionProfileType,
+    ),
+    OCSPRequestDataType: (_decode_OCSPRequestDataType, _encode_OCSPRequestDataType),
+    VariableAttributeType: (
+        _decode_VariableAttributeType,
+        _encode_VariableAttributeType,
+    ),
+    VariableCharacteristicsType: (
+        _decode_VariableCharacteristicsType,
+        _encode_VariableCharacteristicsType,
+    ),
+    ReportDataType: (_decode_ReportDataType, _encode_ReportDataType),
+    SetMonitoringDataType: (
+        _decode_SetMonitoringDataType,
+        _encode_SetMonitoringDataType,
+    ),
+    SetMonitoringResultType: (
+        _decode_SetMonitoringResultType,
+        _encode_SetMonitoringResultType,
+    ),
+    SetVariableDataType: (_decode_SetVariableDataType, _encode_SetVariableDataType),
+    SetVariableResultType: (
+        _decode_SetVariableResultType,
+        _encode_SetVariableResultType,
+    ),
+    TransactionType: (_decode_TransactionType, _encode_TransactionType),
+}
 
 
 __all__ = [

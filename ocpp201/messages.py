@@ -9,6 +9,18 @@ from typing import Any, ClassVar
 from attrs import define, field
 
 from ._base import Request, Response
+from ._fastpath import (
+    INF,
+    JSON_NULL,
+    Codecs,
+    Refused,
+    any_json,
+    format_datetime,
+    integer,
+    members,
+    parse_datetime,
+    set_field,
+)
 from ._schema import (
     WIRE,
     AnyJson,
@@ -58,6 +70,76 @@ from .datatypes import (
     SetVariableResultType,
     StatusInfoType,
     TransactionType,
+    _decode_AuthorizationData,
+    _decode_CertificateHashDataChainType,
+    _decode_CertificateHashDataType,
+    _decode_ChargingLimitType,
+    _decode_ChargingNeedsType,
+    _decode_ChargingProfileCriterionType,
+    _decode_ChargingProfileType,
+    _decode_ChargingScheduleType,
+    _decode_ChargingStationType,
+    _decode_ClearChargingProfileType,
+    _decode_ClearMonitoringResultType,
+    _decode_ComponentVariableType,
+    _decode_CompositeScheduleType,
+    _decode_CustomDataType,
+    _decode_EventDataType,
+    _decode_EVSEType,
+    _decode_FirmwareType,
+    _decode_GetVariableDataType,
+    _decode_GetVariableResultType,
+    _decode_IdTokenInfoType,
+    _decode_IdTokenType,
+    _decode_LogParametersType,
+    _decode_MessageContentType,
+    _decode_MessageInfoType,
+    _decode_MeterValueType,
+    _decode_MonitoringDataType,
+    _decode_NetworkConnectionProfileType,
+    _decode_OCSPRequestDataType,
+    _decode_ReportDataType,
+    _decode_SetMonitoringDataType,
+    _decode_SetMonitoringResultType,
+    _decode_SetVariableDataType,
+    _decode_SetVariableResultType,
+    _decode_StatusInfoType,
+    _decode_TransactionType,
+    _encode_AuthorizationData,
+    _encode_CertificateHashDataChainType,
+    _encode_CertificateHashDataType,
+    _encode_ChargingLimitType,
+    _encode_ChargingNeedsType,
+    _encode_ChargingProfileCriterionType,
+    _encode_ChargingProfileType,
+    _encode_ChargingScheduleType,
+    _encode_ChargingStationType,
+    _encode_ClearChargingProfileType,
+    _encode_ClearMonitoringResultType,
+    _encode_ComponentVariableType,
+    _encode_CompositeScheduleType,
+    _encode_CustomDataType,
+    _encode_EventDataType,
+    _encode_EVSEType,
+    _encode_FirmwareType,
+    _encode_GetVariableDataType,
+    _encode_GetVariableResultType,
+    _encode_IdTokenInfoType,
+    _encode_IdTokenType,
+    _encode_LogParametersType,
+    _encode_MessageContentType,
+    _encode_MessageInfoType,
+    _encode_MeterValueType,
+    _encode_MonitoringDataType,
+    _encode_NetworkConnectionProfileType,
+    _encode_OCSPRequestDataType,
+    _encode_ReportDataType,
+    _encode_SetMonitoringDataType,
+    _encode_SetMonitoringResultType,
+    _encode_SetVariableDataType,
+    _encode_SetVariableResultType,
+    _encode_StatusInfoType,
+    _encode_TransactionType,
 )
 from .enums import (
     AuthorizeCertificateStatusEnumType,
@@ -5199,6 +5281,6157 @@ class UpdateFirmwareRequest(Request[UpdateFirmwareResponse]):
     Represents a copy of the firmware that can be loaded/updated on the Charging
     Station.
     """
+
+
+_M_AuthorizeCertificateStatusEnumType = members(AuthorizeCertificateStatusEnumType)
+_M_BootReasonEnumType = members(BootReasonEnumType)
+_M_CancelReservationStatusEnumType = members(CancelReservationStatusEnumType)
+_M_CertificateActionEnumType = members(CertificateActionEnumType)
+_M_CertificateSignedStatusEnumType = members(CertificateSignedStatusEnumType)
+_M_CertificateSigningUseEnumType = members(CertificateSigningUseEnumType)
+_M_ChangeAvailabilityStatusEnumType = members(ChangeAvailabilityStatusEnumType)
+_M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
+_M_ChargingProfileStatusEnumType = members(ChargingProfileStatusEnumType)
+_M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
+_M_ClearCacheStatusEnumType = members(ClearCacheStatusEnumType)
+_M_ClearChargingProfileStatusEnumType = members(ClearChargingProfileStatusEnumType)
+_M_ClearMessageStatusEnumType = members(ClearMessageStatusEnumType)
+_M_ComponentCriterionEnumType = members(ComponentCriterionEnumType)
+_M_ConnectorEnumType = members(ConnectorEnumType)
+_M_ConnectorStatusEnumType = members(ConnectorStatusEnumType)
+_M_CustomerInformationStatusEnumType = members(CustomerInformationStatusEnumType)
+_M_DataTransferStatusEnumType = members(DataTransferStatusEnumType)
+_M_DeleteCertificateStatusEnumType = members(DeleteCertificateStatusEnumType)
+_M_DisplayMessageStatusEnumType = members(DisplayMessageStatusEnumType)
+_M_FirmwareStatusEnumType = members(FirmwareStatusEnumType)
+_M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
+_M_GenericStatusEnumType = members(GenericStatusEnumType)
+_M_GetCertificateIdUseEnumType = members(GetCertificateIdUseEnumType)
+_M_GetCertificateStatusEnumType = members(GetCertificateStatusEnumType)
+_M_GetChargingProfileStatusEnumType = members(GetChargingProfileStatusEnumType)
+_M_GetDisplayMessagesStatusEnumType = members(GetDisplayMessagesStatusEnumType)
+_M_GetInstalledCertificateStatusEnumType = members(
+    GetInstalledCertificateStatusEnumType
+)
+_M_InstallCertificateStatusEnumType = members(InstallCertificateStatusEnumType)
+_M_InstallCertificateUseEnumType = members(InstallCertificateUseEnumType)
+_M_Iso15118EVCertificateStatusEnumType = members(Iso15118EVCertificateStatusEnumType)
+_M_LogEnumType = members(LogEnumType)
+_M_LogStatusEnumType = members(LogStatusEnumType)
+_M_MessagePriorityEnumType = members(MessagePriorityEnumType)
+_M_MessageStateEnumType = members(MessageStateEnumType)
+_M_MessageTriggerEnumType = members(MessageTriggerEnumType)
+_M_MonitoringBaseEnumType = members(MonitoringBaseEnumType)
+_M_MonitoringCriterionEnumType = members(MonitoringCriterionEnumType)
+_M_NotifyEVChargingNeedsStatusEnumType = members(NotifyEVChargingNeedsStatusEnumType)
+_M_OperationalStatusEnumType = members(OperationalStatusEnumType)
+_M_PublishFirmwareStatusEnumType = members(PublishFirmwareStatusEnumType)
+_M_RegistrationStatusEnumType = members(RegistrationStatusEnumType)
+_M_ReportBaseEnumType = members(ReportBaseEnumType)
+_M_RequestStartStopStatusEnumType = members(RequestStartStopStatusEnumType)
+_M_ReservationUpdateStatusEnumType = members(ReservationUpdateStatusEnumType)
+_M_ReserveNowStatusEnumType = members(ReserveNowStatusEnumType)
+_M_ResetEnumType = members(ResetEnumType)
+_M_ResetStatusEnumType = members(ResetStatusEnumType)
+_M_SendLocalListStatusEnumType = members(SendLocalListStatusEnumType)
+_M_SetNetworkProfileStatusEnumType = members(SetNetworkProfileStatusEnumType)
+_M_TransactionEventEnumType = members(TransactionEventEnumType)
+_M_TriggerMessageStatusEnumType = members(TriggerMessageStatusEnumType)
+_M_TriggerReasonEnumType = members(TriggerReasonEnumType)
+_M_UnlockStatusEnumType = members(UnlockStatusEnumType)
+_M_UnpublishFirmwareStatusEnumType = members(UnpublishFirmwareStatusEnumType)
+_M_UpdateEnumType = members(UpdateEnumType)
+_M_UpdateFirmwareStatusEnumType = members(UpdateFirmwareStatusEnumType)
+_M_UploadLogStatusEnumType = members(UploadLogStatusEnumType)
+
+
+def _decode_AuthorizeResponse(o: Any) -> AuthorizeResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(AuthorizeResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["idTokenInfo"]
+    v = _decode_IdTokenInfoType(v)
+    set_field(self, "id_token_info", v)
+    if "certificateStatus" in o:
+        v = o["certificateStatus"]
+        v = _M_AuthorizeCertificateStatusEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "certificate_status", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_AuthorizeResponse(obj: AuthorizeResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id_token_info
+    res["idTokenInfo"] = _encode_IdTokenInfoType(v)
+    v = obj.certificate_status
+    if v is not None:
+        res["certificateStatus"] = v._value_
+    return res
+
+
+def _decode_AuthorizeRequest(o: Any) -> AuthorizeRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(AuthorizeRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["idToken"]
+    v = _decode_IdTokenType(v)
+    set_field(self, "id_token", v)
+    if "certificate" in o:
+        v = o["certificate"]
+        if v.__class__ is not str or len(v) > 5500:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "certificate", v)
+    if "iso15118CertificateHashData" in o:
+        v = o["iso15118CertificateHashData"]
+        if v.__class__ is not list or not 1 <= len(v) <= 4:
+            raise Refused
+        v = [_decode_OCSPRequestDataType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "iso15118_certificate_hash_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_AuthorizeRequest(obj: AuthorizeRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id_token
+    res["idToken"] = _encode_IdTokenType(v)
+    v = obj.certificate
+    if v is not None:
+        res["certificate"] = v
+    v = obj.iso15118_certificate_hash_data
+    if v is not None:
+        res["iso15118CertificateHashData"] = [_encode_OCSPRequestDataType(x) for x in v]
+    return res
+
+
+def _decode_BootNotificationResponse(o: Any) -> BootNotificationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(BootNotificationResponse)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["currentTime"]
+    v = parse_datetime(v)
+    set_field(self, "current_time", v)
+    v = o["interval"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "interval", v)
+    v = o["status"]
+    v = _M_RegistrationStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_BootNotificationResponse(obj: BootNotificationResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.current_time
+    res["currentTime"] = format_datetime(v)
+    v = obj.interval
+    res["interval"] = v
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_BootNotificationRequest(o: Any) -> BootNotificationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(BootNotificationRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["chargingStation"]
+    v = _decode_ChargingStationType(v)
+    set_field(self, "charging_station", v)
+    v = o["reason"]
+    v = _M_BootReasonEnumType[v]
+    set_field(self, "reason", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_BootNotificationRequest(obj: BootNotificationRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.charging_station
+    res["chargingStation"] = _encode_ChargingStationType(v)
+    v = obj.reason
+    res["reason"] = v._value_
+    return res
+
+
+def _decode_CancelReservationResponse(o: Any) -> CancelReservationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CancelReservationResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_CancelReservationStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CancelReservationResponse(obj: CancelReservationResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_CancelReservationRequest(o: Any) -> CancelReservationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CancelReservationRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["reservationId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "reservation_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CancelReservationRequest(obj: CancelReservationRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.reservation_id
+    res["reservationId"] = v
+    return res
+
+
+def _decode_CertificateSignedResponse(o: Any) -> CertificateSignedResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CertificateSignedResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_CertificateSignedStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CertificateSignedResponse(obj: CertificateSignedResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_CertificateSignedRequest(o: Any) -> CertificateSignedRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CertificateSignedRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["certificateChain"]
+    if v.__class__ is not str or len(v) > 10000:
+        raise Refused
+    set_field(self, "certificate_chain", v)
+    if "certificateType" in o:
+        v = o["certificateType"]
+        v = _M_CertificateSigningUseEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "certificate_type", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CertificateSignedRequest(obj: CertificateSignedRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.certificate_chain
+    res["certificateChain"] = v
+    v = obj.certificate_type
+    if v is not None:
+        res["certificateType"] = v._value_
+    return res
+
+
+def _decode_ChangeAvailabilityResponse(o: Any) -> ChangeAvailabilityResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChangeAvailabilityResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_ChangeAvailabilityStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChangeAvailabilityResponse(
+    obj: ChangeAvailabilityResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_ChangeAvailabilityRequest(o: Any) -> ChangeAvailabilityRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ChangeAvailabilityRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "evse" in o:
+        v = o["evse"]
+        v = _decode_EVSEType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse", v)
+    v = o["operationalStatus"]
+    v = _M_OperationalStatusEnumType[v]
+    set_field(self, "operational_status", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ChangeAvailabilityRequest(obj: ChangeAvailabilityRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.evse
+    if v is not None:
+        res["evse"] = _encode_EVSEType(v)
+    v = obj.operational_status
+    res["operationalStatus"] = v._value_
+    return res
+
+
+def _decode_ClearCacheResponse(o: Any) -> ClearCacheResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearCacheResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_ClearCacheStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearCacheResponse(obj: ClearCacheResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_ClearCacheRequest(o: Any) -> ClearCacheRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearCacheRequest)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearCacheRequest(obj: ClearCacheRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_ClearChargingProfileResponse(o: Any) -> ClearChargingProfileResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearChargingProfileResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_ClearChargingProfileStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearChargingProfileResponse(
+    obj: ClearChargingProfileResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_ClearChargingProfileRequest(o: Any) -> ClearChargingProfileRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearChargingProfileRequest)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "chargingProfileId" in o:
+        v = o["chargingProfileId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_profile_id", v)
+    if "chargingProfileCriteria" in o:
+        v = o["chargingProfileCriteria"]
+        v = _decode_ClearChargingProfileType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_profile_criteria", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearChargingProfileRequest(
+    obj: ClearChargingProfileRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.charging_profile_id
+    if v is not None:
+        res["chargingProfileId"] = v
+    v = obj.charging_profile_criteria
+    if v is not None:
+        res["chargingProfileCriteria"] = _encode_ClearChargingProfileType(v)
+    return res
+
+
+def _decode_ClearDisplayMessageResponse(o: Any) -> ClearDisplayMessageResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearDisplayMessageResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_ClearMessageStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearDisplayMessageResponse(
+    obj: ClearDisplayMessageResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_ClearDisplayMessageRequest(o: Any) -> ClearDisplayMessageRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearDisplayMessageRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearDisplayMessageRequest(
+    obj: ClearDisplayMessageRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    res["id"] = v
+    return res
+
+
+def _decode_ClearVariableMonitoringResponse(o: Any) -> ClearVariableMonitoringResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearVariableMonitoringResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["clearMonitoringResult"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_ClearMonitoringResultType(x) for x in v]
+    set_field(self, "clear_monitoring_result", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearVariableMonitoringResponse(
+    obj: ClearVariableMonitoringResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.clear_monitoring_result
+    res["clearMonitoringResult"] = [_encode_ClearMonitoringResultType(x) for x in v]
+    return res
+
+
+def _decode_ClearVariableMonitoringRequest(o: Any) -> ClearVariableMonitoringRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearVariableMonitoringRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["id"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [x if x.__class__ is int else integer(x) for x in v]
+    set_field(self, "id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearVariableMonitoringRequest(
+    obj: ClearVariableMonitoringRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    res["id"] = list(v)
+    return res
+
+
+def _decode_ClearedChargingLimitResponse(o: Any) -> ClearedChargingLimitResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearedChargingLimitResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearedChargingLimitResponse(
+    obj: ClearedChargingLimitResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_ClearedChargingLimitRequest(o: Any) -> ClearedChargingLimitRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ClearedChargingLimitRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["chargingLimitSource"]
+    v = _M_ChargingLimitSourceEnumType[v]
+    set_field(self, "charging_limit_source", v)
+    if "evseId" in o:
+        v = o["evseId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ClearedChargingLimitRequest(
+    obj: ClearedChargingLimitRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.charging_limit_source
+    res["chargingLimitSource"] = v._value_
+    v = obj.evse_id
+    if v is not None:
+        res["evseId"] = v
+    return res
+
+
+def _decode_CostUpdatedResponse(o: Any) -> CostUpdatedResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CostUpdatedResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CostUpdatedResponse(obj: CostUpdatedResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_CostUpdatedRequest(o: Any) -> CostUpdatedRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CostUpdatedRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["totalCost"]
+    if v.__class__ is not float and v.__class__ is not int:
+        raise Refused
+    if not -INF < v < INF:
+        raise Refused
+    set_field(self, "total_cost", v)
+    v = o["transactionId"]
+    if v.__class__ is not str or len(v) > 36:
+        raise Refused
+    set_field(self, "transaction_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CostUpdatedRequest(obj: CostUpdatedRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.total_cost
+    res["totalCost"] = v
+    v = obj.transaction_id
+    res["transactionId"] = v
+    return res
+
+
+def _decode_CustomerInformationResponse(o: Any) -> CustomerInformationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CustomerInformationResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_CustomerInformationStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CustomerInformationResponse(
+    obj: CustomerInformationResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_CustomerInformationRequest(o: Any) -> CustomerInformationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(CustomerInformationRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "customerCertificate" in o:
+        v = o["customerCertificate"]
+        v = _decode_CertificateHashDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "customer_certificate", v)
+    if "idToken" in o:
+        v = o["idToken"]
+        v = _decode_IdTokenType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "id_token", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    v = o["report"]
+    if v.__class__ is not bool:
+        raise Refused
+    set_field(self, "report", v)
+    v = o["clear"]
+    if v.__class__ is not bool:
+        raise Refused
+    set_field(self, "clear", v)
+    if "customerIdentifier" in o:
+        v = o["customerIdentifier"]
+        if v.__class__ is not str or len(v) > 64:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "customer_identifier", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_CustomerInformationRequest(
+    obj: CustomerInformationRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.customer_certificate
+    if v is not None:
+        res["customerCertificate"] = _encode_CertificateHashDataType(v)
+    v = obj.id_token
+    if v is not None:
+        res["idToken"] = _encode_IdTokenType(v)
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.report
+    res["report"] = v
+    v = obj.clear
+    res["clear"] = v
+    v = obj.customer_identifier
+    if v is not None:
+        res["customerIdentifier"] = v
+    return res
+
+
+def _decode_DataTransferResponse(o: Any) -> DataTransferResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(DataTransferResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_DataTransferStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if "data" in o:
+        v = o["data"]
+        v = any_json(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_DataTransferResponse(obj: DataTransferResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    v = obj.data
+    if v is not None:
+        res["data"] = None if v is JSON_NULL else v
+    return res
+
+
+def _decode_DataTransferRequest(o: Any) -> DataTransferRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(DataTransferRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "messageId" in o:
+        v = o["messageId"]
+        if v.__class__ is not str or len(v) > 50:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "message_id", v)
+    if "data" in o:
+        v = o["data"]
+        v = any_json(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "data", v)
+    v = o["vendorId"]
+    if v.__class__ is not str or len(v) > 255:
+        raise Refused
+    set_field(self, "vendor_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_DataTransferRequest(obj: DataTransferRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.message_id
+    if v is not None:
+        res["messageId"] = v
+    v = obj.data
+    if v is not None:
+        res["data"] = None if v is JSON_NULL else v
+    v = obj.vendor_id
+    res["vendorId"] = v
+    return res
+
+
+def _decode_DeleteCertificateResponse(o: Any) -> DeleteCertificateResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(DeleteCertificateResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_DeleteCertificateStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_DeleteCertificateResponse(obj: DeleteCertificateResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_DeleteCertificateRequest(o: Any) -> DeleteCertificateRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(DeleteCertificateRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["certificateHashData"]
+    v = _decode_CertificateHashDataType(v)
+    set_field(self, "certificate_hash_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_DeleteCertificateRequest(obj: DeleteCertificateRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.certificate_hash_data
+    res["certificateHashData"] = _encode_CertificateHashDataType(v)
+    return res
+
+
+def _decode_FirmwareStatusNotificationResponse(
+    o: Any,
+) -> FirmwareStatusNotificationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(FirmwareStatusNotificationResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_FirmwareStatusNotificationResponse(
+    obj: FirmwareStatusNotificationResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_FirmwareStatusNotificationRequest(
+    o: Any,
+) -> FirmwareStatusNotificationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(FirmwareStatusNotificationRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_FirmwareStatusEnumType[v]
+    set_field(self, "status", v)
+    if "requestId" in o:
+        v = o["requestId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "request_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_FirmwareStatusNotificationRequest(
+    obj: FirmwareStatusNotificationRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.request_id
+    if v is not None:
+        res["requestId"] = v
+    return res
+
+
+def _decode_Get15118EVCertificateResponse(o: Any) -> Get15118EVCertificateResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(Get15118EVCertificateResponse)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_Iso15118EVCertificateStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    v = o["exiResponse"]
+    if v.__class__ is not str or len(v) > 5600:
+        raise Refused
+    set_field(self, "exi_response", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_Get15118EVCertificateResponse(
+    obj: Get15118EVCertificateResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    v = obj.exi_response
+    res["exiResponse"] = v
+    return res
+
+
+def _decode_Get15118EVCertificateRequest(o: Any) -> Get15118EVCertificateRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(Get15118EVCertificateRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["iso15118SchemaVersion"]
+    if v.__class__ is not str or len(v) > 50:
+        raise Refused
+    set_field(self, "iso15118_schema_version", v)
+    v = o["action"]
+    v = _M_CertificateActionEnumType[v]
+    set_field(self, "action", v)
+    v = o["exiRequest"]
+    if v.__class__ is not str or len(v) > 5600:
+        raise Refused
+    set_field(self, "exi_request", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_Get15118EVCertificateRequest(
+    obj: Get15118EVCertificateRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.iso15118_schema_version
+    res["iso15118SchemaVersion"] = v
+    v = obj.action
+    res["action"] = v._value_
+    v = obj.exi_request
+    res["exiRequest"] = v
+    return res
+
+
+def _decode_GetBaseReportResponse(o: Any) -> GetBaseReportResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetBaseReportResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericDeviceModelStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetBaseReportResponse(obj: GetBaseReportResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_GetBaseReportRequest(o: Any) -> GetBaseReportRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetBaseReportRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    v = o["reportBase"]
+    v = _M_ReportBaseEnumType[v]
+    set_field(self, "report_base", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetBaseReportRequest(obj: GetBaseReportRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.report_base
+    res["reportBase"] = v._value_
+    return res
+
+
+def _decode_GetCertificateStatusResponse(o: Any) -> GetCertificateStatusResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetCertificateStatusResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GetCertificateStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if "ocspResult" in o:
+        v = o["ocspResult"]
+        if v.__class__ is not str or len(v) > 5500:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "ocsp_result", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetCertificateStatusResponse(
+    obj: GetCertificateStatusResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    v = obj.ocsp_result
+    if v is not None:
+        res["ocspResult"] = v
+    return res
+
+
+def _decode_GetCertificateStatusRequest(o: Any) -> GetCertificateStatusRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetCertificateStatusRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["ocspRequestData"]
+    v = _decode_OCSPRequestDataType(v)
+    set_field(self, "ocsp_request_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetCertificateStatusRequest(
+    obj: GetCertificateStatusRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.ocsp_request_data
+    res["ocspRequestData"] = _encode_OCSPRequestDataType(v)
+    return res
+
+
+def _decode_GetChargingProfilesResponse(o: Any) -> GetChargingProfilesResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetChargingProfilesResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GetChargingProfileStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetChargingProfilesResponse(
+    obj: GetChargingProfilesResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_GetChargingProfilesRequest(o: Any) -> GetChargingProfilesRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetChargingProfilesRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if "evseId" in o:
+        v = o["evseId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse_id", v)
+    v = o["chargingProfile"]
+    v = _decode_ChargingProfileCriterionType(v)
+    set_field(self, "charging_profile", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetChargingProfilesRequest(
+    obj: GetChargingProfilesRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.evse_id
+    if v is not None:
+        res["evseId"] = v
+    v = obj.charging_profile
+    res["chargingProfile"] = _encode_ChargingProfileCriterionType(v)
+    return res
+
+
+def _decode_GetCompositeScheduleResponse(o: Any) -> GetCompositeScheduleResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetCompositeScheduleResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if "schedule" in o:
+        v = o["schedule"]
+        v = _decode_CompositeScheduleType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "schedule", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetCompositeScheduleResponse(
+    obj: GetCompositeScheduleResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    v = obj.schedule
+    if v is not None:
+        res["schedule"] = _encode_CompositeScheduleType(v)
+    return res
+
+
+def _decode_GetCompositeScheduleRequest(o: Any) -> GetCompositeScheduleRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetCompositeScheduleRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["duration"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "duration", v)
+    if "chargingRateUnit" in o:
+        v = o["chargingRateUnit"]
+        v = _M_ChargingRateUnitEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_rate_unit", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetCompositeScheduleRequest(
+    obj: GetCompositeScheduleRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.duration
+    res["duration"] = v
+    v = obj.charging_rate_unit
+    if v is not None:
+        res["chargingRateUnit"] = v._value_
+    v = obj.evse_id
+    res["evseId"] = v
+    return res
+
+
+def _decode_GetDisplayMessagesResponse(o: Any) -> GetDisplayMessagesResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetDisplayMessagesResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GetDisplayMessagesStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetDisplayMessagesResponse(
+    obj: GetDisplayMessagesResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_GetDisplayMessagesRequest(o: Any) -> GetDisplayMessagesRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetDisplayMessagesRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "id" in o:
+        v = o["id"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [x if x.__class__ is int else integer(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "id", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if "priority" in o:
+        v = o["priority"]
+        v = _M_MessagePriorityEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "priority", v)
+    if "state" in o:
+        v = o["state"]
+        v = _M_MessageStateEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "state", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetDisplayMessagesRequest(obj: GetDisplayMessagesRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    if v is not None:
+        res["id"] = list(v)
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.priority
+    if v is not None:
+        res["priority"] = v._value_
+    v = obj.state
+    if v is not None:
+        res["state"] = v._value_
+    return res
+
+
+def _decode_GetInstalledCertificateIdsResponse(
+    o: Any,
+) -> GetInstalledCertificateIdsResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetInstalledCertificateIdsResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GetInstalledCertificateStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if "certificateHashDataChain" in o:
+        v = o["certificateHashDataChain"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_CertificateHashDataChainType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "certificate_hash_data_chain", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetInstalledCertificateIdsResponse(
+    obj: GetInstalledCertificateIdsResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    v = obj.certificate_hash_data_chain
+    if v is not None:
+        res["certificateHashDataChain"] = [
+            _encode_CertificateHashDataChainType(x) for x in v
+        ]
+    return res
+
+
+def _decode_GetInstalledCertificateIdsRequest(
+    o: Any,
+) -> GetInstalledCertificateIdsRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetInstalledCertificateIdsRequest)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "certificateType" in o:
+        v = o["certificateType"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_M_GetCertificateIdUseEnumType[x] for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "certificate_type", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetInstalledCertificateIdsRequest(
+    obj: GetInstalledCertificateIdsRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.certificate_type
+    if v is not None:
+        res["certificateType"] = [x._value_ for x in v]
+    return res
+
+
+def _decode_GetLocalListVersionResponse(o: Any) -> GetLocalListVersionResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetLocalListVersionResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["versionNumber"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "version_number", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetLocalListVersionResponse(
+    obj: GetLocalListVersionResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.version_number
+    res["versionNumber"] = v
+    return res
+
+
+def _decode_GetLocalListVersionRequest(o: Any) -> GetLocalListVersionRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetLocalListVersionRequest)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetLocalListVersionRequest(
+    obj: GetLocalListVersionRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_GetLogResponse(o: Any) -> GetLogResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetLogResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_LogStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if "filename" in o:
+        v = o["filename"]
+        if v.__class__ is not str or len(v) > 255:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "filename", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetLogResponse(obj: GetLogResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    v = obj.filename
+    if v is not None:
+        res["filename"] = v
+    return res
+
+
+def _decode_GetLogRequest(o: Any) -> GetLogRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetLogRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["log"]
+    v = _decode_LogParametersType(v)
+    set_field(self, "log", v)
+    v = o["logType"]
+    v = _M_LogEnumType[v]
+    set_field(self, "log_type", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if "retries" in o:
+        v = o["retries"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "retries", v)
+    if "retryInterval" in o:
+        v = o["retryInterval"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "retry_interval", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetLogRequest(obj: GetLogRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.log
+    res["log"] = _encode_LogParametersType(v)
+    v = obj.log_type
+    res["logType"] = v._value_
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.retries
+    if v is not None:
+        res["retries"] = v
+    v = obj.retry_interval
+    if v is not None:
+        res["retryInterval"] = v
+    return res
+
+
+def _decode_GetMonitoringReportResponse(o: Any) -> GetMonitoringReportResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetMonitoringReportResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericDeviceModelStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetMonitoringReportResponse(
+    obj: GetMonitoringReportResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_GetMonitoringReportRequest(o: Any) -> GetMonitoringReportRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetMonitoringReportRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "componentVariable" in o:
+        v = o["componentVariable"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_ComponentVariableType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "component_variable", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if "monitoringCriteria" in o:
+        v = o["monitoringCriteria"]
+        if v.__class__ is not list or not 1 <= len(v) <= 3:
+            raise Refused
+        v = [_M_MonitoringCriterionEnumType[x] for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "monitoring_criteria", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetMonitoringReportRequest(
+    obj: GetMonitoringReportRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.component_variable
+    if v is not None:
+        res["componentVariable"] = [_encode_ComponentVariableType(x) for x in v]
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.monitoring_criteria
+    if v is not None:
+        res["monitoringCriteria"] = [x._value_ for x in v]
+    return res
+
+
+def _decode_GetReportResponse(o: Any) -> GetReportResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetReportResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericDeviceModelStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetReportResponse(obj: GetReportResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_GetReportRequest(o: Any) -> GetReportRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetReportRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "componentVariable" in o:
+        v = o["componentVariable"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_ComponentVariableType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "component_variable", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if "componentCriteria" in o:
+        v = o["componentCriteria"]
+        if v.__class__ is not list or not 1 <= len(v) <= 4:
+            raise Refused
+        v = [_M_ComponentCriterionEnumType[x] for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "component_criteria", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetReportRequest(obj: GetReportRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.component_variable
+    if v is not None:
+        res["componentVariable"] = [_encode_ComponentVariableType(x) for x in v]
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.component_criteria
+    if v is not None:
+        res["componentCriteria"] = [x._value_ for x in v]
+    return res
+
+
+def _decode_GetTransactionStatusResponse(o: Any) -> GetTransactionStatusResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetTransactionStatusResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "ongoingIndicator" in o:
+        v = o["ongoingIndicator"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "ongoing_indicator", v)
+    v = o["messagesInQueue"]
+    if v.__class__ is not bool:
+        raise Refused
+    set_field(self, "messages_in_queue", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetTransactionStatusResponse(
+    obj: GetTransactionStatusResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.ongoing_indicator
+    if v is not None:
+        res["ongoingIndicator"] = v
+    v = obj.messages_in_queue
+    res["messagesInQueue"] = v
+    return res
+
+
+def _decode_GetTransactionStatusRequest(o: Any) -> GetTransactionStatusRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetTransactionStatusRequest)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "transactionId" in o:
+        v = o["transactionId"]
+        if v.__class__ is not str or len(v) > 36:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "transaction_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetTransactionStatusRequest(
+    obj: GetTransactionStatusRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.transaction_id
+    if v is not None:
+        res["transactionId"] = v
+    return res
+
+
+def _decode_GetVariablesResponse(o: Any) -> GetVariablesResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetVariablesResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["getVariableResult"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_GetVariableResultType(x) for x in v]
+    set_field(self, "get_variable_result", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetVariablesResponse(obj: GetVariablesResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.get_variable_result
+    res["getVariableResult"] = [_encode_GetVariableResultType(x) for x in v]
+    return res
+
+
+def _decode_GetVariablesRequest(o: Any) -> GetVariablesRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(GetVariablesRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["getVariableData"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_GetVariableDataType(x) for x in v]
+    set_field(self, "get_variable_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_GetVariablesRequest(obj: GetVariablesRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.get_variable_data
+    res["getVariableData"] = [_encode_GetVariableDataType(x) for x in v]
+    return res
+
+
+def _decode_HeartbeatResponse(o: Any) -> HeartbeatResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(HeartbeatResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["currentTime"]
+    v = parse_datetime(v)
+    set_field(self, "current_time", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_HeartbeatResponse(obj: HeartbeatResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.current_time
+    res["currentTime"] = format_datetime(v)
+    return res
+
+
+def _decode_HeartbeatRequest(o: Any) -> HeartbeatRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(HeartbeatRequest)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_HeartbeatRequest(obj: HeartbeatRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_InstallCertificateResponse(o: Any) -> InstallCertificateResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(InstallCertificateResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_InstallCertificateStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_InstallCertificateResponse(
+    obj: InstallCertificateResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_InstallCertificateRequest(o: Any) -> InstallCertificateRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(InstallCertificateRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["certificateType"]
+    v = _M_InstallCertificateUseEnumType[v]
+    set_field(self, "certificate_type", v)
+    v = o["certificate"]
+    if v.__class__ is not str or len(v) > 5500:
+        raise Refused
+    set_field(self, "certificate", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_InstallCertificateRequest(obj: InstallCertificateRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.certificate_type
+    res["certificateType"] = v._value_
+    v = obj.certificate
+    res["certificate"] = v
+    return res
+
+
+def _decode_LogStatusNotificationResponse(o: Any) -> LogStatusNotificationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(LogStatusNotificationResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_LogStatusNotificationResponse(
+    obj: LogStatusNotificationResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_LogStatusNotificationRequest(o: Any) -> LogStatusNotificationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(LogStatusNotificationRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_UploadLogStatusEnumType[v]
+    set_field(self, "status", v)
+    if "requestId" in o:
+        v = o["requestId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "request_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_LogStatusNotificationRequest(
+    obj: LogStatusNotificationRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.request_id
+    if v is not None:
+        res["requestId"] = v
+    return res
+
+
+def _decode_MeterValuesResponse(o: Any) -> MeterValuesResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(MeterValuesResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_MeterValuesResponse(obj: MeterValuesResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_MeterValuesRequest(o: Any) -> MeterValuesRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(MeterValuesRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    v = o["meterValue"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_MeterValueType(x) for x in v]
+    set_field(self, "meter_value", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_MeterValuesRequest(obj: MeterValuesRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.evse_id
+    res["evseId"] = v
+    v = obj.meter_value
+    res["meterValue"] = [_encode_MeterValueType(x) for x in v]
+    return res
+
+
+def _decode_NotifyChargingLimitResponse(o: Any) -> NotifyChargingLimitResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyChargingLimitResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyChargingLimitResponse(
+    obj: NotifyChargingLimitResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_NotifyChargingLimitRequest(o: Any) -> NotifyChargingLimitRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyChargingLimitRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "chargingSchedule" in o:
+        v = o["chargingSchedule"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_ChargingScheduleType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_schedule", v)
+    if "evseId" in o:
+        v = o["evseId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse_id", v)
+    v = o["chargingLimit"]
+    v = _decode_ChargingLimitType(v)
+    set_field(self, "charging_limit", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyChargingLimitRequest(
+    obj: NotifyChargingLimitRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.charging_schedule
+    if v is not None:
+        res["chargingSchedule"] = [_encode_ChargingScheduleType(x) for x in v]
+    v = obj.evse_id
+    if v is not None:
+        res["evseId"] = v
+    v = obj.charging_limit
+    res["chargingLimit"] = _encode_ChargingLimitType(v)
+    return res
+
+
+def _decode_NotifyCustomerInformationResponse(
+    o: Any,
+) -> NotifyCustomerInformationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyCustomerInformationResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyCustomerInformationResponse(
+    obj: NotifyCustomerInformationResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_NotifyCustomerInformationRequest(
+    o: Any,
+) -> NotifyCustomerInformationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyCustomerInformationRequest)
+    v: Any
+    n = 4
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["data"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "data", v)
+    if "tbc" in o:
+        v = o["tbc"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tbc", v)
+    v = o["seqNo"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "seq_no", v)
+    v = o["generatedAt"]
+    v = parse_datetime(v)
+    set_field(self, "generated_at", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyCustomerInformationRequest(
+    obj: NotifyCustomerInformationRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.data
+    res["data"] = v
+    v = obj.tbc
+    if v is not None:
+        res["tbc"] = v
+    v = obj.seq_no
+    res["seqNo"] = v
+    v = obj.generated_at
+    res["generatedAt"] = format_datetime(v)
+    v = obj.request_id
+    res["requestId"] = v
+    return res
+
+
+def _decode_NotifyDisplayMessagesResponse(o: Any) -> NotifyDisplayMessagesResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyDisplayMessagesResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyDisplayMessagesResponse(
+    obj: NotifyDisplayMessagesResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_NotifyDisplayMessagesRequest(o: Any) -> NotifyDisplayMessagesRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyDisplayMessagesRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "messageInfo" in o:
+        v = o["messageInfo"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_MessageInfoType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "message_info", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if "tbc" in o:
+        v = o["tbc"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tbc", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyDisplayMessagesRequest(
+    obj: NotifyDisplayMessagesRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.message_info
+    if v is not None:
+        res["messageInfo"] = [_encode_MessageInfoType(x) for x in v]
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.tbc
+    if v is not None:
+        res["tbc"] = v
+    return res
+
+
+def _decode_NotifyEVChargingNeedsResponse(o: Any) -> NotifyEVChargingNeedsResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyEVChargingNeedsResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_NotifyEVChargingNeedsStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyEVChargingNeedsResponse(
+    obj: NotifyEVChargingNeedsResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_NotifyEVChargingNeedsRequest(o: Any) -> NotifyEVChargingNeedsRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyEVChargingNeedsRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "maxScheduleTuples" in o:
+        v = o["maxScheduleTuples"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "max_schedule_tuples", v)
+    v = o["chargingNeeds"]
+    v = _decode_ChargingNeedsType(v)
+    set_field(self, "charging_needs", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyEVChargingNeedsRequest(
+    obj: NotifyEVChargingNeedsRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.max_schedule_tuples
+    if v is not None:
+        res["maxScheduleTuples"] = v
+    v = obj.charging_needs
+    res["chargingNeeds"] = _encode_ChargingNeedsType(v)
+    v = obj.evse_id
+    res["evseId"] = v
+    return res
+
+
+def _decode_NotifyEVChargingScheduleResponse(
+    o: Any,
+) -> NotifyEVChargingScheduleResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyEVChargingScheduleResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyEVChargingScheduleResponse(
+    obj: NotifyEVChargingScheduleResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_NotifyEVChargingScheduleRequest(o: Any) -> NotifyEVChargingScheduleRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyEVChargingScheduleRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["timeBase"]
+    v = parse_datetime(v)
+    set_field(self, "time_base", v)
+    v = o["chargingSchedule"]
+    v = _decode_ChargingScheduleType(v)
+    set_field(self, "charging_schedule", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyEVChargingScheduleRequest(
+    obj: NotifyEVChargingScheduleRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.time_base
+    res["timeBase"] = format_datetime(v)
+    v = obj.charging_schedule
+    res["chargingSchedule"] = _encode_ChargingScheduleType(v)
+    v = obj.evse_id
+    res["evseId"] = v
+    return res
+
+
+def _decode_NotifyEventResponse(o: Any) -> NotifyEventResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyEventResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyEventResponse(obj: NotifyEventResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_NotifyEventRequest(o: Any) -> NotifyEventRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyEventRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["generatedAt"]
+    v = parse_datetime(v)
+    set_field(self, "generated_at", v)
+    if "tbc" in o:
+        v = o["tbc"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tbc", v)
+    v = o["seqNo"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "seq_no", v)
+    v = o["eventData"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_EventDataType(x) for x in v]
+    set_field(self, "event_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyEventRequest(obj: NotifyEventRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.generated_at
+    res["generatedAt"] = format_datetime(v)
+    v = obj.tbc
+    if v is not None:
+        res["tbc"] = v
+    v = obj.seq_no
+    res["seqNo"] = v
+    v = obj.event_data
+    res["eventData"] = [_encode_EventDataType(x) for x in v]
+    return res
+
+
+def _decode_NotifyMonitoringReportResponse(o: Any) -> NotifyMonitoringReportResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyMonitoringReportResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyMonitoringReportResponse(
+    obj: NotifyMonitoringReportResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_NotifyMonitoringReportRequest(o: Any) -> NotifyMonitoringReportRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyMonitoringReportRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "monitor" in o:
+        v = o["monitor"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_MonitoringDataType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "monitor", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if "tbc" in o:
+        v = o["tbc"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tbc", v)
+    v = o["seqNo"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "seq_no", v)
+    v = o["generatedAt"]
+    v = parse_datetime(v)
+    set_field(self, "generated_at", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyMonitoringReportRequest(
+    obj: NotifyMonitoringReportRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.monitor
+    if v is not None:
+        res["monitor"] = [_encode_MonitoringDataType(x) for x in v]
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.tbc
+    if v is not None:
+        res["tbc"] = v
+    v = obj.seq_no
+    res["seqNo"] = v
+    v = obj.generated_at
+    res["generatedAt"] = format_datetime(v)
+    return res
+
+
+def _decode_NotifyReportResponse(o: Any) -> NotifyReportResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyReportResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyReportResponse(obj: NotifyReportResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_NotifyReportRequest(o: Any) -> NotifyReportRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(NotifyReportRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    v = o["generatedAt"]
+    v = parse_datetime(v)
+    set_field(self, "generated_at", v)
+    if "reportData" in o:
+        v = o["reportData"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_ReportDataType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "report_data", v)
+    if "tbc" in o:
+        v = o["tbc"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tbc", v)
+    v = o["seqNo"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "seq_no", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_NotifyReportRequest(obj: NotifyReportRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.generated_at
+    res["generatedAt"] = format_datetime(v)
+    v = obj.report_data
+    if v is not None:
+        res["reportData"] = [_encode_ReportDataType(x) for x in v]
+    v = obj.tbc
+    if v is not None:
+        res["tbc"] = v
+    v = obj.seq_no
+    res["seqNo"] = v
+    return res
+
+
+def _decode_PublishFirmwareResponse(o: Any) -> PublishFirmwareResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(PublishFirmwareResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_PublishFirmwareResponse(obj: PublishFirmwareResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_PublishFirmwareRequest(o: Any) -> PublishFirmwareRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(PublishFirmwareRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["location"]
+    if v.__class__ is not str or len(v) > 512:
+        raise Refused
+    set_field(self, "location", v)
+    if "retries" in o:
+        v = o["retries"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "retries", v)
+    v = o["checksum"]
+    if v.__class__ is not str or len(v) > 32:
+        raise Refused
+    set_field(self, "checksum", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    if "retryInterval" in o:
+        v = o["retryInterval"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "retry_interval", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_PublishFirmwareRequest(obj: PublishFirmwareRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.location
+    res["location"] = v
+    v = obj.retries
+    if v is not None:
+        res["retries"] = v
+    v = obj.checksum
+    res["checksum"] = v
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.retry_interval
+    if v is not None:
+        res["retryInterval"] = v
+    return res
+
+
+def _decode_PublishFirmwareStatusNotificationResponse(
+    o: Any,
+) -> PublishFirmwareStatusNotificationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(PublishFirmwareStatusNotificationResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_PublishFirmwareStatusNotificationResponse(
+    obj: PublishFirmwareStatusNotificationResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_PublishFirmwareStatusNotificationRequest(
+    o: Any,
+) -> PublishFirmwareStatusNotificationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(PublishFirmwareStatusNotificationRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_PublishFirmwareStatusEnumType[v]
+    set_field(self, "status", v)
+    if "location" in o:
+        v = o["location"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        for x in v:
+            if x.__class__ is not str or len(x) > 512:
+                raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "location", v)
+    if "requestId" in o:
+        v = o["requestId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "request_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_PublishFirmwareStatusNotificationRequest(
+    obj: PublishFirmwareStatusNotificationRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.location
+    if v is not None:
+        res["location"] = list(v)
+    v = obj.request_id
+    if v is not None:
+        res["requestId"] = v
+    return res
+
+
+def _decode_ReportChargingProfilesResponse(o: Any) -> ReportChargingProfilesResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ReportChargingProfilesResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ReportChargingProfilesResponse(
+    obj: ReportChargingProfilesResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_ReportChargingProfilesRequest(o: Any) -> ReportChargingProfilesRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ReportChargingProfilesRequest)
+    v: Any
+    n = 4
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    v = o["chargingLimitSource"]
+    v = _M_ChargingLimitSourceEnumType[v]
+    set_field(self, "charging_limit_source", v)
+    v = o["chargingProfile"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_ChargingProfileType(x) for x in v]
+    set_field(self, "charging_profile", v)
+    if "tbc" in o:
+        v = o["tbc"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tbc", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ReportChargingProfilesRequest(
+    obj: ReportChargingProfilesRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.charging_limit_source
+    res["chargingLimitSource"] = v._value_
+    v = obj.charging_profile
+    res["chargingProfile"] = [_encode_ChargingProfileType(x) for x in v]
+    v = obj.tbc
+    if v is not None:
+        res["tbc"] = v
+    v = obj.evse_id
+    res["evseId"] = v
+    return res
+
+
+def _decode_RequestStartTransactionResponse(o: Any) -> RequestStartTransactionResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(RequestStartTransactionResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_RequestStartStopStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if "transactionId" in o:
+        v = o["transactionId"]
+        if v.__class__ is not str or len(v) > 36:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "transaction_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_RequestStartTransactionResponse(
+    obj: RequestStartTransactionResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    v = obj.transaction_id
+    if v is not None:
+        res["transactionId"] = v
+    return res
+
+
+def _decode_RequestStartTransactionRequest(o: Any) -> RequestStartTransactionRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(RequestStartTransactionRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "evseId" in o:
+        v = o["evseId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse_id", v)
+    if "groupIdToken" in o:
+        v = o["groupIdToken"]
+        v = _decode_IdTokenType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "group_id_token", v)
+    v = o["idToken"]
+    v = _decode_IdTokenType(v)
+    set_field(self, "id_token", v)
+    v = o["remoteStartId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "remote_start_id", v)
+    if "chargingProfile" in o:
+        v = o["chargingProfile"]
+        v = _decode_ChargingProfileType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_profile", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_RequestStartTransactionRequest(
+    obj: RequestStartTransactionRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.evse_id
+    if v is not None:
+        res["evseId"] = v
+    v = obj.group_id_token
+    if v is not None:
+        res["groupIdToken"] = _encode_IdTokenType(v)
+    v = obj.id_token
+    res["idToken"] = _encode_IdTokenType(v)
+    v = obj.remote_start_id
+    res["remoteStartId"] = v
+    v = obj.charging_profile
+    if v is not None:
+        res["chargingProfile"] = _encode_ChargingProfileType(v)
+    return res
+
+
+def _decode_RequestStopTransactionResponse(o: Any) -> RequestStopTransactionResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(RequestStopTransactionResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_RequestStartStopStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_RequestStopTransactionResponse(
+    obj: RequestStopTransactionResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_RequestStopTransactionRequest(o: Any) -> RequestStopTransactionRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(RequestStopTransactionRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["transactionId"]
+    if v.__class__ is not str or len(v) > 36:
+        raise Refused
+    set_field(self, "transaction_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_RequestStopTransactionRequest(
+    obj: RequestStopTransactionRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.transaction_id
+    res["transactionId"] = v
+    return res
+
+
+def _decode_ReservationStatusUpdateResponse(o: Any) -> ReservationStatusUpdateResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ReservationStatusUpdateResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ReservationStatusUpdateResponse(
+    obj: ReservationStatusUpdateResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_ReservationStatusUpdateRequest(o: Any) -> ReservationStatusUpdateRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ReservationStatusUpdateRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["reservationId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "reservation_id", v)
+    v = o["reservationUpdateStatus"]
+    v = _M_ReservationUpdateStatusEnumType[v]
+    set_field(self, "reservation_update_status", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ReservationStatusUpdateRequest(
+    obj: ReservationStatusUpdateRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.reservation_id
+    res["reservationId"] = v
+    v = obj.reservation_update_status
+    res["reservationUpdateStatus"] = v._value_
+    return res
+
+
+def _decode_ReserveNowResponse(o: Any) -> ReserveNowResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ReserveNowResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_ReserveNowStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ReserveNowResponse(obj: ReserveNowResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_ReserveNowRequest(o: Any) -> ReserveNowRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ReserveNowRequest)
+    v: Any
+    n = 3
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["id"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "id", v)
+    v = o["expiryDateTime"]
+    v = parse_datetime(v)
+    set_field(self, "expiry_date_time", v)
+    if "connectorType" in o:
+        v = o["connectorType"]
+        v = _M_ConnectorEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "connector_type", v)
+    v = o["idToken"]
+    v = _decode_IdTokenType(v)
+    set_field(self, "id_token", v)
+    if "evseId" in o:
+        v = o["evseId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse_id", v)
+    if "groupIdToken" in o:
+        v = o["groupIdToken"]
+        v = _decode_IdTokenType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "group_id_token", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ReserveNowRequest(obj: ReserveNowRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.id
+    res["id"] = v
+    v = obj.expiry_date_time
+    res["expiryDateTime"] = format_datetime(v)
+    v = obj.connector_type
+    if v is not None:
+        res["connectorType"] = v._value_
+    v = obj.id_token
+    res["idToken"] = _encode_IdTokenType(v)
+    v = obj.evse_id
+    if v is not None:
+        res["evseId"] = v
+    v = obj.group_id_token
+    if v is not None:
+        res["groupIdToken"] = _encode_IdTokenType(v)
+    return res
+
+
+def _decode_ResetResponse(o: Any) -> ResetResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ResetResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_ResetStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ResetResponse(obj: ResetResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_ResetRequest(o: Any) -> ResetRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(ResetRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["type"]
+    v = _M_ResetEnumType[v]
+    set_field(self, "type", v)
+    if "evseId" in o:
+        v = o["evseId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_ResetRequest(obj: ResetRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.type
+    res["type"] = v._value_
+    v = obj.evse_id
+    if v is not None:
+        res["evseId"] = v
+    return res
+
+
+def _decode_SecurityEventNotificationResponse(
+    o: Any,
+) -> SecurityEventNotificationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SecurityEventNotificationResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SecurityEventNotificationResponse(
+    obj: SecurityEventNotificationResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_SecurityEventNotificationRequest(
+    o: Any,
+) -> SecurityEventNotificationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SecurityEventNotificationRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["type"]
+    if v.__class__ is not str or len(v) > 50:
+        raise Refused
+    set_field(self, "type", v)
+    v = o["timestamp"]
+    v = parse_datetime(v)
+    set_field(self, "timestamp", v)
+    if "techInfo" in o:
+        v = o["techInfo"]
+        if v.__class__ is not str or len(v) > 255:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "tech_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SecurityEventNotificationRequest(
+    obj: SecurityEventNotificationRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.type
+    res["type"] = v
+    v = obj.timestamp
+    res["timestamp"] = format_datetime(v)
+    v = obj.tech_info
+    if v is not None:
+        res["techInfo"] = v
+    return res
+
+
+def _decode_SendLocalListResponse(o: Any) -> SendLocalListResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SendLocalListResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_SendLocalListStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SendLocalListResponse(obj: SendLocalListResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_SendLocalListRequest(o: Any) -> SendLocalListRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SendLocalListRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "localAuthorizationList" in o:
+        v = o["localAuthorizationList"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_AuthorizationData(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "local_authorization_list", v)
+    v = o["versionNumber"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "version_number", v)
+    v = o["updateType"]
+    v = _M_UpdateEnumType[v]
+    set_field(self, "update_type", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SendLocalListRequest(obj: SendLocalListRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.local_authorization_list
+    if v is not None:
+        res["localAuthorizationList"] = [_encode_AuthorizationData(x) for x in v]
+    v = obj.version_number
+    res["versionNumber"] = v
+    v = obj.update_type
+    res["updateType"] = v._value_
+    return res
+
+
+def _decode_SetChargingProfileResponse(o: Any) -> SetChargingProfileResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetChargingProfileResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_ChargingProfileStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetChargingProfileResponse(
+    obj: SetChargingProfileResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_SetChargingProfileRequest(o: Any) -> SetChargingProfileRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetChargingProfileRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    v = o["chargingProfile"]
+    v = _decode_ChargingProfileType(v)
+    set_field(self, "charging_profile", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetChargingProfileRequest(obj: SetChargingProfileRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.evse_id
+    res["evseId"] = v
+    v = obj.charging_profile
+    res["chargingProfile"] = _encode_ChargingProfileType(v)
+    return res
+
+
+def _decode_SetDisplayMessageResponse(o: Any) -> SetDisplayMessageResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetDisplayMessageResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_DisplayMessageStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetDisplayMessageResponse(obj: SetDisplayMessageResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_SetDisplayMessageRequest(o: Any) -> SetDisplayMessageRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetDisplayMessageRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["message"]
+    v = _decode_MessageInfoType(v)
+    set_field(self, "message", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetDisplayMessageRequest(obj: SetDisplayMessageRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.message
+    res["message"] = _encode_MessageInfoType(v)
+    return res
+
+
+def _decode_SetMonitoringBaseResponse(o: Any) -> SetMonitoringBaseResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetMonitoringBaseResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericDeviceModelStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetMonitoringBaseResponse(obj: SetMonitoringBaseResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_SetMonitoringBaseRequest(o: Any) -> SetMonitoringBaseRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetMonitoringBaseRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["monitoringBase"]
+    v = _M_MonitoringBaseEnumType[v]
+    set_field(self, "monitoring_base", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetMonitoringBaseRequest(obj: SetMonitoringBaseRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.monitoring_base
+    res["monitoringBase"] = v._value_
+    return res
+
+
+def _decode_SetMonitoringLevelResponse(o: Any) -> SetMonitoringLevelResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetMonitoringLevelResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetMonitoringLevelResponse(
+    obj: SetMonitoringLevelResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_SetMonitoringLevelRequest(o: Any) -> SetMonitoringLevelRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetMonitoringLevelRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["severity"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "severity", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetMonitoringLevelRequest(obj: SetMonitoringLevelRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.severity
+    res["severity"] = v
+    return res
+
+
+def _decode_SetNetworkProfileResponse(o: Any) -> SetNetworkProfileResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetNetworkProfileResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_SetNetworkProfileStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetNetworkProfileResponse(obj: SetNetworkProfileResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_SetNetworkProfileRequest(o: Any) -> SetNetworkProfileRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetNetworkProfileRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["configurationSlot"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "configuration_slot", v)
+    v = o["connectionData"]
+    v = _decode_NetworkConnectionProfileType(v)
+    set_field(self, "connection_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetNetworkProfileRequest(obj: SetNetworkProfileRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.configuration_slot
+    res["configurationSlot"] = v
+    v = obj.connection_data
+    res["connectionData"] = _encode_NetworkConnectionProfileType(v)
+    return res
+
+
+def _decode_SetVariableMonitoringResponse(o: Any) -> SetVariableMonitoringResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetVariableMonitoringResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["setMonitoringResult"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_SetMonitoringResultType(x) for x in v]
+    set_field(self, "set_monitoring_result", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetVariableMonitoringResponse(
+    obj: SetVariableMonitoringResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.set_monitoring_result
+    res["setMonitoringResult"] = [_encode_SetMonitoringResultType(x) for x in v]
+    return res
+
+
+def _decode_SetVariableMonitoringRequest(o: Any) -> SetVariableMonitoringRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetVariableMonitoringRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["setMonitoringData"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_SetMonitoringDataType(x) for x in v]
+    set_field(self, "set_monitoring_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetVariableMonitoringRequest(
+    obj: SetVariableMonitoringRequest,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.set_monitoring_data
+    res["setMonitoringData"] = [_encode_SetMonitoringDataType(x) for x in v]
+    return res
+
+
+def _decode_SetVariablesResponse(o: Any) -> SetVariablesResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetVariablesResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["setVariableResult"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_SetVariableResultType(x) for x in v]
+    set_field(self, "set_variable_result", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetVariablesResponse(obj: SetVariablesResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.set_variable_result
+    res["setVariableResult"] = [_encode_SetVariableResultType(x) for x in v]
+    return res
+
+
+def _decode_SetVariablesRequest(o: Any) -> SetVariablesRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SetVariablesRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["setVariableData"]
+    if v.__class__ is not list or len(v) < 1:
+        raise Refused
+    v = [_decode_SetVariableDataType(x) for x in v]
+    set_field(self, "set_variable_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SetVariablesRequest(obj: SetVariablesRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.set_variable_data
+    res["setVariableData"] = [_encode_SetVariableDataType(x) for x in v]
+    return res
+
+
+def _decode_SignCertificateResponse(o: Any) -> SignCertificateResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SignCertificateResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_GenericStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SignCertificateResponse(obj: SignCertificateResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_SignCertificateRequest(o: Any) -> SignCertificateRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(SignCertificateRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["csr"]
+    if v.__class__ is not str or len(v) > 5500:
+        raise Refused
+    set_field(self, "csr", v)
+    if "certificateType" in o:
+        v = o["certificateType"]
+        v = _M_CertificateSigningUseEnumType[v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "certificate_type", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_SignCertificateRequest(obj: SignCertificateRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.csr
+    res["csr"] = v
+    v = obj.certificate_type
+    if v is not None:
+        res["certificateType"] = v._value_
+    return res
+
+
+def _decode_StatusNotificationResponse(o: Any) -> StatusNotificationResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(StatusNotificationResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_StatusNotificationResponse(
+    obj: StatusNotificationResponse,
+) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    return res
+
+
+def _decode_StatusNotificationRequest(o: Any) -> StatusNotificationRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(StatusNotificationRequest)
+    v: Any
+    n = 4
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["timestamp"]
+    v = parse_datetime(v)
+    set_field(self, "timestamp", v)
+    v = o["connectorStatus"]
+    v = _M_ConnectorStatusEnumType[v]
+    set_field(self, "connector_status", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    v = o["connectorId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "connector_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_StatusNotificationRequest(obj: StatusNotificationRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.timestamp
+    res["timestamp"] = format_datetime(v)
+    v = obj.connector_status
+    res["connectorStatus"] = v._value_
+    v = obj.evse_id
+    res["evseId"] = v
+    v = obj.connector_id
+    res["connectorId"] = v
+    return res
+
+
+def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(TransactionEventResponse)
+    v: Any
+    n = 0
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "totalCost" in o:
+        v = o["totalCost"]
+        if v.__class__ is not float and v.__class__ is not int:
+            raise Refused
+        if not -INF < v < INF:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "total_cost", v)
+    if "chargingPriority" in o:
+        v = o["chargingPriority"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "charging_priority", v)
+    if "idTokenInfo" in o:
+        v = o["idTokenInfo"]
+        v = _decode_IdTokenInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "id_token_info", v)
+    if "updatedPersonalMessage" in o:
+        v = o["updatedPersonalMessage"]
+        v = _decode_MessageContentType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "updated_personal_message", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_TransactionEventResponse(obj: TransactionEventResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.total_cost
+    if v is not None:
+        res["totalCost"] = v
+    v = obj.charging_priority
+    if v is not None:
+        res["chargingPriority"] = v
+    v = obj.id_token_info
+    if v is not None:
+        res["idTokenInfo"] = _encode_IdTokenInfoType(v)
+    v = obj.updated_personal_message
+    if v is not None:
+        res["updatedPersonalMessage"] = _encode_MessageContentType(v)
+    return res
+
+
+def _decode_TransactionEventRequest(o: Any) -> TransactionEventRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(TransactionEventRequest)
+    v: Any
+    n = 5
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["eventType"]
+    v = _M_TransactionEventEnumType[v]
+    set_field(self, "event_type", v)
+    if "meterValue" in o:
+        v = o["meterValue"]
+        if v.__class__ is not list or len(v) < 1:
+            raise Refused
+        v = [_decode_MeterValueType(x) for x in v]
+        n += 1
+    else:
+        v = None
+    set_field(self, "meter_value", v)
+    v = o["timestamp"]
+    v = parse_datetime(v)
+    set_field(self, "timestamp", v)
+    v = o["triggerReason"]
+    v = _M_TriggerReasonEnumType[v]
+    set_field(self, "trigger_reason", v)
+    v = o["seqNo"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "seq_no", v)
+    if "offline" in o:
+        v = o["offline"]
+        if v.__class__ is not bool:
+            raise Refused
+        n += 1
+    else:
+        v = None
+    set_field(self, "offline", v)
+    if "numberOfPhasesUsed" in o:
+        v = o["numberOfPhasesUsed"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "number_of_phases_used", v)
+    if "cableMaxCurrent" in o:
+        v = o["cableMaxCurrent"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "cable_max_current", v)
+    if "reservationId" in o:
+        v = o["reservationId"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "reservation_id", v)
+    v = o["transactionInfo"]
+    v = _decode_TransactionType(v)
+    set_field(self, "transaction_info", v)
+    if "evse" in o:
+        v = o["evse"]
+        v = _decode_EVSEType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse", v)
+    if "idToken" in o:
+        v = o["idToken"]
+        v = _decode_IdTokenType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "id_token", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_TransactionEventRequest(obj: TransactionEventRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.event_type
+    res["eventType"] = v._value_
+    v = obj.meter_value
+    if v is not None:
+        res["meterValue"] = [_encode_MeterValueType(x) for x in v]
+    v = obj.timestamp
+    res["timestamp"] = format_datetime(v)
+    v = obj.trigger_reason
+    res["triggerReason"] = v._value_
+    v = obj.seq_no
+    res["seqNo"] = v
+    v = obj.offline
+    if v is not None:
+        res["offline"] = v
+    v = obj.number_of_phases_used
+    if v is not None:
+        res["numberOfPhasesUsed"] = v
+    v = obj.cable_max_current
+    if v is not None:
+        res["cableMaxCurrent"] = v
+    v = obj.reservation_id
+    if v is not None:
+        res["reservationId"] = v
+    v = obj.transaction_info
+    res["transactionInfo"] = _encode_TransactionType(v)
+    v = obj.evse
+    if v is not None:
+        res["evse"] = _encode_EVSEType(v)
+    v = obj.id_token
+    if v is not None:
+        res["idToken"] = _encode_IdTokenType(v)
+    return res
+
+
+def _decode_TriggerMessageResponse(o: Any) -> TriggerMessageResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(TriggerMessageResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_TriggerMessageStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_TriggerMessageResponse(obj: TriggerMessageResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_TriggerMessageRequest(o: Any) -> TriggerMessageRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(TriggerMessageRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "evse" in o:
+        v = o["evse"]
+        v = _decode_EVSEType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "evse", v)
+    v = o["requestedMessage"]
+    v = _M_MessageTriggerEnumType[v]
+    set_field(self, "requested_message", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_TriggerMessageRequest(obj: TriggerMessageRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.evse
+    if v is not None:
+        res["evse"] = _encode_EVSEType(v)
+    v = obj.requested_message
+    res["requestedMessage"] = v._value_
+    return res
+
+
+def _decode_UnlockConnectorResponse(o: Any) -> UnlockConnectorResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(UnlockConnectorResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_UnlockStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_UnlockConnectorResponse(obj: UnlockConnectorResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_UnlockConnectorRequest(o: Any) -> UnlockConnectorRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(UnlockConnectorRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["evseId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "evse_id", v)
+    v = o["connectorId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "connector_id", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_UnlockConnectorRequest(obj: UnlockConnectorRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.evse_id
+    res["evseId"] = v
+    v = obj.connector_id
+    res["connectorId"] = v
+    return res
+
+
+def _decode_UnpublishFirmwareResponse(o: Any) -> UnpublishFirmwareResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(UnpublishFirmwareResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_UnpublishFirmwareStatusEnumType[v]
+    set_field(self, "status", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_UnpublishFirmwareResponse(obj: UnpublishFirmwareResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    return res
+
+
+def _decode_UnpublishFirmwareRequest(o: Any) -> UnpublishFirmwareRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(UnpublishFirmwareRequest)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["checksum"]
+    if v.__class__ is not str or len(v) > 32:
+        raise Refused
+    set_field(self, "checksum", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_UnpublishFirmwareRequest(obj: UnpublishFirmwareRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.checksum
+    res["checksum"] = v
+    return res
+
+
+def _decode_UpdateFirmwareResponse(o: Any) -> UpdateFirmwareResponse:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(UpdateFirmwareResponse)
+    v: Any
+    n = 1
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    v = o["status"]
+    v = _M_UpdateFirmwareStatusEnumType[v]
+    set_field(self, "status", v)
+    if "statusInfo" in o:
+        v = o["statusInfo"]
+        v = _decode_StatusInfoType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "status_info", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_UpdateFirmwareResponse(obj: UpdateFirmwareResponse) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.status
+    res["status"] = v._value_
+    v = obj.status_info
+    if v is not None:
+        res["statusInfo"] = _encode_StatusInfoType(v)
+    return res
+
+
+def _decode_UpdateFirmwareRequest(o: Any) -> UpdateFirmwareRequest:
+    if o.__class__ is not dict:
+        raise Refused
+    self = object.__new__(UpdateFirmwareRequest)
+    v: Any
+    n = 2
+    if "customData" in o:
+        v = o["customData"]
+        v = _decode_CustomDataType(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "custom_data", v)
+    if "retries" in o:
+        v = o["retries"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "retries", v)
+    if "retryInterval" in o:
+        v = o["retryInterval"]
+        if v.__class__ is not int:
+            v = integer(v)
+        n += 1
+    else:
+        v = None
+    set_field(self, "retry_interval", v)
+    v = o["requestId"]
+    if v.__class__ is not int:
+        v = integer(v)
+    set_field(self, "request_id", v)
+    v = o["firmware"]
+    v = _decode_FirmwareType(v)
+    set_field(self, "firmware", v)
+    if len(o) != n:
+        raise Refused
+    return self
+
+
+def _encode_UpdateFirmwareRequest(obj: UpdateFirmwareRequest) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    v: Any
+    v = obj.custom_data
+    if v is not None:
+        res["customData"] = _encode_CustomDataType(v)
+    v = obj.retries
+    if v is not None:
+        res["retries"] = v
+    v = obj.retry_interval
+    if v is not None:
+        res["retryInterval"] = v
+    v = obj.request_id
+    res["requestId"] = v
+    v = obj.firmware
+    res["firmware"] = _encode_FirmwareType(v)
+    return res
+
+
+_CODECS: Codecs = {
+    AuthorizeResponse: (_decode_AuthorizeResponse, _encode_AuthorizeResponse),
+    AuthorizeRequest: (_decode_AuthorizeRequest, _encode_AuthorizeRequest),
+    BootNotificationResponse: (
+        _decode_BootNotificationResponse,
+        _encode_BootNotificationResponse,
+    ),
+    BootNotificationRequest: (
+        _decode_BootNotificationRequest,
+        _encode_BootNotificationRequest,
+    ),
+    CancelReservationResponse: (
+        _decode_CancelReservationResponse,
+        _encode_CancelReservationResponse,
+    ),
+    CancelReservationRequest: (
+        _decode_CancelReservationRequest,
+        _encode_CancelReservationRequest,
+    ),
+    CertificateSignedResponse: (
+        _decode_CertificateSignedResponse,
+        _encode_CertificateSignedResponse,
+    ),
+    CertificateSignedRequest: (
+        _decode_CertificateSignedRequest,
+        _encode_CertificateSignedRequest,
+    ),
+    ChangeAvailabilityResponse: (
+        _decode_ChangeAvailabilityResponse,
+        _encode_ChangeAvailabilityResponse,
+    ),
+    ChangeAvailabilityRequest: (
+        _decode_ChangeAvailabilityRequest,
+        _encode_ChangeAvailabilityRequest,
+    ),
+    ClearCacheResponse: (_decode_ClearCacheResponse, _encode_ClearCacheResponse),
+    ClearCacheRequest: (_decode_ClearCacheRequest, _encode_ClearCacheRequest),
+    ClearChargingProfileResponse: (
+        _decode_ClearChargingProfileResponse,
+        _encode_ClearChargingProfileResponse,
+    ),
+    ClearChargingProfileRequest: (
+        _decode_ClearChargingProfileRequest,
+        _encode_ClearChargingProfileRequest,
+    ),
+    ClearDisplayMessageResponse: (
+        _decode_ClearDisplayMessageResponse,
+        _encode_ClearDisplayMessageResponse,
+    ),
+    ClearDisplayMessageRequest: (
+        _decode_ClearDisplayMessageRequest,
+        _encode_ClearDisplayMessageRequest,
+    ),
+    ClearVariableMonitoringResponse: (
+        _decode_ClearVariableMonitoringResponse,
+        _encode_ClearVariableMonitoringResponse,
+    ),
+    ClearVariableMonitoringRequest: (
+        _decode_ClearVariableMonitoringRequest,
+        _encode_ClearVariableMonitoringRequest,
+    ),
+    ClearedChargingLimitResponse: (
+        _decode_ClearedChargingLimitResponse,
+        _encode_ClearedChargingLimitResponse,
+    ),
+    ClearedChargingLimitRequest: (
+        _decode_ClearedChargingLimitRequest,
+        _encode_ClearedChargingLimitRequest,
+    ),
+    CostUpdatedResponse: (_decode_CostUpdatedResponse, _encode_CostUpdatedResponse),
+    CostUpdatedRequest: (_decode_CostUpdatedRequest, _encode_CostUpdatedRequest),
+    CustomerInformationResponse: (
+        _decode_CustomerInformationResponse,
+        _encode_CustomerInformationResponse,
+    ),
+    CustomerInformationRequest: (
+        _decode_CustomerInformationRequest,
+        _encode_CustomerInformationRequest,
+    ),
+    DataTransferResponse: (_decode_DataTransferResponse, _encode_DataTransferResponse),
+    DataTransferRequest: (_decode_DataTransferRequest, _encode_DataTransferRequest),
+    DeleteCertificateResponse: (
+        _decode_DeleteCertificateResponse,
+        _encode_DeleteCertificateResponse,
+    ),
+    DeleteCertificateRequest: (
+        _decode_DeleteCertificateRequest,
+        _encode_DeleteCertificateRequest,
+    ),
+    FirmwareStatusNotificationResponse: (
+        _decode_FirmwareStatusNotificationResponse,
+        _encode_FirmwareStatusNotificationResponse,
+    ),
+    FirmwareStatusNotificationRequest: (
+        _decode_FirmwareStatusNotificationRequest,
+        _encode_FirmwareStatusNotificationRequest,
+    ),
+    Get15118EVCertificateResponse: (
+        _decode_Get15118EVCertificateResponse,
+        _encode_Get15118EVCertificateResponse,
+    ),
+    Get15118EVCertificateRequest: (
+        _decode_Get15118EVCertificateRequest,
+        _encode_Get15118EVCertificateRequest,
+    ),
+    GetBaseReportResponse: (
+        _decode_GetBaseReportResponse,
+        _encode_GetBaseReportResponse,
+    ),
+    GetBaseReportRequest: (_decode_GetBaseReportRequest, _encode_GetBaseReportRequest),
+    GetCertificateStatusResponse: (
+        _decode_GetCertificateStatusResponse,
+        _encode_GetCertificateStatusResponse,
+    ),
+    GetCertificateStatusRequest: (
+        _decode_GetCertificateStatusRequest,
+        _encode_GetCertificateStatusRequest,
+    ),
+    GetChargingProfilesResponse: (
+        _decode_GetChargingProfilesResponse,
+        _encode_GetChargingProfilesResponse,
+    ),
+    GetChargingProfilesRequest: (
+        _decode_GetChargingProfilesRequest,
+        _encode_GetChargingProfilesRequest,
+    ),
+    GetCompositeScheduleResponse: (
+        _decode_GetCompositeScheduleResponse,
+        _encode_GetCompositeScheduleResponse,
+    ),
+    GetCompositeScheduleRequest: (
+        _decode_GetCompositeScheduleRequest,
+        _encode_GetCompositeScheduleRequest,
+    ),
+    GetDisplayMessagesResponse: (
+        _decode_GetDisplayMessagesResponse,
+        _encode_GetDisplayMessagesResponse,
+    ),
+    GetDisplayMessagesRequest: (
+        _decode_GetDisplayMessagesRequest,
+        _encode_GetDisplayMessagesRequest,
+    ),
+    GetInstalledCertificateIdsResponse: (
+        _decode_GetInstalledCertificateIdsResponse,
+        _encode_GetInstalledCertificateIdsResponse,
+    ),
+    GetInstalledCertificateIdsRequest: (
+        _decode_GetInstalledCertificateIdsRequest,
+        _encode_GetInstalledCertificateIdsRequest,
+    ),
+    GetLocalListVersionResponse: (
+        _decode_GetLocalListVersionResponse,
+        _encode_GetLocalListVersionResponse,
+    ),
+    GetLocalListVersionRequest: (
+        _decode_GetLocalListVersionRequest,
+        _encode_GetLocalListVersionRequest,
+    ),
+    GetLogResponse: (_decode_GetLogResponse, _encode_GetLogResponse),
+    GetLogRequest: (_decode_GetLogRequest, _encode_GetLogRequest),
+    GetMonitoringReportResponse: (
+        _decode_GetMonitoringReportResponse,
+        _encode_GetMonitoringReportResponse,
+    ),
+    GetMonitoringReportRequest: (
+        _decode_GetMonitoringReportRequest,
+        _encode_GetMonitoringReportRequest,
+    ),
+    GetReportResponse: (_decode_GetReportResponse, _encode_GetReportResponse),
+    GetReportRequest: (_decode_GetReportRequest, _encode_GetReportRequest),
+    GetTransactionStatusResponse: (
+        _decode_GetTransactionStatusResponse,
+        _encode_GetTransactionStatusResponse,
+    ),
+    GetTransactionStatusRequest: (
+        _decode_GetTransactionStatusRequest,
+        _encode_GetTransactionStatusRequest,
+    ),
+    GetVariablesResponse: (_decode_GetVariablesResponse, _encode_GetVariablesResponse),
+    GetVariablesRequest: (_decode_GetVariablesRequest, _encode_GetVariablesRequest),
+    HeartbeatResponse: (_decode_HeartbeatResponse, _encode_HeartbeatResponse),
+    HeartbeatRequest: (_decode_HeartbeatRequest, _encode_HeartbeatRequest),
+    InstallCertificateResponse: (
+        _decode_InstallCertificateResponse,
+        _encode_InstallCertificateResponse,
+    ),
+    InstallCertificateRequest: (
+        _decode_InstallCertificateRequest,
+        _encode_InstallCertificateRequest,
+    ),
+    LogStatusNotificationResponse: (
+        _decode_LogStatusNotificationResponse,
+        _encode_LogStatusNotificationResponse,
+    ),
+    LogStatusNotificationRequest: (
+        _decode_LogStatusNotificationRequest,
+        _encode_LogStatusNotificationRequest,
+    ),
+    MeterValuesResponse: (_decode_MeterValuesResponse, _encode_MeterValuesResponse),
+    MeterValuesRequest: (_decode_MeterValuesRequest, _encode_MeterValuesRequest),
+    NotifyChargingLimitResponse: (
+        _decode_NotifyChargingLimitResponse,
+        _encode_NotifyChargingLimitResponse,
+    ),
+    NotifyChargingLimitRequest: (
+        _decode_NotifyChargingLimitRequest,
+        _encode_NotifyChargingLimitRequest,
+    ),
+    NotifyCustomerInformationResponse: (
+        _decode_NotifyCustomerInformationResponse,
+        _encode_NotifyCustomerInformationResponse,
+    ),
+    NotifyCustomerInformationRequest: (
+        _decode_NotifyCustomerInformationRequest,
+        _encode_NotifyCustomerInformationRequest,
+    ),
+    NotifyDisplayMessagesResponse: (
+        _decode_NotifyDisplayMessagesResponse,
+        _encode_NotifyDisplayMessagesResponse,
+    ),
+    NotifyDisplayMessagesRequest: (
+        _decode_NotifyDisplayMessagesRequest,
+        _encode_NotifyDisplayMessagesRequest,
+    ),
+    NotifyEVChargingNeedsResponse: (
+        _decode_NotifyEVChargingNeedsResponse,
+        _encode_NotifyEVChargingNeedsResponse,
+    ),
+    NotifyEVChargingNeedsRequest: (
+        _decode_NotifyEVChargingNeedsRequest,
+        _encode_NotifyEVChargingNeedsRequest,
+    ),
+    NotifyEVChargingScheduleResponse: (
+        _decode_NotifyEVChargingScheduleResponse,
+        _encode_NotifyEVChargingScheduleResponse,
+    ),
+    NotifyEVChargingScheduleRequest: (
+        _decode_NotifyEVChargingScheduleRequest,
+        _encode_NotifyEVChargingScheduleRequest,
+    ),
+    NotifyEventResponse: (_decode_NotifyEventResponse, _encode_NotifyEventResponse),
+    NotifyEventRequest: (_decode_NotifyEventRequest, _encode_NotifyEventRequest),
+    NotifyMonitoringReportResponse: (
+        _decode_NotifyMonitoringReportResponse,
+        _encode_NotifyMonitoringReportResponse,
+    ),
+    NotifyMonitoringReportRequest: (
+        _decode_NotifyMonitoringReportRequest,
+        _encode_NotifyMonitoringReportRequest,
+    ),
+    NotifyReportResponse: (_decode_NotifyReportResponse, _encode_NotifyReportResponse),
+    NotifyReportRequest: (_decode_NotifyReportRequest, _encode_NotifyReportRequest),
+    PublishFirmwareResponse: (
+        _decode_PublishFirmwareResponse,
+        _encode_PublishFirmwareResponse,
+    ),
+    PublishFirmwareRequest: (
+        _decode_PublishFirmwareRequest,
+        _encode_PublishFirmwareRequest,
+    ),
+    PublishFirmwareStatusNotificationResponse: (
+        _decode_PublishFirmwareStatusNotificationResponse,
+        _encode_PublishFirmwareStatusNotificationResponse,
+    ),
+    PublishFirmwareStatusNotificationRequest: (
+        _decode_PublishFirmwareStatusNotificationRequest,
+        _encode_PublishFirmwareStatusNotificationRequest,
+    ),
+    ReportChargingProfilesResponse: (
+        _decode_ReportChargingProfilesResponse,
+        _encode_ReportChargingProfilesResponse,
+    ),
+    ReportChargingProfilesRequest: (
+        _decode_ReportChargingProfilesRequest,
+        _encode_ReportChargingProfilesRequest,
+    ),
+    RequestStartTransactionResponse: (
+        _decode_RequestStartTransactionResponse,
+        _encode_RequestStartTransactionResponse,
+    ),
+    RequestStartTransactionRequest: (
+        _decode_RequestStartTransactionRequest,
+        _encode_RequestStartTransactionRequest,
+    ),
+    RequestStopTransactionResponse: (
+        _decode_RequestStopTransactionResponse,
+        _encode_RequestStopTransactionResponse,
+    ),
+    RequestStopTransactionRequest: (
+        _decode_RequestStopTransactionRequest,
+        _encode_RequestStopTransactionRequest,
+    ),
+    ReservationStatusUpdateResponse: (
+        _decode_ReservationStatusUpdateResponse,
+        _encode_ReservationStatusUpdateResponse,
+    ),
+    ReservationStatusUpdateRequest: (
+        _decode_ReservationStatusUpdateRequest,
+        _encode_ReservationStatusUpdateRequest,
+    ),
+    ReserveNowResponse: (_decode_ReserveNowResponse, _encode_ReserveNowResponse),
+    ReserveNowRequest: (_decode_ReserveNowRequest, _encode_ReserveNowRequest),
+    ResetResponse: (_decode_ResetResponse, _encode_ResetResponse),
+    ResetRequest: (_decode_ResetRequest, _encode_ResetRequest),
+    SecurityEventNotificationResponse: (
+        _decode_SecurityEventNotificationResponse,
+        _encode_SecurityEventNotificationResponse,
+    ),
+    SecurityEventNotificationRequest: (
+        _decode_SecurityEventNotificationRequest,
+        _encode_SecurityEventNotificationRequest,
+    ),
+    SendLocalListResponse: (
+        _decode_SendLocalListResponse,
+        _encode_SendLocalListResponse,
+    ),
+    SendLocalListRequest: (_decode_SendLocalListRequest, _encode_SendLocalListRequest),
+    SetChargingProfileResponse: (
+        _decode_SetChargingProfileResponse,
+        _encode_SetChargingProfileResponse,
+    ),
+    SetChargingProfileRequest: (
+        _decode_SetChargingProfileRequest,
+        _encode_SetChargingProfileRequest,
+    ),
+    SetDisplayMessageResponse: (
+        _decode_SetDisplayMessageResponse,
+        _encode_SetDisplayMessageResponse,
+    ),
+    SetDisplayMessageRequest: (
+        _decode_SetDisplayMessageRequest,
+        _encode_SetDisplayMessageRequest,
+    ),
+    SetMonitoringBaseResponse: (
+        _decode_SetMonitoringBaseResponse,
+        _encode_SetMonitoringBaseResponse,
+    ),
+    SetMonitoringBaseRequest: (
+        _decode_SetMonitoringBaseRequest,
+        _encode_SetMonitoringBaseRequest,
+    ),
+    SetMonitoringLevelResponse: (
+        _decode_SetMonitoringLevelResponse,
+        _encode_SetMonitoringLevelResponse,
+    ),
+    SetMonitoringLevelRequest: (
+        _decode_SetMonitoringLevelRequest,
+        _encode_SetMonitoringLevelRequest,
+    ),
+    SetNetworkProfileResponse: (
+        _decode_SetNetworkProfileResponse,
+        _encode_SetNetworkProfileResponse,
+    ),
+    SetNetworkProfileRequest: (
+        _decode_SetNetworkProfileRequest,
+        _encode_SetNetworkProfileRequest,
+    ),
+    SetVariableMonitoringResponse: (
+        _decode_SetVariableMonitoringResponse,
+        _encode_SetVariableMonitoringResponse,
+    ),
+    SetVariableMonitoringRequest: (
+        _decode_SetVariableMonitoringRequest,
+        _encode_SetVariableMonitoringRequest,
+    ),
+    SetVariablesResponse: (_decode_SetVariablesResponse, _encode_SetVariablesResponse),
+    SetVariablesRequest: (_decode_SetVariablesRequest, _encode_SetVariablesRequest),
+    SignCertificateResponse: (
+        _decode_SignCertificateResponse,
+        _encode_SignCertificateResponse,
+    ),
+    SignCertificateRequest: (
+        _decode_SignCertificateRequest,
+        _encode_SignCertificateRequest,
+    ),
+    StatusNotificationResponse: (
+        _decode_StatusNotificationResponse,
+        _encode_StatusNotificationResponse,
+    ),
+    StatusNotificationRequest: (
+        _decode_StatusNotificationRequest,
+        _encode_StatusNotificationRequest,
+    ),
+    TransactionEventResponse: (
+        _decode_TransactionEventResponse,
+        _encode_TransactionEventResponse,
+    ),
+    TransactionEventRequest: (
+        _decode_TransactionEventRequest,
+        _encode_TransactionEventRequest,
+    ),
+    TriggerMessageResponse: (
+        _decode_TriggerMessageResponse,
+        _encode_TriggerMessageResponse,
+    ),
+    TriggerMessageRequest: (
+        _decode_TriggerMessageRequest,
+        _encode_TriggerMessageRequest,
+    ),
+    UnlockConnectorResponse: (
+        _decode_UnlockConnectorResponse,
+        _encode_UnlockConnectorResponse,
+    ),
+    UnlockConnectorRequest: (
+        _decode_UnlockConnectorRequest,
+        _encode_UnlockConnectorRequest,
+    ),
+    UnpublishFirmwareResponse: (
+        _decode_UnpublishFirmwareResponse,
+        _encode_UnpublishFirmwareResponse,
+    ),
+    UnpublishFirmwareRequest: (
+        _decode_UnpublishFirmwareRequest,
+        _encode_UnpublishFirmwareRequest,
+    ),
+    UpdateFirmwareResponse: (
+        _decode_UpdateFirmwareResponse,
+        _encode_UpdateFirmwareResponse,
+    ),
+    UpdateFirmwareRequest: (
+        _decode_UpdateFirmwareRequest,
+        _encode_UpdateFirmwareRequest,
+    ),
+}
 
 
 __all__ = [

@@ -249,7 +249,14 @@ def test_generator_handles_the_ocpp_2_1_schemas(tmp_path: Path) -> None:
     """The generator is not tied to one schema set: OCPP 2.1 generates and works."""
     package = tmp_path / "ocpp21_probe"
     package.mkdir()
-    for name in ("_base.py", "_schema.py", "_errors.py", "_codec.py"):
+    for name in (
+        "_base.py",
+        "_schema.py",
+        "_errors.py",
+        "_codec.py",
+        "_fastpath.py",
+        "_datetime.py",
+    ):
         shutil.copy(ROOT / "ocpp201" / name, package / name)
     (package / "__init__.py").write_text("")
     names = sorted(p.stem for p in OCPP21.glob("*Request.json"))
