@@ -11,7 +11,6 @@ import re
 import textwrap
 from collections.abc import Iterable
 
-from .emit_codec import codec_blocks
 from .layout import LINE, Call, layout
 from .model import ActionDef, Array, EnumDef, Field, Model, ObjectDef, Primitive, Ref
 
@@ -36,17 +35,6 @@ EXTRA_FIELD = "extra"
 
 class EmitError(ValueError):
     """The model cannot be written as Python under the documented rules."""
-
-
-def emit_all(model: Model) -> dict[str, str]:
-    """All generated modules: file name (inside ``ocpp201/``) -> source text."""
-    return {
-        "enums.py": emit_enums(model),
-        "datatypes.py": emit_datatypes(model),
-        "messages.py": emit_messages(model),
-        "actions.py": emit_actions(model),
-        "_decorators.py": emit_decorators(model),
-    }
 
 
 # -- formatting helpers -------------------------------------------------------------
@@ -268,20 +256,6 @@ def _module(
 # -- modules ------------------------------------------------------------------------
 
 
-def emit_enums(model: Model) -> str:
-    blocks = []
-    for enum_def in sorted(model.enums.values(), key=lambda e: e.name):
-        blocks.append(_enum_lines(enum_def))
-    names = sorted(model.enums)
-    tail = ["__all__ = [", *[f'    "{n}",' for n in names], "]"]
-    return _module(
-        "The enumerations of OCPP 2.0.1 (one ``str`` enum per schema enumeration).",
-        ["from ._base import WireEnum"],
-        blocks,
-        tail,
-    )
-
-
 def _enum_lines(enum_def: EnumDef) -> list[str]:
     lines = [f"class {enum_def.name}(WireEnum):"]
     doc = docstring(enum_def.description, "    ")
@@ -385,102 +359,6 @@ def _std_imports(objects: list[ObjectDef], extra: tuple[str, ...] = ()) -> list[
         lines.append("")
     lines.append("from attrs import define, field")
     return lines
-
-
-def emit_datatypes(model: Model) -> str:
-    objects = _topological(model.datatypes)
-    enums, _, specs = _used(objects, model)
-    codec, helpers, _ = codec_blocks(objects, model)
-    imports = [
-        *_std_imports(objects, ("Any",)),
-        "",
-        *import_lines("._fastpath", helpers),
-        *_spec_imports(specs),
-        *_enum_imports(enums),
-    ]
-    blocks = [
-        class_lines(obj, model, "", f"The ``{obj.name}`` datatype.", [])
-        for obj in objects
-    ]
-    blocks.extend(block for block in codec if block)
-    tail = [
-        "__all__ = [",
-        *[f'    "{o.name}",' for o in sorted(objects, key=lambda o: o.name)],
-        "]",
-    ]
-    return _module(
-        "The datatypes (objects) of OCPP 2.0.1, shared by the message classes.",
-        imports,
-        blocks,
-        tail,
-    )
-
-
-def emit_messages(model: Model) -> str:
-    ordered: list[tuple[ObjectDef, str, str]] = []
-    for action in sorted(model.actions, key=lambda a: a.name):
-        who = SENDER_WORDS[action.sender]
-        ordered.append(
-            (
-                model.messages[action.response],
-                "Response",
-                f"Payload of the ``{action.name}`` response (the answer to "
-                f"{who}'s request).",
-            )
-        )
-        ordered.append(
-            (
-                model.messages[action.request],
-                f"Request[{action.response}]",
-                f"Payload of the ``{action.name}`` request, sent by {who}.",
-            )
-        )
-    paired = {n for a in model.actions for n in (a.request, a.response)}
-    for name in sorted(set(model.messages) - paired):
-        ordered.append(
-            (model.messages[name], "Message", f"The one-way ``{name}`` message.")
-        )
-    objects = [o for o, _, _ in ordered]
-    enums, datatypes, specs = _used(objects, model)
-    codec, helpers, _ = codec_blocks(objects, model)
-    own = {o.name for o in objects}
-    functions = {
-        f"_{kind}_{name}"
-        for block in codec
-        for line in block
-        for kind, name in _FUNCTION.findall(line)
-        if name not in own
-    }
-    imports = [
-        *_std_imports(objects, ("Any", "ClassVar")),
-        "",
-        "from ._base import "
-        + ", ".join(sorted({b.split("[")[0] for _, b, _ in ordered}, key=isort_key)),
-        *import_lines("._fastpath", helpers),
-        *_spec_imports(specs),
-    ]
-    if datatypes or functions:
-        imports += import_lines(".datatypes", datatypes | functions)
-    imports += _enum_imports(enums)
-    action_of = {name: name for name in model.messages}
-    action_of |= {a.request: a.name for a in model.actions}
-    action_of |= {a.response: a.name for a in model.actions}
-    blocks = []
-    for obj, base, fallback in ordered:
-        constant = [f'    ACTION: ClassVar[str] = "{action_of[obj.name]}"']
-        blocks.append(class_lines(obj, model, base, fallback, constant))
-    blocks.extend(block for block in codec if block)
-    tail = [
-        "__all__ = [",
-        *[f'    "{o.name}",' for o in sorted(objects, key=lambda o: o.name)],
-        "]",
-    ]
-    return _module(
-        "The 128 message payloads of OCPP 2.0.1: a request and a response per action.",
-        imports,
-        blocks,
-        tail,
-    )
 
 
 def emit_actions(model: Model) -> str:

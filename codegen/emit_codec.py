@@ -253,7 +253,9 @@ def codec_blocks(
             out.lines = []
             emit(out, obj)
             blocks.append(out.lines)
-    out.used.update({"Codecs", "members"})
+    out.used.add("Codecs")
+    if out.enums:
+        out.used.add("members")
     constants = []
     for name in sorted(out.enums):
         constants.extend(layout(f"_M_{name} = ", Call("members", (name,)), "", ""))
