@@ -16,10 +16,11 @@ result is checked by one walk:
 * a number too large is an infinite float or an integer beyond the float range.
 
 Backends: the standard library's :mod:`json` always; :mod:`orjson` (the ``fast``
-extra) when installed, unless ``OCPP201_JSON=stdlib``.  Whatever orjson refuses or
-may have read differently (it reads integers beyond 64 bits as floats) is parsed
-again by the standard library, which alone decides: accept/reject behaviour and
-values are identical under both backends.
+extra) when installed, unless ``OCPP201_JSON=stdlib`` (it is imported at the first
+parse, or with ocpp201 when ``OCPP201_JSON=orjson`` asks for it).  Whatever orjson
+refuses or may have read differently (it reads integers beyond 64 bits as floats) is
+parsed again by the standard library, which alone decides: accept/reject behaviour
+and values are identical under both backends.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _UNSURE: Final = object()
 
 
 def _load_orjson() -> Any:
+    """orjson when it is to be used, else None (``OCPP201_JSON`` decides)."""
     choice = os.environ.get("OCPP201_JSON", "").strip().lower()
     if choice not in ("", "orjson", "stdlib"):
         raise ImportError(f"OCPP201_JSON={choice!r}: use 'stdlib' or 'orjson'")
@@ -52,11 +54,17 @@ def _load_orjson() -> Any:
         return None
 
 
-_orjson: Any = _load_orjson()
+# An explicit OCPP201_JSON=orjson loads it with ocpp201; by default it is looked for
+# at the first parse, so that ``import ocpp201`` imports no optional dependency.
+_LATER: Final = object()
+_orjson: Any = _load_orjson() if os.environ.get("OCPP201_JSON", "").strip() else _LATER
 
 
 def backend() -> str:
     """The JSON parser in use: ``"orjson"`` or ``"stdlib"``."""
+    global _orjson  # noqa: PLW0603 -- resolved once
+    if _orjson is _LATER:
+        _orjson = _load_orjson()
     return "stdlib" if _orjson is None else "orjson"
 
 
@@ -76,6 +84,8 @@ def loads(text: str) -> tuple[Any, bool]:
     """Parse ``text``; return the value and whether it holds a duplicate key or a
     number too large.  Raises :class:`ValueError` (or :class:`RecursionError`) for
     text that is not JSON, with the standard library's message."""
+    if _orjson is _LATER:
+        backend()
     if _orjson is not None:
         try:
             value = _orjson.loads(text)
