@@ -18,20 +18,6 @@ from __future__ import annotations
 from .layout import LINE, Call, layout
 from .model import Array, Model, ObjectDef, Primitive, Ref, TypeExpr
 
-FASTPATH_NAMES = (
-    "INF",
-    "JSON_NULL",
-    "Codecs",
-    "Refused",
-    "any_json",
-    "format_datetime",
-    "integer",
-    "json_problem",
-    "members",
-    "parse_datetime",
-    "set_field",
-)
-
 
 class _Out:
     """Lines of one module's codec section, and the helper names they use."""

@@ -1,30 +1,17 @@
-"""Field specifications: the schema constraints of one field.
+"""Field specifications: the schema rules of one field, each written once.
 
-The generated classes attach one spec to every attrs field, as its validator.  A spec
-does two jobs from the same facts:
+The generated classes attach one spec to every attrs field, as its validator.  Each
+spec holds its rule in :meth:`FieldSpec.check` (a *Python* value), which serves as
 
-* called as an attrs validator, it checks a *Python* value when a message object is
-  built or an attribute is set, and raises :class:`ValidationError` at once;
-* :meth:`FieldSpec.explain` walks a *JSON* value (what arrived on the wire) and lists
-  every way it differs from the schema, each with its JSON path and its RPC error code.
-  The codec only calls it when the fast structuring path has failed.
+* the attrs validator, when an object is built or an attribute is set;
+* the interpretive decoder :meth:`FieldSpec.decode` of a *JSON* value, after the JSON
+  type test: it lists every problem with its JSON path and the Part 4 code (see the
+  table in ``docs/messages.md``) or, in tolerant mode, keeps an over-long string or an
+  unknown enumeration value and reports it;
+* the outgoing check of ``ocpp201._codec``.
 
-The error code of each kind of problem follows Part 4, section 4.3:
-
-================================================  ===============================
-problem                                           code
-================================================  ===============================
-wrong JSON type (``null`` included)               TypeConstraintViolation
-string longer than its ``maxLength``              TypeConstraintViolation
-malformed date-time                               TypeConstraintViolation
-required property missing                         OccurrenceConstraintViolation
-array shorter than ``minItems`` / longer than     OccurrenceConstraintViolation
-``maxItems``
-value not in the enumeration                      PropertyConstraintViolation
-number below ``minimum`` / above ``maximum``      PropertyConstraintViolation
-property not in the schema                        ProtocolError
-payload not a JSON object                         FormatViolation
-================================================  ===============================
+The codec uses the interpretive path only when the generated decoder refuses a
+payload, for classes of your own, and in tolerant mode.
 """
 
 from __future__ import annotations

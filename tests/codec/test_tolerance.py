@@ -7,9 +7,13 @@ from typing import Any
 
 import pytest
 
-from ocpp201 import ValidationError, from_payload, to_payload
-from ocpp201._codec import decode_payload
-from ocpp201._schema import UnknownEnumValue
+from ocpp201 import (
+    UnknownEnumValue,
+    ValidationError,
+    decode_payload,
+    from_payload,
+    to_payload,
+)
 from ocpp201.datatypes import ChargingStationType
 from ocpp201.enums import BootReasonEnumType, MeasurandEnumType
 from ocpp201.messages import BootNotificationRequest, MeterValuesRequest
