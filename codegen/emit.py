@@ -426,20 +426,16 @@ def _overload(func: str, decorator: str, action: ActionDef) -> list[str]:
 
 
 def emit_decorators(model: Model) -> str:
-    """``_decorators.py``: ``on`` and ``after`` with one typed overload per action.
-
-    The implementation behind the overloads is one generated line delegating to the
-    hand-written ``make_on`` / ``make_after``, whose docstrings it takes over.
-    """
-    actions = sorted(model.actions, key=lambda a: a.name)
+    """``_decorators.py``: ``on`` and ``after`` at run time, one generated line each
+    delegating to the hand-written ``make_on`` / ``make_after`` (whose docstrings they
+    take over).  Their typed overloads are in the stub (:func:`emit_decorator_stub`),
+    so that importing the module costs no 130 overload definitions."""
     blocks: list[list[str]] = []
     for func, decorator, make in (
         ("on", "HandlerDecorator", "make_on"),
         ("after", "AfterDecorator", "make_after"),
     ):
-        blocks.extend(_overload(func, decorator, action) for action in actions)
         signature = f"def {func}(action: str, /) -> {decorator}[Any, Any]"
-        blocks.append(["@overload", f"{signature}: ..."])
         blocks.append([f"{signature}:", f"    return {make}(action)"])
         blocks.append([f"{func}.__doc__ = {make}.__doc__"])
     lines = [
@@ -448,16 +444,39 @@ def emit_decorators(model: Model) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "from typing import TYPE_CHECKING, Any, Literal, overload",
+        "from typing import Any",
         "",
         "from ._routing import AfterDecorator, HandlerDecorator, make_after, make_on",
-        "from .actions import Action",
-        "",
-        "if TYPE_CHECKING:",
-        "    from . import messages as m",
         "",
         '__all__ = ["after", "on"]',
     ]
     for block in blocks:
         lines.extend(["", "", *block])
+    return "\n".join(lines) + "\n"
+
+
+def emit_decorator_stub(model: Model) -> str:
+    """``_decorators.pyi``: ``on`` and ``after`` with one typed overload per action,
+    laid out in ``ruff format``'s stub style."""
+    actions = sorted(model.actions, key=lambda a: a.name)
+    lines = [
+        *HEADER.splitlines(),
+        f'"""{DECORATORS_DOC}"""',
+        "",
+        "from typing import Any, Literal, overload",
+        "",
+        "from . import messages as m",
+        "from ._routing import AfterDecorator, HandlerDecorator",
+        "from .actions import Action",
+        "",
+        '__all__ = ["after", "on"]',
+        "",
+    ]
+    for func, decorator in (("on", "HandlerDecorator"), ("after", "AfterDecorator")):
+        for action in actions:
+            lines.extend(_overload(func, decorator, action))
+        lines += [
+            "@overload",
+            f"def {func}(action: str, /) -> {decorator}[Any, Any]: ...",
+        ]
     return "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ from .emit import (
     _used,
     class_lines,
     emit_actions,
+    emit_decorator_stub,
     emit_decorators,
     isort_key,
 )
@@ -40,6 +41,7 @@ def emit_all(model: Model) -> dict[str, str]:
         **emit_split(model),
         "actions.py": emit_actions(model),
         "_decorators.py": emit_decorators(model),
+        "_decorators.pyi": emit_decorator_stub(model),
     }
 
 

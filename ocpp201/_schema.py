@@ -62,15 +62,25 @@ _PROPERTY = ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
 _PROTOCOL = ErrorCode.PROTOCOL_ERROR
 
 
-@attrs.frozen
 class JsonNull:
-    """The type of :data:`JSON_NULL`."""
+    """The type of :data:`JSON_NULL` (one instance; copies and pickles are it)."""
+
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "JSON_NULL"
 
     def __bool__(self) -> bool:
         return False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonNull)
+
+    def __hash__(self) -> int:
+        return hash(JsonNull)
+
+    def __reduce__(self) -> str:
+        return "JSON_NULL"
 
 
 JSON_NULL: Final = JsonNull()
@@ -426,12 +436,16 @@ class EnumOf(FieldSpec):
         return value._value_
 
 
-@attrs.frozen
 class _Property:
-    attribute: str
-    wire: str
-    spec: FieldSpec
-    required: bool
+    """One wire property of a class: attribute, wire name, spec, whether required."""
+
+    __slots__ = ("attribute", "required", "spec", "wire")
+
+    def __init__(self, attribute: str, wire: str, spec: FieldSpec, required: bool):
+        self.attribute = attribute
+        self.wire = wire
+        self.spec = spec
+        self.required = required
 
 
 @cache

@@ -18,7 +18,14 @@ from codegen.naming import NamingError, assign, snake_case, upper_snake
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
-GENERATED = ("enums.py", "datatypes.py", "messages.py", "actions.py", "_decorators.py")
+GENERATED = (
+    "enums.py",
+    "datatypes.py",
+    "messages.py",
+    "actions.py",
+    "_decorators.py",
+    "_decorators.pyi",
+)
 PACKAGES = ("_enums", "_datatypes", "_messages")  # one generated module per class
 OCPP21 = ROOT.parent / "shared" / "ocpp-2.1" / "schemas"
 
