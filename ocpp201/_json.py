@@ -163,13 +163,13 @@ def _hooked_loads(text: str) -> tuple[Any, bool]:
             found = True
         return number
 
-    def parse_int(literal: str) -> int:
+    def parse_int(literal: str) -> int | ToolargeNumber:
         nonlocal found
-        number = _int(literal)
-        if number is None:
+        if _too_large(literal):
             found = True
-            return 0
-        return number
+            if _MAX_DIGITS and len(literal.lstrip("-")) > _MAX_DIGITS:
+                return ToolargeNumber(literal)  # no int holds it: a string, refused
+        return int(literal)
 
     value = json.loads(
         text,
@@ -181,16 +181,20 @@ def _hooked_loads(text: str) -> tuple[Any, bool]:
     return value, found
 
 
-def _int(literal: str) -> int | None:
-    """The integer ``literal`` reads, or None when it is too large for a float."""
-    if _MAX_DIGITS and len(literal) > _MAX_DIGITS:
-        return None
-    number = int(literal)
-    return number if -_MAX_FLOAT <= number <= _MAX_FLOAT else None
+def _too_large(literal: str) -> bool:
+    """Whether the integer ``literal`` is beyond the float range (or int()'s)."""
+    digits = len(literal.lstrip("-"))
+    if digits < 309:  # 1.8e308 has 309 digits
+        return False
+    if _MAX_DIGITS and digits > _MAX_DIGITS:
+        return True
+    return not -_MAX_FLOAT <= int(literal) <= _MAX_FLOAT
 
 
 class ToolargeNumber(str):
-    """A number literal too large for the receiver (used by the explaining pass)."""
+    """A number literal too large for the receiver: in the explaining pass, and as
+    the value of an integer no Python int can hold (tolerant mode then refuses it as a
+    wrong type)."""
 
 
 def explaining_loads(text: str, pairs: Any) -> Any:
@@ -200,6 +204,6 @@ def explaining_loads(text: str, pairs: Any) -> Any:
         text,
         object_pairs_hook=pairs,
         parse_float=lambda s: ToolargeNumber(s) if not math.isfinite(float(s)) else 0.0,
-        parse_int=lambda s: ToolargeNumber(s) if _int(s) is None else 0,
+        parse_int=lambda s: ToolargeNumber(s) if _too_large(s) else 0,
         parse_constant=_reject_constant,
     )

@@ -166,3 +166,9 @@ def test_integers_beyond_what_the_receiver_reads_are_answered_with_the_id(
         ("$.evseId", ErrorCode.FORMAT_VIOLATION)
     ]
     assert "too large" in frame.syntax_problems[0].message
+    # What tolerant mode would see: the exact integer when an int can hold it.
+    value = frame.payload["evseId"]
+    if digits < 4300:
+        assert value == int("9" * digits)
+    else:
+        assert not isinstance(value, int)
