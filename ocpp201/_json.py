@@ -1,19 +1,18 @@
-"""JSON text -> Python value: one parse, with the anomalies OCPP-J refuses detected.
+"""JSON text -> Python value, parsed once, with the anomalies OCPP-J refuses found.
 
 Two things RFC 8259 allows have no faithful meaning here and must be reported (the
 endpoint answers a CALL holding them with FormatViolation): an object with the same
 key twice, and a number too large for the receiver (``1e400``, an integer beyond the
-float range, an integer with more digits than Python converts).  They used to be
-found by Python hooks called for every object and float during the parse, which
-doubled its cost.  Now the text is parsed once by a C parser without hooks and the
-result is checked by one walk:
+float range, an integer with more digits than Python converts).
 
-* a duplicate key is the one way the parsed objects can hold fewer members than the
-  text has member colons (every ``:`` of JSON text is a member's or inside a string,
-  so ``text.count(":")`` minus the colons inside the parsed strings is the number of
-  members written).  A ``\\u`` escape can write a colon unseen, so a text with one
-  takes the exact hook path instead;
-* a number too large is an infinite float or an integer beyond the float range.
+* With the standard library, module-level hooks (no closures built per message) see
+  each object's pairs and each number; the first anomaly aborts the parse, and only
+  then is the text parsed again by the exact path that returns the value too.
+* With orjson, the text is parsed without hooks and the anomalies are found at C
+  speed: the text and orjson's compact writing of the value hold the same number of
+  colons unless an object lost a duplicate member; infinities are refused by orjson.
+  A text this cannot judge exactly (a ``\\u`` escape, a run of 19 digits, anything
+  orjson refuses) goes to the standard library, which decides.
 
 Backends: the standard library's :mod:`json` always; :mod:`orjson` (the ``fast``
 extra) when installed, unless ``OCPP201_JSON=stdlib`` (it is imported at the first
@@ -36,7 +35,6 @@ __all__ = ["ToolargeNumber", "backend", "explaining_loads", "loads", "use_backen
 
 _MAX_FLOAT: Final = sys.float_info.max
 _MAX_DIGITS: Final = getattr(sys, "get_int_max_str_digits", lambda: 0)()
-_UNSURE: Final = object()
 
 
 def _load_orjson() -> Any:
@@ -80,6 +78,40 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _Anomaly(Exception):  # noqa: N818 -- control flow inside this module
+    """Raised by a parse hook: a duplicate key or a number too large was met."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Anomaly
+    return result
+
+
+def _float(literal: str) -> float:
+    number = float(literal)
+    if not -_MAX_FLOAT <= number <= _MAX_FLOAT:
+        raise _Anomaly
+    return number
+
+
+def _integer(literal: str) -> int:
+    if len(literal) > 308:
+        raise _Anomaly
+    return int(literal)
+
+
+_STDLIB: Final = json.JSONDecoder(
+    object_pairs_hook=_pairs,
+    parse_float=_float,
+    parse_int=_integer,
+    parse_constant=_reject_constant,
+)
+_RUN: Final = b"0" * 19  # digits: an integer orjson may read as a float
+_DIGITS: Final = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+
+
 def loads(text: str) -> tuple[Any, bool]:
     """Parse ``text``; return the value and whether it holds a duplicate key or a
     number too large.  Raises :class:`ValueError` (or :class:`RecursionError`) for
@@ -87,62 +119,36 @@ def loads(text: str) -> tuple[Any, bool]:
     if _orjson is _LATER:
         backend()
     if _orjson is not None:
-        try:
-            value = _orjson.loads(text)
-        except (_orjson.JSONDecodeError, TypeError):
-            pass  # the standard library decides, with its own message
-        else:
-            verdict = _scan(value, text, loose_floats=True)
-            if verdict is not _UNSURE:
-                return value, verdict is True
+        found = _orjson_loads(text)
+        if found is not None:
+            return found
+    if text.startswith("\ufeff"):
+        return json.loads(text), False  # raises the standard library's BOM error
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        if "integer string conversion" not in str(exc):
-            raise
-        # More digits than int() converts: readable, but too large.
-        return _hooked_loads(text)[0], True
-    verdict = _scan(value, text, loose_floats=False)
-    if verdict is _UNSURE:
-        return _hooked_loads(text)
-    return value, verdict is True
+        return _STDLIB.decode(text), False
+    except _Anomaly:
+        return _hooked_loads(text)  # rare: the exact, slower path
 
 
-def _scan(value: Any, text: str, *, loose_floats: bool) -> Any:
-    """True: an anomaly; False: none; _UNSURE: only the exact hook path can tell.
+def _orjson_loads(text: str) -> tuple[Any, bool] | None:
+    """orjson's parse and a verdict, or None when the standard library must decide.
 
-    ``loose_floats``: the value comes from orjson, which reads an integer beyond 64
-    bits as a float; an integral float that large may have been one.
+    Duplicate keys: every ``:`` of JSON text is an object member's or inside a
+    string, and orjson's compact writing of the parsed value has the same strings, so
+    the two hold as many colons unless an object lost a member -- provided no ``\\u``
+    escape writes a colon unseen.  Too large numbers: orjson refuses infinities; an
+    integer of 19 digits or more may have become a float, so such a text goes to the
+    standard library.
     """
-    if "\\u" in text:
-        return _UNSURE
-    members = 0
-    colons = 0
-    stack = [value]
-    pop = stack.pop
-    push = stack.extend
-    while stack:
-        item = pop()
-        kind = item.__class__
-        if kind is dict:
-            members += len(item)
-            for key in item:
-                if ":" in key:
-                    colons += key.count(":")
-            push(item.values())
-        elif kind is list:
-            push(item)
-        elif kind is str:
-            if ":" in item:
-                colons += item.count(":")
-        elif kind is float:
-            if not -_MAX_FLOAT <= item <= _MAX_FLOAT:
-                return True  # inf (NaN cannot be parsed)
-            if loose_floats and abs(item) >= 9.2e18 and item.is_integer():
-                return _UNSURE
-        elif kind is int and not -_MAX_FLOAT <= item <= _MAX_FLOAT:
-            return True
-    return text.count(":") - colons != members
+    try:
+        raw = text.encode()
+        if b"\\u" in raw or _RUN in raw.translate(_DIGITS):
+            return None
+        value = _orjson.loads(raw)
+        written = _orjson.dumps(value)
+    except (UnicodeEncodeError, _orjson.JSONDecodeError, _orjson.JSONEncodeError):
+        return None  # a lone surrogate; not JSON to orjson; nested too deep to write
+    return value, raw.count(b":") != written.count(b":")
 
 
 def _hooked_loads(text: str) -> tuple[Any, bool]:
