@@ -115,11 +115,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _got(value: Any) -> str:
-    """``integer 5``: a value's JSON type and a short repr, for messages."""
-    return f"{_json_type(value)} {_short(value)}"
-
-
 class Walk:
     """The state of one interpretive decoding: the problems found, and (tolerant
     mode) the deviations tolerated, each with its JSON path."""
@@ -230,8 +225,9 @@ class FieldSpec:
         """A short name of the expected value, for messages."""
         raise NotImplementedError
 
-    def _wrong_type(self, data: Any, path: str, walk: Walk) -> Any:
-        walk.refuse(path, _TYPE, f"expected {self.describe()}, got {_got(data)}")
+    def _wrong_type(self, data: Any, path: str, walk: Walk, expected: str = "") -> Any:
+        expected = expected or self.describe()
+        walk.refuse(path, _TYPE, f"expected {expected}, got {_json_type(data)}")
         return data
 
 
@@ -254,7 +250,7 @@ class String(FieldSpec):
 
     def check(self, value: Any) -> tuple[ErrorCode, str] | None:
         if not isinstance(value, str):
-            return _TYPE, f"expected a string, got {_got(value)}"
+            return _TYPE, f"expected a string, got {_short(value)}"
         if self.max_length is not None and len(value) > self.max_length:
             return _TYPE, (
                 f"string of {len(value)} characters is longer than "
@@ -264,7 +260,7 @@ class String(FieldSpec):
 
     def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not str:
-            return self._wrong_type(data, path, walk)
+            return self._wrong_type(data, path, walk, "a string")
         found = self.check(data)
         if found is not None:
             walk.tolerate(path, *found)  # kept when tolerated
@@ -306,7 +302,7 @@ class Integer(_Numeric):
 
     def check(self, value: Any) -> tuple[ErrorCode, str] | None:
         if not isinstance(value, int) or isinstance(value, bool):
-            return _TYPE, f"expected an integer, got {_got(value)}"
+            return _TYPE, f"expected an integer, got {_short(value)}"
         return self._range(value)
 
     def decode(self, data: Any, path: str, walk: Walk) -> Any:
@@ -327,7 +323,7 @@ class Number(_Numeric):
 
     def check(self, value: Any) -> tuple[ErrorCode, str] | None:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return _TYPE, f"expected a number, got {_got(value)}"
+            return _TYPE, f"expected a number, got {_short(value)}"
         if isinstance(value, float) and not math.isfinite(value):
             return _TYPE, f"{value!r} is not a JSON number"
         return self._range(value)
@@ -351,8 +347,13 @@ class Boolean(FieldSpec):
 
     def check(self, value: Any) -> tuple[ErrorCode, str] | None:
         if not isinstance(value, bool):
-            return _TYPE, f"expected a boolean, got {_got(value)}"
+            return _TYPE, f"expected a boolean, got {_short(value)}"
         return None
+
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
+        if type(data) is not bool:
+            return self._wrong_type(data, path, walk)
+        return data
 
 
 class DateTime(FieldSpec):
@@ -378,7 +379,9 @@ class DateTime(FieldSpec):
 
     def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not str:
-            walk.refuse(path, _TYPE, f"expected a date-time string, got {_got(data)}")
+            walk.refuse(
+                path, _TYPE, f"expected a date-time string, got {_json_type(data)}"
+            )
             return data
         try:
             return parse_datetime(data)
@@ -421,7 +424,7 @@ class EnumOf(FieldSpec):
 
     def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not str:
-            walk.refuse(path, _TYPE, f"expected a string, got {_got(data)}")
+            walk.refuse(path, _TYPE, f"expected a string, got {_json_type(data)}")
             return data
         member = self.enum._value2member_map_.get(data)
         if member is not None:
@@ -507,7 +510,7 @@ def decode_object(cls: type, data: Any, path: str, walk: Walk) -> Any:
     """
     if type(data) is not dict:
         walk.refuse(
-            path, _TYPE, f"expected an object ({cls.__name__}), got {_got(data)}"
+            path, _TYPE, f"expected an object ({cls.__name__}), got {_json_type(data)}"
         )
         return data
     props, extra = properties(cls)
@@ -625,7 +628,7 @@ class ArrayOf(FieldSpec):
 
     def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not list:
-            walk.refuse(path, _TYPE, f"expected an array, got {_got(data)}")
+            walk.refuse(path, _TYPE, f"expected an array, got {_json_type(data)}")
             return data
         found = self._count(len(data))
         if found is not None:
