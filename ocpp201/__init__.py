@@ -8,7 +8,8 @@ and :mod:`ocpp201.enums`.
 
 from . import datatypes, enums, messages
 from ._base import Message, Request, Response, Sender
-from ._codec import from_payload, to_payload
+from ._codec import decode_payload, from_payload, to_payload
+from ._decorators import after, on
 from ._endpoint import (
     CSMS,
     ChargePoint,
@@ -41,11 +42,10 @@ from ._events import (
     UnmatchedResponse,
     ValidationFailure,
 )
-from ._handlers import after, on
 from ._memory import MemoryConnection, memory_pair
 from ._protocol import PreparedCall, RpcConnection, StartedCall
 from ._routing import CustomAction
-from ._schema import JSON_NULL, JsonNull
+from ._schema import JSON_NULL, JsonNull, UnknownEnumValue
 from .actions import Action
 
 __version__ = "0.1.0"
@@ -86,12 +86,14 @@ __all__ = [
     "SendReply",
     "Sender",
     "StartedCall",
+    "UnknownEnumValue",
     "UnmatchedResponse",
     "ValidationError",
     "ValidationFailure",
     "__version__",
     "after",
     "datatypes",
+    "decode_payload",
     "enums",
     "from_payload",
     "memory_pair",

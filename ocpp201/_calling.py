@@ -20,6 +20,7 @@ from ._errors import (
     CallTimeoutError,
     ConnectionClosedError,
     LocalValidationError,
+    Problem,
 )
 from ._events import CallFailed, CallSucceeded, ValidationFailure
 from ._logs import LogLimiter
@@ -223,13 +224,15 @@ class Caller:
                 self._validation_failed(event.validation)
             elif not isinstance(event.error, CallError):  # malformed
                 self._bad_frames.warning("%s", event.error)
-        elif event.ignored_properties:
-            self._ignored(event.response, event.ignored_properties)
+        elif event.tolerated:
+            self._ignored(event.response, event.tolerated)
         future = self._waiting.get(event.message_id)
         if future is not None and not future.done():
             future.set_result(event)
 
-    def _ignored(self, obj: object, paths: tuple[str, ...]) -> None:
+    def _ignored(self, obj: object, tolerated: tuple[Problem, ...]) -> None:
         self.logger.warning(
-            "ignored properties unknown to %s: %s", type(obj).__name__, ", ".join(paths)
+            "tolerated in %s: %s",
+            type(obj).__name__,
+            "; ".join(str(problem) for problem in tolerated[:20]),
         )

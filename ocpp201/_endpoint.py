@@ -37,6 +37,7 @@ from typing import Any, ClassVar, Final, TypeVar, cast
 
 from ._base import Request, Response, Sender
 from ._calling import Caller, Lost, Outcome, is_closure
+from ._decorators import on
 from ._errors import (
     ConnectionClosedError,
     LocalProtocolError,
@@ -51,7 +52,6 @@ from ._events import (
     UnmatchedResponse,
     ValidationFailure,
 )
-from ._handlers import on
 from ._handling import HandlerRunner, SendTimeoutError
 from ._hooks import Connection, Hooks
 from ._logs import LogLimiter

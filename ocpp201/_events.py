@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._errors import ErrorCode, OCPPError, ValidationError
+from ._errors import ErrorCode, OCPPError, Problem, ValidationError
 
 __all__ = [
     "CallFailed",
@@ -71,15 +71,16 @@ class CallReceived:
     """An incoming CALL passed every check: run its handler.
 
     ``handler`` is the name of the endpoint method routed to ``action``;
-    ``request`` the typed request.  ``ignored_properties`` lists the JSON paths of
-    properties dropped in tolerant mode (``validate_incoming=False``).
+    ``request`` the typed request.  ``tolerated`` lists what tolerant decoding
+    (``validate_incoming=False``) let through: each dropped property, over-long
+    string or unknown enumeration value, with its JSON path.
     """
 
     message_id: str
     action: str
     request: Any
     handler: str
-    ignored_properties: tuple[str, ...] = ()
+    tolerated: tuple[Problem, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -108,12 +109,12 @@ class SendReply:
 class CallSucceeded:
     """Our CALL ``message_id`` was answered with a valid CALLRESULT.
 
-    ``ignored_properties``: as for :class:`CallReceived` (tolerant mode)."""
+    ``tolerated``: as for :class:`CallReceived` (tolerant mode)."""
 
     message_id: str
     action: str
     response: Any
-    ignored_properties: tuple[str, ...] = ()
+    tolerated: tuple[Problem, ...] = ()
 
 
 @attrs.frozen(slots=True)

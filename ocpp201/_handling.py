@@ -15,7 +15,7 @@ import inspect
 import logging
 from typing import Any, ClassVar, cast
 
-from ._errors import ErrorCode, HandlerError
+from ._errors import ErrorCode, HandlerError, Problem
 from ._events import CallReceived, SendReply
 from ._protocol import RpcConnection
 from ._routing import AfterRoute, Routes
@@ -58,7 +58,7 @@ class HandlerRunner:
     async def _break(self, reason: str, *, wait_for_run: bool = True) -> None:
         raise NotImplementedError
 
-    def _ignored(self, obj: object, paths: tuple[str, ...]) -> None:
+    def _ignored(self, obj: object, tolerated: tuple[Problem, ...]) -> None:
         raise NotImplementedError  # Caller._ignored
 
     def _dispatch(self, call: CallReceived) -> None:
@@ -106,8 +106,8 @@ class HandlerRunner:
     async def _run_handler(self, call: CallReceived) -> tuple[SendReply, Any]:
         """Run the handler of ``call``; return the reply the core builds from its
         outcome, and the response object (``None`` when the reply is an error)."""
-        if call.ignored_properties:
-            self._ignored(call.request, call.ignored_properties)
+        if call.tolerated:
+            self._ignored(call.request, call.tolerated)
         method, action = call.handler, call.action
         try:
             result = getattr(self, method)(call.request)

@@ -40,6 +40,7 @@ from ._errors import (
     ErrorCode,
     LocalProtocolError,
     LocalValidationError,
+    Problem,
     RemoteProtocolError,
     RemoteValidationError,
     ValidationError,
@@ -315,7 +316,7 @@ class RpcConnection:
                 action=info.name,
             )
             return CallFailed(message_id, info.name, remote, failure)
-        return CallSucceeded(message_id, info.name, response, tuple(ignored))
+        return CallSucceeded(message_id, info.name, response, ignored)
 
     def _receive_call(self, call: Call, message: str | bytes) -> Event:
         message_id, action = call.message_id, call.action
@@ -366,7 +367,7 @@ class RpcConnection:
                 our_fault=True,
             )
         self._in_progress.add(message_id)
-        return CallReceived(message_id, action, request, handler, tuple(ignored))
+        return CallReceived(message_id, action, request, handler, ignored)
 
     def _refuse(self, message_id: str) -> Event:
         self._violations += 1
@@ -387,11 +388,11 @@ class RpcConnection:
             bad_frame=True,
         )
 
-    def _decode(self, cls: type[Any], payload: Any) -> tuple[Any, list[str]]:
+    def _decode(self, cls: type[Any], payload: Any) -> tuple[Any, tuple[Problem, ...]]:
         """The one boundary to the codec for incoming payloads (strict or
-        tolerant); returns the object and the properties dropped."""
+        tolerant); returns the object and what tolerant decoding tolerated."""
         if self.validate_incoming:
-            return from_payload(cls, payload), []
+            return from_payload(cls, payload), ()
         return from_payload_tolerant(cls, payload)
 
     # ------------------------------------------------------------------ answering
@@ -522,10 +523,7 @@ class RpcConnection:
     # ------------------------------------------------------------------ calling
 
     def _encode(self, obj: Any) -> dict[str, Any]:
-        payload = to_payload(obj)
-        if self.validate_outgoing:
-            from_payload(type(obj), payload)
-        return payload
+        return to_payload(obj, check=self.validate_outgoing)
 
     def prepare_call(self, request: object) -> PreparedCall:
         """Check and encode ``request`` for a CALL; changes no state.

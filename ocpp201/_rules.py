@@ -67,12 +67,23 @@ class ActionInfo:
     sender: Sender
 
 
-STANDARD_ACTIONS: Final[dict[str, ActionInfo]] = {
-    action.value: ActionInfo(
-        action.value, action.request, action.response, action.sender
-    )
-    for action in Action
-}
+class _StandardActions(dict[str, ActionInfo]):
+    """The standard actions' infos, each built when first used: an action's message
+    classes are imported only then (``import ocpp201`` stays cheap)."""
+
+    def get(self, action: str, default: Any = None) -> Any:
+        info = dict.get(self, action)
+        if info is None:
+            member = Action._value2member_map_.get(action)
+            if not isinstance(member, Action):
+                return default
+            info = self[action] = ActionInfo(
+                action, member.request, member.response, member.sender
+            )
+        return info
+
+
+STANDARD_ACTIONS: Final[dict[str, ActionInfo]] = _StandardActions()
 
 
 def parse_limits(

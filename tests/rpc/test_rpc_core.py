@@ -264,7 +264,7 @@ def test_r17_tolerant_mode_drops_unknown_properties() -> None:
         json.dumps([2, "id-1", "BootNotification", payload])
     )
     assert isinstance(event, CallReceived)
-    assert event.ignored_properties == ("$.extra",)
+    assert [problem.path for problem in event.tolerated] == ["$.extra"]
 
 
 # ------------------------------------------------------------------ R18-R20: responses
