@@ -523,7 +523,10 @@ class RpcConnection:
     # ------------------------------------------------------------------ calling
 
     def _encode(self, obj: Any) -> dict[str, Any]:
-        return to_payload(obj, check=self.validate_outgoing)
+        payload = to_payload(obj)
+        if self.validate_outgoing:  # a full decode: catches any tampering
+            from_payload(type(obj), payload)
+        return payload
 
     def prepare_call(self, request: object) -> PreparedCall:
         """Check and encode ``request`` for a CALL; changes no state.
