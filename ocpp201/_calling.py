@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any, Final, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, Final, Literal, TypeVar, cast
 
 from ._base import Request, Response
 from ._errors import (
@@ -21,10 +22,12 @@ from ._errors import (
     ConnectionClosedError,
     LocalValidationError,
     Problem,
+    ValidationError,
 )
 from ._events import CallFailed, CallSucceeded, ValidationFailure
+from ._hooks import Hooks
 from ._logs import LogLimiter
-from ._protocol import RpcConnection, StartedCall
+from ._protocol import MAX_LISTED_PROBLEMS, RpcConnection, StartedCall
 from ._slot import CallSlot
 from ._tasks import TaskSupervisor
 
@@ -85,6 +88,7 @@ class Caller:
 
     protocol: RpcConnection
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
+    hooks: Hooks
     call_timeout: float
     send_timeout: float
     close_timeout: float
@@ -95,6 +99,9 @@ class Caller:
     _closed: str | None
 
     def _validation_failed(self, failure: ValidationFailure) -> None:
+        raise NotImplementedError
+
+    def _hook(self, hook: Callable[..., object] | None, *args: Any) -> None:
         raise NotImplementedError
 
     async def _send(self, frame: str) -> None:
@@ -225,14 +232,40 @@ class Caller:
             elif not isinstance(event.error, CallError):  # malformed
                 self._bad_frames.warning("%s", event.error)
         elif event.tolerated:
-            self._ignored(event.response, event.tolerated)
+            self._tolerated(
+                "response",
+                event.action,
+                event.message_id,
+                event.response,
+                event.tolerated,
+            )
         future = self._waiting.get(event.message_id)
         if future is not None and not future.done():
             future.set_result(event)
 
-    def _ignored(self, obj: object, tolerated: tuple[Problem, ...]) -> None:
-        self.logger.warning(
-            "tolerated in %s: %s",
-            type(obj).__name__,
-            "; ".join(str(problem) for problem in tolerated[:20]),
+    def _tolerated(
+        self,
+        kind: Literal["request", "response"],
+        action: str,
+        message_id: str,
+        obj: object,
+        tolerated: tuple[Problem, ...],
+    ) -> None:
+        """Report what tolerant decoding let through: one rate-limited WARNING
+        line and one ``validation_failed`` report (``tolerated=True``)."""
+        self._bad_frames.warning(
+            "tolerated in the %s %s from the peer (message id %s): %s",
+            action,
+            kind,
+            message_id,
+            "; ".join(str(problem) for problem in tolerated[:MAX_LISTED_PROBLEMS]),
         )
+        failure = ValidationFailure(
+            direction="incoming",
+            kind=kind,
+            action=action,
+            message_id=message_id,
+            error=ValidationError(tolerated, type_name=type(obj).__name__),
+            tolerated=True,
+        )
+        self._hook(self.hooks.validation_failed, failure)

@@ -18,7 +18,8 @@ Decoding has two paths.
 Encoding runs the generated encoder (or the interpretive one).  Our own outgoing
 objects are checked without decoding them again: attrs validators have checked every
 field when it was set, so only what can change behind their back is looked at (lists,
-untyped values, extra keys), plus the whole of any object a tolerant decoding built.
+untyped values, extra keys); while any object a tolerant decoding built is alive,
+every outgoing object is checked in full (it might hold one).
 """
 
 from __future__ import annotations
@@ -140,12 +141,15 @@ def check_outgoing(obj: Any) -> None:
     """Raise :class:`ValidationError` unless ``obj`` is valid under its schema.
 
     Fields were checked by their attrs validators when set; this looks only at what
-    can have changed since (list contents, untyped values, extra keys) -- unless a
-    tolerant decoding built ``obj``, which is then checked in full.
+    can have changed since (list contents, untyped values, extra keys) -- unless
+    an object built by a tolerant decoding is alive (it could be inside ``obj``):
+    then ``obj`` is checked in full.
     """
     problems: list[Problem] = []
-    ref = _TOLERATED.get(id(obj))
-    if ref is not None and ref() is obj:
+    if _TOLERATED:
+        # Some object a tolerant decoding built is alive: it may be nested in
+        # ``obj`` (a field validator checks the type of a nested object, not its
+        # contents), so check ``obj`` in full.
         check_object(obj, "$", problems)
     else:
         _check_changeable(obj, "$", problems)

@@ -134,7 +134,8 @@ class RpcEndpoint(Caller, HandlerRunner):
     options are described in docs/rpc.md ("Constructor"); in short:
 
     ``call_timeout`` bounds a whole ``call()``; ``validate_incoming`` (strict, or
-    tolerant when ``False``) and ``validate_outgoing`` switch schema checks;
+    tolerant when ``False``; ``tolerant_actions`` makes only some actions
+    tolerant) and ``validate_outgoing`` switch schema checks;
     ``custom_actions`` adds vendor actions; ``bytes_per_message`` and
     ``items_per_message`` limit incoming CALLs (FormatViolation /
     OccurrenceConstraintViolation); ``message_id_factory`` makes our ids (UUID4 by
@@ -177,6 +178,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         *,
         call_timeout: float = DEFAULT_CALL_TIMEOUT,
         validate_incoming: bool = True,
+        tolerant_actions: Iterable[str] = (),
         validate_outgoing: bool = True,
         custom_actions: Iterable[CustomAction] = (),
         bytes_per_message: int | Mapping[str, int] | None = None,
@@ -222,6 +224,7 @@ class RpcEndpoint(Caller, HandlerRunner):
             handlers=self._routes.on,
             custom_actions=custom_actions,
             validate_incoming=validate_incoming,
+            tolerant_actions=tolerant_actions,
             validate_outgoing=validate_outgoing,
             bytes_per_message=bytes_per_message,
             items_per_message=items_per_message,

@@ -46,7 +46,10 @@ class ValidationFailure:
     """A payload failed validation (given to :attr:`Hooks.validation_failed`).
 
     ``direction`` is ``"incoming"`` (the peer's fault) or ``"outgoing"`` (ours);
-    ``kind`` is ``"request"`` or ``"response"``.
+    ``kind`` is ``"request"`` or ``"response"``.  ``tolerated`` is true when
+    tolerant decoding accepted the payload all the same: ``error.problems`` then
+    lists each deviation it tolerated (once, with its path), and the message was
+    handled.
     """
 
     direction: Literal["incoming", "outgoing"]
@@ -54,6 +57,7 @@ class ValidationFailure:
     action: str
     message_id: str | None
     error: ValidationError
+    tolerated: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -13,7 +13,7 @@ import asyncio
 import collections
 import inspect
 import logging
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Literal, cast
 
 from ._errors import ErrorCode, HandlerError, Problem
 from ._events import CallReceived, SendReply
@@ -58,8 +58,15 @@ class HandlerRunner:
     async def _break(self, reason: str, *, wait_for_run: bool = True) -> None:
         raise NotImplementedError
 
-    def _ignored(self, obj: object, tolerated: tuple[Problem, ...]) -> None:
-        raise NotImplementedError  # Caller._ignored
+    def _tolerated(
+        self,
+        kind: Literal["request", "response"],
+        action: str,
+        message_id: str,
+        obj: object,
+        tolerated: tuple[Problem, ...],
+    ) -> None:
+        raise NotImplementedError  # Caller._tolerated
 
     def _dispatch(self, call: CallReceived) -> None:
         """Queue ``call``; start a handler task if fewer than
@@ -107,7 +114,9 @@ class HandlerRunner:
         """Run the handler of ``call``; return the reply the core builds from its
         outcome, and the response object (``None`` when the reply is an error)."""
         if call.tolerated:
-            self._ignored(call.request, call.tolerated)
+            self._tolerated(
+                "request", call.action, call.message_id, call.request, call.tolerated
+            )
         method, action = call.handler, call.action
         try:
             result = getattr(self, method)(call.request)

@@ -121,6 +121,9 @@ class RpcConnection:
         custom_actions: vendor actions this side may call and handle.
         validate_incoming: strict (``True``) or tolerant (``False``) decoding of
             the peer's payloads.
+        tolerant_actions: actions whose payloads (the peer's requests, and the
+            responses to our CALLs) are decoded tolerantly even when
+            ``validate_incoming`` is ``True``.
         validate_outgoing: check our requests and responses against their schema.
         bytes_per_message, items_per_message: limits on incoming CALLs.
         message_id_factory: makes our message ids (default: UUID4 strings).
@@ -140,6 +143,7 @@ class RpcConnection:
         handlers: Mapping[str, str] | None = None,
         custom_actions: Iterable[CustomAction] = (),
         validate_incoming: bool = True,
+        tolerant_actions: Iterable[str] = (),
         validate_outgoing: bool = True,
         bytes_per_message: int | Mapping[str, int] | None = None,
         items_per_message: int | Mapping[str, int] | None = None,
@@ -157,6 +161,8 @@ class RpcConnection:
             raise ValueError("max_violations must be at least 1")
         self.role = role
         self.validate_incoming = validate_incoming
+        self.tolerant_actions = frozenset(str(a) for a in tolerant_actions)
+        """Actions decoded tolerantly whatever ``validate_incoming`` says."""
         self.validate_outgoing = validate_outgoing
         self._handlers = dict(handlers or {})
         self._custom = {
@@ -296,11 +302,9 @@ class RpcConnection:
             return CallFailed(message_id, info.name, error)
         result: CallResult = frame  # type: ignore[assignment]
         try:
-            if result.syntax_problems and self.validate_incoming:
-                raise ValidationError(
-                    result.syntax_problems, type_name=info.response.__name__
-                )
-            response, ignored = self._decode(info.response, result.payload)
+            response, ignored = self._decode(
+                info, info.response, result.payload, result.syntax_problems
+            )
         except ValidationError as exc:
             failure = ValidationFailure(
                 direction="incoming",
@@ -352,11 +356,9 @@ class RpcConnection:
         if problem is not None:
             return self._invalid_request(message_id, action, problem)
         try:
-            if call.syntax_problems and self.validate_incoming:
-                raise ValidationError(
-                    call.syntax_problems, type_name=info.request.__name__
-                )
-            request, ignored = self._decode(info.request, call.payload)
+            request, ignored = self._decode(
+                info, info.request, call.payload, call.syntax_problems
+            )
         except ValidationError as exc:
             return self._invalid_request(message_id, action, exc)
         except Exception as exc:
@@ -388,12 +390,28 @@ class RpcConnection:
             bad_frame=True,
         )
 
-    def _decode(self, cls: type[Any], payload: Any) -> tuple[Any, tuple[Problem, ...]]:
+    def is_tolerant(self, action: str) -> bool:
+        """Whether the payloads of ``action`` are decoded tolerantly."""
+        return not self.validate_incoming or action in self.tolerant_actions
+
+    def _decode(
+        self,
+        info: ActionInfo,
+        cls: type[Any],
+        payload: Any,
+        syntax_problems: tuple[Problem, ...],
+    ) -> tuple[Any, tuple[Problem, ...]]:
         """The one boundary to the codec for incoming payloads (strict or
-        tolerant); returns the object and what tolerant decoding tolerated."""
-        if self.validate_incoming:
+        tolerant); returns the object and what tolerant decoding tolerated
+        (duplicate keys and oversized numbers included)."""
+        if not self.is_tolerant(info.name):
+            if syntax_problems:
+                raise ValidationError(syntax_problems, type_name=cls.__name__)
             return from_payload(cls, payload), ()
-        return from_payload_tolerant(cls, payload)
+        obj, tolerated = from_payload_tolerant(cls, payload)
+        if syntax_problems:
+            tolerated = (*syntax_problems, *tolerated)
+        return obj, tolerated
 
     # ------------------------------------------------------------------ answering
 
@@ -523,10 +541,9 @@ class RpcConnection:
     # ------------------------------------------------------------------ calling
 
     def _encode(self, obj: Any) -> dict[str, Any]:
-        payload = to_payload(obj)
-        if self.validate_outgoing:  # a full decode: catches any tampering
-            from_payload(type(obj), payload)
-        return payload
+        # check=True: what the attrs validators cannot have seen (lists changed
+        # after construction, untyped values, objects a tolerant decoding built).
+        return to_payload(obj, check=self.validate_outgoing)
 
     def prepare_call(self, request: object) -> PreparedCall:
         """Check and encode ``request`` for a CALL; changes no state.

@@ -281,28 +281,37 @@ def test_after_handler_must_take_request_or_request_and_response() -> None:
 
 
 def test_an_invalid_response_from_a_handler_is_our_fault() -> None:
+    """A list emptied after construction: the attrs validators did not see it, the
+    outgoing check does.  (A value set with ``object.__setattr__`` bypasses every
+    check of a field that is not a list: that is the user's responsibility.)"""
     failures: list[ValidationFailure] = []
 
     class Csms(CSMS):
-        @on(Action.BOOT_NOTIFICATION)
-        def boot(
-            self, request: m.BootNotificationRequest
-        ) -> m.BootNotificationResponse:
-            response = boot_response()
-            object.__setattr__(response, "interval", "soon")  # behind attrs' back
+        @on(Action.AUTHORIZE)
+        def authorize(self, request: m.AuthorizeRequest) -> m.AuthorizeResponse:
+            response = m.AuthorizeResponse(
+                id_token_info=d.IdTokenInfoType(
+                    status=e.AuthorizationStatusEnumType.ACCEPTED, evse_id=[1]
+                )
+            )
+            assert response.id_token_info.evse_id is not None
+            response.id_token_info.evse_id.clear()  # minItems 1, behind attrs' back
             return response
 
     async def scenario() -> None:
         hooks = Hooks(validation_failed=lambda _, f: failures.append(f))
         async with connected(Csms, hooks=hooks) as (_, peer):
-            frame = await peer.exchange(BOOT_CALL)
-            assert error_frame(frame) == ("b-1", "InternalError")
+            frame = await peer.exchange(
+                '[2,"a-1","Authorize",{"idToken":{"idToken":"x","type":"ISO14443"}}]'
+            )
+            assert error_frame(frame) == ("a-1", "InternalError")
 
     with capture_logs() as logs:
         run(scenario())
     assert [(f.direction, f.kind, f.action) for f in failures] == [
-        ("outgoing", "response", "BootNotification")
+        ("outgoing", "response", "Authorize")
     ]
+    assert [p.path for p in failures[0].error.problems] == ["$.idTokenInfo.evseId"]
     assert any("not the peer's" in text for text in logs.messages(logging.ERROR))
 
 

@@ -30,6 +30,8 @@ from ocpp201 import (
     UnmatchedResponse,
     ValidationFailure,
 )
+from ocpp201 import datatypes as d
+from ocpp201 import enums as e
 from ocpp201 import messages as m
 
 
@@ -82,6 +84,17 @@ def test_every_frame_in_and_out_is_traced() -> None:
     ]
 
 
+EVENT = d.EventDataType(
+    event_id=1,
+    timestamp=boot_response().current_time,
+    trigger=e.EventTriggerEnumType.DELTA,
+    actual_value="x",
+    event_notification_type=e.EventNotificationEnumType.HARD_WIRED_NOTIFICATION,
+    component=d.ComponentType(name="C"),
+    variable=d.VariableType(name="V"),
+)
+
+
 def test_validation_failures_are_reported_in_both_directions() -> None:
     recorder = Recorder()
 
@@ -93,10 +106,12 @@ def test_validation_failures_are_reported_in_both_directions() -> None:
             await peer.answer_next_call({"currentTime": 5})
             with pytest.raises(RemoteValidationError):
                 await bounded(task)
-            request = m.SecurityEventNotificationRequest(
-                type="t", timestamp=boot_response().current_time
+            request = m.NotifyEventRequest(
+                generated_at=boot_response().current_time,
+                seq_no=0,
+                event_data=[EVENT],
             )
-            object.__setattr__(request, "type", "x" * 100)
+            request.event_data.clear()  # minItems 1, behind the validators' back
             with pytest.raises(LocalValidationError):
                 await cp.call(request)
 
@@ -106,7 +121,7 @@ def test_validation_failures_are_reported_in_both_directions() -> None:
     assert [(f.direction, f.kind, f.action, f.error.code.value) for f in failures] == [
         ("incoming", "request", "BootNotification", "OccurrenceConstraintViolation"),
         ("incoming", "response", "Heartbeat", "TypeConstraintViolation"),
-        ("outgoing", "request", "SecurityEventNotification", "TypeConstraintViolation"),
+        ("outgoing", "request", "NotifyEvent", "OccurrenceConstraintViolation"),
     ]
     assert failures[0].message_id == "b"
     assert failures[2].message_id is None  # never sent, so no id

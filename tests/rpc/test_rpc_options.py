@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any, ClassVar
 
 import pytest
@@ -17,6 +18,7 @@ from rpc_helpers import (
     boot_request,
     boot_response,
     bounded,
+    capture_logs,
     connected,
     endpoints,
     error_frame,
@@ -30,15 +32,21 @@ from ocpp201 import (
     ChargePoint,
     CustomAction,
     ErrorCode,
+    Hooks,
     LocalProtocolError,
+    LocalValidationError,
     RemoteValidationError,
     Request,
     Response,
+    RpcConnection,
     Sender,
+    UnknownEnumValue,
+    ValidationFailure,
     memory_pair,
     on,
 )
 from ocpp201 import datatypes as d
+from ocpp201 import enums as e
 from ocpp201 import messages as m
 from ocpp201.schema import WIRE, Integer, Opt, String
 
@@ -80,12 +88,125 @@ def test_tolerant_mode_drops_unknown_properties() -> None:
     run(scenario())
 
 
+# A real station's sloppiness (issue 10): a 23-character model, a vendor enum value,
+# a property the schema does not know.
+FIELD_BOOT = {
+    "chargingStation": {"model": "M" * 23, "vendorName": "Vendor", "colour": "red"},
+    "reason": "VendorBoot",
+}
+
+
+class SeeingCsms(CSMS):
+    seen: ClassVar[list[m.BootNotificationRequest]] = []
+
+    @on(Action.BOOT_NOTIFICATION)
+    def boot(self, request: m.BootNotificationRequest) -> m.BootNotificationResponse:
+        self.seen.append(request)
+        return boot_response()
+
+    @on(Action.HEARTBEAT)
+    def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
+        return m.HeartbeatResponse(current_time=NOW)
+
+
+def test_strict_mode_refuses_what_real_stations_send() -> None:
+    async def scenario() -> None:
+        async with connected(SeeingCsms) as (_, peer):
+            frame = await peer.exchange(
+                json.dumps([2, "1", "BootNotification", FIELD_BOOT])
+            )
+            assert error_frame(frame) == ("1", "TypeConstraintViolation")
+            codes = {p["path"]: p["code"] for p in frame[4]["problems"]}
+            assert codes == {
+                "$.chargingStation.model": "TypeConstraintViolation",
+                "$.chargingStation.colour": "ProtocolError",
+                "$.reason": "PropertyConstraintViolation",
+            }
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"validate_incoming": False}, {"tolerant_actions": [Action.BOOT_NOTIFICATION]}],
+)
+def test_tolerant_mode_keeps_long_strings_and_unknown_enum_values(
+    options: dict[str, Any],
+) -> None:
+    failures: list[ValidationFailure] = []
+    SeeingCsms.seen = []
+
+    async def scenario() -> None:
+        hooks = Hooks(validation_failed=lambda _, f: failures.append(f))
+        async with connected(SeeingCsms, hooks=hooks, **options) as (_, peer):
+            frame = await peer.exchange(
+                json.dumps([2, "1", "BootNotification", FIELD_BOOT])
+            )
+            assert frame == [3, "1", BOOT_RESPONSE_PAYLOAD]
+
+    with capture_logs() as logs:
+        run(scenario())
+    (request,) = SeeingCsms.seen
+    assert request.charging_station.model == "M" * 23
+    assert isinstance(request.reason, UnknownEnumValue)
+    assert request.reason == "VendorBoot"
+    assert request.reason.enum is e.BootReasonEnumType
+    assert not isinstance(request.charging_station, dict)  # typed, colour dropped
+    # Reported once, through the validation hook, each deviation with its path.
+    (failure,) = failures
+    assert failure.tolerated and failure.direction == "incoming"
+    assert (failure.kind, failure.action, failure.message_id) == (
+        "request",
+        "BootNotification",
+        "1",
+    )
+    assert sorted(p.path for p in failure.error.problems) == [
+        "$.chargingStation.colour",
+        "$.chargingStation.model",
+        "$.reason",
+    ]
+    warnings = logs.messages(logging.WARNING)
+    assert len(warnings) == 1 and "$.chargingStation.model" in warnings[0]
+
+
+def test_tolerant_actions_leave_the_other_actions_strict() -> None:
+    async def scenario() -> None:
+        async with connected(SeeingCsms, tolerant_actions=["BootNotification"]) as (
+            _,
+            peer,
+        ):
+            frame = await peer.exchange(
+                json.dumps([2, "1", "Heartbeat", {"colour": "red"}])
+            )
+            assert error_frame(frame) == ("1", "ProtocolError")
+            frame = await peer.exchange(
+                json.dumps([2, "2", "BootNotification", FIELD_BOOT])
+            )
+            assert frame[0] == 3
+
+    run(scenario())
+
+
+def test_tolerated_warnings_are_rate_limited() -> None:
+    async def scenario() -> None:
+        async with connected(SeeingCsms, validate_incoming=False) as (_, peer):
+            for n in range(30):
+                frame = await peer.exchange(
+                    json.dumps([2, str(n), "BootNotification", FIELD_BOOT])
+                )
+                assert frame[0] == 3
+
+    with capture_logs() as logs:
+        run(scenario())
+    assert len(logs.messages(logging.WARNING)) == 10
+
+
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({**SLOPPY_BOOT, "reason": "Nope"}, "PropertyConstraintViolation"),
         ({"reason": "PowerUp", "junk": 1}, "OccurrenceConstraintViolation"),
         ({**BOOT_PAYLOAD, "reason": 1}, "TypeConstraintViolation"),
+        ({**SLOPPY_BOOT, "reason": None}, "TypeConstraintViolation"),
     ],
 )
 def test_tolerant_mode_still_refuses_what_a_typed_object_cannot_hold(
@@ -101,6 +222,27 @@ def test_tolerant_mode_still_refuses_what_a_typed_object_cannot_hold(
             assert all(p["code"] != "ProtocolError" for p in frame[4]["problems"])
 
     run(scenario())
+
+
+def test_what_tolerant_decoding_let_through_is_never_sent() -> None:
+    """Our own messages are always strict: a tolerated object, reused in a request
+    of ours, is checked in full and refused."""
+    SeeingCsms.seen = []
+
+    async def scenario() -> None:
+        async with connected(SeeingCsms, validate_incoming=False) as (_, peer):
+            await peer.exchange(json.dumps([2, "1", "BootNotification", FIELD_BOOT]))
+
+    run(scenario())
+    (request,) = SeeingCsms.seen
+    station = RpcConnection(Sender.CHARGING_STATION)
+    sloppy = m.BootNotificationRequest(
+        charging_station=request.charging_station,  # the 23-character model
+        reason=e.BootReasonEnumType.POWER_UP,
+    )
+    with pytest.raises(LocalValidationError) as raised:
+        station.prepare_call(sloppy)
+    assert [p.path for p in raised.value.problems] == ["$.chargingStation.model"]
 
 
 def test_tolerant_mode_applies_to_responses_too() -> None:
