@@ -9,6 +9,7 @@ and :mod:`ocpp201.enums`.
 from . import datatypes, enums, messages
 from ._base import Message, Request, Response, Sender
 from ._codec import decode_payload, from_payload, to_payload
+from ._context import CallContext, current_call
 from ._decorators import after, on
 from ._endpoint import (
     CSMS,
@@ -54,6 +55,7 @@ __all__ = [
     "CSMS",
     "JSON_NULL",
     "Action",
+    "CallContext",
     "CallError",
     "CallFailed",
     "CallReceived",
@@ -92,6 +94,7 @@ __all__ = [
     "ValidationFailure",
     "__version__",
     "after",
+    "current_call",
     "datatypes",
     "decode_payload",
     "enums",

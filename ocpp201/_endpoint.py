@@ -238,7 +238,9 @@ class RpcEndpoint(Caller, HandlerRunner):
         self._bad_frames = LogLimiter(self.logger)
         self._waiting: dict[str, asyncio.Future[Outcome]] = {}
         self._slot = CallSlot()
-        self._queue: collections.deque[CallReceived] = collections.deque()
+        self._queue: collections.deque[tuple[CallReceived, float]] = (
+            collections.deque()
+        )
         self._handling = 0  # handler tasks running (each takes calls from _queue)
         self._room: asyncio.Event | None = None  # set when a handler slot frees
         self._tasks = TaskSupervisor()

@@ -3,7 +3,8 @@
 One job: take the :class:`~ocpp201._events.CallReceived` events the core admits,
 run their handlers in arrival order (``handler_concurrency`` at a time), bound them
 by ``handler_timeout``, hand each outcome back to the core for the reply, send it,
-then run the ``@after`` handlers.  :class:`HandlerRunner` is a base class of
+then run the ``@after`` handlers -- with :func:`ocpp201.current_call` telling
+them which CALL they serve.  :class:`HandlerRunner` is a base class of
 :class:`ocpp201.RpcEndpoint`; it owns no protocol decision.
 """
 
@@ -13,8 +14,11 @@ import asyncio
 import collections
 import inspect
 import logging
+import time
+from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal, cast
 
+from ._context import _CURRENT, CallContext
 from ._errors import ErrorCode, HandlerError, Problem
 from ._events import CallReceived, SendReply
 from ._protocol import RpcConnection
@@ -42,7 +46,8 @@ class HandlerRunner:
     handler_timeout: float | None
     close_timeout: float
     _tasks: TaskSupervisor
-    _queue: collections.deque[CallReceived]
+    identity: str
+    _queue: collections.deque[tuple[CallReceived, float]]  # and its time.time()
     _handling: int
     _closed: str | None
 
@@ -71,7 +76,7 @@ class HandlerRunner:
     def _dispatch(self, call: CallReceived) -> None:
         """Queue ``call``; start a handler task if fewer than
         ``handler_concurrency`` run."""
-        self._queue.append(call)
+        self._queue.append((call, time.time()))
         if self._handling < self.handler_concurrency:
             self._handling += 1
             self._tasks.spawn(self._handle_calls())
@@ -80,10 +85,19 @@ class HandlerRunner:
         """Handle queued calls in arrival order until the queue is empty."""
         try:
             while self._queue and self._closed is None:
-                call = self._queue.popleft()
+                call, received_at = self._queue.popleft()
+                context = CallContext(
+                    message_id=call.message_id,
+                    action=call.action,
+                    identity=self.identity,
+                    received_at=datetime.fromtimestamp(received_at, timezone.utc),
+                    tolerated=call.tolerated,
+                )
+                token = _CURRENT.set(context)  # this task's context: its own value
                 try:
                     await self._handle_call(call)
                 finally:
+                    _CURRENT.reset(token)
                     self._make_room()
         finally:
             self._handling -= 1
