@@ -45,6 +45,7 @@ from ._events import (
 )
 from ._memory import MemoryConnection, memory_pair
 from ._protocol import PreparedCall, RpcConnection, StartedCall
+from ._registration import RegistrationGate, StationRegistration
 from ._routing import CustomAction
 from ._schema import JSON_NULL, JsonNull, UnknownEnumValue
 from .actions import Action
@@ -80,6 +81,7 @@ __all__ = [
     "PreparedCall",
     "Problem",
     "RemoteProtocolError",
+    "RegistrationGate",
     "RemoteValidationError",
     "Request",
     "Response",
@@ -88,6 +90,7 @@ __all__ = [
     "SendReply",
     "Sender",
     "StartedCall",
+    "StationRegistration",
     "UnknownEnumValue",
     "UnmatchedResponse",
     "ValidationError",

@@ -56,6 +56,7 @@ from ._handling import HandlerRunner, SendTimeoutError
 from ._hooks import Connection, Hooks
 from ._logs import LogLimiter
 from ._protocol import ITEM_LISTS, MESSAGE_ID_MEMORY, RpcConnection
+from ._registration import RegistrationGate, registration_for
 from ._routing import CustomAction, Routes, collect_routes
 from ._slot import CallSlot
 from ._tasks import TaskSupervisor
@@ -147,7 +148,9 @@ class RpcEndpoint(Caller, HandlerRunner):
     they run; only while we await the answer to our own CALL is reading on, then
     ``call_backlog`` more may wait, and beyond that a CALL is answered
     RpcFrameworkError and counts as a violation; after ``max_violations`` of them
-    the connection is closed with 1008.
+    the connection is closed with 1008.  ``registration_gate`` (CSMS only, on by
+    default): until a BootNotification was answered Accepted, the station's other
+    CALLs are answered SecurityError (Part 2 B01.FR.10, B02.FR.09, B03.FR.07).
     """
 
     role: ClassVar[Sender]
@@ -192,6 +195,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         handler_concurrency: int = 1,
         call_backlog: int = DEFAULT_CALL_BACKLOG,
         max_violations: int | None = DEFAULT_MAX_VIOLATIONS,
+        registration_gate: bool | RegistrationGate | None = None,
     ) -> None:
         if not isinstance(getattr(type(self), "role", None), Sender):
             raise TypeError(
@@ -232,15 +236,16 @@ class RpcEndpoint(Caller, HandlerRunner):
             message_id_memory=MESSAGE_ID_MEMORY,
             max_calls_in_progress=handler_concurrency + call_backlog,
             max_violations=max_violations,
+            registration=registration_for(
+                registration_gate, identity, csms=self.role == Sender.CSMS
+            ),
             owner=type(self).__qualname__,
         )
         """The sans-I/O core this endpoint drives."""
         self._bad_frames = LogLimiter(self.logger)
         self._waiting: dict[str, asyncio.Future[Outcome]] = {}
         self._slot = CallSlot()
-        self._queue: collections.deque[tuple[CallReceived, float]] = (
-            collections.deque()
-        )
+        self._queue: collections.deque[tuple[CallReceived, float]] = collections.deque()
         self._handling = 0  # handler tasks running (each takes calls from _queue)
         self._room: asyncio.Event | None = None  # set when a handler slot frees
         self._tasks = TaskSupervisor()

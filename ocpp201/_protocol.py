@@ -58,6 +58,7 @@ from ._events import (
 )
 from ._framing import Call, CallErrorFrame, CallResult, Ignore, Reply
 from ._lenient import from_payload_tolerant
+from ._registration import BOOT_NOTIFICATION, StationRegistration
 from ._routing import CustomAction
 from ._rules import (
     ITEM_LISTS,
@@ -133,6 +134,11 @@ class RpcConnection:
             RpcFrameworkError and counts as a violation.
         max_violations: after this many violations, :meth:`receive` returns
             :class:`CloseConnection` (1008); ``None``: never.
+        registration: the registration gate of a CSMS (Part 2 B01.FR.10,
+            B02.FR.09, B03.FR.07): the station's state, which this connection
+            updates from the BootNotification answers and the requests it sends,
+            and by which it answers the station's other CALLs SecurityError
+            until one was answered Accepted.  ``None``: no gate.
         owner: a name for error messages (the endpoint class).
     """
 
@@ -151,6 +157,7 @@ class RpcConnection:
         message_id_memory: int = MESSAGE_ID_MEMORY,
         max_calls_in_progress: int | None = None,
         max_violations: int | None = None,
+        registration: StationRegistration | None = None,
         owner: str = "RpcConnection",
     ) -> None:
         if role not in (Sender.CHARGING_STATION, Sender.CSMS):
@@ -159,6 +166,10 @@ class RpcConnection:
             raise ValueError("max_calls_in_progress must be at least 1")
         if max_violations is not None and max_violations < 1:
             raise ValueError("max_violations must be at least 1")
+        if registration is not None and role != Sender.CSMS:
+            raise ValueError("the registration gate is the CSMS's (role Sender.CSMS)")
+        self.registration = registration
+        """The registration gate's state of the station (``None``: no gate)."""
         self.role = role
         self.validate_incoming = validate_incoming
         self.tolerant_actions = frozenset(str(a) for a in tolerant_actions)
@@ -345,6 +356,11 @@ class RpcConnection:
                 f"{action} is sent by the {ROLE_NAMES[info.sender]}, "
                 f"so a {ROLE_NAMES[self.role]} does not handle it",
             )
+        registration = self.registration
+        if registration is not None and registration.gated:
+            refusal = registration.refusal(action)
+            if refusal is not None:
+                return self._error(message_id, ErrorCode.SECURITY_ERROR, refusal)
         handler = self._handlers.get(action)
         if handler is None:
             return self._error(
@@ -515,6 +531,8 @@ class RpcConnection:
                 f"{call.handler}(): {exc!r}",
                 our_fault=True,
             )
+        if call.action == BOOT_NOTIFICATION and self.registration is not None:
+            self.registration.booted(response.status)  # type: ignore[attr-defined]
         return SendReply(frame, call.message_id)
 
     def respond_error(
@@ -596,6 +614,9 @@ class RpcConnection:
         info = self.lookup(prepared.action)
         assert info is not None
         self._pending[message_id] = info
+        registration = self.registration
+        if registration is not None and registration.gated:
+            registration.sent(prepared.action, prepared.payload.get("requestedMessage"))
         return StartedCall(message_id, prepared.action, frame)
 
     def _new_message_id(self) -> str:
