@@ -11,13 +11,15 @@ with ``handler_concurrency`` > 1, and in tasks a handler starts) sees its own.
 from __future__ import annotations
 
 import contextvars
-from datetime import datetime
+import time
+from datetime import datetime, timezone
 
 import attrs
 
 from ._errors import Problem
+from ._events import CallReceived
 
-__all__ = ["CallContext", "current_call"]
+__all__ = ["CallContext", "call_context", "current_call"]
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -31,7 +33,7 @@ class CallContext:
     identity: str
     """The charging station identity of the connection."""
     received_at: datetime
-    """When the endpoint admitted the CALL (UTC)."""
+    """When the endpoint read the CALL (UTC)."""
     tolerated: tuple[Problem, ...] = ()
     """What tolerant decoding let through in the request, each with its path."""
 
@@ -53,3 +55,15 @@ def current_call() -> CallContext:
         raise LookupError(
             "current_call() is only available inside an @on or @after handler"
         ) from None
+
+
+def call_context(call: CallReceived, identity: str) -> CallContext:
+    """The context of ``call`` on the connection of station ``identity``."""
+    stamp = call.received_at if call.received_at is not None else time.time()
+    return CallContext(
+        message_id=call.message_id,
+        action=call.action,
+        identity=identity,
+        received_at=datetime.fromtimestamp(stamp, timezone.utc),
+        tolerated=call.tolerated,
+    )

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, TypeVar, cast
@@ -245,7 +246,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         self._bad_frames = LogLimiter(self.logger)
         self._waiting: dict[str, asyncio.Future[Outcome]] = {}
         self._slot = CallSlot()
-        self._queue: collections.deque[tuple[CallReceived, float]] = collections.deque()
+        self._queue: collections.deque[CallReceived] = collections.deque()
         self._handling = 0  # handler tasks running (each takes calls from _queue)
         self._room: asyncio.Event | None = None  # set when a handler slot frees
         self._tasks = TaskSupervisor()
@@ -497,7 +498,7 @@ class RpcEndpoint(Caller, HandlerRunner):
             self._hook(self.hooks.frame_received, message)
         if self.logger.isEnabledFor(logging.DEBUG):
             self.logger.debug("< %s", _cut_for_log(message))
-        event = self.protocol.receive(message)
+        event = self.protocol.receive(message, time.time())
         kind = type(event)
         if kind is CallReceived:
             self._dispatch(cast(CallReceived, event))

@@ -77,7 +77,8 @@ class CallReceived:
     ``handler`` is the name of the endpoint method routed to ``action``;
     ``request`` the typed request.  ``tolerated`` lists what tolerant decoding
     (``validate_incoming=False``) let through: each dropped property, over-long
-    string or unknown enumeration value, with its JSON path.
+    string or unknown enumeration value, with its JSON path.  ``received_at``
+    is the time the driver passed to ``receive()``, if any.
     """
 
     message_id: str
@@ -85,6 +86,7 @@ class CallReceived:
     request: Any
     handler: str
     tolerated: tuple[Problem, ...] = ()
+    received_at: float | None = None
 
 
 @attrs.frozen(slots=True)

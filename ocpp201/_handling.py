@@ -14,11 +14,9 @@ import asyncio
 import collections
 import inspect
 import logging
-import time
-from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal, cast
 
-from ._context import _CURRENT, CallContext
+from ._context import _CURRENT, call_context
 from ._errors import ErrorCode, HandlerError, Problem
 from ._events import CallReceived, SendReply
 from ._protocol import RpcConnection
@@ -47,7 +45,7 @@ class HandlerRunner:
     close_timeout: float
     _tasks: TaskSupervisor
     identity: str
-    _queue: collections.deque[tuple[CallReceived, float]]  # and its time.time()
+    _queue: collections.deque[CallReceived]
     _handling: int
     _closed: str | None
 
@@ -76,7 +74,7 @@ class HandlerRunner:
     def _dispatch(self, call: CallReceived) -> None:
         """Queue ``call``; start a handler task if fewer than
         ``handler_concurrency`` run."""
-        self._queue.append((call, time.time()))
+        self._queue.append(call)
         if self._handling < self.handler_concurrency:
             self._handling += 1
             self._tasks.spawn(self._handle_calls())
@@ -85,16 +83,9 @@ class HandlerRunner:
         """Handle queued calls in arrival order until the queue is empty."""
         try:
             while self._queue and self._closed is None:
-                call, received_at = self._queue.popleft()
-                context = CallContext(
-                    message_id=call.message_id,
-                    action=call.action,
-                    identity=self.identity,
-                    received_at=datetime.fromtimestamp(received_at, timezone.utc),
-                    tolerated=call.tolerated,
-                )
-                token = _CURRENT.set(context)  # this task's context: its own value
-                try:
+                call = self._queue.popleft()
+                token = _CURRENT.set(call_context(call, self.identity))
+                try:  # the context of this task: each handler task sees its own
                     await self._handle_call(call)
                 finally:
                     _CURRENT.reset(token)

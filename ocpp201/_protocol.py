@@ -244,8 +244,12 @@ class RpcConnection:
 
     # ------------------------------------------------------------------ receiving
 
-    def receive(self, message: str | bytes) -> Event:
-        """Take one received WebSocket message; return what to do.  Never raises."""
+    def receive(self, message: str | bytes, received_at: float | None = None) -> Event:
+        """Take one received WebSocket message; return what to do.  Never raises.
+
+        ``received_at`` (the driver's clock, e.g. ``time.time()``) is carried by
+        a :class:`CallReceived` for the handlers (:func:`ocpp201.current_call`).
+        """
         if self._closed is not None:
             return FrameDropped("ignored a message received while closing")
         try:
@@ -262,7 +266,7 @@ class RpcConnection:
             )
         kind = type(incoming)
         if kind is Call:
-            return self._receive_call(cast(Call, incoming), message)
+            return self._receive_call(cast(Call, incoming), message, received_at)
         if kind is CallResult or kind is CallErrorFrame:
             return self._resolve(cast("CallResult | CallErrorFrame", incoming), message)
         if kind is Reply:
@@ -333,7 +337,9 @@ class RpcConnection:
             return CallFailed(message_id, info.name, remote, failure)
         return CallSucceeded(message_id, info.name, response, ignored)
 
-    def _receive_call(self, call: Call, message: str | bytes) -> Event:
+    def _receive_call(
+        self, call: Call, message: str | bytes, received_at: float | None
+    ) -> Event:
         message_id, action = call.message_id, call.action
         if message_id in self._in_progress:
             return self._error(
@@ -385,7 +391,7 @@ class RpcConnection:
                 our_fault=True,
             )
         self._in_progress.add(message_id)
-        return CallReceived(message_id, action, request, handler, ignored)
+        return CallReceived(message_id, action, request, handler, ignored, received_at)
 
     def _refuse(self, message_id: str) -> Event:
         self._violations += 1
