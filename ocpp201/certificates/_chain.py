@@ -13,9 +13,10 @@ failure as a :class:`CertificateChainError` whose ``problem`` says which check:
 1. size (``TOO_LARGE``), 2. PEM syntax (``NOT_PEM``), 3. order, leaf first
 (``WRONG_ORDER``), 4. the leaf's key is the CSR's (``KEY_MISMATCH``), 5. validity
 periods (``NOT_YET_VALID``, ``EXPIRED``), 6. each certificate signed by the next,
-which is a CA (``BROKEN_LINK``), 7. the top certificate issued by (or equal to) one
-of the trusted roots (``UNTRUSTED_ROOT``), 8. the leaf's properties
-(``PROPERTIES``).
+which is a CA allowed to sign it: keyCertSign, pathLenConstraint (``BROKEN_LINK``),
+7. the top certificate issued by (or equal to) one of the trusted roots
+(``UNTRUSTED_ROOT``), then that root's keyCertSign and pathLenConstraint
+(``BROKEN_LINK``), 8. the leaf's properties (``PROPERTIES``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class ChainProblem(enum.Enum):
     EXPIRED = "Expired"
     """A certificate's validity has ended."""
     BROKEN_LINK = "BrokenLink"
-    """A certificate is not signed by the next one, or the next one is no CA."""
+    """A certificate is not signed by the next one, or the next one is no CA allowed
+    to sign it (keyCertSign, pathLenConstraint)."""
     UNTRUSTED_ROOT = "UntrustedRoot"
     """The chain does not lead to a trusted root (1.4.2 Certificate Hierarchy)."""
     PROPERTIES = "Properties"
@@ -198,13 +200,42 @@ def _check_validity(certificates: Sequence[x509.Certificate], now: datetime) -> 
             )
 
 
+def _issuer_problem(
+    issuer: x509.Certificate, below: Sequence[x509.Certificate]
+) -> str | None:
+    """Why ``issuer`` may not sign the next certificate down, whose path to the
+    leaf is ``below`` (leaf first): RFC 5280 6.1.4 (k)-(n) -- a CA (basic
+    constraints), allowed to sign certificates (keyCertSign, when Key Usage is
+    present) and to have that many CA certificates under it (pathLenConstraint;
+    self-issued ones do not count)."""
+    if not _is_ca(issuer):
+        return "is not a CA certificate"
+    try:
+        usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        pass
+    else:
+        if not usage.key_cert_sign:
+            return "may not sign certificates (Key Usage without keyCertSign)"
+    constraints = issuer.extensions.get_extension_for_class(x509.BasicConstraints)
+    limit = constraints.value.path_length
+    intermediates = sum(1 for c in below[1:] if c.issuer != c.subject)
+    if limit is not None and intermediates > limit:
+        return (
+            f"allows {limit} CA certificate(s) below it (pathLenConstraint), "
+            f"the chain has {intermediates}"
+        )
+    return None
+
+
 def _check_links(certificates: Sequence[x509.Certificate]) -> None:
     for i in range(len(certificates) - 1):
         issuer = certificates[i + 1]
-        if not _is_ca(issuer):
+        problem = _issuer_problem(issuer, certificates[: i + 1])
+        if problem is not None:
             raise CertificateChainError(
                 ChainProblem.BROKEN_LINK,
-                f"certificate {i + 1} ({_name(issuer)}) is not a CA certificate",
+                f"certificate {i + 1} ({_name(issuer)}) {problem}",
                 i + 1,
             )
         if not _signed_by(certificates[i], issuer):
@@ -232,6 +263,13 @@ def _check_root(
                 raise CertificateChainError(
                     ChainProblem.EXPIRED,
                     f"the trusted root {_name(root)} is outside its validity period",
+                )
+            problem = _issuer_problem(root, certificates)
+            if problem is not None:
+                raise CertificateChainError(
+                    ChainProblem.BROKEN_LINK,
+                    f"the trusted root {_name(root)} {problem}",
+                    len(certificates) - 1,
                 )
             return
     raise CertificateChainError(

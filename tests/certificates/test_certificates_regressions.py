@@ -1,0 +1,158 @@
+"""Regression tests from the second review of the certificate package.
+
+Each test names the defect it pins down; each failed on the code before its fix.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from certificates_helpers import needs_openssl, openssl
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
+
+from ocpp201.certificates import (
+    CertificateAuthority,
+    CertificateChainError,
+    ChainProblem,
+    CsrSubject,
+    PrivateKey,
+    build_csr,
+    certificate_pem,
+    generate_private_key,
+    verify_certificate_chain,
+)
+
+SUBJECT = CsrSubject(common_name="CS-0001", organization="Test CSO")
+
+
+def _ca(
+    common_name: str,
+    *,
+    issuer: CertificateAuthority | None = None,
+    path_length: int | None = None,
+    key_cert_sign: bool = True,
+) -> CertificateAuthority:
+    """A CA certificate with the given pathLenConstraint and keyCertSign bit."""
+    key = generate_private_key()
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test CSO"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    signer: PrivateKey = issuer.private_key if issuer else key
+    start = datetime.now(timezone.utc) - timedelta(minutes=5)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.certificate.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=key_cert_sign,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(signer, hashes.SHA256())
+    )
+    return CertificateAuthority(certificate=certificate, private_key=key)
+
+
+def _openssl_accepts(
+    tmp_path: Path, root: x509.Certificate, chain: list[x509.Certificate]
+) -> bool:
+    (tmp_path / "root.pem").write_text(certificate_pem(root))
+    (tmp_path / "leaf.pem").write_text(certificate_pem(chain[0]))
+    args: list[str | Path] = ["verify", "-CAfile", tmp_path / "root.pem"]
+    if len(chain) > 1:
+        (tmp_path / "untrusted.pem").write_text(certificate_pem(chain[1:]))
+        args += ["-untrusted", tmp_path / "untrusted.pem"]
+    output = openssl(*args, tmp_path / "leaf.pem", check=False)
+    return output.strip().endswith(": OK")
+
+
+# --------------------------------------------------------------------------------
+# Defect 1: the chain check ignored pathLenConstraint and the keyCertSign bit of
+# the issuing CAs (RFC 5280 6.1.4 (l)/(m)/(n); A02.FR.06 "part of the CSO
+# hierarchy"), so a CA that may not issue sub-CAs (or certificates at all) could
+# be used to build a chain that verify_certificate_chain accepted.
+
+
+@needs_openssl
+@pytest.mark.parametrize("root_in_chain", [False, True])
+def test_path_length_constraint_of_the_root_is_enforced(
+    tmp_path: Path, root_in_chain: bool
+) -> None:
+    root = _ca("Root pathlen 0", path_length=0)
+    sub = _ca("Sub-CA", issuer=root)
+    key = generate_private_key()
+    leaf = sub.sign_csr(build_csr(key, SUBJECT))
+    chain = [leaf, sub.certificate] + ([root.certificate] if root_in_chain else [])
+    assert not _openssl_accepts(tmp_path, root.certificate, chain)
+    with pytest.raises(CertificateChainError) as info:
+        verify_certificate_chain(
+            certificate_pem(chain), trusted_roots=[root.certificate], key=key
+        )
+    assert info.value.problem is ChainProblem.BROKEN_LINK
+
+
+@needs_openssl
+def test_path_length_constraint_of_a_sub_ca_is_enforced(tmp_path: Path) -> None:
+    root = _ca("Root")
+    sub1 = _ca("Sub-CA 1 pathlen 0", issuer=root, path_length=0)
+    sub2 = _ca("Sub-CA 2", issuer=sub1)
+    key = generate_private_key()
+    leaf = sub2.sign_csr(build_csr(key, SUBJECT))
+    chain = [leaf, sub2.certificate, sub1.certificate]
+    assert not _openssl_accepts(tmp_path, root.certificate, chain)
+    with pytest.raises(CertificateChainError) as info:
+        verify_certificate_chain(
+            certificate_pem(chain), trusted_roots=[root.certificate], key=key
+        )
+    assert info.value.problem is ChainProblem.BROKEN_LINK
+    assert info.value.index == 2
+
+
+@needs_openssl
+def test_path_length_within_the_constraint_is_accepted(tmp_path: Path) -> None:
+    root = _ca("Root pathlen 1", path_length=1)
+    sub = _ca("Sub-CA pathlen 0", issuer=root, path_length=0)
+    key = generate_private_key()
+    leaf = sub.sign_csr(build_csr(key, SUBJECT))
+    assert _openssl_accepts(tmp_path, root.certificate, [leaf, sub.certificate])
+    for chain in ([leaf, sub.certificate], [leaf, sub.certificate, root.certificate]):
+        verify_certificate_chain(
+            certificate_pem(chain), trusted_roots=[root.certificate], key=key
+        )
+
+
+@needs_openssl
+@pytest.mark.parametrize("which", ["sub", "root"])
+def test_issuer_without_key_cert_sign_is_refused(tmp_path: Path, which: str) -> None:
+    root = _ca("Root", key_cert_sign=which != "root")
+    sub = _ca("Sub-CA", issuer=root, key_cert_sign=which != "sub")
+    key = generate_private_key()
+    leaf = sub.sign_csr(build_csr(key, SUBJECT))
+    chain = [leaf, sub.certificate]
+    assert not _openssl_accepts(tmp_path, root.certificate, chain)
+    with pytest.raises(CertificateChainError) as info:
+        verify_certificate_chain(
+            certificate_pem(chain), trusted_roots=[root.certificate], key=key
+        )
+    assert info.value.problem in (ChainProblem.BROKEN_LINK, ChainProblem.UNTRUSTED_ROOT)
