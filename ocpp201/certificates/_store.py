@@ -50,6 +50,7 @@ from ._hashdata import (
     fingerprint,
     hash_data_matches,
     load_certificates,
+    serial_number_hex,
 )
 from ._keys import (
     KeyType,
@@ -194,10 +195,11 @@ class CertificateStore:
         """Install a CA certificate (InstallCertificateRequest, M05).
 
         Rejected (reason ``InvalidCertificate``) when the text is not exactly one
-        PEM certificate, is not a CA certificate, or is outside its validity period
-        (M05.FR.07); Rejected (``OutOfStorage``) beyond ``max_entries``
-        (M05.FR.06).  A certificate already present is replaced: Accepted
-        (M05.FR.17).  A failure to write is Failed.
+        PEM certificate, is not a CA certificate, is outside its validity period
+        (M05.FR.07) or has a serial number that ``CertificateHashDataType`` cannot
+        carry (negative, over 20 octets); Rejected (``OutOfStorage``) beyond
+        ``max_entries`` (M05.FR.06).  A certificate already present is replaced:
+        Accepted (M05.FR.17).  A failure to write is Failed.
         """
         use = InstallCertificateUseEnumType(use)
         rejected = InstallCertificateStatusEnumType.REJECTED
@@ -221,6 +223,10 @@ class CertificateStore:
                 "InvalidCertificate",
                 "not a CA certificate (basicConstraints)",
             )
+        try:
+            serial_number_hex(ca)
+        except ValueError as exc:  # it could never be listed nor deleted (M03/M04)
+            return InstallResult(rejected, "InvalidCertificate", str(exc))
         path = self._use_dir(use) / f"{fingerprint(ca)}.pem"
         replaced: x509.Certificate | None = None
         if (
@@ -457,11 +463,15 @@ class CertificateStore:
             issuer = self._issuer_of(chain[-1], chain)
             if issuer is None:
                 continue
-            result.append(
-                certificate_hash_data_chain(
-                    chain[:5], list_use, issuer=issuer, hash_algorithm=hash_algorithm
+            with contextlib.suppress(ValueError):  # e.g. an unusable serial number
+                result.append(
+                    certificate_hash_data_chain(
+                        chain[:5],
+                        list_use,
+                        issuer=issuer,
+                        hash_algorithm=hash_algorithm,
+                    )
                 )
-            )
         return result
 
     def _hashes(
@@ -475,7 +485,8 @@ class CertificateStore:
                 else self._issuer_of(certificate, chain)
             )
             if issuer is not None:
-                hashes.append(certificate_hash_data(certificate, issuer, algorithm))
+                with contextlib.suppress(ValueError):  # e.g. an unusable serial
+                    hashes.append(certificate_hash_data(certificate, issuer, algorithm))
         return hashes
 
     def delete(

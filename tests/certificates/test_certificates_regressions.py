@@ -156,3 +156,56 @@ def test_issuer_without_key_cert_sign_is_refused(tmp_path: Path, which: str) -> 
             certificate_pem(chain), trusted_roots=[root.certificate], key=key
         )
     assert info.value.problem in (ChainProblem.BROKEN_LINK, ChainProblem.UNTRUSTED_ROOT)
+
+
+# --------------------------------------------------------------------------------
+# Defect 2: InstallCertificate accepted a certificate whose serial number has no
+# CertificateHashDataType form (more than 20 octets, RFC 5280 4.1.2.2: serialNumber
+# is identifierString[0..40]); from then on every GetInstalledCertificateIds and
+# DeleteCertificate raised ValueError in the handler (M03.FR.01, M04.FR.01).
+
+
+@needs_openssl
+def test_certificate_with_an_oversized_serial_cannot_break_the_store(
+    tmp_path: Path,
+) -> None:
+    from ocpp201.certificates import CertificateStore
+    from ocpp201.datatypes import CertificateHashDataType
+    from ocpp201.enums import (
+        DeleteCertificateStatusEnumType,
+        HashAlgorithmEnumType,
+        InstallCertificateStatusEnumType,
+        InstallCertificateUseEnumType,
+    )
+
+    openssl(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-keyout", tmp_path / "key.pem", "-out", tmp_path / "root.pem",
+        "-subj", "/O=X/CN=Big Serial Root", "-days", "30",
+        "-set_serial", "0x0102030405060708090a0b0c0d0e0f101112131415",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+    )  # fmt: skip
+    store = CertificateStore(tmp_path / "store")
+    good = CertificateAuthority.create_root("Good Root")
+    mo_root = InstallCertificateUseEnumType.MO_ROOT_CERTIFICATE
+    assert store.install(mo_root, good.pem).status is (
+        InstallCertificateStatusEnumType.ACCEPTED
+    )
+    result = store.install(mo_root, (tmp_path / "root.pem").read_text())
+    assert result.status is InstallCertificateStatusEnumType.REJECTED
+    assert result.reason_code == "InvalidCertificate"
+    # Even if such a file is in the directory (an older version put it there),
+    # listing and deleting keep working for the others.
+    folder = tmp_path / "store" / mo_root.value
+    (folder / "planted.pem").write_text((tmp_path / "root.pem").read_text())
+    (entry,) = store.installed()
+    missing = CertificateHashDataType(
+        hash_algorithm=HashAlgorithmEnumType.SHA256,
+        issuer_name_hash="00",
+        issuer_key_hash="00",
+        serial_number="1",
+    )
+    assert store.delete(missing) is DeleteCertificateStatusEnumType.NOT_FOUND
+    assert store.delete(entry.certificate_hash_data) is (
+        DeleteCertificateStatusEnumType.ACCEPTED
+    )
