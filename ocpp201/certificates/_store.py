@@ -460,13 +460,18 @@ class CertificateStore:
         for list_use, chain, _ in self._listed():
             if list_use not in wanted:
                 continue
-            issuer = self._issuer_of(chain[-1], chain)
+            # M03.FR.05: the leaf and its sub-CAs -- not a root the chain
+            # includes -- and at most four children.
+            listed = chain
+            while len(listed) > 1 and listed[-1].issuer == listed[-1].subject:
+                listed = listed[:-1]
+            issuer = chain[5] if len(listed) > 5 else self._issuer_of(listed[-1], chain)
             if issuer is None:
                 continue
             with contextlib.suppress(ValueError):  # e.g. an unusable serial number
                 result.append(
                     certificate_hash_data_chain(
-                        chain[:5],
+                        listed[:5],
                         list_use,
                         issuer=issuer,
                         hash_algorithm=hash_algorithm,

@@ -209,3 +209,69 @@ def test_certificate_with_an_oversized_serial_cannot_break_the_store(
     assert store.delete(entry.certificate_hash_data) is (
         DeleteCertificateStatusEnumType.ACCEPTED
     )
+
+
+# --------------------------------------------------------------------------------
+# Defect 3: the V2GCertificateChain entry of GetInstalledCertificateIds (M03.FR.05:
+# "Sub CA certificates SHALL be placed as a childCertificate") listed the V2G root
+# as a child when the CertificateSigned chain included it, and a chain with more
+# than four sub-CAs raised ValueError (the fifth certificate was hashed against
+# the issuer of the last one).
+
+
+def _v2g_store(
+    tmp_path: Path, depth: int, *, with_root: bool
+) -> tuple[object, CertificateAuthority, list[CertificateAuthority]]:
+    from ocpp201.certificates import CertificateStore
+    from ocpp201.enums import (
+        CertificateSigningUseEnumType,
+        InstallCertificateUseEnumType,
+    )
+
+    store = CertificateStore(tmp_path)
+    root = CertificateAuthority.create_root("V2G Root")
+    store.install(InstallCertificateUseEnumType.V2G_ROOT_CERTIFICATE, root.pem)
+    subs = [root.issue_sub_ca("Sub-CA 1")]
+    for n in range(2, depth + 1):
+        subs.append(subs[-1].issue_sub_ca(f"Sub-CA {n}"))
+    use = CertificateSigningUseEnumType.V2G_CERTIFICATE
+    key = store.new_key(use)
+    leaf = subs[-1].sign_csr(
+        build_csr(key, CsrSubject(common_name="SECC1", organization="CPO"))
+    )
+    above = [s.certificate for s in reversed(subs)]
+    if with_root:
+        above.append(root.certificate)
+    chain = verify_certificate_chain(
+        certificate_pem([leaf, *above]), trusted_roots=[root.certificate], key=key
+    )
+    store.store_signed(use, chain)
+    return store, root, list(reversed(subs))
+
+
+def test_v2g_listing_does_not_list_the_root_as_a_child(tmp_path: Path) -> None:
+    from ocpp201.certificates import certificate_hash_data
+    from ocpp201.enums import GetCertificateIdUseEnumType
+
+    store, root, subs = _v2g_store(tmp_path, 2, with_root=True)
+    (entry,) = store.installed(  # type: ignore[attr-defined]
+        [GetCertificateIdUseEnumType.V2G_CERTIFICATE_CHAIN]
+    )
+    assert entry.child_certificate_hash_data == [
+        certificate_hash_data(subs[0].certificate, subs[1].certificate),
+        certificate_hash_data(subs[1].certificate, root.certificate),
+    ]
+
+
+def test_v2g_listing_of_a_long_chain_keeps_four_children(tmp_path: Path) -> None:
+    from ocpp201.certificates import certificate_hash_data
+    from ocpp201.enums import GetCertificateIdUseEnumType
+
+    store, _, subs = _v2g_store(tmp_path, 5, with_root=False)
+    (entry,) = store.installed(  # type: ignore[attr-defined]
+        [GetCertificateIdUseEnumType.V2G_CERTIFICATE_CHAIN]
+    )
+    assert entry.child_certificate_hash_data == [
+        certificate_hash_data(subs[i].certificate, subs[i + 1].certificate)
+        for i in range(4)
+    ]
