@@ -16,6 +16,10 @@ Listing (M03) maps the uses as Part 2 does: the four root uses are reported unde
 the charging station certificate has no GetCertificateIdUse in OCPP 2.0.1 and is not
 listed, and deleting it is refused (M04.FR.06).
 
+A CA certificate that is not self-signed (a new CSMS root signed by the old one,
+M05.FR.10) gets its issuer's public key kept next to it (``<name>.issuer``), so that
+its hash data can still be computed once the issuer is gone (M05.FR.13).
+
 Files are written atomically (a temporary file, then ``os.replace``); keys are
 created with mode 0600.  The store is meant for one process; it holds no locks.
 """
@@ -32,6 +36,8 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..datatypes import CertificateHashDataChainType, CertificateHashDataType
 from ..enums import (
@@ -55,6 +61,7 @@ from ._hashdata import (
 from ._keys import (
     KeyType,
     PrivateKey,
+    PublicKey,
     generate_private_key,
     load_private_key,
     private_key_pem,
@@ -253,7 +260,16 @@ class CertificateStore:
             return InstallResult(
                 rejected, "OutOfStorage", f"CertificateEntries is at {self.max_entries}"
             )
+        issuer = self._issuer_of(ca, ())
         try:
+            if isinstance(issuer, x509.Certificate) and issuer is not ca:
+                _write(
+                    path.with_suffix(".issuer"),
+                    issuer.public_key().public_bytes(
+                        serialization.Encoding.PEM,
+                        serialization.PublicFormat.SubjectPublicKeyInfo,
+                    ),
+                )
             _write(path, certificate_pem(ca).encode())
             if replaced is not None:  # M05.FR.12: the old one becomes the fallback
                 self.drop_fallback_root()
@@ -289,8 +305,9 @@ class CertificateStore:
             self._fallback_marker().unlink()
         if name is None:
             return False
-        with contextlib.suppress(FileNotFoundError):
-            (self._use_dir(_CSMS_ROOT) / f"{name}.pem").unlink()
+        for suffix in (".pem", ".issuer"):
+            with contextlib.suppress(FileNotFoundError):
+                (self._use_dir(_CSMS_ROOT) / f"{name}{suffix}").unlink()
         return True
 
     # ------------------------------------------------------- the station's own ones
@@ -406,8 +423,11 @@ class CertificateStore:
     # ------------------------------------------------------------ listing, deleting
 
     def _issuer_of(
-        self, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]
-    ) -> x509.Certificate | None:
+        self,
+        certificate: x509.Certificate,
+        chain: tuple[x509.Certificate, ...],
+        path: Path | None = None,
+    ) -> x509.Certificate | PublicKey | None:
         if certificate.issuer == certificate.subject and _signed_by(
             certificate, certificate
         ):
@@ -420,6 +440,22 @@ class CertificateStore:
                 certificate, candidate
             ):
                 return candidate
+        return self._kept_issuer_key(path)
+
+    @staticmethod
+    def _kept_issuer_key(path: Path | None) -> PublicKey | None:
+        """The issuer key :meth:`install` kept next to ``path`` (after checking
+        that it signed the certificate), if any."""
+        if path is None:
+            return None
+        try:
+            key = serialization.load_pem_public_key(
+                path.with_suffix(".issuer").read_bytes()
+            )
+        except (OSError, ValueError):
+            return None
+        if isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+            return key
         return None
 
     def _listed(
@@ -452,12 +488,13 @@ class CertificateStore:
         """The hash data of the installed certificates of ``uses`` (all when
         ``None`` or empty), for GetInstalledCertificateIdsResponse (M03).
 
-        A certificate whose issuer is neither in its chain nor installed cannot be
-        hashed (its issuerKeyHash needs the issuer's key) and is left out.
+        A certificate whose issuer is neither in its chain nor installed, and whose
+        issuer key was not kept at install time, cannot be hashed (its
+        issuerKeyHash needs the issuer's key) and is left out.
         """
         wanted = set(uses or GetCertificateIdUseEnumType)
         result = []
-        for list_use, chain, _ in self._listed():
+        for list_use, chain, path in self._listed():
             if list_use not in wanted:
                 continue
             # M03.FR.05: the leaf and its sub-CAs -- not a root the chain
@@ -465,7 +502,11 @@ class CertificateStore:
             listed = chain
             while len(listed) > 1 and listed[-1].issuer == listed[-1].subject:
                 listed = listed[:-1]
-            issuer = chain[5] if len(listed) > 5 else self._issuer_of(listed[-1], chain)
+            issuer = (
+                chain[5]
+                if len(listed) > 5
+                else self._issuer_of(listed[-1], chain, path)
+            )
             if issuer is None:
                 continue
             with contextlib.suppress(ValueError):  # e.g. an unusable serial number
@@ -480,14 +521,17 @@ class CertificateStore:
         return result
 
     def _hashes(
-        self, chain: tuple[x509.Certificate, ...], algorithm: HashAlgorithmEnumType
+        self,
+        chain: tuple[x509.Certificate, ...],
+        algorithm: HashAlgorithmEnumType,
+        path: Path | None = None,
     ) -> list[CertificateHashDataType]:
         hashes = []
         for position, certificate in enumerate(chain):
             issuer = (
                 chain[position + 1]
                 if position + 1 < len(chain)
-                else self._issuer_of(certificate, chain)
+                else self._issuer_of(certificate, chain, path)
             )
             if issuer is not None:
                 with contextlib.suppress(ValueError):  # e.g. an unusable serial
@@ -514,12 +558,14 @@ class CertificateStore:
                 return DeleteCertificateStatusEnumType.FAILED
         for _, chain, path in self._listed():
             if any(
-                hash_data_matches(hash_data, h) for h in self._hashes(chain, algorithm)
+                hash_data_matches(hash_data, h)
+                for h in self._hashes(chain, algorithm, path)
             ):
                 try:
                     path.unlink()
-                    with contextlib.suppress(FileNotFoundError):
-                        path.with_suffix(".key").unlink()
+                    for suffix in (".key", ".issuer"):
+                        with contextlib.suppress(FileNotFoundError):
+                            path.with_suffix(suffix).unlink()
                 except OSError:
                     return DeleteCertificateStatusEnumType.FAILED
                 return DeleteCertificateStatusEnumType.ACCEPTED

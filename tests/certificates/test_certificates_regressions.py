@@ -275,3 +275,40 @@ def test_v2g_listing_of_a_long_chain_keeps_four_children(tmp_path: Path) -> None
         certificate_hash_data(subs[i].certificate, subs[i + 1].certificate)
         for i in range(4)
     ]
+
+
+# --------------------------------------------------------------------------------
+# Defect 4: with AdditionalRootCertificateCheck the new CSMS root is signed by the
+# old one (M05.FR.10); once the fallback was removed (M05.FR.13) the store could
+# no longer compute the new root's issuerKeyHash, so the only installed CSMS root
+# vanished from GetInstalledCertificateIds (M03.FR.04) and could not be deleted.
+
+
+def test_replaced_csms_root_stays_listed_after_the_fallback_goes(
+    tmp_path: Path,
+) -> None:
+    from ocpp201.certificates import CertificateStore, certificate_hash_data
+    from ocpp201.enums import (
+        DeleteCertificateStatusEnumType,
+        GetCertificateIdUseEnumType,
+        InstallCertificateStatusEnumType,
+        InstallCertificateUseEnumType,
+    )
+
+    csms_root = InstallCertificateUseEnumType.CSMS_ROOT_CERTIFICATE
+    store = CertificateStore(tmp_path, additional_root_certificate_check=True)
+    old = CertificateAuthority.create_root("CSO Root 1")
+    new = old.issue_sub_ca("CSO Root 2")
+    accepted = InstallCertificateStatusEnumType.ACCEPTED
+    assert store.install(csms_root, old.pem).status is accepted
+    assert store.install(csms_root, new.pem).status is accepted
+    assert store.drop_fallback_root() is True
+    assert store.roots(csms_root) == [new.certificate]
+
+    reopened = CertificateStore(tmp_path, additional_root_certificate_check=True)
+    (entry,) = reopened.installed([GetCertificateIdUseEnumType.CSMS_ROOT_CERTIFICATE])
+    expected = certificate_hash_data(new.certificate, old.certificate)
+    assert entry.certificate_hash_data == expected
+    assert reopened.delete(expected) is DeleteCertificateStatusEnumType.ACCEPTED
+    assert reopened.roots(csms_root) == []
+    assert list((tmp_path / csms_root.value).iterdir()) == []
