@@ -29,7 +29,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from ..datatypes import StatusInfoType
 from ..enums import CertificateSignedStatusEnumType
@@ -126,6 +126,33 @@ class CertificateChainError(ValueError):
         )
 
 
+_HANDLED_CRITICAL: Final = frozenset(
+    {
+        ExtensionOID.BASIC_CONSTRAINTS,
+        ExtensionOID.KEY_USAGE,
+        ExtensionOID.EXTENDED_KEY_USAGE,
+        ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+        ExtensionOID.ISSUER_ALTERNATIVE_NAME,
+        ExtensionOID.SUBJECT_KEY_IDENTIFIER,
+        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+        ExtensionOID.CERTIFICATE_POLICIES,
+    }
+)
+"""Critical extensions a chain may carry; any other critical one (name or policy
+constraints, unknown ones) is refused, as RFC 5280 4.2 requires of a verifier
+that does not process it."""
+
+
+def _unhandled_critical(certificate: x509.Certificate) -> str | None:
+    for extension in certificate.extensions:
+        if extension.critical and extension.oid not in _HANDLED_CRITICAL:
+            return (
+                f"has the critical extension {extension.oid.dotted_string}, which "
+                "is not processed (RFC 5280 4.2)"
+            )
+    return None
+
+
 def _is_ca(certificate: x509.Certificate) -> bool:
     try:
         constraints = certificate.extensions.get_extension_for_class(
@@ -205,11 +232,14 @@ def _issuer_problem(
 ) -> str | None:
     """Why ``issuer`` may not sign the next certificate down, whose path to the
     leaf is ``below`` (leaf first): RFC 5280 6.1.4 (k)-(n) -- a CA (basic
-    constraints), allowed to sign certificates (keyCertSign, when Key Usage is
-    present) and to have that many CA certificates under it (pathLenConstraint;
-    self-issued ones do not count)."""
+    constraints), with no critical extension left unprocessed, allowed to sign
+    certificates (keyCertSign, when Key Usage is present) and to have that many CA
+    certificates under it (pathLenConstraint; self-issued ones do not count)."""
     if not _is_ca(issuer):
         return "is not a CA certificate"
+    unhandled = _unhandled_critical(issuer)
+    if unhandled is not None:
+        return unhandled
     try:
         usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
@@ -295,6 +325,11 @@ def _check_properties(
     if _is_ca(leaf):
         raise CertificateChainError(
             ChainProblem.PROPERTIES, "the leaf certificate is a CA certificate", 0
+        )
+    unhandled = _unhandled_critical(leaf)
+    if unhandled is not None:
+        raise CertificateChainError(
+            ChainProblem.PROPERTIES, f"the leaf certificate {unhandled}", 0
         )
     values = {}
     for oid, label in (

@@ -312,3 +312,61 @@ def test_replaced_csms_root_stays_listed_after_the_fallback_goes(
     assert reopened.delete(expected) is DeleteCertificateStatusEnumType.ACCEPTED
     assert reopened.roots(csms_root) == []
     assert list((tmp_path / csms_root.value).iterdir()) == []
+
+
+# --------------------------------------------------------------------------------
+# Defect 5: a certificate with a critical extension the check does not process was
+# accepted (RFC 5280 4.2 and 6.1.4 (o) / 6.1.5 (f): a certificate with an
+# unrecognised critical extension MUST be rejected); openssl refuses such chains.
+
+_UNKNOWN = x509.ObjectIdentifier("1.3.6.1.4.1.55555.1")
+
+
+@needs_openssl
+@pytest.mark.parametrize("where", ["leaf", "sub"])
+def test_unhandled_critical_extension_is_refused(tmp_path: Path, where: str) -> None:
+    root = CertificateAuthority.create_root("Root")
+    sub = root.issue_sub_ca("Sub-CA")
+    if where == "sub":
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(sub.certificate.subject)
+            .issuer_name(root.certificate.subject)
+            .public_key(sub.certificate.public_key())  # type: ignore[arg-type]
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(sub.certificate.not_valid_before_utc)
+            .not_valid_after(sub.certificate.not_valid_after_utc)
+        )
+        for extension in sub.certificate.extensions:
+            builder = builder.add_extension(extension.value, extension.critical)
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(_UNKNOWN, b"\x05\x00"), critical=True
+        )
+        sub = CertificateAuthority(
+            certificate=builder.sign(root.private_key, hashes.SHA256()),
+            private_key=sub.private_key,
+        )
+    key = generate_private_key()
+    leaf = sub.sign_csr(build_csr(key, SUBJECT))
+    if where == "leaf":
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(leaf.subject)
+            .issuer_name(leaf.issuer)
+            .public_key(key.public_key())
+            .serial_number(leaf.serial_number)
+            .not_valid_before(leaf.not_valid_before_utc)
+            .not_valid_after(leaf.not_valid_after_utc)
+        )
+        for extension in leaf.extensions:
+            builder = builder.add_extension(extension.value, extension.critical)
+        leaf = builder.add_extension(
+            x509.UnrecognizedExtension(_UNKNOWN, b"\x05\x00"), critical=True
+        ).sign(sub.private_key, hashes.SHA256())
+    chain = [leaf, sub.certificate]
+    assert not _openssl_accepts(tmp_path, root.certificate, chain)
+    with pytest.raises(CertificateChainError) as info:
+        verify_certificate_chain(
+            certificate_pem(chain), trusted_roots=[root.certificate], key=key
+        )
+    assert info.value.index == (0 if where == "leaf" else 1)
