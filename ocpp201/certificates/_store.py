@@ -89,6 +89,10 @@ LIST_USE: Final[dict[InstallCertificateUseEnumType, GetCertificateIdUseEnumType]
 The station's V2G certificates (CertificateSigningUse ``V2GCertificate``) are listed
 as ``V2GCertificateChain``; the ``ChargingStationCertificate`` is never listed."""
 
+MAX_CERTIFICATE_ENTRIES: Final = 100
+"""The default bound on the certificates a store holds (CertificateEntries
+maxLimit): InstallCertificateRequests beyond it are Rejected (M05.FR.06)."""
+
 _PENDING: Final = "pending"
 _CSMS_ROOT: Final = InstallCertificateUseEnumType.CSMS_ROOT_CERTIFICATE
 
@@ -142,7 +146,8 @@ class CertificateStore:
     Args:
         directory: where to keep them; created if missing.
         max_entries: the maxLimit of SecurityCtrlr.CertificateEntries: installing
-            beyond it is Rejected (M05.FR.06).  ``None``: no limit.
+            beyond it is Rejected (M05.FR.06); :data:`MAX_CERTIFICATE_ENTRIES`
+            by default.  ``None``: no limit (the CSMS could fill the disk).
         additional_root_certificate_check: SecurityCtrlr.AdditionalRootCertificateCheck
             (M05.FR.09-13): a new CSMSRootCertificate must be signed by the
             installed one, replaces it and keeps it as the one fallback until
@@ -153,7 +158,7 @@ class CertificateStore:
         self,
         directory: str | os.PathLike[str],
         *,
-        max_entries: int | None = None,
+        max_entries: int | None = MAX_CERTIFICATE_ENTRIES,
         additional_root_certificate_check: bool = False,
     ) -> None:
         self.directory = Path(directory)

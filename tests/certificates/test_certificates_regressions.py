@@ -370,3 +370,32 @@ def test_unhandled_critical_extension_is_refused(tmp_path: Path, where: str) -> 
             certificate_pem(chain), trusted_roots=[root.certificate], key=key
         )
     assert info.value.index == (0 if where == "leaf" else 1)
+
+
+# --------------------------------------------------------------------------------
+# Defect 6: by default the store accepted any number of InstallCertificateRequests,
+# so a CSMS could fill the station's disk (and make every listing slower); the
+# project's rule is hostile-by-default bounds, and Part 2 has CertificateEntries
+# with a maxLimit for exactly this (M05.FR.06).
+
+
+def test_the_store_is_bounded_by_default(tmp_path: Path) -> None:
+    from ocpp201.certificates import CertificateStore
+    from ocpp201.certificates._store import MAX_CERTIFICATE_ENTRIES
+    from ocpp201.enums import (
+        InstallCertificateStatusEnumType,
+        InstallCertificateUseEnumType,
+    )
+
+    store = CertificateStore(tmp_path)
+    assert store.max_entries == MAX_CERTIFICATE_ENTRIES
+    use = InstallCertificateUseEnumType.MO_ROOT_CERTIFICATE
+    root = CertificateAuthority.create_root("MO Root")
+    folder = tmp_path / use.value
+    folder.mkdir()
+    for n in range(MAX_CERTIFICATE_ENTRIES):  # as if installed one by one
+        (folder / f"{n:04d}.pem").write_text(root.pem)
+    result = store.install(use, CertificateAuthority.create_root("One more").pem)
+    assert result.status is InstallCertificateStatusEnumType.REJECTED
+    assert result.reason_code == "OutOfStorage"
+    assert CertificateStore(tmp_path / "free", max_entries=None).max_entries is None
