@@ -399,3 +399,23 @@ def test_the_store_is_bounded_by_default(tmp_path: Path) -> None:
     assert result.status is InstallCertificateStatusEnumType.REJECTED
     assert result.reason_code == "OutOfStorage"
     assert CertificateStore(tmp_path / "free", max_entries=None).max_entries is None
+
+
+# --------------------------------------------------------------------------------
+# Defect 7: load_certificates (the PEM parser under verify_certificate_chain and the
+# store) used a lazy regular expression with a back-reference that backtracks
+# quadratically: 200 000 characters of BEGIN lines without END took seconds of CPU
+# (7 s measured), although MAX_PEM_LENGTH is documented as its bound.
+
+
+def test_pem_parsing_is_linear_in_hostile_input() -> None:
+    import time
+
+    from ocpp201.certificates import load_certificates
+
+    begin = "-----BEGIN CERTIFICATE-----\n"
+    text = begin * (199_000 // len(begin))
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="END"):
+        load_certificates(text)
+    assert time.perf_counter() - started < 1.0
