@@ -17,8 +17,8 @@ the charging station certificate has no GetCertificateIdUse in OCPP 2.0.1 and is
 listed, and deleting it is refused (M04.FR.06).
 
 A CA certificate that is not self-signed (a new CSMS root signed by the old one,
-M05.FR.10) gets its issuer's public key kept next to it (``<name>.issuer``), so that
-its hash data can still be computed once the issuer is gone (M05.FR.13).
+M05.FR.10) gets its issuer's certificate kept next to it (``<name>.issuer``), so
+that its hash data can still be computed once the issuer is gone (M05.FR.13).
 
 Files are written atomically (a temporary file, then ``os.replace``); keys are
 created with mode 0600.  The store is meant for one process; it holds no locks.
@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..datatypes import CertificateHashDataChainType, CertificateHashDataType
 from ..enums import (
@@ -61,7 +59,6 @@ from ._hashdata import (
 from ._keys import (
     KeyType,
     PrivateKey,
-    PublicKey,
     generate_private_key,
     load_private_key,
     private_key_pem,
@@ -267,14 +264,8 @@ class CertificateStore:
             )
         issuer = self._issuer_of(ca, ())
         try:
-            if isinstance(issuer, x509.Certificate) and issuer is not ca:
-                _write(
-                    path.with_suffix(".issuer"),
-                    issuer.public_key().public_bytes(
-                        serialization.Encoding.PEM,
-                        serialization.PublicFormat.SubjectPublicKeyInfo,
-                    ),
-                )
+            if issuer is not None and issuer is not ca:
+                _write(path.with_suffix(".issuer"), certificate_pem(issuer).encode())
             _write(path, certificate_pem(ca).encode())
             if replaced is not None:  # M05.FR.12: the old one becomes the fallback
                 self.drop_fallback_root()
@@ -432,7 +423,7 @@ class CertificateStore:
         certificate: x509.Certificate,
         chain: tuple[x509.Certificate, ...],
         path: Path | None = None,
-    ) -> x509.Certificate | PublicKey | None:
+    ) -> x509.Certificate | None:
         if certificate.issuer == certificate.subject and _signed_by(
             certificate, certificate
         ):
@@ -445,23 +436,19 @@ class CertificateStore:
                 certificate, candidate
             ):
                 return candidate
-        return self._kept_issuer_key(path)
+        return self._kept_issuer(path)
 
     @staticmethod
-    def _kept_issuer_key(path: Path | None) -> PublicKey | None:
-        """The issuer key :meth:`install` kept next to ``path`` (after checking
-        that it signed the certificate), if any."""
+    def _kept_issuer(path: Path | None) -> x509.Certificate | None:
+        """The issuer certificate :meth:`install` kept next to ``path`` (after
+        checking that it signed the certificate), if any.  The certificate, not
+        just its key, so that issuerKeyHash hashes the key bits as encoded."""
         if path is None:
             return None
         try:
-            key = serialization.load_pem_public_key(
-                path.with_suffix(".issuer").read_bytes()
-            )
+            return load_certificates(path.with_suffix(".issuer").read_bytes())[0]
         except (OSError, ValueError):
             return None
-        if isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
-            return key
-        return None
 
     def _listed(
         self,
@@ -494,7 +481,7 @@ class CertificateStore:
         ``None`` or empty), for GetInstalledCertificateIdsResponse (M03).
 
         A certificate whose issuer is neither in its chain nor installed, and whose
-        issuer key was not kept at install time, cannot be hashed (its
+        issuer was not kept at install time, cannot be hashed (its
         issuerKeyHash needs the issuer's key) and is left out.
         """
         wanted = set(uses or GetCertificateIdUseEnumType)
