@@ -16,7 +16,8 @@ periods (``NOT_YET_VALID``, ``EXPIRED``), 6. each certificate signed by the next
 which is a CA allowed to sign it: keyCertSign, pathLenConstraint (``BROKEN_LINK``),
 7. the top certificate issued by (or equal to) one of the trusted roots
 (``UNTRUSTED_ROOT``), then that root's keyCertSign and pathLenConstraint
-(``BROKEN_LINK``), 8. the leaf's properties (``PROPERTIES``).
+(``BROKEN_LINK``), 8. the leaf's properties, then the key sizes of the chain's
+CAs (``PROPERTIES``).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class ChainProblem(enum.Enum):
     UNTRUSTED_ROOT = "UntrustedRoot"
     """The chain does not lead to a trusted root (1.4.2 Certificate Hierarchy)."""
     PROPERTIES = "Properties"
-    """The leaf breaks the Certificate Properties (1.4.1): key size, O, CN."""
+    """The leaf breaks the Certificate Properties (1.4.1): key size, O, CN; or a CA
+    of the chain has a too weak key (A00.FR.501-503)."""
 
 
 class CertificateChainError(ValueError):
@@ -310,6 +312,22 @@ def _check_root(
     )
 
 
+def _check_ca_keys(certificates: Sequence[x509.Certificate]) -> None:
+    """A00.FR.501-503 hold for all certificates, the CAs of the chain too."""
+    for i, certificate in enumerate(certificates[1:], 1):
+        key = certificate.public_key()
+        if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+            continue  # EdDSA is strong; other types fail the signature check
+        try:
+            check_key_strength(key)
+        except ValueError as exc:
+            raise CertificateChainError(
+                ChainProblem.PROPERTIES,
+                f"certificate {i} ({_name(certificate)}): {exc}",
+                i,
+            ) from None
+
+
 def _check_properties(
     leaf: x509.Certificate, organization: str | None, common_name: str | None
 ) -> None:
@@ -412,4 +430,5 @@ def verify_certificate_chain(
     _check_links(certificates)
     _check_root(certificates, trusted_roots, when)
     _check_properties(certificates[0], organization, common_name)
+    _check_ca_keys(certificates)
     return certificates

@@ -419,3 +419,59 @@ def test_pem_parsing_is_linear_in_hostile_input() -> None:
     with pytest.raises(ValueError, match="END"):
         load_certificates(text)
     assert time.perf_counter() - started < 1.0
+
+
+# --------------------------------------------------------------------------------
+# Defect 8: A02.FR.06 asks the station to check "the properties in Certificate
+# Properties"; A00.FR.501/502 apply to all certificates (keys of at least 112-bit
+# security: RSA >= 2048).  Only the leaf's key was checked: a 1024-bit sub-CA
+# passed.  (SHA-1 signatures are already refused: cryptography does not verify
+# them, which gives BROKEN_LINK.)
+
+
+def _resigned(
+    certificate: x509.Certificate,
+    signer: PrivateKey,
+    algorithm: hashes.HashAlgorithm,
+    public_key: object | None = None,
+) -> x509.Certificate:
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(certificate.subject)
+        .issuer_name(certificate.issuer)
+        .public_key(public_key or certificate.public_key())  # type: ignore[arg-type]
+        .serial_number(certificate.serial_number)
+        .not_valid_before(certificate.not_valid_before_utc)
+        .not_valid_after(certificate.not_valid_after_utc)
+    )
+    for extension in certificate.extensions:
+        if not isinstance(
+            extension.value,
+            (x509.SubjectKeyIdentifier, x509.AuthorityKeyIdentifier),
+        ):
+            builder = builder.add_extension(extension.value, extension.critical)
+    return builder.sign(signer, algorithm)  # type: ignore[arg-type]
+
+
+def test_weak_sub_ca_key_is_refused() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    root = CertificateAuthority.create_root("Root")
+    weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    sub_certificate = _resigned(
+        root.issue_sub_ca("Sub-CA").certificate,
+        root.private_key,
+        hashes.SHA256(),
+        public_key=weak_key.public_key(),
+    )
+    sub = CertificateAuthority(certificate=sub_certificate, private_key=weak_key)
+    key = generate_private_key()
+    leaf = sub.sign_csr(build_csr(key, SUBJECT))
+    with pytest.raises(CertificateChainError) as info:
+        verify_certificate_chain(
+            certificate_pem([leaf, sub.certificate]),
+            trusted_roots=[root.certificate],
+            key=key,
+        )
+    assert info.value.problem is ChainProblem.PROPERTIES
+    assert info.value.index == 1
