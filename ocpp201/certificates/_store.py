@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..datatypes import CertificateHashDataChainType, CertificateHashDataType
 from ..enums import (
@@ -59,6 +60,7 @@ from ._hashdata import (
 from ._keys import (
     KeyType,
     PrivateKey,
+    check_key_strength,
     generate_private_key,
     load_private_key,
     private_key_pem,
@@ -205,10 +207,11 @@ class CertificateStore:
 
         Rejected (reason ``InvalidCertificate``) when the text is not exactly one
         PEM certificate, is not a CA certificate, is outside its validity period
-        (M05.FR.07) or has a serial number that ``CertificateHashDataType`` cannot
-        carry (negative, over 20 octets); Rejected (``OutOfStorage``) beyond
-        ``max_entries`` (M05.FR.06).  A certificate already present is replaced:
-        Accepted (M05.FR.17).  A failure to write is Failed.
+        (M05.FR.07), has a too weak key (A00.FR.501-503) or a serial number that
+        ``CertificateHashDataType`` cannot carry (negative, over 20 octets);
+        Rejected (``OutOfStorage``) beyond ``max_entries`` (M05.FR.06).  A
+        certificate already present is replaced: Accepted (M05.FR.17).  A failure
+        to write is Failed.
         """
         use = InstallCertificateUseEnumType(use)
         rejected = InstallCertificateStatusEnumType.REJECTED
@@ -236,6 +239,12 @@ class CertificateStore:
             serial_number_hex(ca)
         except ValueError as exc:  # it could never be listed nor deleted (M03/M04)
             return InstallResult(rejected, "InvalidCertificate", str(exc))
+        key = ca.public_key()
+        if isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+            try:
+                check_key_strength(key)  # A00.FR.501-503: all certificates
+            except ValueError as exc:
+                return InstallResult(rejected, "InvalidCertificate", str(exc))
         path = self._use_dir(use) / f"{fingerprint(ca)}.pem"
         replaced: x509.Certificate | None = None
         if (

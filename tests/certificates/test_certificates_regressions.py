@@ -475,3 +475,26 @@ def test_weak_sub_ca_key_is_refused() -> None:
         )
     assert info.value.problem is ChainProblem.PROPERTIES
     assert info.value.index == 1
+
+
+def test_install_refuses_a_weak_ca_key(tmp_path: Path) -> None:
+    """Defect 8 on the InstallCertificate side (M05.FR.07, A00.FR.501/502)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ocpp201.certificates import CertificateStore
+    from ocpp201.enums import (
+        InstallCertificateStatusEnumType,
+        InstallCertificateUseEnumType,
+    )
+
+    weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    template = CertificateAuthority.create_root("Weak Root").certificate
+    weak_root = _resigned(
+        template, weak_key, hashes.SHA256(), public_key=weak_key.public_key()
+    )
+    store = CertificateStore(tmp_path)
+    result = store.install(
+        InstallCertificateUseEnumType.CSMS_ROOT_CERTIFICATE, certificate_pem(weak_root)
+    )
+    assert result.status is InstallCertificateStatusEnumType.REJECTED
+    assert result.reason_code == "InvalidCertificate"
