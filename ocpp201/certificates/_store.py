@@ -552,11 +552,21 @@ class CertificateStore:
         for own in self.station_certificates(
             CertificateSigningUseEnumType.CHARGING_STATION_CERTIFICATE
         ):
-            if any(
-                hash_data_matches(hash_data, h)
-                for h in self._hashes(own.chain, algorithm)
-            ):
-                return DeleteCertificateStatusEnumType.FAILED
+            # M04.FR.06 protects the charging station certificate itself, not the
+            # CA certificates its chain carries.
+            leaf_issuer = (
+                own.chain[1]
+                if len(own.chain) > 1
+                else self._issuer_of(own.certificate, own.chain)
+            )
+            if leaf_issuer is None:
+                continue
+            with contextlib.suppress(ValueError):
+                own_hash = certificate_hash_data(
+                    own.certificate, leaf_issuer, algorithm
+                )
+                if hash_data_matches(hash_data, own_hash):
+                    return DeleteCertificateStatusEnumType.FAILED
         for _, chain, path in self._listed():
             if any(
                 hash_data_matches(hash_data, h)

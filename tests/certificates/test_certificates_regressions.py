@@ -498,3 +498,44 @@ def test_install_refuses_a_weak_ca_key(tmp_path: Path) -> None:
     )
     assert result.status is InstallCertificateStatusEnumType.REJECTED
     assert result.reason_code == "InvalidCertificate"
+
+
+# --------------------------------------------------------------------------------
+# Defect 9: DeleteCertificate answered Failed for any certificate of the charging
+# station certificate's chain, not only for the charging station certificate
+# itself (M04.FR.06): an installed CSMS root that the CertificateSigned chain
+# happened to include could not be deleted (M04.FR.02).
+
+
+def test_only_the_station_certificate_itself_is_protected(tmp_path: Path) -> None:
+    from ocpp201.certificates import CertificateStore, certificate_hash_data
+    from ocpp201.enums import (
+        CertificateSigningUseEnumType,
+        DeleteCertificateStatusEnumType,
+        InstallCertificateUseEnumType,
+    )
+
+    csms_root = InstallCertificateUseEnumType.CSMS_ROOT_CERTIFICATE
+    store = CertificateStore(tmp_path)
+    root = CertificateAuthority.create_root("CSO Root")
+    other = CertificateAuthority.create_root("CSO Root 2")
+    store.install(csms_root, root.pem)
+    store.install(csms_root, other.pem)
+    use = CertificateSigningUseEnumType.CHARGING_STATION_CERTIFICATE
+    key = store.new_key(use)
+    leaf = root.sign_csr(build_csr(key, SUBJECT))
+    chain = verify_certificate_chain(
+        certificate_pem([leaf, root.certificate]),
+        trusted_roots=[root.certificate],
+        key=key,
+    )
+    store.store_signed(use, chain)
+
+    assert store.delete(certificate_hash_data(leaf, root.certificate)) is (
+        DeleteCertificateStatusEnumType.FAILED
+    )
+    assert store.delete(certificate_hash_data(root.certificate, root.certificate)) is (
+        DeleteCertificateStatusEnumType.ACCEPTED
+    )
+    assert store.roots(csms_root) == [other.certificate]
+    assert store.station_certificate() is not None
