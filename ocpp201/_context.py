@@ -38,9 +38,11 @@ class CallContext:
     """What tolerant decoding let through in the request, each with its path."""
 
 
-_CURRENT: contextvars.ContextVar[CallContext] = contextvars.ContextVar(
+_CURRENT: contextvars.ContextVar[tuple[CallReceived, str]] = contextvars.ContextVar(
     "ocpp201_current_call"
 )
+"""The CALL being handled and the station identity; the endpoint sets it (cheap:
+the :class:`CallContext` is only built when a handler asks for it)."""
 
 
 def current_call() -> CallContext:
@@ -50,11 +52,12 @@ def current_call() -> CallContext:
         LookupError: called outside a handler (and outside the tasks it started).
     """
     try:
-        return _CURRENT.get()
+        call, identity = _CURRENT.get()
     except LookupError:
         raise LookupError(
             "current_call() is only available inside an @on or @after handler"
         ) from None
+    return call_context(call, identity)
 
 
 def call_context(call: CallReceived, identity: str) -> CallContext:

@@ -16,7 +16,7 @@ import inspect
 import logging
 from typing import Any, ClassVar, Literal, cast
 
-from ._context import _CURRENT, call_context
+from ._context import _CURRENT
 from ._errors import ErrorCode, HandlerError, Problem
 from ._events import CallReceived, SendReply
 from ._protocol import RpcConnection
@@ -84,7 +84,7 @@ class HandlerRunner:
         try:
             while self._queue and self._closed is None:
                 call = self._queue.popleft()
-                token = _CURRENT.set(call_context(call, self.identity))
+                token = _CURRENT.set((call, self.identity))
                 try:  # the context of this task: each handler task sees its own
                     await self._handle_call(call)
                 finally:

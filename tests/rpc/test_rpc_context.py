@@ -66,7 +66,7 @@ def test_handlers_and_after_handlers_see_their_call() -> None:
         ("after", "b-1", "BootNotification", "CS-42"),
         ("on", "h-7", "Heartbeat", "CS-42"),
     ]
-    assert seen[0][1] is seen[1][1]  # the same object in @on and @after
+    assert seen[0][1] == seen[1][1]  # the same CALL in @on and @after
     for _, context in seen:
         assert before <= context.received_at <= datetime.now(timezone.utc)
         assert context.tolerated == ()
