@@ -126,6 +126,7 @@ class Fleet:
         self.presence_ttl = presence_ttl
         self.call_timeout = call_timeout
         self.events_stream = events_stream
+        self._connect_timeout = connect_timeout
         self._events_maxlen = events_maxlen
         self._keys = Keys(prefix)
         self._own_redis = redis is None
@@ -166,10 +167,13 @@ class Fleet:
         """
         if not self._started:
             try:
-                await self._redis.ping()
-            except (RedisError, OSError) as exc:
+                # Bounded here: a Redis that accepts connections but does not
+                # answer would otherwise hang (redis-py 5 has no read timeout).
+                await asyncio.wait_for(self._redis.ping(), self._connect_timeout)
+            except (RedisError, OSError, asyncio.TimeoutError) as exc:
+                why = str(exc) or f"no answer within {self._connect_timeout:g} s"
                 raise RedisUnavailableError(
-                    f"cannot reach Redis at {self.url}: {exc}"
+                    f"cannot reach Redis at {self.url}: {why}"
                 ) from exc
             self._started = True
         return self
