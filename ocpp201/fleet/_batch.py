@@ -70,11 +70,22 @@ class Batcher:
     async def _flush(self) -> None:
         while self._queue:
             count = min(self._limit, len(self._queue))
-            batch = [self._queue.popleft() for _ in range(count)]
+            # A cancelled submit is dropped before it is sent (a call cancelled
+            # before its SEND left must not be queued for the node).
+            batch = [
+                item
+                for item in (self._queue.popleft() for _ in range(count))
+                if item[1] is None or not item[1].cancelled()
+            ]
+            if not batch:
+                continue
             try:
                 results = await self._run(batch)
-                refused = [
-                    i for i, r in enumerate(results) if isinstance(r, NoScriptError)
+                refused = [  # did not run; not run again when cancelled meanwhile
+                    i
+                    for i, r in enumerate(results)
+                    if isinstance(r, NoScriptError)
+                    and (batch[i][1] is None or not batch[i][1].cancelled())
                 ]
                 if refused:
                     try:

@@ -8,10 +8,12 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fleet_helpers import RedisServer, run
+from fleet_helpers import TTL, RedisServer, Station, run, station, wait_until
 
+from ocpp201 import CSMS
 from ocpp201 import messages as m
 from ocpp201.enums import ResetEnumType
 from ocpp201.fleet import Fleet, RedisUnavailableError
@@ -54,5 +56,52 @@ def test_start_against_a_hung_redis_is_a_clear_error(own_redis: RedisServer) -> 
         finally:
             _resume(own_redis)
             await fleet.close()
+
+    run(main())
+
+
+def test_a_call_cancelled_before_sending_is_not_delivered_after_a_script_reload(
+    redis_server: RedisServer,
+) -> None:
+    """After a Redis restart (scripts gone), a cancelled call's withdrawal (DEL of
+    its ``want:`` key) could run before the re-run of its SEND script, which then
+    queued the call as wanted: the station got a call its caller had cancelled."""
+
+    class S(Station):
+        """Records its own calls."""
+
+    async def main() -> None:
+        # A long presence TTL: the node does not reload the scripts meanwhile.
+        node = Fleet(redis_server.url, presence_ttl=30, prefix="rv-ns:")
+        caller = Fleet(redis_server.url, presence_ttl=TTL, prefix="rv-ns:")
+        async with (
+            node,
+            caller,
+            node.serve(CSMS) as server,
+            station(server.url + "/ocpp", "RV-NS", S),
+        ):
+
+            async def there() -> bool:
+                return await caller.locate("RV-NS") is not None
+
+            await wait_until(there)
+            client = redis_server.client()
+            try:
+                client.script_flush()  # as after a Redis restart
+            finally:
+                client.close()
+
+            def busy(pipe: Any) -> int:  # keeps the caller's pipeline busy 0.5 s
+                pipe.blpop(["rv-ns:nothing"], timeout=0.5)
+                return 1
+
+            caller._batcher.fire(busy)
+            await asyncio.sleep(0.05)
+            call = asyncio.ensure_future(caller.call("RV-NS", RESET, timeout=5))
+            await asyncio.sleep(0.05)  # its SEND waits behind the busy pipeline
+            call.cancel()
+            await asyncio.sleep(1.5)
+            assert call.cancelled()
+            assert S.calls == []
 
     run(main())
