@@ -144,8 +144,17 @@ class Caller:
             flight = _InFlight(identity, loop.create_future())
             self._pending[request_id] = flight
             try:
-                try:
-                    result = await self._batcher.submit(send)
+                try:  # bounded: a hung Redis must not outlast the timeout
+                    result = await asyncio.wait_for(self._batcher.submit(send), left)
+                except asyncio.TimeoutError:
+                    # Unsent, it is dropped; sent, this runs after it.
+                    self._batcher.fire(
+                        lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
+                    )
+                    raise CallTimeoutError(
+                        f"Redis did not answer within {timeout:g} s (a call to"
+                        f" station {identity!r})"
+                    ) from None
                 except (RedisError, OSError) as exc:
                     raise RedisUnavailableError(f"cannot reach Redis: {exc}") from exc
                 status = int(result[0])

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fleet_helpers import TTL, RedisServer, Station, run, station, wait_until
 
-from ocpp201 import CSMS
+from ocpp201 import CSMS, CallTimeoutError
 from ocpp201 import messages as m
 from ocpp201.enums import ResetEnumType
 from ocpp201.fleet import Fleet, RedisUnavailableError
@@ -42,6 +42,29 @@ def _pause(server: RedisServer) -> None:
 def _resume(server: RedisServer) -> None:
     assert server.process is not None
     server.process.send_signal(signal.SIGCONT)
+
+
+def test_a_call_is_bounded_by_its_timeout_when_redis_hangs(
+    own_redis: RedisServer,
+) -> None:
+    """A Redis that accepts connections but does not answer (a stopped process, a
+    partition without resets) must not make ``fleet.call(timeout=1)`` hang."""
+
+    async def main() -> None:
+        fleet = Fleet(own_redis.url, presence_ttl=TTL)
+        await fleet.start()
+        _pause(own_redis)
+        try:
+            start = time.monotonic()
+            with pytest.raises((CallTimeoutError, RedisUnavailableError)):
+                # The outer bound only turns a hang into a plain TimeoutError.
+                await asyncio.wait_for(fleet.call("HANG-1", RESET, timeout=1), 6)
+            assert time.monotonic() - start < 2.5
+        finally:
+            _resume(own_redis)
+            await fleet.close()
+
+    run(main())
 
 
 def test_start_against_a_hung_redis_is_a_clear_error(own_redis: RedisServer) -> None:
