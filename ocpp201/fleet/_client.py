@@ -172,6 +172,11 @@ class Caller:
                 flight.node = node
                 try:
                     reply = await asyncio.wait_for(flight.future, left + _GRACE)
+                except NodeGoneError:  # a hung node that wakes up must not deliver it
+                    self._batcher.fire(
+                        lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
+                    )
+                    raise
                 except asyncio.TimeoutError:
                     self._batcher.fire(
                         lambda pipe: _one(pipe.delete(keys.wanted(request_id)))

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fleet_helpers import TTL, RedisServer, Station, run, station, wait_until
+from fleet_helpers import TTL, RedisServer, Station, Worker, run, station, wait_until
 
 from ocpp201 import CSMS, CallTimeoutError
 from ocpp201 import messages as m
 from ocpp201.enums import ResetEnumType
-from ocpp201.fleet import Fleet, RedisUnavailableError
+from ocpp201.fleet import Fleet, NodeGoneError, RedisUnavailableError
 
 RESET = m.ResetRequest(type=ResetEnumType.IMMEDIATE)
 
@@ -128,3 +128,50 @@ def test_a_call_cancelled_before_sending_is_not_delivered_after_a_script_reload(
             assert S.calls == []
 
     run(main())
+
+
+def test_a_call_failed_with_node_gone_is_not_delivered_later(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A hung node whose presence lapsed, then wakes up: the call its caller was
+    told failed (``NodeGoneError``) must not reach the station afterwards (the
+    caller would retry it elsewhere: twice).  The node's key is deleted by hand to
+    make the lapse happen at once while the station's presence is still fresh, as
+    when the station registered after the node's last refresh."""
+
+    worker = Worker(redis_server.url, "rv-hung", ttl=10, log=tmp_path / "w.log")
+
+    class S(Station):
+        """Records its own calls."""
+
+    async def main() -> None:
+        async with (
+            Fleet(redis_server.url, presence_ttl=0.6) as caller,
+            station(worker.url, "RV-HUNG", S),
+        ):
+
+            async def there() -> bool:
+                return await caller.locate("RV-HUNG") is not None
+
+            await wait_until(there)
+            worker.process.send_signal(signal.SIGSTOP)
+            try:
+                call = asyncio.ensure_future(caller.call("RV-HUNG", RESET, timeout=8))
+                await asyncio.sleep(0.3)  # queued for the stopped node
+                client = redis_server.client()
+                try:
+                    client.delete("ocpp201:node:rv-hung")  # its presence lapsed
+                finally:
+                    client.close()
+                with pytest.raises(NodeGoneError):
+                    await asyncio.wait_for(call, 3)
+                await asyncio.sleep(0.2)
+            finally:
+                worker.process.send_signal(signal.SIGCONT)
+            await asyncio.sleep(1.5)  # the node wakes up and reads its commands
+            assert S.calls == []
+
+    try:
+        run(main())
+    finally:
+        worker.stop()
