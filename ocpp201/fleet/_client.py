@@ -32,6 +32,7 @@ from .._errors import (
 )
 from ._batch import Batcher
 from ._errors import (
+    FleetError,
     NodeBusyError,
     NodeGoneError,
     RedisUnavailableError,
@@ -94,9 +95,15 @@ class Caller:
         self._stopping = True
         await stop_tasks(self._tasks)
         self._tasks = []
-        for flight in self._pending.values():
-            if not flight.future.done():
-                flight.future.cancel()
+        for request_id, flight in self._pending.items():
+            if not flight.future.done():  # an error, not a cancellation: not theirs
+                wanted = self._keys.wanted(request_id)
+                self._batcher.fire(lambda pipe, key=wanted: _one(pipe.delete(key)))
+                flight.future.set_exception(
+                    FleetError(
+                        f"the fleet was closed during a call to {flight.identity!r}"
+                    )
+                )
         self._pending.clear()
 
     async def call(self, identity: str, request: Request[Any], timeout: float) -> Any:

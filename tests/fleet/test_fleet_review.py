@@ -16,7 +16,7 @@ from fleet_helpers import TTL, RedisServer, Station, Worker, run, station, wait_
 from ocpp201 import CSMS, CallTimeoutError
 from ocpp201 import messages as m
 from ocpp201.enums import ResetEnumType
-from ocpp201.fleet import Fleet, NodeGoneError, RedisUnavailableError
+from ocpp201.fleet import Fleet, FleetError, NodeGoneError, RedisUnavailableError
 
 RESET = m.ResetRequest(type=ResetEnumType.IMMEDIATE)
 
@@ -175,3 +175,41 @@ def test_a_call_failed_with_node_gone_is_not_delivered_later(
         run(main())
     finally:
         worker.stop()
+
+
+def test_closing_a_fleet_fails_its_pending_calls_without_cancelling_them(
+    redis_server: RedisServer,
+) -> None:
+    """``fleet.close()`` while a ``call()`` waits: the call must raise an error, not
+    ``CancelledError`` in a task nobody cancelled (which a TaskGroup, ``gather`` or
+    ``broadcast()`` would take for a cancellation of their own)."""
+
+    class Slow(Station):
+        hold = 3.0
+
+    async def main() -> None:
+        node = Fleet(redis_server.url, presence_ttl=TTL, prefix="rv-close:")
+        caller = Fleet(redis_server.url, presence_ttl=TTL, prefix="rv-close:")
+        async with (
+            node,
+            node.serve(CSMS) as server,
+            station(server.url + "/ocpp", "RV-CLOSE", Slow),
+        ):
+            await caller.start()
+
+            async def there() -> bool:
+                return await caller.locate("RV-CLOSE") is not None
+
+            await wait_until(there)
+            call = asyncio.ensure_future(caller.call("RV-CLOSE", RESET, timeout=10))
+            await wait_until(lambda: _true(Slow.calls))
+            await caller.close()
+            outcome = await asyncio.gather(call, return_exceptions=True)
+            assert not call.cancelled()
+            assert isinstance(outcome[0], FleetError), outcome
+
+    run(main())
+
+
+async def _true(value: object) -> bool:
+    return bool(value)
