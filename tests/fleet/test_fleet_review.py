@@ -213,3 +213,48 @@ def test_closing_a_fleet_fails_its_pending_calls_without_cancelling_them(
 
 async def _true(value: object) -> bool:
     return bool(value)
+
+
+def test_a_call_arriving_before_the_node_has_its_registration_answer(
+    redis_server: RedisServer,
+) -> None:
+    """The station's REGISTER ran in Redis, but its answer has not reached the node
+    yet (a busy loop, a long pipeline) when a call for it arrives: the node must
+    wait for its epoch, not answer "moved" -- which made the caller fail at once
+    with ``StationOfflineError`` for a station that had just connected.  Here the
+    answer is held back by a blocking command pipelined behind the REGISTER."""
+
+    class S(Station):
+        """Records its own calls."""
+
+    def busy(seconds: float) -> Any:
+        def op(pipe: Any) -> int:
+            pipe.blpop(["rv-reg:nothing"], timeout=seconds)
+            return 1
+
+        return op
+
+    async def main() -> None:
+        node = Fleet(redis_server.url, presence_ttl=30, prefix="rv-reg:")
+        caller = Fleet(redis_server.url, presence_ttl=TTL, prefix="rv-reg:")
+        async with node, caller, node.serve(CSMS) as server:
+            await node.start_node()
+            batcher = node._batcher
+            batcher.fire(busy(0.5))
+            async with station(server.url + "/ocpp", "RV-REG", S):
+
+                async def queued() -> bool:  # the REGISTER waits behind "busy"
+                    return any(future for _, future in batcher._queue)
+
+                await wait_until(queued, 5, 0.005)
+                batcher.fire(busy(1.5))  # pipelined right behind the REGISTER
+
+                async def there() -> bool:
+                    return await caller.locate("RV-REG") is not None
+
+                await wait_until(there, 5, 0.01)
+                response = await caller.call("RV-REG", RESET, timeout=5)
+                assert response.status.value == "Accepted"
+                assert S.calls == [("RV-REG", "Reset")]
+
+    run(main())
