@@ -75,7 +75,7 @@ class Batcher:
             batch = [
                 item
                 for item in (self._queue.popleft() for _ in range(count))
-                if item[1] is None or not item[1].cancelled()
+                if not _cancelled(item[1])
             ]
             if not batch:
                 continue
@@ -84,8 +84,7 @@ class Batcher:
                 refused = [  # did not run; not run again when cancelled meanwhile
                     i
                     for i, r in enumerate(results)
-                    if isinstance(r, NoScriptError)
-                    and (batch[i][1] is None or not batch[i][1].cancelled())
+                    if isinstance(r, NoScriptError) and not _cancelled(batch[i][1])
                 ]
                 if refused:
                     try:
@@ -127,3 +126,7 @@ class Batcher:
             if future is not None and not future.done():
                 future.cancel()
         self._queue.clear()
+
+
+def _cancelled(future: asyncio.Future[Any] | None) -> bool:
+    return future is not None and future.cancelled()

@@ -11,6 +11,7 @@ watches the nodes that hold calls in flight and fails those calls with
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -97,8 +98,9 @@ class Caller:
         self._tasks = []
         for request_id, flight in self._pending.items():
             if not flight.future.done():  # an error, not a cancellation: not theirs
-                wanted = self._keys.wanted(request_id)
-                self._batcher.fire(lambda pipe, key=wanted: _one(pipe.delete(key)))
+                self._batcher.fire(
+                    functools.partial(_delete, key=self._keys.wanted(request_id))
+                )
                 flight.future.set_exception(
                     FleetError(
                         f"the fleet was closed during a call to {flight.identity!r}"
@@ -287,4 +289,9 @@ def _text(value: Any) -> str:
 
 
 def _one(_: Any) -> int:
+    return 1
+
+
+def _delete(pipe: Pipeline, key: str) -> int:
+    pipe.delete(key)
     return 1
