@@ -16,7 +16,8 @@ from fleet_helpers import TTL, RedisServer, Station, Worker, run, station, wait_
 from ocpp201 import CSMS, CallTimeoutError
 from ocpp201 import messages as m
 from ocpp201.enums import ResetEnumType
-from ocpp201.fleet import Fleet, FleetError, NodeGoneError, RedisUnavailableError
+from ocpp201.fleet import Event, Fleet, FleetError, NodeGoneError, RedisUnavailableError
+from ocpp201.fleet._events import EventPublisher
 
 RESET = m.ResetRequest(type=ResetEnumType.IMMEDIATE)
 
@@ -256,5 +257,39 @@ def test_a_call_arriving_before_the_node_has_its_registration_answer(
                 response = await caller.call("RV-REG", RESET, timeout=5)
                 assert response.status.value == "Accepted"
                 assert S.calls == [("RV-REG", "Reset")]
+
+    run(main())
+
+
+def test_unsent_events_are_bounded_in_bytes_too(own_redis: RedisServer) -> None:
+    """While Redis does not answer, a station sending large CALLs (up to the
+    1 MiB frame limit each) filled the event queue up to 10,000 events: 10 GiB.
+    The unsent events must also be bounded in bytes."""
+    payload = '"' + "x" * 2**20 + '"'
+    event = Event(
+        identity="BIG",
+        node="n",
+        kind="call",
+        message_id="1",
+        action="DataTransfer",
+        payload=payload,
+        time="2026-01-01T00:00:00.000Z",
+    )
+
+    async def main() -> None:
+        fleet = Fleet(own_redis.url)
+        await fleet.start()
+        publisher = EventPublisher(fleet._redis, "rv:events", 1000)
+        publisher.start()
+        _pause(own_redis)
+        try:
+            for _ in range(200):
+                publisher.publish(event)
+                await asyncio.sleep(0)
+            assert publisher.dropped >= 200 - 70
+        finally:
+            _resume(own_redis)
+            await publisher.close()
+            await fleet.close()
 
     run(main())
