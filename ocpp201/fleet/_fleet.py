@@ -82,8 +82,8 @@ class Fleet:
         queue_limit: commands queued for one node beyond which calls to its
             stations fail at once with :class:`NodeBusyError` (checked by the
             calling process: give every process the same value).
-        connect_timeout: seconds to connect to Redis, or to wait for a free
-            connection of the pool.
+        connect_timeout: seconds to connect to Redis (and for :meth:`start`'s
+            ``PING`` to be answered), or to wait for a free connection of the pool.
         max_connections: the most Redis connections this process opens (commands
             are pipelined, so a few suffice; more wait for a free one).
     """
