@@ -449,12 +449,27 @@ class Fleet:
         if self.events_stream is None:
             raise ValueError("this fleet has no events_stream")
         await self.start()
+        stream = self.events_stream
+        loop = asyncio.get_running_loop()
+        deadline = None
+        if block is not None:
+            deadline = math.inf if block == 0 else loop.time() + block
         try:
-            answer = await self._redis.xread(
-                {self.events_stream: after},
-                count=count,
-                block=None if block is None else int(block * 1000),
-            )
+            # A blocking read waits in slices of at most 1 s: one longer than
+            # redis-py's read timeout would fail.  So "$" is pinned to the
+            # stream's last entry first.
+            if deadline is not None and after == "$":
+                last = await self._redis.xrevrange(stream, count=1)
+                after = _text(last[0][0]) if last else "0-0"
+            while True:
+                wait = None
+                if deadline is not None:
+                    wait = max(1, int(min(1.0, deadline - loop.time()) * 1000))
+                answer = await self._redis.xread(
+                    {stream: after}, count=count, block=wait
+                )
+                if answer or deadline is None or loop.time() >= deadline:
+                    break
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(f"cannot reach Redis: {exc}") from exc
         out: list[tuple[str, Event]] = []

@@ -293,3 +293,29 @@ def test_unsent_events_are_bounded_in_bytes_too(own_redis: RedisServer) -> None:
             await fleet.close()
 
     run(main())
+
+
+def test_read_events_blocks_as_long_as_asked(redis_server: RedisServer) -> None:
+    """``read_events(block=6)`` waits up to 6 s for an event; it failed after 5 s
+    with ``RedisUnavailableError`` (redis-py's read timeout) on an idle stream."""
+
+    async def main() -> None:
+        async with Fleet(redis_server.url, events_stream="rv:block") as fleet:
+            client = redis_server.client()
+            try:
+                client.xadd("rv:block", {"identity": "OLD", "kind": "call"})
+
+                def later() -> None:
+                    time.sleep(5.5)
+                    client.xadd("rv:block", {"identity": "NEW", "kind": "call"})
+
+                start = time.monotonic()
+                writer = asyncio.ensure_future(asyncio.to_thread(later))
+                events = await fleet.read_events("$", block=6.5)
+                await writer
+                assert [e.identity for _, e in events] == ["NEW"]
+                assert 5.3 < time.monotonic() - start < 6.5
+            finally:
+                client.close()
+
+    run(main())
