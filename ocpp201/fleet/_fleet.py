@@ -33,6 +33,8 @@ from ._scripts import Keys
 if TYPE_CHECKING:
     from ..websocket import CSMSServer, Endpoint
 
+_SOCKET_TIMEOUT = 5.0  # seconds a Redis read may take
+
 __all__ = ["Fleet", "StationLocation"]
 
 R = TypeVar("R", bound=Response)
@@ -136,6 +138,10 @@ class Fleet:
                 max_connections=max_connections,
                 timeout=connect_timeout,  # waiting for a free connection
                 socket_connect_timeout=connect_timeout,
+                # A read never waits forever on a silently dropped connection
+                # (redis-py 5.x has no default); the blocking reads here wait
+                # at most 1 s, well inside it.
+                socket_timeout=_SOCKET_TIMEOUT,
                 # No retries: a command that may have run must not run twice.
                 retry=Retry(NoBackoff(), 0),
             )
