@@ -172,7 +172,9 @@ class RpcConnection:
         """The registration gate's state of the station (``None``: no gate)."""
         self.role = role
         self.validate_incoming = validate_incoming
-        self.tolerant_actions = frozenset(str(a) for a in tolerant_actions)
+        self.tolerant_actions = frozenset(
+            str(getattr(a, "value", a)) for a in tolerant_actions
+        )
         """Actions decoded tolerantly whatever ``validate_incoming`` says."""
         self.validate_outgoing = validate_outgoing
         self._handlers = dict(handlers or {})
@@ -194,6 +196,12 @@ class RpcConnection:
         self._in_progress: set[str] = set()  # the peer's CALLs admitted, unanswered
         self._closed: str | None = None
         self._check_routes()
+        unknown = sorted(a for a in self.tolerant_actions if self.lookup(a) is None)
+        if unknown:
+            raise ValueError(
+                f"tolerant_actions names {', '.join(map(repr, unknown))}: neither an "
+                "OCPP 2.0.1 action nor one of this endpoint's custom_actions"
+            )
 
     def _check_routes(self) -> None:
         for action in self._handlers:

@@ -187,6 +187,12 @@ def test_tolerant_actions_leave_the_other_actions_strict() -> None:
     run(scenario())
 
 
+def test_tolerant_actions_must_be_actions() -> None:
+    a, _ = memory_pair()
+    with pytest.raises(ValueError, match="'Heartbeats'"):
+        SeeingCsms("CS001", a, tolerant_actions=["Heartbeats"])
+
+
 def test_tolerated_warnings_are_rate_limited() -> None:
     async def scenario() -> None:
         async with connected(SeeingCsms, validate_incoming=False) as (_, peer):
