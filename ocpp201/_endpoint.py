@@ -41,6 +41,7 @@ from ._calling import Caller, Lost, Outcome, is_closure
 from ._decorators import on
 from ._errors import (
     ConnectionClosedError,
+    ErrorCode,
     LocalProtocolError,
 )
 from ._events import (
@@ -505,6 +506,10 @@ class RpcEndpoint(Caller, HandlerRunner):
         elif kind is SendReply:
             reply = cast(SendReply, event)
             self._report(reply)
+            if reply.code is ErrorCode.SECURITY_ERROR:  # the registration gate
+                self._bad_frames.warning(
+                    "refused: %s; answering SecurityError", reply.reason
+                )
             await self._send_reply(reply.frame)
         elif kind is CallSucceeded or kind is CallFailed:
             self._settle(cast("CallSucceeded | CallFailed", event))

@@ -7,10 +7,18 @@ through a real endpoint pair (``memory_pair``).
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
-from rpc_helpers import BOOT_PAYLOAD, NOW, connected, heartbeat_response, run
+from rpc_helpers import (
+    BOOT_PAYLOAD,
+    NOW,
+    capture_logs,
+    connected,
+    heartbeat_response,
+    run,
+)
 
 from ocpp201 import (
     CSMS,
@@ -320,11 +328,14 @@ def test_endpoints_the_gate_is_an_option_of_the_csms_only() -> None:
     ChargingStation("CS1", a, registration_gate=False)
 
 
-def test_raw_peer_gets_a_security_error_frame() -> None:
+def test_raw_peer_gets_a_security_error_frame_and_it_is_logged() -> None:
     async def scenario() -> None:
         async with connected(GatedCsms) as (_, peer):
             await peer.exchange(json.dumps([2, "b", "BootNotification", BOOT_PAYLOAD]))
             frame = await peer.exchange('[2,"h","Heartbeat",{}]')
             assert frame[:3] == [4, "h", "SecurityError"] and frame[4] == {}
 
-    run(scenario())
+    with capture_logs() as logs:
+        run(scenario())
+    (line,) = logs.messages(logging.WARNING)
+    assert "Heartbeat before the BootNotification was Accepted" in line
