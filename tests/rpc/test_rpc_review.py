@@ -1,0 +1,58 @@
+"""Regression tests for defects found in a review of the RPC core and shell.
+
+Each test failed before its fix; the docstring names the rule it checks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from rpc_helpers import (
+    RecordingHandler,
+    connected,
+    heartbeat_response,
+    run,
+)
+
+from ocpp201 import CSMS, Action, on
+from ocpp201 import messages as m
+
+
+class HeartbeatCsms(CSMS):
+    @on(Action.HEARTBEAT)
+    def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
+        return heartbeat_response()
+
+
+def _recording_logger(name: str) -> tuple[logging.Logger, RecordingHandler]:
+    records = RecordingHandler()
+    logger = logging.getLogger(f"ocpp201.test.review.{name}")
+    logger.handlers[:] = [records]
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    return logger, records
+
+
+def test_tolerated_problems_are_logged_rate_limited_and_cut() -> None:
+    """Issue 8: lines about one peer's bad messages are rate-limited per
+    connection.  In tolerant mode every CALL carrying an unknown property logged
+    one WARNING line, however many the peer sent, with the peer's property name in
+    full."""
+    logger, records = _recording_logger("tolerated")
+
+    async def scenario() -> None:
+        async with connected(HeartbeatCsms, validate_incoming=False, logger=logger) as (
+            _,
+            peer,
+        ):
+            for number in range(50):
+                reply = await peer.exchange(
+                    json.dumps([2, f"id{number}", "Heartbeat", {"x" * 5000: 1}])
+                )
+                assert reply[0] == 3, reply
+
+    run(scenario())
+    warnings = [r.getMessage() for r in records.records if r.levelno >= logging.WARNING]
+    assert 0 < len(warnings) <= 11, len(warnings)
+    assert max(len(text) for text in warnings) <= 2000
