@@ -437,7 +437,8 @@ class RpcEndpoint(Caller, HandlerRunner):
 
     def _busy(self) -> bool:
         """Whether to stop reading (back-pressure): every handler slot is taken and
-        one more CALL already waits, and no answer to a CALL of ours is awaited.
+        one more CALL already waits (with ``call_backlog=0``: every slot is taken),
+        and no answer to a CALL of ours is awaited.
 
         The peer's next CALLs then wait, unread, in the transport's buffer (raw,
         bounded by its queue and message size), and TCP flow control pushes back
@@ -448,8 +449,8 @@ class RpcEndpoint(Caller, HandlerRunner):
         protocol = self.protocol
         return (
             protocol.calls_in_progress > self.handler_concurrency
-            and not protocol.awaiting_response
-        )
+            or protocol.backlog_full  # call_backlog=0: the next CALL is not read
+        ) and not protocol.awaiting_response
 
     async def _wait_for_room(self) -> bool:
         """Wait until reading may go on; ``False`` if the connection closed

@@ -5,6 +5,7 @@ Each test failed before its fix; the docstring names the rule it checks.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -56,3 +57,31 @@ def test_tolerated_problems_are_logged_rate_limited_and_cut() -> None:
     warnings = [r.getMessage() for r in records.records if r.levelno >= logging.WARNING]
     assert 0 < len(warnings) <= 11, len(warnings)
     assert max(len(text) for text in warnings) <= 2000
+
+
+def test_call_backlog_zero_stops_reading_instead_of_refusing() -> None:
+    """docs/rpc.md R24: a CALL is refused for the backlog only while a CALL of
+    ours is outstanding; otherwise the endpoint stops reading (back-pressure).
+    With ``call_backlog=0`` the second CALL of a peer whose first one timed out
+    was refused RpcFrameworkError (and counted as a violation) instead."""
+    gate = asyncio.Event()
+
+    class SlowCsms(CSMS):
+        @on(Action.HEARTBEAT)
+        async def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
+            await gate.wait()
+            return heartbeat_response()
+
+    async def scenario() -> None:
+        async with connected(SlowCsms, call_backlog=0) as (endpoint, peer):
+            await peer.send_json([2, "first", "Heartbeat", {}])
+            await asyncio.sleep(0.05)
+            await peer.send_json([2, "second", "Heartbeat", {}])
+            await asyncio.sleep(0.05)
+            gate.set()
+            first, second = await peer.recv(), await peer.recv()
+            assert first[:2] == [3, "first"], first
+            assert second[:2] == [3, "second"], second
+            assert endpoint.protocol.violations == 0
+
+    run(scenario())
