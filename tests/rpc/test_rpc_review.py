@@ -85,3 +85,18 @@ def test_call_backlog_zero_stops_reading_instead_of_refusing() -> None:
             assert endpoint.protocol.violations == 0
 
     run(scenario())
+
+
+def test_a_huge_integer_message_type_is_message_type_not_supported() -> None:
+    """docs/rpc.md R5 (Part 4 section 4.4): a message type that is a number other
+    than 2, 3, 4 is answered MessageTypeNotSupported with the message's id.  An
+    integer with more digits than Python converts was answered RpcFrameworkError
+    "is not a number"."""
+
+    async def scenario() -> None:
+        async with connected(HeartbeatCsms) as (_, peer):
+            reply = await peer.exchange("[" + "9" * 5000 + ',"abc",{}]')
+            assert reply[:3] == [4, "abc", "MessageTypeNotSupported"], reply
+            assert len(reply[3]) <= 255
+
+    run(scenario())
