@@ -241,6 +241,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         self._tasks = TaskSupervisor()
         self._closed: str | None = None
         self._broken = False
+        self._dropped_logged = False  # "ignored ... while closing" logged once
         self._running = False
         self._run_task: asyncio.Task[Any] | None = None
         self._background: asyncio.Task[None] | None = None
@@ -500,8 +501,10 @@ class RpcEndpoint(Caller, HandlerRunner):
             self._settle(cast("CallSucceeded | CallFailed", event))
         elif kind is FrameDropped:
             dropped = cast(FrameDropped, event)
-            if dropped.unmatched is None:
-                self.logger.info("%s", dropped.reason)
+            if dropped.unmatched is None:  # read while closing: logged once
+                level = logging.DEBUG if self._dropped_logged else logging.INFO
+                self._dropped_logged = True
+                self.logger.log(level, "%s", dropped.reason)
             else:
                 self._bad_frames.warning(
                     "dropped a response (message id %s): %s",

@@ -10,13 +10,15 @@ import json
 import logging
 
 from rpc_helpers import (
+    Peer,
     RecordingHandler,
+    bounded,
     connected,
     heartbeat_response,
     run,
 )
 
-from ocpp201 import CSMS, Action, on
+from ocpp201 import CSMS, Action, MemoryConnection, memory_pair, on
 from ocpp201 import messages as m
 
 
@@ -100,3 +102,47 @@ def test_a_huge_integer_message_type_is_message_type_not_supported() -> None:
             assert len(reply[3]) <= 255
 
     run(scenario())
+
+
+class _StallingSlowClose:
+    """A peer that stopped reading (``send()`` never completes) and does not
+    answer the closing handshake (``close()`` takes ``delay`` seconds); until the
+    connection really closes, the peer's messages still arrive."""
+
+    def __init__(self, inner: MemoryConnection, delay: float) -> None:
+        self.inner = inner
+        self.delay = delay
+
+    async def send(self, message: str) -> None:
+        await asyncio.sleep(3600)
+
+    async def recv(self) -> str | bytes:
+        return await self.inner.recv()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await asyncio.sleep(self.delay)
+        await self.inner.close()
+
+
+def test_a_flood_read_while_closing_a_broken_connection_is_logged_once() -> None:
+    """Issue 8: a never-reading peer is closed with at most a few log lines about
+    it.  While the closing handshake of the broken connection ran, every message
+    the peer kept sending logged one INFO line ("ignored a message received while
+    closing")."""
+    logger, records = _recording_logger("closing")
+
+    async def scenario() -> None:
+        a, b = memory_pair()
+        connection = _StallingSlowClose(a, delay=0.5)
+        csms = HeartbeatCsms(
+            "CS001", connection, logger=logger, send_timeout=0.1, close_timeout=2.0
+        )
+        peer = Peer(b)
+        for number in range(200):
+            await peer.send_json([2, f"id{number}", "Heartbeat", {}])
+        await bounded(csms.run(), 5.0)
+
+    run(scenario())
+    lines = [r.getMessage() for r in records.records if r.levelno >= logging.INFO]
+    assert any("closing the connection as broken" in text for text in lines), lines
+    assert len(lines) <= 5, lines[:10]
