@@ -661,8 +661,13 @@ class RpcEndpoint(Caller, HandlerRunner):
         return self
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            self.logger.error("the receive loop failed", exc_info=task.exception())
+        if task.cancelled() or task.exception() is None:
+            return
+        if self._run_task is None and isinstance(
+            task.exception(), ConnectionClosedError
+        ):
+            return  # closed before run() began (``async with`` left at once)
+        self.logger.error("the receive loop failed", exc_info=task.exception())
 
     async def __aexit__(
         self,

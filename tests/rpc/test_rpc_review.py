@@ -146,3 +146,21 @@ def test_a_flood_read_while_closing_a_broken_connection_is_logged_once() -> None
     lines = [r.getMessage() for r in records.records if r.levelno >= logging.INFO]
     assert any("closing the connection as broken" in text for text in lines), lines
     assert len(lines) <= 5, lines[:10]
+
+
+def test_leaving_async_with_at_once_logs_no_error() -> None:
+    """A race at close: ``async with endpoint: pass`` (or a block that fails at
+    once) closed the endpoint before its background ``run()`` started; ``run()``
+    then raised ConnectionClosedError, logged at ERROR as "the receive loop
+    failed" with a traceback, although nothing failed."""
+    logger, records = _recording_logger("enter-exit")
+
+    async def scenario() -> None:
+        a, _ = memory_pair()
+        async with HeartbeatCsms("CS001", a, logger=logger) as csms:
+            pass
+        assert csms.closed
+
+    run(scenario())
+    errors = [r.getMessage() for r in records.records if r.levelno >= logging.ERROR]
+    assert errors == []
