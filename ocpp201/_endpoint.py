@@ -111,6 +111,10 @@ _LOGGED_FRAME_LENGTH: Final = 2000
 _LOGGED_DESCRIPTION_LENGTH: Final = 1000
 
 
+class _PolicyCloseError(Exception):
+    """The receive loop closed the connection for a policy violation (1008)."""
+
+
 def _cut_for_log(message: str | bytes) -> str | bytes:
     """A frame as logged at DEBUG: at most 2000 characters, and the length."""
     if len(message) <= _LOGGED_FRAME_LENGTH:
@@ -427,6 +431,9 @@ class RpcEndpoint(Caller, HandlerRunner):
                     reason = str(exc)
                     await self._break(reason, wait_for_run=False)
                     return
+                except _PolicyCloseError as exc:
+                    reason = str(exc)
+                    return
                 except Exception:  # pragma: no cover - a bug; keep the loop alive
                     self.logger.exception("internal error; message dropped")
         except asyncio.CancelledError:
@@ -448,10 +455,8 @@ class RpcEndpoint(Caller, HandlerRunner):
         then fill the core's backlog, beyond which the core refuses them (R24).
         """
         protocol = self.protocol
-        return (
-            protocol.calls_in_progress > self.handler_concurrency
-            or protocol.backlog_full  # call_backlog=0: the next CALL is not read
-        ) and not protocol.awaiting_response
+        ahead = protocol.calls_in_progress > self.handler_concurrency
+        return (ahead or protocol.backlog_full) and not protocol.awaiting_response
 
     async def _wait_for_room(self) -> bool:
         """Wait until reading may go on; ``False`` if the connection closed
@@ -521,7 +526,9 @@ class RpcEndpoint(Caller, HandlerRunner):
             )
             # Closed first, so that nothing more (a reply racing) reaches the peer.
             await self._close_connection(closing.code, "policy violation")
-            self._fail_calls(f"closed by this side: the peer {closing.reason}")
+            raise _PolicyCloseError(
+                self._fail_calls(f"closed by this side: the peer {closing.reason}")
+            )  # run() ends: without close(), nothing else would end its recv()
 
     # ------------------------------------------------------------------ shutdown
 
@@ -661,13 +668,10 @@ class RpcEndpoint(Caller, HandlerRunner):
         return self
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or task.exception() is None:
-            return
-        if self._run_task is None and isinstance(
-            task.exception(), ConnectionClosedError
-        ):
-            return  # closed before run() began (``async with`` left at once)
-        self.logger.error("the receive loop failed", exc_info=task.exception())
+        exc = None if task.cancelled() else task.exception()
+        early = self._run_task is None and isinstance(exc, ConnectionClosedError)
+        if exc is not None and not early:  # early: closed before run() began
+            self.logger.error("the receive loop failed", exc_info=exc)
 
     async def __aexit__(
         self,

@@ -19,6 +19,7 @@ from rpc_helpers import (
 )
 
 from ocpp201 import CSMS, Action, MemoryConnection, memory_pair, on
+from ocpp201 import enums as e
 from ocpp201 import messages as m
 
 
@@ -164,3 +165,51 @@ def test_leaving_async_with_at_once_logs_no_error() -> None:
     run(scenario())
     errors = [r.getMessage() for r in records.records if r.levelno >= logging.ERROR]
     assert errors == []
+
+
+class _NoClose:
+    """A connection without ``close()`` (optional for an endpoint's connection)."""
+
+    def __init__(self, inner: MemoryConnection) -> None:
+        self.inner = inner
+
+    async def send(self, message: str) -> None:
+        await self.inner.send(message)
+
+    async def recv(self) -> str | bytes:
+        return await self.inner.recv()
+
+
+def test_run_ends_after_a_policy_violation_on_a_connection_without_close() -> None:
+    """Issue 8: after ``max_violations`` the connection is closed and its work
+    dropped.  On a connection without ``close()`` (nothing else can end
+    ``recv()``) ``run()`` kept reading and dropping the peer's messages forever
+    after the 1008 decision, unlike every other way this side closes."""
+
+    class Caller(CSMS):
+        @on(Action.HEARTBEAT)
+        async def heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
+            await self.call(m.ResetRequest(type=e.ResetEnumType.IMMEDIATE), timeout=5)
+            return heartbeat_response()
+
+    logger, _ = _recording_logger("policy")
+
+    async def scenario() -> None:
+        a, b = memory_pair()
+        peer = Peer(b)
+        csms = Caller(
+            "CS001", _NoClose(a), call_backlog=0, max_violations=1, logger=logger
+        )
+        run_task = asyncio.ensure_future(csms.run())
+        try:
+            await peer.send('[2,"h0","Heartbeat",{}]')
+            assert (await peer.recv())[2] == "Reset"  # our CALL: left unanswered
+            await peer.send('[2,"h1","Heartbeat",{}]')  # beyond the backlog: 1008
+            await bounded(asyncio.wait({run_task}, timeout=2.0), 3.0)
+            assert csms.closed
+            assert run_task.done()
+        finally:
+            await b.close()
+            await bounded(run_task, 3.0)
+
+    run(scenario())
