@@ -10,6 +10,8 @@ import json
 import logging
 
 from rpc_helpers import (
+    BOOT_PAYLOAD,
+    NOW,
     Peer,
     RecordingHandler,
     bounded,
@@ -18,7 +20,7 @@ from rpc_helpers import (
     run,
 )
 
-from ocpp201 import CSMS, Action, MemoryConnection, memory_pair, on
+from ocpp201 import CSMS, Action, MemoryConnection, after, memory_pair, on
 from ocpp201 import enums as e
 from ocpp201 import messages as m
 
@@ -211,5 +213,41 @@ def test_run_ends_after_a_policy_violation_on_a_connection_without_close() -> No
         finally:
             await b.close()
             await bounded(run_task, 3.0)
+
+    run(scenario())
+
+
+def test_a_call_crossing_the_call_of_an_after_handler_is_handled() -> None:
+    """Issue 8: crossing CALLs keep working; docs/rpc.md advises moving a call
+    that crosses the peer's CALLs to an ``@after`` handler.  The ``@after``
+    handler ran in the connection's only handler slot, so a CALL the peer sent
+    before answering the after-handler's CALL (Part 4 section 4.1.1, note: CALLs
+    may cross) waited for that answer: both sides stalled until a timeout."""
+
+    class Csms(HeartbeatCsms):
+        @on(Action.BOOT_NOTIFICATION)
+        def boot(
+            self, request: m.BootNotificationRequest
+        ) -> m.BootNotificationResponse:
+            return m.BootNotificationResponse(
+                current_time=NOW,
+                interval=300,
+                status=e.RegistrationStatusEnumType.ACCEPTED,
+            )
+
+        @after(Action.BOOT_NOTIFICATION)
+        async def booted(self, request: m.BootNotificationRequest) -> None:
+            await self.call(m.ResetRequest(type=e.ResetEnumType.ON_IDLE), timeout=5)
+
+    async def scenario() -> None:
+        async with connected(Csms) as (_, peer):
+            await peer.send_json([2, "b", "BootNotification", BOOT_PAYLOAD])
+            assert (await peer.recv())[:2] == [3, "b"]
+            reset = await peer.recv()
+            assert reset[2] == "Reset"
+            # Before answering the Reset, the station sends a CALL of its own.
+            await peer.send_json([2, "h", "Heartbeat", {}])
+            assert (await peer.recv(timeout=1.0))[:2] == [3, "h"]
+            await peer.send_json([3, reset[1], {"status": "Accepted"}])
 
     run(scenario())
