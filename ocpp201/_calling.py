@@ -66,6 +66,8 @@ def is_closure(exc: BaseException) -> bool:
 
 _timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
 
+_LOGGED_TOLERATED_LENGTH: Final = 1000
+
 
 async def _wait_until(future: asyncio.Future[Any], deadline: float) -> bool:
     """Wait for ``future`` until ``deadline`` (loop time); whether it is done."""
@@ -253,12 +255,17 @@ class Caller:
     ) -> None:
         """Report what tolerant decoding let through: one rate-limited WARNING
         line and one ``validation_failed`` report (``tolerated=True``)."""
+        # The peer's bad content: rate-limited per connection, cut like a
+        # validation summary (a property name may be as long as the message).
+        text = "; ".join(str(problem) for problem in tolerated[:MAX_LISTED_PROBLEMS])
+        if len(text) > _LOGGED_TOLERATED_LENGTH:
+            text = f"{text[:_LOGGED_TOLERATED_LENGTH]}... ({len(tolerated)} problems)"
         self._bad_frames.warning(
             "tolerated in the %s %s from the peer (message id %s): %s",
             action,
             kind,
             message_id,
-            "; ".join(str(problem) for problem in tolerated[:MAX_LISTED_PROBLEMS]),
+            text,
         )
         failure = ValidationFailure(
             direction="incoming",
