@@ -154,9 +154,10 @@ class RpcEndpoint(Caller, HandlerRunner):
     they run; only while we await the answer to our own CALL is reading on, then
     ``call_backlog`` more may wait, and beyond that a CALL is answered
     RpcFrameworkError and counts as a violation; after ``max_violations`` of them
-    the connection is closed with 1008.  ``registration_gate`` (CSMS only, on by
-    default): until a BootNotification was answered Accepted, the station's other
-    CALLs are answered SecurityError (Part 2 B01.FR.10, B02.FR.09, B03.FR.07).
+    the connection is closed with 1008.  ``registration_gate`` (on by
+    default for a CSMS): until a BootNotification was answered Accepted, the
+    station's other CALLs are answered SecurityError (Part 2 B01.FR.10,
+    B02.FR.09, B03.FR.07); a station may opt in to B03.FR.08.
     """
 
     role: ClassVar[Sender]

@@ -134,11 +134,12 @@ class RpcConnection:
             RpcFrameworkError and counts as a violation.
         max_violations: after this many violations, :meth:`receive` returns
             :class:`CloseConnection` (1008); ``None``: never.
-        registration: the registration gate of a CSMS (Part 2 B01.FR.10,
-            B02.FR.09, B03.FR.07): the station's state, which this connection
-            updates from the BootNotification answers and the requests it sends,
-            and by which it answers the station's other CALLs SecurityError
-            until one was answered Accepted.  ``None``: no gate.
+        registration: the registration gate (Part 2 B01.FR.10, B02.FR.09,
+            B03.FR.07 for a CSMS; B03.FR.08 for a station): the station's state,
+            which this connection updates from the BootNotification answers (and
+            a CSMS from the requests it sends), and by which it answers the
+            peer's CALLs SecurityError when they are not allowed.  ``None``: no
+            gate.
         owner: a name for error messages (the endpoint class).
     """
 
@@ -166,8 +167,6 @@ class RpcConnection:
             raise ValueError("max_calls_in_progress must be at least 1")
         if max_violations is not None and max_violations < 1:
             raise ValueError("max_violations must be at least 1")
-        if registration is not None and role != Sender.CSMS:
-            raise ValueError("the registration gate is the CSMS's (role Sender.CSMS)")
         self.registration = registration
         """The registration gate's state of the station (``None``: no gate)."""
         self.role = role
@@ -343,6 +342,8 @@ class RpcConnection:
                 action=info.name,
             )
             return CallFailed(message_id, info.name, remote, failure)
+        if info.name == BOOT_NOTIFICATION and self.registration is not None:
+            self.registration.booted(response.status)  # a station: our own boot
         return CallSucceeded(message_id, info.name, response, ignored)
 
     def _receive_call(
@@ -372,7 +373,11 @@ class RpcConnection:
             )
         registration = self.registration
         if registration is not None and registration.gated:
-            refusal = registration.refusal(action)
+            refusal = (
+                registration.refusal(action)
+                if self.role is Sender.CSMS
+                else registration.refusal_of_csms(action)
+            )
             if refusal is not None:
                 return self._error(message_id, ErrorCode.SECURITY_ERROR, refusal)
         handler = self._handlers.get(action)

@@ -1,4 +1,4 @@
-"""The registration gate of a CSMS (Part 2 B01.FR.10, B02.FR.09, B03.FR.07), pure.
+"""The registration gate (Part 2 B01.FR.10, B02.FR.09, B03.FR.07, B03.FR.08), pure.
 
 One job: decide, from the BootNotification answers a CSMS gave a station and the
 requests it sent it since, whether a CALL of that station may be handled or must
@@ -26,6 +26,11 @@ The rules, from Part 2 (edition 3, with the 2025 errata):
 
 What the CSMS asked for stays allowed until the status changes (a Pending
 station booting again and answered Pending again keeps it).
+
+The charging station's side (B03.FR.08, opt-in): once its BootNotification was
+answered Rejected, it answers every CALL of the CSMS SecurityError (the CSMS "SHALL
+NOT initiate any messages", B03.FR.03; certification test TC_B_30_CS).  While
+Pending the CSMS may send anything (B02.FR.01).
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ them (TriggerMessage is in :data:`TRIGGERED_ACTIONS`)."""
 
 _ACCEPTED: Final = RegistrationStatusEnumType.ACCEPTED
 _PENDING: Final = RegistrationStatusEnumType.PENDING
+_REJECTED: Final = RegistrationStatusEnumType.REJECTED
 
 
 def _name(action: object) -> str:
@@ -127,9 +133,19 @@ class StationRegistration:
         """Let ``action`` pass while the station is Pending."""
         self._allowed.add(_name(action))
 
+    def refusal_of_csms(self, action: object) -> str | None:
+        """The station's side: why a CALL of the CSMS must be answered
+        SecurityError (B03.FR.08), or ``None``."""
+        if self._status != _REJECTED:
+            return None
+        return (
+            f"{_name(action)} after our BootNotification was Rejected: the CSMS "
+            "may not initiate messages (Part 2 B03.FR.03, B03.FR.08)"
+        )
+
     def refusal(self, action: object) -> str | None:
-        """Why a CALL of ``action`` must be answered SecurityError, or ``None``
-        when it may be handled."""
+        """Why a CALL of ``action`` from the station must be answered
+        SecurityError, or ``None`` when it may be handled (the CSMS's side)."""
         if not self.gated:
             return None
         name = _name(action)
@@ -227,8 +243,6 @@ def registration_for(
         gate = csms
     if gate is False:
         return None
-    if not csms:
-        raise ValueError("registration_gate is an option of the CSMS only")
     if gate is True:
         return StationRegistration()
     if isinstance(gate, RegistrationGate):

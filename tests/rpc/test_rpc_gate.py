@@ -180,9 +180,38 @@ def test_core_without_registration_there_is_no_gate() -> None:
     assert isinstance(call(conn, "Heartbeat", {}, "2"), CallReceived)
 
 
-def test_core_the_gate_is_the_csms_s() -> None:
-    with pytest.raises(ValueError, match="CSMS"):
-        RpcConnection(Sender.CHARGING_STATION, registration=StationRegistration())
+def test_core_b03_fr_08_a_rejected_station_refuses_the_csms_calls() -> None:
+    station = RpcConnection(
+        Sender.CHARGING_STATION,
+        handlers={"GetBaseReport": "report", "Reset": "reset"},
+        registration=StationRegistration(),
+    )
+    get_report = {"requestId": 1, "reportBase": "FullInventory"}
+    assert isinstance(call(station, "GetBaseReport", get_report), CallReceived)
+    for status, passes in (
+        (Status.PENDING, True),  # B02.FR.01: the CSMS may configure it
+        (Status.REJECTED, False),
+        (Status.ACCEPTED, True),
+    ):
+        started = station.start_call(
+            station.prepare_call(
+                m.BootNotificationRequest(
+                    charging_station=d.ChargingStationType(model="M", vendor_name="V"),
+                    reason=e.BootReasonEnumType.POWER_UP,
+                )
+            )
+        )
+        answer = {"currentTime": "2025-01-02T03:04:05Z", "interval": 10}
+        event = station.receive(
+            json.dumps([3, started.message_id, {**answer, "status": status.value}])
+        )
+        assert type(event).__name__ == "CallSucceeded"
+        event = call(station, "GetBaseReport", get_report, f"g-{status.value}")
+        if passes:
+            assert isinstance(event, CallReceived)
+            station.forget_incoming(event)
+        else:
+            assert "B03.FR.08" in refused(event)
 
 
 def test_registration_gate_remembers_identities_within_a_bound() -> None:
@@ -321,11 +350,29 @@ def test_endpoints_a_shared_gate_survives_reconnections() -> None:
     run(scenario())
 
 
-def test_endpoints_the_gate_is_an_option_of_the_csms_only() -> None:
-    a, _ = memory_pair()
-    with pytest.raises(ValueError, match="CSMS only"):
-        ChargingStation("CS1", a, registration_gate=True)
-    ChargingStation("CS1", a, registration_gate=False)
+def test_endpoints_b03_fr_08_station_side_is_opt_in() -> None:
+    class RejectingCsms(GatedCsms):
+        answer = Status.REJECTED
+
+    get_report = m.GetBaseReportRequest(
+        request_id=1, report_base=e.ReportBaseEnumType.FULL_INVENTORY
+    )
+
+    async def scenario() -> None:
+        for gate in (True, None):
+            a, b = memory_pair()
+            station = Station("CS1", a, registration_gate=gate)
+            async with station, RejectingCsms("CS1", b) as csms:
+                await station.call(boot_request(), timeout=2)
+                if gate:
+                    with pytest.raises(CallError) as raised:
+                        await csms.call(get_report, timeout=2)
+                    assert raised.value.code is ErrorCode.SECURITY_ERROR
+                    assert "B03.FR.08" in raised.value.description
+                else:  # off by default on the station's side
+                    await csms.call(get_report, timeout=2)
+
+    run(scenario())
 
 
 def test_raw_peer_gets_a_security_error_frame_and_it_is_logged() -> None:
