@@ -373,11 +373,7 @@ class RpcConnection:
             )
         registration = self.registration
         if registration is not None and registration.gated:
-            refusal = (
-                registration.refusal(action)
-                if self.role is Sender.CSMS
-                else registration.refusal_of_csms(action)
-            )
+            refusal = registration.refuse(action, csms=self.role is Sender.CSMS)
             if refusal is not None:
                 return self._error(message_id, ErrorCode.SECURITY_ERROR, refusal)
         handler = self._handlers.get(action)

@@ -89,16 +89,22 @@ class StationRegistration:
     """The registration state of one station, as its CSMS sees it.
 
     ``status`` is the last BootNotification answer (``None``: none given yet);
-    ``allowed`` what the station may send while Pending because the CSMS asked.
+    ``allowed`` what the station may send while Pending because the CSMS asked;
+    ``refused`` counts the CALLs refused, by action (``refused`` given: that
+    counter, e.g. one shared by every station of a :class:`RegistrationGate`).
     """
 
-    __slots__ = ("_allowed", "_status", "gated")
+    __slots__ = ("_allowed", "_status", "gated", "refused")
 
-    def __init__(self) -> None:
+    def __init__(self, refused: collections.Counter[str] | None = None) -> None:
         self._status: RegistrationStatusEnumType | None = None
         self._allowed: set[str] = set()
         self.gated = False
         """Whether the gate is shut (a BootNotification answered, not Accepted)."""
+        self.refused: collections.Counter[str] = (
+            collections.Counter() if refused is None else refused
+        )
+        """How many CALLs :meth:`refuse` refused, by action."""
 
     @property
     def status(self) -> RegistrationStatusEnumType | None:
@@ -132,6 +138,14 @@ class StationRegistration:
     def asked_for(self, action: object) -> None:
         """Let ``action`` pass while the station is Pending."""
         self._allowed.add(_name(action))
+
+    def refuse(self, action: object, *, csms: bool = True) -> str | None:
+        """:meth:`refusal` (or, ``csms=False``, :meth:`refusal_of_csms`), counted
+        in :attr:`refused` when it refuses: what the RPC core calls."""
+        reason = self.refusal(action) if csms else self.refusal_of_csms(action)
+        if reason is not None:
+            self.refused[_name(action)] += 1
+        return reason
 
     def refusal_of_csms(self, action: object) -> str | None:
         """The station's side: why a CALL of the CSMS must be answered
@@ -171,8 +185,9 @@ class RegistrationGate:
     (``CSMS(identity, connection, registration_gate=gate)``) and a station's
     state survives its reconnections.  It remembers at most ``max_stations``
     identities (the least recently booted are forgotten first), so a flood of
-    identities cannot exhaust memory.  The methods may also be used by hand
-    (``booted``, ``asked_for``, ``refusal``, ``admit``).
+    identities cannot exhaust memory.  :attr:`refused` counts the CALLs its
+    stations' connections refused, by action.  The methods may also be used by
+    hand (``booted``, ``asked_for``, ``refusal``, ``admit``).
     """
 
     def __init__(self, *, max_stations: int = 100_000) -> None:
@@ -183,6 +198,8 @@ class RegistrationGate:
             collections.OrderedDict()
         )
         self._lock = threading.Lock()
+        self.refused: collections.Counter[str] = collections.Counter()
+        """The CALLs refused on the connections of its stations, by action."""
 
     def __len__(self) -> int:
         return len(self._stations)
@@ -192,7 +209,7 @@ class RegistrationGate:
         with self._lock:
             state = self._stations.get(identity)
             if state is None:
-                state = self._stations[identity] = StationRegistration()
+                state = self._stations[identity] = StationRegistration(self.refused)
                 while len(self._stations) > self.max_stations:
                     self._stations.popitem(last=False)
             return state

@@ -325,6 +325,7 @@ def test_endpoints_the_gate_can_be_switched_off() -> None:
 
 def test_endpoints_a_shared_gate_survives_reconnections() -> None:
     gate = RegistrationGate()
+    assert gate.refused == {}
 
     async def scenario() -> None:
         a, b = memory_pair()
@@ -341,6 +342,7 @@ def test_endpoints_a_shared_gate_survives_reconnections() -> None:
             GatedCsms("CS1", b, registration_gate=gate),
         ):
             await security_error(station, m.HeartbeatRequest())
+        assert gate.refused == {"Heartbeat": 1}  # counted, by action
         # With a gate per connection (the default), the new connection knows
         # nothing yet, and lets it through.
         a, b = memory_pair()
