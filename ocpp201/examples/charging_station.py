@@ -2,7 +2,7 @@
 
 Start the example CSMS first, then::
 
-    python examples/charging_station.py ws://127.0.0.1:9000/ocpp CS001
+    python -m ocpp201.examples.charging_station ws://127.0.0.1:9000/ocpp CS001
 
 What it does:
 

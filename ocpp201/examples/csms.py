@@ -2,8 +2,8 @@
 
 Run it, then start a charging station against it::
 
-    python examples/csms.py --port 9000
-    python examples/charging_station.py ws://127.0.0.1:9000/ocpp CS001
+    python -m ocpp201.examples.csms --port 9000
+    python -m ocpp201.examples.charging_station ws://127.0.0.1:9000/ocpp CS001
 
 What it does with a station:
 
