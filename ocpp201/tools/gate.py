@@ -63,9 +63,11 @@ class RegistrationGate:
     def booted(self, identity: str, status: RegistrationStatusEnumType) -> None:
         """Record the BootNotification answer given to ``identity``."""
         with self._lock:
+            previous = self._status.get(identity)
             self._status[identity] = status
             self._status.move_to_end(identity)
-            self._allowed.pop(identity, None)
+            if status != previous:  # a Pending station booting again keeps them
+                self._allowed.pop(identity, None)
             while len(self._status) > self.max_stations:
                 oldest, _ = self._status.popitem(last=False)
                 self._allowed.pop(oldest, None)
