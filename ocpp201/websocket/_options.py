@@ -111,7 +111,9 @@ class ConnectionOptions:
     cancel_timeout: float = attrs.field(
         default=5.0, validator=_seconds(allow_none=False)
     )
-    websockets: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_mapping)
+    websockets: Mapping[str, Any] = attrs.field(
+        factory=dict, converter=_frozen_mapping, hash=False
+    )
 
     @property
     def pings(self) -> float | None:
