@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from ocpp201 import Action, CallError, ChargePoint, ErrorCode, memory_pair
+from ocpp201 import Action, CallError, ChargePoint, ErrorCode, memory_pair, on
 from ocpp201 import messages as m
 from ocpp201.enums import (
     ConnectorStatusEnumType,
+    GenericDeviceModelStatusEnumType,
     MessageTriggerEnumType,
     RegistrationStatusEnumType,
 )
@@ -197,3 +198,86 @@ def test_parse_script() -> None:
         parse_script('[["Heartbeat", {}]]')
     with pytest.raises(ValueError, match="step 1"):
         parse_script('[["Reset", {"type": "Never"}]]')
+
+
+# -- the example CSMS: gate and bounded Pending configuration
+
+
+class SilentStation(ChargePoint):
+    """Accepts GetBaseReport but never sends the report; nothing else handled."""
+
+    @on(Action.GET_BASE_REPORT)
+    def on_get_base_report(
+        self, request: m.GetBaseReportRequest
+    ) -> m.GetBaseReportResponse:
+        return m.GetBaseReportResponse(status=GenericDeviceModelStatusEnumType.ACCEPTED)
+
+
+def test_example_csms_gate_and_configuration_fallback() -> None:
+    from ocpp201.examples import csms as example
+
+    async def main() -> None:
+        lines: list[str] = []
+        stations = example.Stations(
+            known={"CS1"}, output=lines.append, configure_timeout=1.0
+        )
+        station_side, csms_side = memory_pair()
+        station = SilentStation("CS1", station_side)
+        csms = example.ExampleCSMS("CS1", csms_side, stations)  # type: ignore[arg-type]
+        tasks = [asyncio.ensure_future(e.run()) for e in (station, csms)]
+        first = await station.call(boot_request())
+        assert first.status == RegistrationStatusEnumType.PENDING
+        with pytest.raises(CallError) as refused:  # B02.FR.09
+            await station.call(m.HeartbeatRequest())
+        assert refused.value.code == ErrorCode.SECURITY_ERROR
+        # booting again while the configuration runs does not start another one
+        await asyncio.sleep(0.2)
+        await station.call(boot_request())
+        for _ in range(40):  # the fallback accepts it after the bounded step
+            if "CS1" in stations.configured:
+                break
+            await asyncio.sleep(0.1)
+        assert "CS1" in stations.configured
+        accepted = await station.call(boot_request())
+        assert accepted.status == RegistrationStatusEnumType.ACCEPTED
+        await station.call(m.HeartbeatRequest())  # passes now
+        assert sum("no complete NotifyReport" in line for line in lines) == 1
+        assert sum("configuration incomplete" in line for line in lines) == 1
+        await stop(station, csms, tasks)  # type: ignore[arg-type]
+
+    run(main())
+
+
+def test_example_csms_rejects_unknown_stations_b03_fr_07() -> None:
+    from ocpp201 import from_payload
+    from ocpp201.examples import csms as example
+
+    async def main() -> None:
+        stations = example.Stations(known={"CS1"}, output=lambda line: None)
+        station_side, csms_side = memory_pair()
+        station = ChargePoint("CS9", station_side)
+        csms = example.ExampleCSMS("CS9", csms_side, stations)  # type: ignore[arg-type]
+        tasks = [asyncio.ensure_future(e.run()) for e in (station, csms)]
+        response = await station.call(boot_request())
+        assert response.status == RegistrationStatusEnumType.REJECTED
+        for request in (
+            m.HeartbeatRequest(),
+            from_payload(
+                m.MeterValuesRequest,
+                {
+                    "evseId": 1,
+                    "meterValue": [
+                        {
+                            "timestamp": "2025-01-01T00:00:00Z",
+                            "sampledValue": [{"value": 1}],
+                        }
+                    ],
+                },
+            ),
+        ):
+            with pytest.raises(CallError) as refused:
+                await station.call(request)
+            assert refused.value.code == ErrorCode.SECURITY_ERROR
+        await stop(station, csms, tasks)  # type: ignore[arg-type]
+
+    run(main())

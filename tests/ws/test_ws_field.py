@@ -388,6 +388,8 @@ def test_simulate_against_the_example_csms() -> None:
         assert summary["transactions"] >= 5, summary
         assert summary["sent"]["MeterValues"] >= 5, summary
         assert summary["answered"]["Reset"] >= 1, summary
+        # one configuration step per station, however often it booted while Pending
+        assert summary["answered"]["GetBaseReport"] == 5, summary
         assert summary["latency_ms"]["p50"] > 0, summary
 
     run(main(), timeout=60)
