@@ -49,6 +49,29 @@ _SUBPROTOCOL_REFUSED = 1002  # close code "protocol error" (RFC 6455, 7.4.1)
 _REPLACED = 1000
 
 
+class _LoggedSSLObject(ssl_module.SSLObject):
+    """A TLS connection whose failed handshake is logged at WARNING.
+
+    asyncio logs a failed TLS handshake only in debug mode, so a station refused
+    for its client certificate (security profile 3) would leave no trace.
+    """
+
+    def do_handshake(self) -> None:
+        try:
+            super().do_handshake()
+        except (ssl_module.SSLWantReadError, ssl_module.SSLWantWriteError):
+            raise
+        except ssl_module.SSLError as exc:
+            logger.warning("refused a TLS connection: %s", exc)
+            raise
+
+
+def _log_tls_failures(context: ssl_module.SSLContext | None) -> None:
+    """Make ``context`` log failed handshakes, unless its SSLObject class is custom."""
+    if context is not None and context.sslobject_class is ssl_module.SSLObject:
+        context.sslobject_class = _LoggedSSLObject
+
+
 def _paths(path: str | Sequence[str] | None) -> tuple[str, ...] | None:
     if path is None:
         return None
@@ -99,6 +122,7 @@ class CSMSServer(Generic[E]):
         """Start listening (idempotent)."""
         if self._server is None:
             self._changed = asyncio.Condition()
+            _log_tls_failures(self._ssl)
             self._server = await ws_serve(
                 self._handler,
                 self._host,
