@@ -281,3 +281,13 @@ def test_example_csms_rejects_unknown_stations_b03_fr_07() -> None:
         await stop(station, csms, tasks)  # type: ignore[arg-type]
 
     run(main())
+
+
+def test_every_default_answer_is_a_valid_response() -> None:
+    from ocpp201 import from_payload
+    from ocpp201.tools.csms import ANSWERS, STATION_ACTIONS
+
+    assert len(STATION_ACTIONS) == 25  # 24 + DataTransfer (both ways)
+    for action in STATION_ACTIONS:
+        if action not in ANSWERS:  # answered with an empty object
+            assert from_payload(action.response, {}) is not None, action
