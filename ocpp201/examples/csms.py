@@ -17,8 +17,9 @@ What it does with a station:
 * Until a station is Accepted, its other CALLs are answered CALLERROR SecurityError
   (the registration gate of Part 2 B01.FR.10, B02.FR.09 and B03.FR.07); while
   Pending, the NotifyReport it was asked for passes.
-* It answers Heartbeat, StatusNotification, NotifyEvent, Authorize (the ``--card``
-  cards), TransactionEvent and MeterValues (it prints the energy of each
+* It answers Heartbeat, StatusNotification, NotifyEvent, SecurityEventNotification,
+  FirmwareStatusNotification, Authorize (the ``--card`` cards), TransactionEvent
+  and MeterValues (it prints the energy of each
   transaction from the meter values).  A DataTransfer gets the endpoint's default
   answer, UnknownVendorId (no vendor extensions here).
 * When a transaction has ended, the "operator" makes the station Inoperative and
@@ -241,6 +242,23 @@ class ExampleCSMS(CSMS):
                 f"{event.actual_value} ({event.trigger.value})"
             )
         return m.NotifyEventResponse()
+
+    @on(Action.SECURITY_EVENT_NOTIFICATION)
+    def on_security_event(
+        self, request: m.SecurityEventNotificationRequest
+    ) -> m.SecurityEventNotificationResponse:
+        # Stations send these routinely (for example StartupOfTheDevice at boot).
+        self.admit(Action.SECURITY_EVENT_NOTIFICATION)
+        self.log(f"security event {request.type}")
+        return m.SecurityEventNotificationResponse()
+
+    @on(Action.FIRMWARE_STATUS_NOTIFICATION)
+    def on_firmware_status(
+        self, request: m.FirmwareStatusNotificationRequest
+    ) -> m.FirmwareStatusNotificationResponse:
+        self.admit(Action.FIRMWARE_STATUS_NOTIFICATION)
+        self.log(f"firmware status {request.status.value}")
+        return m.FirmwareStatusNotificationResponse()
 
     # ------------------------------------------- authorization, transactions (C, E, J)
 
