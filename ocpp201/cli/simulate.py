@@ -4,7 +4,8 @@ N stations (:mod:`ocpp201.tools.simulator`) boot, report their connector, send
 heartbeats, run transactions with meter values, answer the CSMS's requests and
 reconnect with the back-off, for ``--duration`` seconds; then it prints the counts
 and the latency percentiles (``--json``: as one JSON object).  The exit status is 1
-when any CALL failed (CALLERROR or timeout), so it doubles as a test.
+when any CALL failed (CALLERROR or timeout) or a station never connected (the
+summary says why: ``never connected: HTTP 401``), so it doubles as a test.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def add_parser(subparsers: Any) -> None:
     add("--cert", metavar="PEM", help="client certificate (profile 3)")
     add("--key", metavar="PEM", help="the private key of --cert")
     add("--json", action="store_true", help="print the figures as one JSON object")
+    add(
+        "--verbose",
+        action="store_true",
+        help="log every station's connection failures (default with one station)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -98,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         level=logging.ERROR if args.json else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.stations > 1 and not args.verbose:
+        # N stations failing alike would say it N times: the summary counts them.
+        logging.getLogger("ocpp201.websocket").setLevel(logging.ERROR)
     if args.stations < 1 or args.duration <= 0:
         print("simulate: --stations >= 1 and --duration > 0", file=sys.stderr)
         return 2
@@ -131,4 +140,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         _print_text(summary, args)
-    return 1 if summary["errors"] else 0
+    return 1 if summary["errors"] or not summary["connections"] else 0

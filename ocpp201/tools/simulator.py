@@ -606,7 +606,21 @@ async def simulate(
     results = await asyncio.gather(
         *(client.close() for client in clients), return_exceptions=True
     )
-    for result in results:
+    for client, result in zip(clients, results, strict=True):
         if isinstance(result, BaseException):
             stats.errors[f"client: {type(result).__name__}"] += 1
+        if client.connections == 0:  # why it never connected, once per kind
+            stats.errors[f"never connected: {_failure(client.last_error)}"] += 1
     return stats
+
+
+def _failure(error: BaseException | None) -> str:
+    """A failed connection attempt, without the station identity in it."""
+    if error is None:
+        return "no attempt finished"
+    status = getattr(error, "status", None)
+    if status is not None:
+        return f"HTTP {status}"
+    if isinstance(error, asyncio.TimeoutError):
+        return "timed out"
+    return f"{type(error).__name__}: {str(error)[:80]}"
