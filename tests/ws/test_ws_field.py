@@ -501,3 +501,19 @@ def test_simulate_command_against_serve_command(tmp_path: Path) -> None:
     assert set(summary["latency_ms"]) == {"p50", "p90", "p99", "max"}
     assert serve_process.returncode == 0, output
     assert '"MeterValues"' in output
+
+
+def test_simulate_says_why_stations_never_connected() -> None:
+    async def main() -> None:
+        passwords = {"SIM00001": "right-password", "SIM00002": "right-password"}
+        async with serve(
+            example_csms.ExampleCSMS, HOST, 0, password_for=passwords.get
+        ) as server:
+            stats = await simulate(
+                server.url, 2, 1.0, config=FAST, password="wrong-password"
+            )
+        summary = stats.summary()
+        assert summary["connections"] == 0
+        assert summary["error_kinds"] == {"never connected: HTTP 401": 2}
+
+    run(main(), timeout=30)
