@@ -28,7 +28,7 @@ from ocpp.v201 import ChargePoint as TheirChargePoint
 from ocpp.v201 import call as their_call
 from ocpp.v201 import call_result as their_result
 from websockets.asyncio.server import serve as raw_serve
-from ws_helpers import HOST, bounded, run
+from ws_helpers import HOST, Recorder, bounded, run
 
 import ocpp201
 from ocpp201.examples import csms as example_csms
@@ -506,9 +506,7 @@ def test_simulate_command_against_serve_command(tmp_path: Path) -> None:
 def test_simulate_says_why_stations_never_connected() -> None:
     async def main() -> None:
         passwords = {"SIM00001": "right-password", "SIM00002": "right-password"}
-        async with serve(
-            example_csms.ExampleCSMS, HOST, 0, password_for=passwords.get
-        ) as server:
+        async with serve(Recorder(), HOST, 0, password_for=passwords.get) as server:
             stats = await simulate(
                 server.url, 2, 1.0, config=FAST, password="wrong-password"
             )
