@@ -20,10 +20,21 @@ from typing import Any
 
 import attrs
 
-from .. import CSMS, Action, Connection, Sender, after, from_payload, on
+from .. import (
+    CSMS,
+    Action,
+    CallError,
+    CallTimeoutError,
+    Connection,
+    ConnectionClosedError,
+    Request,
+    Response,
+    Sender,
+    after,
+    from_payload,
+    on,
+)
 from .. import messages as m
-from .._base import Request, Response
-from .._errors import CallError, CallTimeoutError, ConnectionClosedError
 from ..enums import RegistrationStatusEnumType
 from .gate import TRIGGERED_ACTIONS, RegistrationGate
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import threading
 
-from .._errors import ErrorCode, HandlerError
+from .. import ErrorCode, HandlerError
 from ..actions import Action
 from ..enums import MessageTriggerEnumType, RegistrationStatusEnumType
 

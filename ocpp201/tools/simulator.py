@@ -25,10 +25,21 @@ from typing import Any
 
 import attrs
 
-from .. import ChargePoint, Connection, Hooks, RpcEndpoint, after, from_payload, on
+from .. import (
+    CallError,
+    CallTimeoutError,
+    ChargePoint,
+    Connection,
+    ConnectionClosedError,
+    Hooks,
+    Request,
+    Response,
+    RpcEndpoint,
+    after,
+    from_payload,
+    on,
+)
 from .. import messages as m
-from .._base import Request, Response
-from .._errors import CallError, CallTimeoutError, ConnectionClosedError
 from ..actions import Action
 from ..enums import (
     ChangeAvailabilityStatusEnumType,
