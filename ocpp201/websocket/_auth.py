@@ -122,10 +122,18 @@ def basic_auth(password_for: PasswordLookup, *, realm: str = "OCPP") -> BasicAut
     Args:
         password_for: ``identity -> password``, sync or async; ``None`` for an
             unknown station.  A ``str`` is compared as UTF-8.
-        realm: the realm of the ``WWW-Authenticate`` challenge of a 401.
+        realm: the realm of the ``WWW-Authenticate`` challenge of a 401
+            (printable ASCII, no ``"`` or ``\\``).
+
+    Raises:
+        TypeError: ``password_for`` is not callable, or ``realm`` not a str.
+        ValueError: a realm that cannot be sent as a quoted string.
     """
     if not callable(password_for):
         raise TypeError("password_for must be callable")
     if not isinstance(realm, str):
         raise TypeError(f"realm must be a str, not {type(realm).__name__}")
+    if not (realm.isascii() and realm.isprintable()) or '"' in realm or "\\" in realm:
+        # RFC 7235 section 2.2: a quoted string; non-ASCII has no defined encoding.
+        raise ValueError(f"realm must be printable ASCII without quotes: {realm!r}")
     return BasicAuth(password_for=password_for, realm=realm)

@@ -107,6 +107,10 @@ def test_basic_auth_object_and_password_for_are_the_same() -> None:
                 connect(server.url, "CS1", password="secret-password-1")
             )
             await conn.close()
+        with pytest.raises(ValueError, match="printable ASCII"):
+            serve(Recorder(), password_for=passwords.get, realm='say "hi"')
+        with pytest.raises(TypeError, match="callable"):
+            basic_auth("secret")  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="not both"):
             serve(
                 Recorder(), auth=basic_auth(passwords.get), password_for=passwords.get
