@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "demo": "ocpp201.cli.demo",
     "serve": "ocpp201.cli.serve",
     "simulate": "ocpp201.cli.simulate",
+    "validate": "ocpp201.cli.validate",
+    "example": "ocpp201.cli.example",
 }
 
 

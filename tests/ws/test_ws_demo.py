@@ -191,3 +191,18 @@ def test_example_programs_work_together() -> None:
     ]:
         assert expected in output, output
     assert "Traceback" not in output, output
+
+
+def test_every_subpackage_is_packaged() -> None:
+    """pyproject.toml lists the packages: a new subpackage must not be left out."""
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "ocpp201").rglob("__init__.py")
+        if "__pycache__" not in path.parts
+    }
+    assert found <= listed, sorted(found - listed)
