@@ -357,6 +357,17 @@ def test_ocpp_stations_against_serve(tmp_path: Path) -> None:
     frames = [json.loads(r["frame"]) for r in records]
     assert not [f for f in frames if f[0] == 4]
     assert sum(1 for f in frames if f[0] == 2 and f[2] == "Reset") == 2 * STATIONS
+    # ocpp201 validate reads the trace: every frame valid
+    checked = subprocess.run(
+        [sys.executable, "-m", "ocpp201", "validate", str(trace)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=PACKAGE_ENV,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr
+    assert f"{len(records)} valid, 0 invalid" in checked.stdout
 
 
 FAST = SimulationConfig(
