@@ -29,6 +29,12 @@ __all__ = [
     "WebSocketConnection",
 ]
 
+# Bytes read from a socket at a time.  websockets parses a whole read in one event
+# loop callback; asyncio reads up to 256 KiB, which a flood of tiny frames turns
+# into ~8,000 frames parsed while every other connection waits (p99 150 ms for the
+# other stations in bench/load.py --flood heartbeat; 9 ms with 16 KiB reads).
+READ_SIZE = 16 * 1024
+
 
 class HandshakeError(OCPPError, ConnectionError):
     """The opening handshake did not produce an OCPP 2.0.1 WebSocket connection.
@@ -58,6 +64,7 @@ class WebSocketConnection:
         self, websocket: _WebSocket, identity: str, *, username: str | None = None
     ) -> None:
         self._ws = websocket
+        _limit_read_size(websocket)
         self.identity = identity
         """The charging station identity."""
         self.username = username
@@ -142,6 +149,15 @@ class WebSocketConnection:
 
     def __repr__(self) -> str:
         return f"<WebSocketConnection {self.identity!r} {self.remote_address!r}>"
+
+
+def _limit_read_size(websocket: _WebSocket) -> None:
+    """Read at most ``READ_SIZE`` bytes at a time (plain TCP transports only:
+    asyncio's ``max_size`` attribute; a TLS transport keeps its own)."""
+    transport = websocket.transport
+    size = getattr(transport, "max_size", None)
+    if isinstance(size, int) and size > READ_SIZE:
+        transport.max_size = READ_SIZE  # type: ignore[attr-defined]
 
 
 def _closed_text(exc: ConnectionClosed) -> str:
