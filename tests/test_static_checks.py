@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LINTED = ("ocpp201", "codegen", "tests", "bench")
+LINTED = ("ocpp201", "codegen", "tests", "bench", "examples")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
