@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .emit import EmitError, emit_all
+from .emit import EmitError
 from .loader import SchemaError, load
+from .modules import emit_all
 from .naming import NamingError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"codegen: error: {exc}", file=sys.stderr)
         return 2
     drift = []
+    packages = {name.split("/")[0] for name in files if "/" in name}
+    for package in sorted(packages):  # a module the schemas no longer give
+        for stale in sorted((args.out / package).glob("*.py")):
+            if f"{package}/{stale.name}" not in files:
+                if args.check:
+                    drift.append(stale)
+                else:
+                    stale.unlink()
+                    print(f"codegen: removed {stale}")
     for name, text in files.items():
         target = args.out / name
         current = target.read_text(encoding="utf-8") if target.exists() else None

@@ -8,7 +8,8 @@ and :mod:`ocpp201.enums`.
 
 from . import datatypes, enums, messages
 from ._base import Message, Request, Response, Sender
-from ._codec import from_payload, to_payload
+from ._codec import decode_payload, from_payload, to_payload
+from ._decorators import after, on
 from ._endpoint import (
     CSMS,
     ChargePoint,
@@ -32,10 +33,9 @@ from ._errors import (
     RemoteValidationError,
     ValidationError,
 )
-from ._handlers import after, on
 from ._memory import MemoryConnection, memory_pair
 from ._routing import CustomAction
-from ._schema import JSON_NULL, JsonNull
+from ._schema import JSON_NULL, JsonNull, UnknownEnumValue
 from .actions import Action
 
 __version__ = "0.1.0"
@@ -66,12 +66,14 @@ __all__ = [
     "Response",
     "RpcEndpoint",
     "Sender",
+    "UnknownEnumValue",
     "UnmatchedResponse",
     "ValidationError",
     "ValidationFailure",
     "__version__",
     "after",
     "datatypes",
+    "decode_payload",
     "enums",
     "from_payload",
     "memory_pair",

@@ -167,12 +167,23 @@ class _ActionInfo:
     sender: Sender
 
 
-_STANDARD: Final[dict[str, _ActionInfo]] = {
-    action.value: _ActionInfo(
-        action.value, action.request, action.response, action.sender
-    )
-    for action in Action
-}
+class _StandardActions(dict[str, _ActionInfo]):
+    """The standard actions' infos, each built when first used: an action's message
+    classes are imported only then (``import ocpp201`` stays cheap)."""
+
+    def get(self, action: str, default: Any = None) -> Any:
+        info = dict.get(self, action)
+        if info is None:
+            member = Action._value2member_map_.get(action)
+            if not isinstance(member, Action):
+                return default
+            info = self[action] = _ActionInfo(
+                action, member.request, member.response, member.sender
+            )
+        return info
+
+
+_STANDARD: Final[dict[str, _ActionInfo]] = _StandardActions()
 
 ITEM_LISTS: Final[Mapping[str, str]] = {
     "GetVariables": "getVariableData",

@@ -15,20 +15,22 @@ JSON is read strictly: ``NaN``, ``Infinity`` and ``-Infinity`` are not JSON and 
 message unreadable.  Two things that RFC 8259 allows but that have no faithful meaning
 are recorded on the decoded frame as :attr:`Call.syntax_problems` instead of being
 silently "fixed": an object with the same key twice (Python would keep the last value)
-and a number too large for a float (``1e400`` would become infinity).  For a CALL the
-endpoint answers them with FormatViolation ("payload syntactically incorrect"), naming
-the JSON path of each; for a CALLRESULT the pending ``call()`` fails.
+and a number too large for a float (``1e400`` would become infinity; an integer
+beyond the float range, or with more digits than Python converts, is too large too).
+For a CALL the endpoint answers them with FormatViolation ("payload syntactically
+incorrect"), naming the JSON path of each; for a CALLRESULT the pending ``call()``
+fails.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any, Final
 
 import attrs
 
+from . import _json
 from ._errors import ErrorCode, LocalProtocolError, Problem, _part4_code
 
 __all__ = [
@@ -146,59 +148,21 @@ Incoming = Call | CallResult | CallErrorFrame | Reply | Ignore
 # --------------------------------------------------------------------------- JSON
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-class _Anomalies:
-    """Set by the fast decoding pass when a second, explaining pass is needed."""
-
-    __slots__ = ("found",)
-
-    def __init__(self) -> None:
-        self.found = False
-
-
 def _fast_loads(text: str) -> tuple[Any, bool]:
-    """Parse ``text``; return the value and whether duplicates or overflows occurred."""
-    anomalies = _Anomalies()
-
-    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result = dict(pairs)
-        if len(result) != len(pairs):
-            anomalies.found = True
-        return result
-
-    def parse_float(literal: str) -> float:
-        value = float(literal)
-        if not math.isfinite(value):
-            anomalies.found = True
-        return value
-
-    value = json.loads(
-        text,
-        object_pairs_hook=pairs_hook,
-        parse_float=parse_float,
-        parse_constant=_reject_constant,
-    )
-    return value, anomalies.found
+    """Parse ``text``; return the value and whether duplicates or overflows occurred
+    (one parse, see ``ocpp201._json``)."""
+    return _json.loads(text)
 
 
 class _Pairs(list[tuple[str, Any]]):
     """An object as its list of key/value pairs (used by the explaining pass only)."""
 
 
-class _BigNumber(str):
-    """A number literal too large for a float (used by the explaining pass only)."""
+_BigNumber = _json.ToolargeNumber
 
 
 def _explaining_loads(text: str) -> Any:
-    return json.loads(
-        text,
-        object_pairs_hook=_Pairs,
-        parse_float=lambda s: _BigNumber(s) if not math.isfinite(float(s)) else 0.0,
-        parse_constant=_reject_constant,
-    )
+    return _json.explaining_loads(text, _Pairs)
 
 
 def _find_anomalies(value: Any, path: str, out: list[Problem]) -> None:

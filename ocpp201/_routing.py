@@ -3,7 +3,7 @@
 The decorators only *mark* a method; :func:`collect_routes` turns the marks of a class
 and its bases into a routing table when an endpoint class is created.  The typed
 ``on`` / ``after`` functions users import live in the generated module
-``ocpp201/_handlers.py``: one overload per action, each returning a
+``ocpp201/_decorators.py``: one overload per action, each returning a
 :class:`HandlerDecorator` / :class:`AfterDecorator` parametrised with that action's
 request and response classes, so that mypy checks every handler's signature.
 """
@@ -151,12 +151,28 @@ def _takes_response(function: Callable[..., Any]) -> bool:
 
 
 def make_on(action: Action | str) -> HandlerDecorator[Any, Any]:
-    """The untyped implementation behind the generated ``on`` overloads."""
+    """Mark a method as the handler of ``action``'s requests.
+
+    The method takes the typed request and returns the typed response (it may be
+    ``async``)::
+
+        @on(Action.HEARTBEAT)
+        async def heartbeat(self, request: HeartbeatRequest) -> HeartbeatResponse:
+            return HeartbeatResponse(current_time=datetime.now(timezone.utc))
+
+    (This is the untyped implementation behind the generated, typed ``on``.)
+    """
     return HandlerDecorator(normalize_action(action))
 
 
 def make_after(action: Action | str) -> AfterDecorator[Any, Any]:
-    """The untyped implementation behind the generated ``after`` overloads."""
+    """Mark a method to run after the response to ``action`` has been sent.
+
+    The method takes ``(self, request)`` or ``(self, request, response)``; it may
+    be ``async``; its return value is ignored.
+
+    (This is the untyped implementation behind the generated, typed ``after``.)
+    """
     return AfterDecorator(normalize_action(action))
 
 

@@ -1,30 +1,17 @@
-"""Field specifications: the schema constraints of one field.
+"""Field specifications: the schema rules of one field, each written once.
 
-The generated classes attach one spec to every attrs field, as its validator.  A spec
-does two jobs from the same facts:
+The generated classes attach one spec to every attrs field, as its validator.  Each
+spec holds its rule in :meth:`FieldSpec.check` (a *Python* value), which serves as
 
-* called as an attrs validator, it checks a *Python* value when a message object is
-  built or an attribute is set, and raises :class:`ValidationError` at once;
-* :meth:`FieldSpec.explain` walks a *JSON* value (what arrived on the wire) and lists
-  every way it differs from the schema, each with its JSON path and its RPC error code.
-  The codec only calls it when the fast structuring path has failed.
+* the attrs validator, when an object is built or an attribute is set;
+* the interpretive decoder :meth:`FieldSpec.decode` of a *JSON* value, after the JSON
+  type test: it lists every problem with its JSON path and the Part 4 code (see the
+  table in ``docs/messages.md``) or, in tolerant mode, keeps an over-long string or an
+  unknown enumeration value and reports it;
+* the outgoing check of ``ocpp201._codec``.
 
-The error code of each kind of problem follows Part 4, section 4.3:
-
-================================================  ===============================
-problem                                           code
-================================================  ===============================
-wrong JSON type (``null`` included)               TypeConstraintViolation
-string longer than its ``maxLength``              TypeConstraintViolation
-malformed date-time                               TypeConstraintViolation
-required property missing                         OccurrenceConstraintViolation
-array shorter than ``minItems`` / longer than     OccurrenceConstraintViolation
-``maxItems``
-value not in the enumeration                      PropertyConstraintViolation
-number below ``minimum`` / above ``maximum``      PropertyConstraintViolation
-property not in the schema                        ProtocolError
-payload not a JSON object                         FormatViolation
-================================================  ===============================
+The codec uses the interpretive path only when the generated decoder refuses a
+payload, for classes of your own, and in tolerant mode.
 """
 
 from __future__ import annotations
@@ -32,12 +19,14 @@ from __future__ import annotations
 import enum
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
+from enum import Enum
 from functools import cache
 from typing import Any, Final
 
 import attrs
 
+from ._datetime import format_datetime, parse_datetime
 from ._errors import ErrorCode, Problem, ValidationError
 
 __all__ = [
@@ -55,6 +44,8 @@ __all__ = [
     "ObjectOf",
     "Opt",
     "String",
+    "UnknownEnumValue",
+    "Walk",
     "format_datetime",
     "parse_datetime",
 ]
@@ -71,15 +62,25 @@ _PROPERTY = ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
 _PROTOCOL = ErrorCode.PROTOCOL_ERROR
 
 
-@attrs.frozen
 class JsonNull:
-    """The type of :data:`JSON_NULL`."""
+    """The type of :data:`JSON_NULL` (one instance; copies and pickles are it)."""
+
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "JSON_NULL"
 
     def __bool__(self) -> bool:
         return False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsonNull)
+
+    def __hash__(self) -> int:
+        return hash(JsonNull)
+
+    def __reduce__(self) -> str:
+        return "JSON_NULL"
 
 
 JSON_NULL: Final = JsonNull()
@@ -114,12 +115,65 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+class Walk:
+    """The state of one interpretive decoding: the problems found, and (tolerant
+    mode) the deviations tolerated, each with its JSON path."""
+
+    __slots__ = ("problems", "tolerant", "tolerated")
+
+    def __init__(self, tolerant: bool = False) -> None:
+        self.problems: list[Problem] = []
+        self.tolerated: list[Problem] = []
+        self.tolerant = tolerant
+
+    def refuse(self, path: str, code: ErrorCode, message: str) -> None:
+        self.problems.append(Problem(path, code, message))
+
+    def tolerate(self, path: str, code: ErrorCode, message: str) -> bool:
+        """Record a deviation tolerant mode accepts; True when it was accepted."""
+        if self.tolerant:
+            self.tolerated.append(Problem(path, code, message))
+            return True
+        self.problems.append(Problem(path, code, message))
+        return False
+
+
+class UnknownEnumValue(str):
+    """An enumeration value the schema does not list, kept by tolerant decoding.
+
+    It is the string received (``reason == "VendorBoot"``) and knows the enumeration
+    it stands in for (:attr:`enum`).  A handler tests for it with ``isinstance(value,
+    UnknownEnumValue)``.  Objects holding one cannot be sent: our own messages are
+    always strict.
+    """
+
+    enum: type[Enum]
+
+    def __new__(cls, value: str, enum_type: type[Enum]) -> UnknownEnumValue:
+        self = super().__new__(cls, value)
+        self.enum = enum_type
+        return self
+
+    @property
+    def _value_(self) -> str:  # encodes like a member
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"UnknownEnumValue({str.__repr__(self)}, {self.enum.__name__})"
+
+
 class FieldSpec:
-    """Base of all field specs.  Subclasses define :meth:`check` and :meth:`explain`.
+    """Base of all field specs.
+
+    Each spec holds its schema rule once, in :meth:`check`, which judges a *Python*
+    value.  :meth:`decode` turns a *JSON* value into the Python value (the JSON type
+    test is its only own rule) and then applies :meth:`check`; it is the codec's
+    interpretive path (custom classes, explanations, tolerant decoding), and the
+    reference the generated fast path is tested against.  Called as an attrs
+    validator, a spec runs :meth:`check` and raises :class:`ValidationError`.
 
     ``optional`` is True for a property that may be absent (``None`` in Python); see
-    :func:`Opt`.  Subclasses override ``__call__`` with an inlined test of the common
-    valid case, falling back to :meth:`fail` to say what is wrong.
+    :func:`Opt`.
     """
 
     __slots__ = ("optional",)
@@ -130,12 +184,6 @@ class FieldSpec:
     def __call__(
         self, instance: Any, attribute: attrs.Attribute[Any], value: Any
     ) -> None:
-        if value is None and self.optional:
-            return
-        self.fail(instance, attribute, value)
-
-    def fail(self, instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        """Raise ValidationError for ``value`` if :meth:`check` finds a problem."""
         if value is None and self.optional:
             return
         found = self.check(value)
@@ -156,17 +204,37 @@ class FieldSpec:
         """Check a Python value: (code, message) of its first problem, or None."""
         raise NotImplementedError
 
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
+        """The Python value of the JSON value ``data``; problems go to ``walk``."""
+        found = self.check(data)
+        if found is not None:
+            walk.refuse(path, *found)
+        return data
+
+    def encode(self, value: Any) -> Any:
+        """The JSON value of a valid Python value."""
+        return value
+
     def explain(self, data: Any, path: str, out: list[Problem]) -> None:
         """Append to ``out`` every problem of the JSON value ``data`` at ``path``."""
-        raise NotImplementedError
+        walk = Walk()
+        self.decode(data, path, walk)
+        out.extend(walk.problems)
 
     def describe(self) -> str:
         """A short name of the expected value, for messages."""
         raise NotImplementedError
 
+    def _wrong_type(self, data: Any, path: str, walk: Walk, expected: str = "") -> Any:
+        expected = expected or self.describe()
+        walk.refuse(path, _TYPE, f"expected {expected}, got {_json_type(data)}")
+        return data
+
 
 class String(FieldSpec):
-    """A JSON string, optionally with a ``maxLength`` (counted in code points)."""
+    """A JSON string, optionally with a ``maxLength`` (counted in code points).
+
+    Tolerant decoding keeps an over-long string (and reports it)."""
 
     __slots__ = ("max_length",)
 
@@ -177,16 +245,6 @@ class String(FieldSpec):
     def __repr__(self) -> str:
         return f"String({self.max_length!r})"
 
-    def __call__(
-        self, instance: Any, attribute: attrs.Attribute[Any], value: Any
-    ) -> None:
-        if value.__class__ is str:
-            if self.max_length is None or len(value) <= self.max_length:
-                return
-        elif value is None and self.optional:
-            return
-        self.fail(instance, attribute, value)
-
     def describe(self) -> str:
         return "a string" if self.max_length is None else f"a string[{self.max_length}]"
 
@@ -194,23 +252,19 @@ class String(FieldSpec):
         if not isinstance(value, str):
             return _TYPE, f"expected a string, got {_short(value)}"
         if self.max_length is not None and len(value) > self.max_length:
-            return _TYPE, f"string longer than {self.max_length} characters"
+            return _TYPE, (
+                f"string of {len(value)} characters is longer than "
+                f"maxLength {self.max_length}"
+            )
         return None
 
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not str:
-            out.append(
-                Problem(path, _TYPE, f"expected a string, got {_json_type(data)}")
-            )
-        elif self.max_length is not None and len(data) > self.max_length:
-            out.append(
-                Problem(
-                    path,
-                    _TYPE,
-                    f"string of {len(data)} characters is longer than "
-                    f"maxLength {self.max_length}",
-                )
-            )
+            return self._wrong_type(data, path, walk, "a string")
+        found = self.check(data)
+        if found is not None:
+            walk.tolerate(path, *found)  # kept when tolerated
+        return data
 
 
 class _Numeric(FieldSpec):
@@ -225,42 +279,17 @@ class _Numeric(FieldSpec):
         self.low = -math.inf if minimum is None else minimum
         self.high = math.inf if maximum is None else maximum
 
-    def __call__(
-        self, instance: Any, attribute: attrs.Attribute[Any], value: Any
-    ) -> None:
-        if value.__class__ is int:
-            if self.low <= value <= self.high:
-                return
-        elif value is None and self.optional:
-            return
-        self.fail(instance, attribute, value)
-
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(minimum={self.minimum!r}, maximum={self.maximum!r})"
         )
 
-    def _range(self, value: float) -> str | None:
+    def _range(self, value: float) -> tuple[ErrorCode, str] | None:
         if self.minimum is not None and value < self.minimum:
-            return f"{value!r} is less than the minimum {self.minimum!r}"
+            return _PROPERTY, f"{value!r} is less than the minimum {self.minimum!r}"
         if self.maximum is not None and value > self.maximum:
-            return f"{value!r} is greater than the maximum {self.maximum!r}"
+            return _PROPERTY, f"{value!r} is greater than the maximum {self.maximum!r}"
         return None
-
-    def _is_json_kind(self, data: Any) -> bool:
-        raise NotImplementedError
-
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
-        if not self._is_json_kind(data):
-            out.append(
-                Problem(
-                    path, _TYPE, f"expected {self.describe()}, got {_json_type(data)}"
-                )
-            )
-            return
-        message = self._range(data)
-        if message is not None:
-            out.append(Problem(path, _PROPERTY, message))
 
 
 class Integer(_Numeric):
@@ -272,38 +301,22 @@ class Integer(_Numeric):
         return "an integer"
 
     def check(self, value: Any) -> tuple[ErrorCode, str] | None:
-        if type(value) is not int and (
-            not isinstance(value, int) or isinstance(value, bool)
-        ):
+        if not isinstance(value, int) or isinstance(value, bool):
             return _TYPE, f"expected an integer, got {_short(value)}"
-        message = self._range(value)
-        return None if message is None else (_PROPERTY, message)
+        return self._range(value)
 
-    def _is_json_kind(self, data: Any) -> bool:
-        kind = type(data)
-        return kind is int or (
-            kind is float and math.isfinite(data) and data.is_integer()
-        )
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
+        if type(data) is float and data.is_integer():
+            data = int(data)  # draft-06; is_integer() is False for inf and NaN
+        if type(data) is not int:
+            return self._wrong_type(data, path, walk)
+        return super().decode(data, path, walk)
 
 
 class Number(_Numeric):
     """A JSON number: an integer or a finite float, never a boolean."""
 
     __slots__ = ()
-
-    def __call__(
-        self, instance: Any, attribute: attrs.Attribute[Any], value: Any
-    ) -> None:
-        kind = value.__class__
-        if kind is float:
-            if self.low <= value <= self.high and -math.inf < value < math.inf:
-                return  # NaN fails every comparison
-        elif kind is int:
-            if self.low <= value <= self.high:
-                return
-        elif value is None and self.optional:
-            return
-        self.fail(instance, attribute, value)
 
     def describe(self) -> str:
         return "a number"
@@ -313,12 +326,12 @@ class Number(_Numeric):
             return _TYPE, f"expected a number, got {_short(value)}"
         if isinstance(value, float) and not math.isfinite(value):
             return _TYPE, f"{value!r} is not a JSON number"
-        message = self._range(value)
-        return None if message is None else (_PROPERTY, message)
+        return self._range(value)
 
-    def _is_json_kind(self, data: Any) -> bool:
-        kind = type(data)
-        return kind is int or (kind is float and math.isfinite(data))
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
+        if type(data) is not int and type(data) is not float:
+            return self._wrong_type(data, path, walk)
+        return super().decode(data, path, walk)
 
 
 class Boolean(FieldSpec):
@@ -329,12 +342,6 @@ class Boolean(FieldSpec):
     def __repr__(self) -> str:
         return "Boolean()"
 
-    def __call__(
-        self, instance: Any, attribute: attrs.Attribute[Any], value: Any
-    ) -> None:
-        if value.__class__ is not bool and (value is not None or not self.optional):
-            self.fail(instance, attribute, value)
-
     def describe(self) -> str:
         return "a boolean"
 
@@ -343,73 +350,10 @@ class Boolean(FieldSpec):
             return _TYPE, f"expected a boolean, got {_short(value)}"
         return None
 
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not bool:
-            out.append(
-                Problem(path, _TYPE, f"expected a boolean, got {_json_type(data)}")
-            )
-
-
-# RFC 3339 date-time (section 5.6), as the JSON schema "date-time" format: no leap
-# seconds, year 0000 refused, upper- or lower-case T and Z.
-_DATETIME = re.compile(
-    r"(\d{4})-(0[1-9]|1[0-2])-(\d{2})[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)"
-    r"(?:\.(\d+))?(?:([Zz])|([+-])([01]\d|2[0-3]):([0-5]\d))",
-    re.ASCII,
-)
-_OFFSETS: dict[int, timezone] = {0: timezone.utc}
-
-
-def parse_datetime(text: str) -> datetime:
-    """Parse an RFC 3339 date-time into a timezone-aware :class:`datetime`.
-
-    Fractional seconds beyond microseconds are truncated.  Raises :class:`ValueError`
-    for anything that is not a valid RFC 3339 date-time.
-    """
-    match = _DATETIME.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not an RFC 3339 date-time: {text!r}")
-    year, month, day, hour, minute, second, fraction, zulu, sign, oh, om = (
-        match.groups()
-    )
-    if zulu is not None:
-        tz = timezone.utc
-    else:
-        minutes = int(oh) * 60 + int(om)
-        if sign == "-":
-            minutes = -minutes
-        tz = _OFFSETS.get(minutes) or _OFFSETS.setdefault(
-            minutes, timezone(timedelta(minutes=minutes))
-        )
-    micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
-    # datetime() refuses year 0 and days that do not exist (2023-02-29).
-    return datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz
-    )
-
-
-def format_datetime(value: datetime) -> str:
-    """Format a timezone-aware datetime as Part 2 section 2.1.4 asks.
-
-    RFC 3339, at most 3 fractional digits (omitted when there are no milliseconds), and
-    ``Z`` for a zero offset; any other offset is kept as ``+hh:mm``.
-    """
-    offset = value.utcoffset()
-    if offset is None:
-        raise ValueError(f"{value!r} has no timezone; OCPP date-times need one")
-    text = (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    )
-    millis = value.microsecond // 1000
-    if millis:
-        text += f".{millis:03d}"
-    if not offset:
-        return text + "Z"
-    minutes = int(offset.total_seconds()) // 60
-    sign = "-" if minutes < 0 else "+"
-    hours, minutes = divmod(abs(minutes), 60)
-    return f"{text}{sign}{hours:02d}:{minutes:02d}"
+            return self._wrong_type(data, path, walk)
+        return data
 
 
 class DateTime(FieldSpec):
@@ -419,13 +363,6 @@ class DateTime(FieldSpec):
 
     def __repr__(self) -> str:
         return "DateTime()"
-
-    def __call__(
-        self, instance: Any, attribute: attrs.Attribute[Any], value: Any
-    ) -> None:
-        if value.__class__ is datetime and value.tzinfo is timezone.utc:
-            return
-        self.fail(instance, attribute, value)
 
     def describe(self) -> str:
         return "an RFC 3339 date-time"
@@ -440,38 +377,33 @@ class DateTime(FieldSpec):
             return _TYPE, "a UTC offset must be a whole number of minutes"
         return None
 
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not str:
-            out.append(
-                Problem(
-                    path, _TYPE, f"expected a date-time string, got {_json_type(data)}"
-                )
+            walk.refuse(
+                path, _TYPE, f"expected a date-time string, got {_json_type(data)}"
             )
-            return
+            return data
         try:
-            parse_datetime(data)
+            return parse_datetime(data)
         except ValueError:
-            out.append(
-                Problem(path, _TYPE, f"{_short(data)} is not an RFC 3339 date-time")
-            )
+            walk.refuse(path, _TYPE, f"{_short(data)} is not an RFC 3339 date-time")
+            return data
+
+    def encode(self, value: Any) -> Any:
+        return format_datetime(value)
 
 
 class EnumOf(FieldSpec):
-    """A string limited to the values of an enumeration."""
+    """A string limited to the values of an enumeration.
+
+    Tolerant decoding keeps a value the enumeration does not list as an
+    :class:`UnknownEnumValue` (and reports it)."""
 
     __slots__ = ("enum",)
 
     def __init__(self, enum_type: type[enum.Enum]) -> None:
         super().__init__()
         self.enum = enum_type
-
-    def __call__(
-        self, instance: Any, attribute: attrs.Attribute[Any], value: Any
-    ) -> None:
-        if value.__class__ is not self.enum and (
-            value is not None or not self.optional
-        ):
-            self.fail(instance, attribute, value)
 
     def __repr__(self) -> str:
         return f"EnumOf({self.enum.__name__})"
@@ -480,34 +412,43 @@ class EnumOf(FieldSpec):
         return f"a {self.enum.__name__}"
 
     def check(self, value: Any) -> tuple[ErrorCode, str] | None:
-        if not isinstance(value, self.enum):
-            if isinstance(value, str) and value in self.enum._value2member_map_:
-                hint = f"; use {self.enum.__name__}({value!r})"
-                return _TYPE, f"expected a {self.enum.__name__}, got a plain str{hint}"
-            return _TYPE, f"expected a {self.enum.__name__}, got {_short(value)}"
-        return None
+        if value.__class__ is self.enum or isinstance(value, self.enum):
+            return None
+        name = self.enum.__name__
+        if isinstance(value, str) and value in self.enum._value2member_map_:
+            hint = f"; use {name}({str.__str__(value)!r})"
+            return _TYPE, f"expected a {name}, got a plain str{hint}"
+        if isinstance(value, str):  # UnknownEnumValue included: never sent
+            return _PROPERTY, f"{_short(str.__str__(value))} is not a valid {name}"
+        return _TYPE, f"expected a {name}, got {_short(value)}"
 
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not str:
-            out.append(
-                Problem(path, _TYPE, f"expected a string, got {_json_type(data)}")
-            )
-        elif data not in self.enum._value2member_map_:
-            out.append(
-                Problem(
-                    path,
-                    _PROPERTY,
-                    f"{_short(data)} is not a valid {self.enum.__name__}",
-                )
-            )
+            walk.refuse(path, _TYPE, f"expected a string, got {_json_type(data)}")
+            return data
+        member = self.enum._value2member_map_.get(data)
+        if member is not None:
+            return member
+        found = self.check(data)
+        assert found is not None
+        if walk.tolerate(path, *found):
+            return UnknownEnumValue(data, self.enum)
+        return data
+
+    def encode(self, value: Any) -> Any:
+        return value._value_
 
 
-@attrs.frozen
 class _Property:
-    attribute: str
-    wire: str
-    spec: FieldSpec
-    required: bool
+    """One wire property of a class: attribute, wire name, spec, whether required."""
+
+    __slots__ = ("attribute", "required", "spec", "wire")
+
+    def __init__(self, attribute: str, wire: str, spec: FieldSpec, required: bool):
+        self.attribute = attribute
+        self.wire = wire
+        self.spec = spec
+        self.required = required
 
 
 @cache
@@ -538,12 +479,6 @@ class ObjectOf(FieldSpec):
         super().__init__()
         self.cls = cls
 
-    def __call__(
-        self, instance: Any, attribute: attrs.Attribute[Any], value: Any
-    ) -> None:
-        if value.__class__ is not self.cls and (value is not None or not self.optional):
-            self.fail(instance, attribute, value)
-
     def __repr__(self) -> str:
         return f"ObjectOf({self.cls.__name__})"
 
@@ -555,49 +490,96 @@ class ObjectOf(FieldSpec):
             return _TYPE, f"expected a {self.cls.__name__}, got {_short(value)}"
         return None
 
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
-        explain_object(self.cls, data, path, out)
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
+        return decode_object(self.cls, data, path, walk)
+
+    def encode(self, value: Any) -> Any:
+        return encode_object(value)
 
 
-def explain_object(cls: type, data: Any, path: str, out: list[Problem]) -> None:
-    """List the problems of ``data`` as a JSON object of class ``cls``.
+def _member(path: str, key: Any) -> str:
+    return f"{path}.{key}" if _PLAIN_KEY.fullmatch(str(key)) else f"{path}[{key!r}]"
 
-    Problems come in document order: the object's own missing properties first, then
-    its members in the order the document has them.
+
+def decode_object(cls: type, data: Any, path: str, walk: Walk) -> Any:
+    """The object of class ``cls`` for the JSON object ``data``, interpretively.
+
+    Problems go to ``walk`` in document order: the object's own missing properties
+    first, then its members in the order the document has them.  Tolerant decoding
+    drops a property the schema does not know (and reports it).
     """
     if type(data) is not dict:
-        out.append(
-            Problem(
-                path,
-                _TYPE,
-                f"expected an object ({cls.__name__}), got {_json_type(data)}",
-            )
+        walk.refuse(
+            path, _TYPE, f"expected an object ({cls.__name__}), got {_json_type(data)}"
         )
-        return
+        return data
     props, extra = properties(cls)
     by_wire = {p.wire: p for p in props}
     for prop in props:
         if prop.required and prop.wire not in data:
-            out.append(
-                Problem(
-                    f"{path}.{prop.wire}",
-                    _OCCURRENCE,
-                    f"required property {prop.wire!r} is missing",
-                )
+            walk.refuse(
+                f"{path}.{prop.wire}",
+                _OCCURRENCE,
+                f"required property {prop.wire!r} is missing",
             )
+    values: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
     for key, value in data.items():
         found = by_wire.get(key)
-        member = (
-            f"{path}.{key}" if _PLAIN_KEY.fullmatch(str(key)) else f"{path}[{key!r}]"
-        )
+        member = _member(path, key)
         if found is not None:
-            found.spec.explain(value, member, out)
+            values[found.attribute] = found.spec.decode(value, member, walk)
         elif extra is not None:
-            ANY_JSON.explain(value, member, out)
+            extras[key] = ANY_JSON.decode(value, member, walk)
         else:
-            out.append(
-                Problem(member, _PROTOCOL, f"property {key!r} is not in {cls.__name__}")
+            walk.tolerate(
+                member, _PROTOCOL, f"property {key!r} is not in {cls.__name__}"
             )
+    obj: Any = object.__new__(cls)
+    for prop in props:
+        object.__setattr__(obj, prop.attribute, values.get(prop.attribute))
+    if extra is not None:
+        object.__setattr__(obj, extra, extras)
+    return obj
+
+
+def encode_object(obj: Any) -> dict[str, Any]:
+    """The JSON object of a valid object of a class built with field specs."""
+    props, extra = properties(obj.__class__)
+    result: dict[str, Any] = {}
+    for prop in props:
+        value = getattr(obj, prop.attribute)
+        if value is not None:
+            result[prop.wire] = prop.spec.encode(value)
+    if extra is not None:
+        result.update(getattr(obj, extra))
+    return result
+
+
+def check_object(obj: Any, path: str, out: list[Problem]) -> None:
+    """Append to ``out`` every problem of the Python object ``obj`` (recursively)."""
+    props, extra = properties(obj.__class__)
+    for prop in props:
+        value = getattr(obj, prop.attribute)
+        where = f"{path}.{prop.wire}"
+        if value is None:
+            if prop.required:
+                out.append(Problem(where, _OCCURRENCE, f"{prop.wire!r} is None"))
+            continue
+        found = prop.spec.check(value)
+        if found is not None:
+            out.append(Problem(where, *found))
+            continue
+        spec = prop.spec
+        if isinstance(spec, ObjectOf):
+            check_object(value, where, out)
+        elif isinstance(spec, ArrayOf) and isinstance(spec.item, ObjectOf):
+            for index, item in enumerate(value):
+                check_object(item, f"{where}[{index}]", out)
+    if extra is not None:
+        found = ExtraKeys(*(p.wire for p in props)).check(getattr(obj, extra))
+        if found is not None:
+            out.append(Problem(path, *found))
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -622,55 +604,40 @@ class ArrayOf(FieldSpec):
     def __repr__(self) -> str:
         return f"ArrayOf({self.item!r}, {self.min_items!r}, {self.max_items!r})"
 
-    def __call__(
-        self, instance: Any, attribute: attrs.Attribute[Any], value: Any
-    ) -> None:
-        if value.__class__ is list:
-            item = self.item
-            if isinstance(item, (ObjectOf, EnumOf)):
-                # The common case, a list of objects or enum members, inlined.
-                expected = item.cls if isinstance(item, ObjectOf) else item.enum
-                if self._count(len(value)) is None and all(
-                    v.__class__ is expected for v in value
-                ):
-                    return
-        elif value is None and self.optional:
-            return
-        self.fail(instance, attribute, value)
-
     def describe(self) -> str:
         return f"a list of {self.item.describe()}"
 
-    def _count(self, size: int) -> str | None:
+    def _count(self, size: int) -> tuple[ErrorCode, str] | None:
         if self.min_items is not None and size < self.min_items:
-            return f"{size} items, fewer than minItems {self.min_items}"
+            return _OCCURRENCE, f"{size} items, fewer than minItems {self.min_items}"
         if self.max_items is not None and size > self.max_items:
-            return f"{size} items, more than maxItems {self.max_items}"
+            return _OCCURRENCE, f"{size} items, more than maxItems {self.max_items}"
         return None
 
     def check(self, value: Any) -> tuple[ErrorCode, str] | None:
         if not isinstance(value, list):
             return _TYPE, f"expected a list, got {_short(value)}"
-        message = self._count(len(value))
-        if message is not None:
-            return _OCCURRENCE, message
+        found = self._count(len(value))
+        if found is not None:
+            return found
         for index, item in enumerate(value):
             found = self.item.check(item)
             if found is not None:
                 return found[0], f"[{index}]: {found[1]}"
         return None
 
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
         if type(data) is not list:
-            out.append(
-                Problem(path, _TYPE, f"expected an array, got {_json_type(data)}")
-            )
-            return
-        message = self._count(len(data))
-        if message is not None:
-            out.append(Problem(path, _OCCURRENCE, message))
-        for index, item in enumerate(data):
-            self.item.explain(item, f"{path}[{index}]", out)
+            walk.refuse(path, _TYPE, f"expected an array, got {_json_type(data)}")
+            return data
+        found = self._count(len(data))
+        if found is not None:
+            walk.refuse(path, *found)
+        item = self.item
+        return [item.decode(x, f"{path}[{i}]", walk) for i, x in enumerate(data)]
+
+    def encode(self, value: Any) -> Any:
+        return [self.item.encode(x) for x in value]
 
 
 def json_problem(value: Any) -> str | None:
@@ -712,10 +679,12 @@ class AnyJson(FieldSpec):
         message = json_problem(value)
         return None if message is None else (_TYPE, message)
 
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
-        message = json_problem(data)
-        if message is not None:
-            out.append(Problem(path, _TYPE, message))
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
+        super().decode(data, path, walk)
+        return JSON_NULL if data is None else data
+
+    def encode(self, value: Any) -> Any:
+        return None if value is JSON_NULL else value
 
 
 ANY_JSON: Final = AnyJson()
@@ -752,5 +721,5 @@ class ExtraKeys(FieldSpec):
         message = json_problem(value)
         return None if message is None else (_TYPE, message)
 
-    def explain(self, data: Any, path: str, out: list[Problem]) -> None:
-        raise AssertionError("extra keys are explained by their object")
+    def decode(self, data: Any, path: str, walk: Walk) -> Any:
+        raise AssertionError("extra keys are decoded by their object")

@@ -3,993 +3,200 @@
 # regenerate.  `python -m codegen --check` fails when this file is out of date.
 """The enumerations of OCPP 2.0.1 (one ``str`` enum per schema enumeration)."""
 
-from enum import Enum
-
-
-class APNAuthenticationEnumType(str, Enum):
-    """APN. APN_ Authentication. APN_ Authentication_ Code
-    urn:x-oca:ocpp:uid:1:568828
-    Authentication method.
-    """
-
-    CHAP = "CHAP"
-    NONE = "NONE"
-    PAP = "PAP"
-    AUTO = "AUTO"
-
-
-class AttributeEnumType(str, Enum):
-    """Attribute type for which value is requested. When absent, default Actual is
-    assumed.
-    """
-
-    ACTUAL = "Actual"
-    TARGET = "Target"
-    MIN_SET = "MinSet"
-    MAX_SET = "MaxSet"
-
-
-class AuthorizationStatusEnumType(str, Enum):
-    """ID_ Token. Status. Authorization_ Status
-    urn:x-oca:ocpp:uid:1:569372
-    Current status of the ID Token.
-    """
-
-    ACCEPTED = "Accepted"
-    BLOCKED = "Blocked"
-    CONCURRENT_TX = "ConcurrentTx"
-    EXPIRED = "Expired"
-    INVALID = "Invalid"
-    NO_CREDIT = "NoCredit"
-    NOT_ALLOWED_TYPE_EVSE = "NotAllowedTypeEVSE"
-    NOT_AT_THIS_LOCATION = "NotAtThisLocation"
-    NOT_AT_THIS_TIME = "NotAtThisTime"
-    UNKNOWN = "Unknown"
-
-
-class AuthorizeCertificateStatusEnumType(str, Enum):
-    """Certificate status information.
-    - if all certificates are valid: return 'Accepted'.
-    - if one of the certificates was revoked, return 'CertificateRevoked'.
-    """
-
-    ACCEPTED = "Accepted"
-    SIGNATURE_ERROR = "SignatureError"
-    CERTIFICATE_EXPIRED = "CertificateExpired"
-    CERTIFICATE_REVOKED = "CertificateRevoked"
-    NO_CERTIFICATE_AVAILABLE = "NoCertificateAvailable"
-    CERT_CHAIN_ERROR = "CertChainError"
-    CONTRACT_CANCELLED = "ContractCancelled"
-
-
-class BootReasonEnumType(str, Enum):
-    """This contains the reason for sending this message to the CSMS."""
-
-    APPLICATION_RESET = "ApplicationReset"
-    FIRMWARE_UPDATE = "FirmwareUpdate"
-    LOCAL_RESET = "LocalReset"
-    POWER_UP = "PowerUp"
-    REMOTE_RESET = "RemoteReset"
-    SCHEDULED_RESET = "ScheduledReset"
-    TRIGGERED = "Triggered"
-    UNKNOWN = "Unknown"
-    WATCHDOG = "Watchdog"
-
-
-class CancelReservationStatusEnumType(str, Enum):
-    """This indicates the success or failure of the canceling of a reservation by
-    CSMS.
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-
-
-class CertificateActionEnumType(str, Enum):
-    """Defines whether certificate needs to be installed or updated."""
-
-    INSTALL = "Install"
-    UPDATE = "Update"
-
-
-class CertificateSignedStatusEnumType(str, Enum):
-    """Returns whether certificate signing has been accepted, otherwise rejected."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-
-
-class CertificateSigningUseEnumType(str, Enum):
-    """Indicates the type of the signed certificate that is returned. When omitted
-    the certificate is used for both the 15118 connection (if implemented) and the
-    Charging Station to CSMS connection. This field is required when a
-    typeOfCertificate was included in the
-    <<signcertificaterequest,SignCertificateRequest>> that requested this
-    certificate to be signed AND both the 15118 connection and the Charging
-    Station connection are implemented.
-    """
-
-    CHARGING_STATION_CERTIFICATE = "ChargingStationCertificate"
-    V2G_CERTIFICATE = "V2GCertificate"
-
-
-class ChangeAvailabilityStatusEnumType(str, Enum):
-    """This indicates whether the Charging Station is able to perform the
-    availability change.
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    SCHEDULED = "Scheduled"
-
-
-class ChargingLimitSourceEnumType(str, Enum):
-    """Source of the charging limit."""
-
-    EMS = "EMS"
-    OTHER = "Other"
-    SO = "SO"
-    CSO = "CSO"
-
-
-class ChargingProfileKindEnumType(str, Enum):
-    """Charging_ Profile. Charging_ Profile_ Kind. Charging_ Profile_ Kind_ Code
-    urn:x-oca:ocpp:uid:1:569232
-    Indicates the kind of schedule.
-    """
-
-    ABSOLUTE = "Absolute"
-    RECURRING = "Recurring"
-    RELATIVE = "Relative"
-
-
-class ChargingProfilePurposeEnumType(str, Enum):
-    """Charging_ Profile. Charging_ Profile_ Purpose. Charging_ Profile_ Purpose_
-    Code
-    urn:x-oca:ocpp:uid:1:569231
-    Specifies to purpose of the charging profiles that will be cleared, if they
-    meet the other criteria in the request.
-    """
-
-    CHARGING_STATION_EXTERNAL_CONSTRAINTS = "ChargingStationExternalConstraints"
-    CHARGING_STATION_MAX_PROFILE = "ChargingStationMaxProfile"
-    TX_DEFAULT_PROFILE = "TxDefaultProfile"
-    TX_PROFILE = "TxProfile"
-
-
-class ChargingProfileStatusEnumType(str, Enum):
-    """Returns whether the Charging Station has been able to process the message
-    successfully. This does not guarantee the schedule will be followed to the
-    letter. There might be other constraints the Charging Station may need to take
-    into account.
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-
-
-class ChargingRateUnitEnumType(str, Enum):
-    """Can be used to force a power or current profile."""
-
-    W = "W"
-    A = "A"
-
-
-class ChargingStateEnumType(str, Enum):
-    """Transaction. State. Transaction_ State_ Code
-    urn:x-oca:ocpp:uid:1:569419
-    Current charging state, is required when state
-    has changed.
-    """
-
-    CHARGING = "Charging"
-    EV_CONNECTED = "EVConnected"
-    SUSPENDED_EV = "SuspendedEV"
-    SUSPENDED_EVSE = "SuspendedEVSE"
-    IDLE = "Idle"
-
-
-class ClearCacheStatusEnumType(str, Enum):
-    """Accepted if the Charging Station has executed the request, otherwise rejected."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-
-
-class ClearChargingProfileStatusEnumType(str, Enum):
-    """Indicates if the Charging Station was able to execute the request."""
-
-    ACCEPTED = "Accepted"
-    UNKNOWN = "Unknown"
-
-
-class ClearMessageStatusEnumType(str, Enum):
-    """Returns whether the Charging Station has been able to remove the message."""
-
-    ACCEPTED = "Accepted"
-    UNKNOWN = "Unknown"
-
-
-class ClearMonitoringStatusEnumType(str, Enum):
-    """Result of the clear request for this monitor, identified by its Id."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    NOT_FOUND = "NotFound"
-
-
-class ComponentCriterionEnumType(str, Enum):
-    ACTIVE = "Active"
-    AVAILABLE = "Available"
-    ENABLED = "Enabled"
-    PROBLEM = "Problem"
-
-
-class ConnectorEnumType(str, Enum):
-    """This field specifies the connector type."""
-
-    C_CCS1 = "cCCS1"
-    C_CCS2 = "cCCS2"
-    C_G105 = "cG105"
-    C_TESLA = "cTesla"
-    C_TYPE1 = "cType1"
-    C_TYPE2 = "cType2"
-    S309_1P_16A = "s309-1P-16A"
-    S309_1P_32A = "s309-1P-32A"
-    S309_3P_16A = "s309-3P-16A"
-    S309_3P_32A = "s309-3P-32A"
-    S_BS1361 = "sBS1361"
-    S_CEE_7_7 = "sCEE-7-7"
-    S_TYPE2 = "sType2"
-    S_TYPE3 = "sType3"
-    OTHER1_PH_MAX16A = "Other1PhMax16A"
-    OTHER1_PH_OVER16A = "Other1PhOver16A"
-    OTHER3_PH = "Other3Ph"
-    PAN = "Pan"
-    W_INDUCTIVE = "wInductive"
-    W_RESONANT = "wResonant"
-    UNDETERMINED = "Undetermined"
-    UNKNOWN = "Unknown"
-
-
-class ConnectorStatusEnumType(str, Enum):
-    """This contains the current status of the Connector."""
-
-    AVAILABLE = "Available"
-    OCCUPIED = "Occupied"
-    RESERVED = "Reserved"
-    UNAVAILABLE = "Unavailable"
-    FAULTED = "Faulted"
-
-
-class CostKindEnumType(str, Enum):
-    """Cost. Cost_ Kind. Cost_ Kind_ Code
-    urn:x-oca:ocpp:uid:1:569243
-    The kind of cost referred to in the message element amount
-    """
-
-    CARBON_DIOXIDE_EMISSION = "CarbonDioxideEmission"
-    RELATIVE_PRICE_PERCENTAGE = "RelativePricePercentage"
-    RENEWABLE_GENERATION_PERCENTAGE = "RenewableGenerationPercentage"
-
-
-class CustomerInformationStatusEnumType(str, Enum):
-    """Indicates whether the request was accepted."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    INVALID = "Invalid"
-
-
-class DataEnumType(str, Enum):
-    """Data type of this variable."""
-
-    STRING = "string"
-    DECIMAL = "decimal"
-    INTEGER = "integer"
-    DATE_TIME = "dateTime"
-    BOOLEAN = "boolean"
-    OPTION_LIST = "OptionList"
-    SEQUENCE_LIST = "SequenceList"
-    MEMBER_LIST = "MemberList"
-
-
-class DataTransferStatusEnumType(str, Enum):
-    """This indicates the success or failure of the data transfer."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    UNKNOWN_MESSAGE_ID = "UnknownMessageId"
-    UNKNOWN_VENDOR_ID = "UnknownVendorId"
-
-
-class DeleteCertificateStatusEnumType(str, Enum):
-    """Charging Station indicates if it can process the request."""
-
-    ACCEPTED = "Accepted"
-    FAILED = "Failed"
-    NOT_FOUND = "NotFound"
-
-
-class DisplayMessageStatusEnumType(str, Enum):
-    """This indicates whether the Charging Station is able to display the message."""
-
-    ACCEPTED = "Accepted"
-    NOT_SUPPORTED_MESSAGE_FORMAT = "NotSupportedMessageFormat"
-    REJECTED = "Rejected"
-    NOT_SUPPORTED_PRIORITY = "NotSupportedPriority"
-    NOT_SUPPORTED_STATE = "NotSupportedState"
-    UNKNOWN_TRANSACTION = "UnknownTransaction"
-
-
-class EnergyTransferModeEnumType(str, Enum):
-    """Charging_ Needs. Requested. Energy_ Transfer_ Mode_ Code
-    urn:x-oca:ocpp:uid:1:569209
-    Mode of energy transfer requested by the EV.
-    """
-
-    DC = "DC"
-    AC_SINGLE_PHASE = "AC_single_phase"
-    AC_TWO_PHASE = "AC_two_phase"
-    AC_THREE_PHASE = "AC_three_phase"
-
-
-class EventNotificationEnumType(str, Enum):
-    """Specifies the event notification type of the message."""
-
-    HARD_WIRED_NOTIFICATION = "HardWiredNotification"
-    HARD_WIRED_MONITOR = "HardWiredMonitor"
-    PRECONFIGURED_MONITOR = "PreconfiguredMonitor"
-    CUSTOM_MONITOR = "CustomMonitor"
-
-
-class EventTriggerEnumType(str, Enum):
-    """Type of monitor that triggered this event, e.g. exceeding a threshold value."""
-
-    ALERTING = "Alerting"
-    DELTA = "Delta"
-    PERIODIC = "Periodic"
-
-
-class FirmwareStatusEnumType(str, Enum):
-    """This contains the progress status of the firmware installation."""
-
-    DOWNLOADED = "Downloaded"
-    DOWNLOAD_FAILED = "DownloadFailed"
-    DOWNLOADING = "Downloading"
-    DOWNLOAD_SCHEDULED = "DownloadScheduled"
-    DOWNLOAD_PAUSED = "DownloadPaused"
-    IDLE = "Idle"
-    INSTALLATION_FAILED = "InstallationFailed"
-    INSTALLING = "Installing"
-    INSTALLED = "Installed"
-    INSTALL_REBOOTING = "InstallRebooting"
-    INSTALL_SCHEDULED = "InstallScheduled"
-    INSTALL_VERIFICATION_FAILED = "InstallVerificationFailed"
-    INVALID_SIGNATURE = "InvalidSignature"
-    SIGNATURE_VERIFIED = "SignatureVerified"
-
-
-class GenericDeviceModelStatusEnumType(str, Enum):
-    """This indicates whether the Charging Station is able to accept this request."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    NOT_SUPPORTED = "NotSupported"
-    EMPTY_RESULT_SET = "EmptyResultSet"
-
-
-class GenericStatusEnumType(str, Enum):
-    """The Charging Station will indicate if it was
-    able to process the request
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-
-
-class GetCertificateIdUseEnumType(str, Enum):
-    V2G_ROOT_CERTIFICATE = "V2GRootCertificate"
-    MO_ROOT_CERTIFICATE = "MORootCertificate"
-    CSMS_ROOT_CERTIFICATE = "CSMSRootCertificate"
-    V2G_CERTIFICATE_CHAIN = "V2GCertificateChain"
-    MANUFACTURER_ROOT_CERTIFICATE = "ManufacturerRootCertificate"
-
-
-class GetCertificateStatusEnumType(str, Enum):
-    """This indicates whether the charging station was able to retrieve the OCSP
-    certificate status.
-    """
-
-    ACCEPTED = "Accepted"
-    FAILED = "Failed"
-
-
-class GetChargingProfileStatusEnumType(str, Enum):
-    """This indicates whether the Charging Station is able to process this request
-    and will send <<reportchargingprofilesrequest, ReportChargingProfilesRequest>>
-    messages.
-    """
-
-    ACCEPTED = "Accepted"
-    NO_PROFILES = "NoProfiles"
-
-
-class GetDisplayMessagesStatusEnumType(str, Enum):
-    """Indicates if the Charging Station has Display Messages that match the request
-    criteria in the <<getdisplaymessagesrequest,GetDisplayMessagesRequest>>
-    """
-
-    ACCEPTED = "Accepted"
-    UNKNOWN = "Unknown"
-
-
-class GetInstalledCertificateStatusEnumType(str, Enum):
-    """Charging Station indicates if it can process the request."""
-
-    ACCEPTED = "Accepted"
-    NOT_FOUND = "NotFound"
-
-
-class GetVariableStatusEnumType(str, Enum):
-    """Result status of getting the variable."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    UNKNOWN_COMPONENT = "UnknownComponent"
-    UNKNOWN_VARIABLE = "UnknownVariable"
-    NOT_SUPPORTED_ATTRIBUTE_TYPE = "NotSupportedAttributeType"
-
-
-class HashAlgorithmEnumType(str, Enum):
-    """Used algorithms for the hashes provided."""
-
-    SHA256 = "SHA256"
-    SHA384 = "SHA384"
-    SHA512 = "SHA512"
-
-
-class IdTokenEnumType(str, Enum):
-    """Enumeration of possible idToken types."""
-
-    CENTRAL = "Central"
-    EMAID = "eMAID"
-    ISO14443 = "ISO14443"
-    ISO15693 = "ISO15693"
-    KEY_CODE = "KeyCode"
-    LOCAL = "Local"
-    MAC_ADDRESS = "MacAddress"
-    NO_AUTHORIZATION = "NoAuthorization"
-
-
-class InstallCertificateStatusEnumType(str, Enum):
-    """Charging Station indicates if installation was successful."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    FAILED = "Failed"
-
-
-class InstallCertificateUseEnumType(str, Enum):
-    """Indicates the certificate type that is sent."""
-
-    V2G_ROOT_CERTIFICATE = "V2GRootCertificate"
-    MO_ROOT_CERTIFICATE = "MORootCertificate"
-    CSMS_ROOT_CERTIFICATE = "CSMSRootCertificate"
-    MANUFACTURER_ROOT_CERTIFICATE = "ManufacturerRootCertificate"
-
-
-class Iso15118EVCertificateStatusEnumType(str, Enum):
-    """Indicates whether the message was processed properly."""
-
-    ACCEPTED = "Accepted"
-    FAILED = "Failed"
-
-
-class LocationEnumType(str, Enum):
-    """Sampled_ Value. Location. Location_ Code
-    urn:x-oca:ocpp:uid:1:569265
-    Indicates where the measured value has been sampled. Default =  "Outlet"
-    """
-
-    BODY = "Body"
-    CABLE = "Cable"
-    EV = "EV"
-    INLET = "Inlet"
-    OUTLET = "Outlet"
-
-
-class LogEnumType(str, Enum):
-    """This contains the type of log file that the Charging Station
-    should send.
-    """
-
-    DIAGNOSTICS_LOG = "DiagnosticsLog"
-    SECURITY_LOG = "SecurityLog"
-
-
-class LogStatusEnumType(str, Enum):
-    """This field indicates whether the Charging Station was able to accept the
-    request.
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    ACCEPTED_CANCELED = "AcceptedCanceled"
-
-
-class MeasurandEnumType(str, Enum):
-    """Sampled_ Value. Measurand. Measurand_ Code
-    urn:x-oca:ocpp:uid:1:569263
-    Type of measurement. Default = "Energy.Active.Import.Register"
-    """
-
-    CURRENT_EXPORT = "Current.Export"
-    CURRENT_IMPORT = "Current.Import"
-    CURRENT_OFFERED = "Current.Offered"
-    ENERGY_ACTIVE_EXPORT_REGISTER = "Energy.Active.Export.Register"
-    ENERGY_ACTIVE_IMPORT_REGISTER = "Energy.Active.Import.Register"
-    ENERGY_REACTIVE_EXPORT_REGISTER = "Energy.Reactive.Export.Register"
-    ENERGY_REACTIVE_IMPORT_REGISTER = "Energy.Reactive.Import.Register"
-    ENERGY_ACTIVE_EXPORT_INTERVAL = "Energy.Active.Export.Interval"
-    ENERGY_ACTIVE_IMPORT_INTERVAL = "Energy.Active.Import.Interval"
-    ENERGY_ACTIVE_NET = "Energy.Active.Net"
-    ENERGY_REACTIVE_EXPORT_INTERVAL = "Energy.Reactive.Export.Interval"
-    ENERGY_REACTIVE_IMPORT_INTERVAL = "Energy.Reactive.Import.Interval"
-    ENERGY_REACTIVE_NET = "Energy.Reactive.Net"
-    ENERGY_APPARENT_NET = "Energy.Apparent.Net"
-    ENERGY_APPARENT_IMPORT = "Energy.Apparent.Import"
-    ENERGY_APPARENT_EXPORT = "Energy.Apparent.Export"
-    FREQUENCY = "Frequency"
-    POWER_ACTIVE_EXPORT = "Power.Active.Export"
-    POWER_ACTIVE_IMPORT = "Power.Active.Import"
-    POWER_FACTOR = "Power.Factor"
-    POWER_OFFERED = "Power.Offered"
-    POWER_REACTIVE_EXPORT = "Power.Reactive.Export"
-    POWER_REACTIVE_IMPORT = "Power.Reactive.Import"
-    SOC = "SoC"
-    VOLTAGE = "Voltage"
-
-
-class MessageFormatEnumType(str, Enum):
-    """Message_ Content. Format. Message_ Format_ Code
-    urn:x-enexis:ecdm:uid:1:570848
-    Format of the message.
-    """
-
-    ASCII = "ASCII"
-    HTML = "HTML"
-    URI = "URI"
-    UTF8 = "UTF8"
-
-
-class MessagePriorityEnumType(str, Enum):
-    """If provided the Charging Station shall return Display Messages with the given
-    priority only.
-    """
-
-    ALWAYS_FRONT = "AlwaysFront"
-    IN_FRONT = "InFront"
-    NORMAL_CYCLE = "NormalCycle"
-
-
-class MessageStateEnumType(str, Enum):
-    """If provided the Charging Station shall return Display Messages with the given
-    state only.
-    """
-
-    CHARGING = "Charging"
-    FAULTED = "Faulted"
-    IDLE = "Idle"
-    UNAVAILABLE = "Unavailable"
-
-
-class MessageTriggerEnumType(str, Enum):
-    """Type of message to be triggered."""
-
-    BOOT_NOTIFICATION = "BootNotification"
-    LOG_STATUS_NOTIFICATION = "LogStatusNotification"
-    FIRMWARE_STATUS_NOTIFICATION = "FirmwareStatusNotification"
-    HEARTBEAT = "Heartbeat"
-    METER_VALUES = "MeterValues"
-    SIGN_CHARGING_STATION_CERTIFICATE = "SignChargingStationCertificate"
-    SIGN_V2G_CERTIFICATE = "SignV2GCertificate"
-    STATUS_NOTIFICATION = "StatusNotification"
-    TRANSACTION_EVENT = "TransactionEvent"
-    SIGN_COMBINED_CERTIFICATE = "SignCombinedCertificate"
-    PUBLISH_FIRMWARE_STATUS_NOTIFICATION = "PublishFirmwareStatusNotification"
-
-
-class MonitorEnumType(str, Enum):
-    """The type of this monitor, e.g. a threshold, delta or periodic monitor."""
-
-    UPPER_THRESHOLD = "UpperThreshold"
-    LOWER_THRESHOLD = "LowerThreshold"
-    DELTA = "Delta"
-    PERIODIC = "Periodic"
-    PERIODIC_CLOCK_ALIGNED = "PeriodicClockAligned"
-
-
-class MonitoringBaseEnumType(str, Enum):
-    """Specify which monitoring base will be set"""
-
-    ALL = "All"
-    FACTORY_DEFAULT = "FactoryDefault"
-    HARD_WIRED_ONLY = "HardWiredOnly"
-
-
-class MonitoringCriterionEnumType(str, Enum):
-    THRESHOLD_MONITORING = "ThresholdMonitoring"
-    DELTA_MONITORING = "DeltaMonitoring"
-    PERIODIC_MONITORING = "PeriodicMonitoring"
-
-
-class MutabilityEnumType(str, Enum):
-    """Defines the mutability of this attribute. Default is ReadWrite when omitted."""
-
-    READ_ONLY = "ReadOnly"
-    WRITE_ONLY = "WriteOnly"
-    READ_WRITE = "ReadWrite"
-
-
-class NotifyEVChargingNeedsStatusEnumType(str, Enum):
-    """Returns whether the CSMS has been able to process the message successfully. It
-    does not imply that the evChargingNeeds can be met with the current charging
-    profile.
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    PROCESSING = "Processing"
-
-
-class OCPPInterfaceEnumType(str, Enum):
-    """Applicable Network Interface."""
-
-    WIRED0 = "Wired0"
-    WIRED1 = "Wired1"
-    WIRED2 = "Wired2"
-    WIRED3 = "Wired3"
-    WIRELESS0 = "Wireless0"
-    WIRELESS1 = "Wireless1"
-    WIRELESS2 = "Wireless2"
-    WIRELESS3 = "Wireless3"
-
-
-class OCPPTransportEnumType(str, Enum):
-    """Communication_ Function. OCPP_ Transport. OCPP_ Transport_ Code
-    urn:x-oca:ocpp:uid:1:569356
-    Defines the transport protocol (e.g. SOAP or JSON). Note: SOAP is not
-    supported in OCPP 2.0, but is supported by other versions of OCPP.
-    """
-
-    JSON = "JSON"
-    SOAP = "SOAP"
-
-
-class OCPPVersionEnumType(str, Enum):
-    """Communication_ Function. OCPP_ Version. OCPP_ Version_ Code
-    urn:x-oca:ocpp:uid:1:569355
-    Defines the OCPP version used for this communication function.
-    """
-
-    OCPP12 = "OCPP12"
-    OCPP15 = "OCPP15"
-    OCPP16 = "OCPP16"
-    OCPP20 = "OCPP20"
-
-
-class OperationalStatusEnumType(str, Enum):
-    """This contains the type of availability change that the Charging Station should
-    perform.
-    """
-
-    INOPERATIVE = "Inoperative"
-    OPERATIVE = "Operative"
-
-
-class PhaseEnumType(str, Enum):
-    """Sampled_ Value. Phase. Phase_ Code
-    urn:x-oca:ocpp:uid:1:569264
-    Indicates how the measured value is to be interpreted. For instance between L1
-    and neutral (L1-N) Please note that not all values of phase are applicable to
-    all Measurands. When phase is absent, the measured value is interpreted as an
-    overall value.
-    """
-
-    L1 = "L1"
-    L2 = "L2"
-    L3 = "L3"
-    N = "N"
-    L1_N = "L1-N"
-    L2_N = "L2-N"
-    L3_N = "L3-N"
-    L1_L2 = "L1-L2"
-    L2_L3 = "L2-L3"
-    L3_L1 = "L3-L1"
-
-
-class PublishFirmwareStatusEnumType(str, Enum):
-    """This contains the progress status of the publishfirmware
-    installation.
-    """
-
-    IDLE = "Idle"
-    DOWNLOAD_SCHEDULED = "DownloadScheduled"
-    DOWNLOADING = "Downloading"
-    DOWNLOADED = "Downloaded"
-    PUBLISHED = "Published"
-    DOWNLOAD_FAILED = "DownloadFailed"
-    DOWNLOAD_PAUSED = "DownloadPaused"
-    INVALID_CHECKSUM = "InvalidChecksum"
-    CHECKSUM_VERIFIED = "ChecksumVerified"
-    PUBLISH_FAILED = "PublishFailed"
-
-
-class ReadingContextEnumType(str, Enum):
-    """Sampled_ Value. Context. Reading_ Context_ Code
-    urn:x-oca:ocpp:uid:1:569261
-    Type of detail value: start, end or sample. Default = "Sample.Periodic"
-    """
-
-    INTERRUPTION_BEGIN = "Interruption.Begin"
-    INTERRUPTION_END = "Interruption.End"
-    OTHER = "Other"
-    SAMPLE_CLOCK = "Sample.Clock"
-    SAMPLE_PERIODIC = "Sample.Periodic"
-    TRANSACTION_BEGIN = "Transaction.Begin"
-    TRANSACTION_END = "Transaction.End"
-    TRIGGER = "Trigger"
-
-
-class ReasonEnumType(str, Enum):
-    """Transaction. Stopped_ Reason. EOT_ Reason_ Code
-    urn:x-oca:ocpp:uid:1:569413
-    This contains the reason why the transaction was stopped. MAY only be omitted
-    when Reason is "Local".
-    """
-
-    DE_AUTHORIZED = "DeAuthorized"
-    EMERGENCY_STOP = "EmergencyStop"
-    ENERGY_LIMIT_REACHED = "EnergyLimitReached"
-    EV_DISCONNECTED = "EVDisconnected"
-    GROUND_FAULT = "GroundFault"
-    IMMEDIATE_RESET = "ImmediateReset"
-    LOCAL = "Local"
-    LOCAL_OUT_OF_CREDIT = "LocalOutOfCredit"
-    MASTER_PASS = "MasterPass"
-    OTHER = "Other"
-    OVERCURRENT_FAULT = "OvercurrentFault"
-    POWER_LOSS = "PowerLoss"
-    POWER_QUALITY = "PowerQuality"
-    REBOOT = "Reboot"
-    REMOTE = "Remote"
-    SOC_LIMIT_REACHED = "SOCLimitReached"
-    STOPPED_BY_EV = "StoppedByEV"
-    TIME_LIMIT_REACHED = "TimeLimitReached"
-    TIMEOUT = "Timeout"
-
-
-class RecurrencyKindEnumType(str, Enum):
-    """Charging_ Profile. Recurrency_ Kind. Recurrency_ Kind_ Code
-    urn:x-oca:ocpp:uid:1:569233
-    Indicates the start point of a recurrence.
-    """
-
-    DAILY = "Daily"
-    WEEKLY = "Weekly"
-
-
-class RegistrationStatusEnumType(str, Enum):
-    """This contains whether the Charging Station has been registered
-    within the CSMS.
-    """
-
-    ACCEPTED = "Accepted"
-    PENDING = "Pending"
-    REJECTED = "Rejected"
-
-
-class ReportBaseEnumType(str, Enum):
-    """This field specifies the report base."""
-
-    CONFIGURATION_INVENTORY = "ConfigurationInventory"
-    FULL_INVENTORY = "FullInventory"
-    SUMMARY_INVENTORY = "SummaryInventory"
-
-
-class RequestStartStopStatusEnumType(str, Enum):
-    """Status indicating whether the Charging Station accepts the request to start a
-    transaction.
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-
-
-class ReservationUpdateStatusEnumType(str, Enum):
-    """The updated reservation status."""
-
-    EXPIRED = "Expired"
-    REMOVED = "Removed"
-
-
-class ReserveNowStatusEnumType(str, Enum):
-    """This indicates the success or failure of the reservation."""
-
-    ACCEPTED = "Accepted"
-    FAULTED = "Faulted"
-    OCCUPIED = "Occupied"
-    REJECTED = "Rejected"
-    UNAVAILABLE = "Unavailable"
-
-
-class ResetEnumType(str, Enum):
-    """This contains the type of reset that the Charging Station or EVSE should
-    perform.
-    """
-
-    IMMEDIATE = "Immediate"
-    ON_IDLE = "OnIdle"
-
-
-class ResetStatusEnumType(str, Enum):
-    """This indicates whether the Charging Station is able to perform the reset."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    SCHEDULED = "Scheduled"
-
-
-class SendLocalListStatusEnumType(str, Enum):
-    """This indicates whether the Charging Station has successfully received and
-    applied the update of the Local Authorization List.
-    """
-
-    ACCEPTED = "Accepted"
-    FAILED = "Failed"
-    VERSION_MISMATCH = "VersionMismatch"
-
-
-class SetMonitoringStatusEnumType(str, Enum):
-    """Status is OK if a value could be returned. Otherwise this will indicate the
-    reason why a value could not be returned.
-    """
-
-    ACCEPTED = "Accepted"
-    UNKNOWN_COMPONENT = "UnknownComponent"
-    UNKNOWN_VARIABLE = "UnknownVariable"
-    UNSUPPORTED_MONITOR_TYPE = "UnsupportedMonitorType"
-    REJECTED = "Rejected"
-    DUPLICATE = "Duplicate"
-
-
-class SetNetworkProfileStatusEnumType(str, Enum):
-    """Result of operation."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    FAILED = "Failed"
-
-
-class SetVariableStatusEnumType(str, Enum):
-    """Result status of setting the variable."""
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    UNKNOWN_COMPONENT = "UnknownComponent"
-    UNKNOWN_VARIABLE = "UnknownVariable"
-    NOT_SUPPORTED_ATTRIBUTE_TYPE = "NotSupportedAttributeType"
-    REBOOT_REQUIRED = "RebootRequired"
-
-
-class TransactionEventEnumType(str, Enum):
-    """This contains the type of this event.
-    The first TransactionEvent of a transaction SHALL contain: "Started" The last
-    TransactionEvent of a transaction SHALL contain: "Ended" All others SHALL
-    contain: "Updated"
-    """
-
-    ENDED = "Ended"
-    STARTED = "Started"
-    UPDATED = "Updated"
-
-
-class TriggerMessageStatusEnumType(str, Enum):
-    """Indicates whether the Charging Station will send the requested notification or
-    not.
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    NOT_IMPLEMENTED = "NotImplemented"
-
-
-class TriggerReasonEnumType(str, Enum):
-    """Reason the Charging Station sends this message to the CSMS"""
-
-    AUTHORIZED = "Authorized"
-    CABLE_PLUGGED_IN = "CablePluggedIn"
-    CHARGING_RATE_CHANGED = "ChargingRateChanged"
-    CHARGING_STATE_CHANGED = "ChargingStateChanged"
-    DEAUTHORIZED = "Deauthorized"
-    ENERGY_LIMIT_REACHED = "EnergyLimitReached"
-    EV_COMMUNICATION_LOST = "EVCommunicationLost"
-    EV_CONNECT_TIMEOUT = "EVConnectTimeout"
-    METER_VALUE_CLOCK = "MeterValueClock"
-    METER_VALUE_PERIODIC = "MeterValuePeriodic"
-    TIME_LIMIT_REACHED = "TimeLimitReached"
-    TRIGGER = "Trigger"
-    UNLOCK_COMMAND = "UnlockCommand"
-    STOP_AUTHORIZED = "StopAuthorized"
-    EV_DEPARTED = "EVDeparted"
-    EV_DETECTED = "EVDetected"
-    REMOTE_STOP = "RemoteStop"
-    REMOTE_START = "RemoteStart"
-    ABNORMAL_CONDITION = "AbnormalCondition"
-    SIGNED_DATA_RECEIVED = "SignedDataReceived"
-    RESET_COMMAND = "ResetCommand"
-
-
-class UnlockStatusEnumType(str, Enum):
-    """This indicates whether the Charging Station has unlocked the connector."""
-
-    UNLOCKED = "Unlocked"
-    UNLOCK_FAILED = "UnlockFailed"
-    ONGOING_AUTHORIZED_TRANSACTION = "OngoingAuthorizedTransaction"
-    UNKNOWN_CONNECTOR = "UnknownConnector"
-
-
-class UnpublishFirmwareStatusEnumType(str, Enum):
-    """Indicates whether the Local Controller succeeded in unpublishing the firmware."""
-
-    DOWNLOAD_ONGOING = "DownloadOngoing"
-    NO_FIRMWARE = "NoFirmware"
-    UNPUBLISHED = "Unpublished"
-
-
-class UpdateEnumType(str, Enum):
-    """This contains the type of update (full or differential) of this request."""
-
-    DIFFERENTIAL = "Differential"
-    FULL = "Full"
-
-
-class UpdateFirmwareStatusEnumType(str, Enum):
-    """This field indicates whether the Charging Station was able to accept the
-    request.
-    """
-
-    ACCEPTED = "Accepted"
-    REJECTED = "Rejected"
-    ACCEPTED_CANCELED = "AcceptedCanceled"
-    INVALID_CERTIFICATE = "InvalidCertificate"
-    REVOKED_CERTIFICATE = "RevokedCertificate"
-
-
-class UploadLogStatusEnumType(str, Enum):
-    """This contains the status of the log upload."""
-
-    BAD_MESSAGE = "BadMessage"
-    IDLE = "Idle"
-    NOT_SUPPORTED_OPERATION = "NotSupportedOperation"
-    PERMISSION_DENIED = "PermissionDenied"
-    UPLOADED = "Uploaded"
-    UPLOAD_FAILURE = "UploadFailure"
-    UPLOADING = "Uploading"
-    ACCEPTED_CANCELED = "AcceptedCanceled"
-
-
-class VPNEnumType(str, Enum):
-    """VPN. Type. VPN_ Code
-    urn:x-oca:ocpp:uid:1:569277
-    Type of VPN
-    """
-
-    IKEV2 = "IKEv2"
-    IP_SEC = "IPSec"
-    L2TP = "L2TP"
-    PPTP = "PPTP"
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from ._enums.apn_authentication import APNAuthenticationEnumType
+    from ._enums.attribute import AttributeEnumType
+    from ._enums.authorization_status import AuthorizationStatusEnumType
+    from ._enums.authorize_certificate_status import AuthorizeCertificateStatusEnumType
+    from ._enums.boot_reason import BootReasonEnumType
+    from ._enums.cancel_reservation_status import CancelReservationStatusEnumType
+    from ._enums.certificate_action import CertificateActionEnumType
+    from ._enums.certificate_signed_status import CertificateSignedStatusEnumType
+    from ._enums.certificate_signing_use import CertificateSigningUseEnumType
+    from ._enums.change_availability_status import ChangeAvailabilityStatusEnumType
+    from ._enums.charging_limit_source import ChargingLimitSourceEnumType
+    from ._enums.charging_profile_kind import ChargingProfileKindEnumType
+    from ._enums.charging_profile_purpose import ChargingProfilePurposeEnumType
+    from ._enums.charging_profile_status import ChargingProfileStatusEnumType
+    from ._enums.charging_rate_unit import ChargingRateUnitEnumType
+    from ._enums.charging_state import ChargingStateEnumType
+    from ._enums.clear_cache_status import ClearCacheStatusEnumType
+    from ._enums.clear_charging_profile_status import ClearChargingProfileStatusEnumType
+    from ._enums.clear_message_status import ClearMessageStatusEnumType
+    from ._enums.clear_monitoring_status import ClearMonitoringStatusEnumType
+    from ._enums.component_criterion import ComponentCriterionEnumType
+    from ._enums.connector import ConnectorEnumType
+    from ._enums.connector_status import ConnectorStatusEnumType
+    from ._enums.cost_kind import CostKindEnumType
+    from ._enums.customer_information_status import CustomerInformationStatusEnumType
+    from ._enums.data import DataEnumType
+    from ._enums.data_transfer_status import DataTransferStatusEnumType
+    from ._enums.delete_certificate_status import DeleteCertificateStatusEnumType
+    from ._enums.display_message_status import DisplayMessageStatusEnumType
+    from ._enums.energy_transfer_mode import EnergyTransferModeEnumType
+    from ._enums.event_notification import EventNotificationEnumType
+    from ._enums.event_trigger import EventTriggerEnumType
+    from ._enums.firmware_status import FirmwareStatusEnumType
+    from ._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
+    from ._enums.generic_status import GenericStatusEnumType
+    from ._enums.get_certificate_id_use import GetCertificateIdUseEnumType
+    from ._enums.get_certificate_status import GetCertificateStatusEnumType
+    from ._enums.get_charging_profile_status import GetChargingProfileStatusEnumType
+    from ._enums.get_display_messages_status import GetDisplayMessagesStatusEnumType
+    from ._enums.get_installed_certificate_status import (
+        GetInstalledCertificateStatusEnumType,
+    )
+    from ._enums.get_variable_status import GetVariableStatusEnumType
+    from ._enums.hash_algorithm import HashAlgorithmEnumType
+    from ._enums.id_token import IdTokenEnumType
+    from ._enums.install_certificate_status import InstallCertificateStatusEnumType
+    from ._enums.install_certificate_use import InstallCertificateUseEnumType
+    from ._enums.iso15118_ev_certificate_status import (
+        Iso15118EVCertificateStatusEnumType,
+    )
+    from ._enums.location import LocationEnumType
+    from ._enums.log import LogEnumType
+    from ._enums.log_status import LogStatusEnumType
+    from ._enums.measurand import MeasurandEnumType
+    from ._enums.message_format import MessageFormatEnumType
+    from ._enums.message_priority import MessagePriorityEnumType
+    from ._enums.message_state import MessageStateEnumType
+    from ._enums.message_trigger import MessageTriggerEnumType
+    from ._enums.monitor import MonitorEnumType
+    from ._enums.monitoring_base import MonitoringBaseEnumType
+    from ._enums.monitoring_criterion import MonitoringCriterionEnumType
+    from ._enums.mutability import MutabilityEnumType
+    from ._enums.notify_ev_charging_needs_status import (
+        NotifyEVChargingNeedsStatusEnumType,
+    )
+    from ._enums.ocpp_interface import OCPPInterfaceEnumType
+    from ._enums.ocpp_transport import OCPPTransportEnumType
+    from ._enums.ocpp_version import OCPPVersionEnumType
+    from ._enums.operational_status import OperationalStatusEnumType
+    from ._enums.phase import PhaseEnumType
+    from ._enums.publish_firmware_status import PublishFirmwareStatusEnumType
+    from ._enums.reading_context import ReadingContextEnumType
+    from ._enums.reason import ReasonEnumType
+    from ._enums.recurrency_kind import RecurrencyKindEnumType
+    from ._enums.registration_status import RegistrationStatusEnumType
+    from ._enums.report_base import ReportBaseEnumType
+    from ._enums.request_start_stop_status import RequestStartStopStatusEnumType
+    from ._enums.reservation_update_status import ReservationUpdateStatusEnumType
+    from ._enums.reserve_now_status import ReserveNowStatusEnumType
+    from ._enums.reset import ResetEnumType
+    from ._enums.reset_status import ResetStatusEnumType
+    from ._enums.send_local_list_status import SendLocalListStatusEnumType
+    from ._enums.set_monitoring_status import SetMonitoringStatusEnumType
+    from ._enums.set_network_profile_status import SetNetworkProfileStatusEnumType
+    from ._enums.set_variable_status import SetVariableStatusEnumType
+    from ._enums.transaction_event import TransactionEventEnumType
+    from ._enums.trigger_message_status import TriggerMessageStatusEnumType
+    from ._enums.trigger_reason import TriggerReasonEnumType
+    from ._enums.unlock_status import UnlockStatusEnumType
+    from ._enums.unpublish_firmware_status import UnpublishFirmwareStatusEnumType
+    from ._enums.update import UpdateEnumType
+    from ._enums.update_firmware_status import UpdateFirmwareStatusEnumType
+    from ._enums.upload_log_status import UploadLogStatusEnumType
+    from ._enums.vpn import VPNEnumType
+
+
+_WHERE: dict[str, str] = {
+    "APNAuthenticationEnumType": "apn_authentication",
+    "AttributeEnumType": "attribute",
+    "AuthorizationStatusEnumType": "authorization_status",
+    "AuthorizeCertificateStatusEnumType": "authorize_certificate_status",
+    "BootReasonEnumType": "boot_reason",
+    "CancelReservationStatusEnumType": "cancel_reservation_status",
+    "CertificateActionEnumType": "certificate_action",
+    "CertificateSignedStatusEnumType": "certificate_signed_status",
+    "CertificateSigningUseEnumType": "certificate_signing_use",
+    "ChangeAvailabilityStatusEnumType": "change_availability_status",
+    "ChargingLimitSourceEnumType": "charging_limit_source",
+    "ChargingProfileKindEnumType": "charging_profile_kind",
+    "ChargingProfilePurposeEnumType": "charging_profile_purpose",
+    "ChargingProfileStatusEnumType": "charging_profile_status",
+    "ChargingRateUnitEnumType": "charging_rate_unit",
+    "ChargingStateEnumType": "charging_state",
+    "ClearCacheStatusEnumType": "clear_cache_status",
+    "ClearChargingProfileStatusEnumType": "clear_charging_profile_status",
+    "ClearMessageStatusEnumType": "clear_message_status",
+    "ClearMonitoringStatusEnumType": "clear_monitoring_status",
+    "ComponentCriterionEnumType": "component_criterion",
+    "ConnectorEnumType": "connector",
+    "ConnectorStatusEnumType": "connector_status",
+    "CostKindEnumType": "cost_kind",
+    "CustomerInformationStatusEnumType": "customer_information_status",
+    "DataEnumType": "data",
+    "DataTransferStatusEnumType": "data_transfer_status",
+    "DeleteCertificateStatusEnumType": "delete_certificate_status",
+    "DisplayMessageStatusEnumType": "display_message_status",
+    "EnergyTransferModeEnumType": "energy_transfer_mode",
+    "EventNotificationEnumType": "event_notification",
+    "EventTriggerEnumType": "event_trigger",
+    "FirmwareStatusEnumType": "firmware_status",
+    "GenericDeviceModelStatusEnumType": "generic_device_model_status",
+    "GenericStatusEnumType": "generic_status",
+    "GetCertificateIdUseEnumType": "get_certificate_id_use",
+    "GetCertificateStatusEnumType": "get_certificate_status",
+    "GetChargingProfileStatusEnumType": "get_charging_profile_status",
+    "GetDisplayMessagesStatusEnumType": "get_display_messages_status",
+    "GetInstalledCertificateStatusEnumType": "get_installed_certificate_status",
+    "GetVariableStatusEnumType": "get_variable_status",
+    "HashAlgorithmEnumType": "hash_algorithm",
+    "IdTokenEnumType": "id_token",
+    "InstallCertificateStatusEnumType": "install_certificate_status",
+    "InstallCertificateUseEnumType": "install_certificate_use",
+    "Iso15118EVCertificateStatusEnumType": "iso15118_ev_certificate_status",
+    "LocationEnumType": "location",
+    "LogEnumType": "log",
+    "LogStatusEnumType": "log_status",
+    "MeasurandEnumType": "measurand",
+    "MessageFormatEnumType": "message_format",
+    "MessagePriorityEnumType": "message_priority",
+    "MessageStateEnumType": "message_state",
+    "MessageTriggerEnumType": "message_trigger",
+    "MonitorEnumType": "monitor",
+    "MonitoringBaseEnumType": "monitoring_base",
+    "MonitoringCriterionEnumType": "monitoring_criterion",
+    "MutabilityEnumType": "mutability",
+    "NotifyEVChargingNeedsStatusEnumType": "notify_ev_charging_needs_status",
+    "OCPPInterfaceEnumType": "ocpp_interface",
+    "OCPPTransportEnumType": "ocpp_transport",
+    "OCPPVersionEnumType": "ocpp_version",
+    "OperationalStatusEnumType": "operational_status",
+    "PhaseEnumType": "phase",
+    "PublishFirmwareStatusEnumType": "publish_firmware_status",
+    "ReadingContextEnumType": "reading_context",
+    "ReasonEnumType": "reason",
+    "RecurrencyKindEnumType": "recurrency_kind",
+    "RegistrationStatusEnumType": "registration_status",
+    "ReportBaseEnumType": "report_base",
+    "RequestStartStopStatusEnumType": "request_start_stop_status",
+    "ReservationUpdateStatusEnumType": "reservation_update_status",
+    "ReserveNowStatusEnumType": "reserve_now_status",
+    "ResetEnumType": "reset",
+    "ResetStatusEnumType": "reset_status",
+    "SendLocalListStatusEnumType": "send_local_list_status",
+    "SetMonitoringStatusEnumType": "set_monitoring_status",
+    "SetNetworkProfileStatusEnumType": "set_network_profile_status",
+    "SetVariableStatusEnumType": "set_variable_status",
+    "TransactionEventEnumType": "transaction_event",
+    "TriggerMessageStatusEnumType": "trigger_message_status",
+    "TriggerReasonEnumType": "trigger_reason",
+    "UnlockStatusEnumType": "unlock_status",
+    "UnpublishFirmwareStatusEnumType": "unpublish_firmware_status",
+    "UpdateEnumType": "update",
+    "UpdateFirmwareStatusEnumType": "update_firmware_status",
+    "UploadLogStatusEnumType": "upload_log_status",
+    "VPNEnumType": "vpn",
+}
+
+
+__getattr__, __dir__ = lazy_attributes(__name__, f"{__package__}._enums", _WHERE)
 
 
 __all__ = [

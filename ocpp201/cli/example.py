@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from .._base import Message
 from .._errors import ValidationError
 from .._schema import (
     AnyJson,
@@ -189,10 +190,10 @@ def _source(value: Any, indent: int, imports: dict[str, set[str]]) -> str:
         return json.dumps(value)
     if attrs.has(type(value)):
         cls = type(value)
+        # Generated classes live in ocpp201._messages.<action> / _datatypes.<name>,
+        # behind the public facades.
         module = (
-            "ocpp201.messages"
-            if cls.__module__.endswith("messages")
-            else ("ocpp201.datatypes")
+            "ocpp201.messages" if isinstance(value, Message) else ("ocpp201.datatypes")
         )
         imports.setdefault(module, set()).add(cls.__name__)
         fields = [

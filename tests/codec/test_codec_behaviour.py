@@ -358,7 +358,7 @@ def test_ranges() -> None:
 
 
 def test_direct_construction_checks_values_at_once() -> None:
-    with pytest.raises(ValidationError, match="longer than 20") as info:
+    with pytest.raises(ValidationError, match="longer than maxLength 20") as info:
         ChargingStationType(model="M" * 21, vendor_name="V")
     assert info.value.code is ErrorCode.TYPE_CONSTRAINT_VIOLATION
     with pytest.raises(ValidationError, match=r"use BootReasonEnumType\('PowerUp'\)"):

@@ -18,7 +18,15 @@ from codegen.naming import NamingError, assign, snake_case, upper_snake
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
-GENERATED = ("enums.py", "datatypes.py", "messages.py", "actions.py", "_handlers.py")
+GENERATED = (
+    "enums.py",
+    "datatypes.py",
+    "messages.py",
+    "actions.py",
+    "_decorators.py",
+    "_decorators.pyi",
+)
+PACKAGES = ("_enums", "_datatypes", "_messages")  # one generated module per class
 OCPP21 = ROOT.parent / "shared" / "ocpp-2.1" / "schemas"
 
 
@@ -44,6 +52,9 @@ def test_check_mode_reports_no_drift() -> None:
 def test_check_mode_names_the_files_that_drift(tmp_path: Path) -> None:
     for name in GENERATED:
         shutil.copy(ROOT / "ocpp201" / name, tmp_path / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / "ocpp201" / package, tmp_path / package)
+    (tmp_path / "_enums" / "stale.py").write_text("# no longer generated\n")
     with (tmp_path / "messages.py").open("a") as handle:
         handle.write("# edited by hand\n")
     (tmp_path / "enums.py").unlink()
@@ -52,6 +63,7 @@ def test_check_mode_names_the_files_that_drift(tmp_path: Path) -> None:
     assert "messages.py" in result.stderr
     assert "enums.py" in result.stderr
     assert "datatypes.py" not in result.stderr
+    assert "stale.py" in result.stderr
     # --check writes nothing
     assert not (tmp_path / "enums.py").exists()
 
@@ -89,8 +101,11 @@ def test_model_counts() -> None:
     assert len(model.messages) == 128
     assert len(model.actions) == 64
     # every shared definition is emitted once
-    text = (ROOT / "ocpp201" / "datatypes.py").read_text(encoding="utf-8")
-    assert text.count("\nclass IdTokenType:") == 1
+    texts = [
+        path.read_text(encoding="utf-8")
+        for path in (ROOT / "ocpp201" / "_datatypes").glob("*.py")
+    ]
+    assert sum(text.count("\nclass IdTokenType:") for text in texts) == 1
     assert "AuthorizationData" in model.datatypes
 
 
@@ -106,7 +121,9 @@ def test_descriptions_become_docstrings() -> None:
 
     assert ChargingStationType.__doc__ is not None
     assert "urn:x-oca:ocpp:uid" in ChargingStationType.__doc__
-    source = (ROOT / "ocpp201" / "datatypes.py").read_text(encoding="utf-8")
+    source = (ROOT / "ocpp201" / "_datatypes" / "charging_station_type.py").read_text(
+        encoding="utf-8"
+    )
     assert '"""Defines the model of the device.' in source or (
         "Defines the model of the device." in source
     )
@@ -249,7 +266,15 @@ def test_generator_handles_the_ocpp_2_1_schemas(tmp_path: Path) -> None:
     """The generator is not tied to one schema set: OCPP 2.1 generates and works."""
     package = tmp_path / "ocpp21_probe"
     package.mkdir()
-    for name in ("_base.py", "_schema.py", "_errors.py", "_codec.py"):
+    for name in (
+        "_base.py",
+        "_schema.py",
+        "_errors.py",
+        "_codec.py",
+        "_fastpath.py",
+        "_datetime.py",
+        "_lazy.py",
+    ):
         shutil.copy(ROOT / "ocpp201" / name, package / name)
     (package / "__init__.py").write_text("")
     names = sorted(p.stem for p in OCPP21.glob("*Request.json"))

@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED: dict[str, list[tuple[str, str]]] = {
     "reveal-call": [
-        ("note", 'Revealed type is "ocpp201.messages.BootNotificationResponse"'),
+        (
+            "note",
+            "Revealed type is "
+            '"ocpp201._messages.boot_notification.BootNotificationResponse"',
+        ),
     ],
     "wrong-call-type": [
         (

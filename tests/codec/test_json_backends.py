@@ -1,0 +1,214 @@
+"""The two JSON backends accept, refuse and read exactly the same texts.
+
+Every text goes through ``ocpp201._framing.decode`` (the one JSON parse of a
+message) under the standard library and under orjson; the outcomes must be equal,
+value types included.  Valid payloads of all 128 schemas go through both and decode.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import oracle
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from schema_strategies import SchemaStrategies
+
+import ocpp201
+from ocpp201 import _framing, _json
+from ocpp201._errors import ErrorCode
+
+NAMES = oracle.SCHEMA_NAMES
+
+TRICKY = [
+    '[2,"a","Heartbeat",{}]',
+    '[2,"a","Heartbeat",{"x":1,"x":2}]',
+    '[2,"a","Heartbeat",{"x":{"y":1,"y":1}}]',
+    '[2,"a","Heartbeat",{"a\\u003a":1,"a:":2}]',
+    '[2,"a","Heartbeat",{"t":"10:00:00","u":"::"}]',
+    '[2,"a","Heartbeat",{"k:":1, "k" : 2}]',
+    '[2,"a","Heartbeat",{"x":1e400}]',
+    '[2,"a","Heartbeat",{"x":-1e400}]',
+    '[2,"a","Heartbeat",{"x":1e308}]',
+    '[2,"a","Heartbeat",{"x":1e-400}]',
+    '[2,"a","Heartbeat",{"x":' + "9" * 401 + "}]",
+    '[2,"a","Heartbeat",{"x":-' + "9" * 308 + "}]",
+    '[2,"a","Heartbeat",{"x":' + "9" * 5000 + "}]",
+    '[2,"a","Heartbeat",{"x":18446744073709551616}]',
+    '[2,"a","Heartbeat",{"x":-9223372036854775809}]',
+    '[2,"a","Heartbeat",{"x":9007199254740993}]',
+    '[2,"a","Heartbeat",{"x":1.0,"y":-0.0,"z":2.5e3}]',
+    '[2,"a","Heartbeat",{"x":NaN}]',
+    '[2,"a","Heartbeat",{"x":Infinity}]',
+    '[2,"a","Heartbeat",{"x":"\\ud800"}]',
+    '[2,"a","Heartbeat",{"x":"\\u00e9\\n"}]',
+    '[2,"a","Heartbeat",{"x":"é"}]',
+    "\ufeff[2]",
+    "[2,",
+    "[" * 3000 + "]" * 3000,
+    '[2,"a","Heartbeat",' + "[" * 300 + "]" * 300 + "]",
+    '[3,"a",{"x":1,"x":2}]',
+    '[3,"a",{"x":' + "9" * 5000 + "}]",
+    '[4,"a","GenericError","",{}]',
+    ' [2 , "a" , "Heartbeat" , { } ] ',
+    '[2,"a","Heartbeat",{"x":01}]',
+    '[2,"a","Heartbeat",{"x":[1,2,],}]',
+    '[2,"a","Heartbeat",{"x" :1,"x":2}]',
+    '[2,"a","Heartbeat",{"x"\n:1,"x"\t:2}]',
+    '[2,"a","Heartbeat",{\n  "x": 1,\n  "x": 2\n}]',
+    '[2,"a","Heartbeat",{"s":"q\\":","s2":"\\\\"}]',
+    '[2,"a","Heartbeat",{"s":"q\\":","s":"\\":"}]',
+    '[2,"a","Heartbeat",{"x":-9223372036854775808,"y":9999999999999999999}]',
+    '[2,"a","Heartbeat",{"x":0.12345678901234567890123}]',
+    '[2,"a","Heartbeat",{"x":' + "[" * 260 + "]" * 260 + "}]",
+    '[2,"a","Heartbeat",{"x":' + "[" * 260 + "{}, {}" + "]" * 260 + "}]",
+    *(
+        '[2,"a","H",' + tail
+        for tail in (
+            '{"s":"\t"}]',
+            '{"s":"\x00"}]',
+            '{"s":"\x7f"}]',
+            '{"s":"\\x"}]',
+            '{"n":+1}]',
+            '{"n":.5}]',
+            '{"n":1.}]',
+            '{"n":01}]',
+            '{"n":-}]',
+            '{"n":1e}]',
+            '{"n":tru}]',
+            "\u00a0{}]",
+            "\x0c{}]",
+            "{}]\x00",
+            "{}] x",
+            '{"n":1E+2}]',
+            '{"n":-0}]',
+            '{"n":1e-7}]',
+            '{"n":123456789.123456789}]',
+            '{"s":"\\/"}]',
+            '{"s":"\\ud83d\\ude00"}]',
+            '{"s":"\U0001f600"}]',
+            '{"s":"\u2028"}]',
+            '{"a":{"b":1},"a":{"b":1}}]',
+            '{"n":1.7976931348623157e308}]',
+            '{"n":1.7976931348623159e308}]',
+        )
+    ),
+]
+
+
+def outcome(text: str | bytes) -> Any:
+    """Everything ``decode`` says about ``text``, with the exact types of values."""
+    result = _framing.decode(text)
+    return type(result).__name__, _typed(attrs_dict(result))
+
+
+def attrs_dict(result: Any) -> dict[str, Any]:
+    return {name: getattr(result, name) for name in result.__slots__}
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [type(value).__name__, *(_typed(v) for v in value)]
+    return (type(value).__name__, repr(value))
+
+
+def both(text: str | bytes) -> tuple[Any, Any]:
+    before = _json.backend()
+    try:
+        _json.use_backend("stdlib")
+        stdlib = outcome(text)
+        _json.use_backend("orjson")
+        fast = outcome(text)
+    finally:
+        _json.use_backend(before)
+    return stdlib, fast
+
+
+@pytest.mark.parametrize("text", TRICKY, ids=range(len(TRICKY)))
+def test_tricky_texts_give_the_same_outcome(text: str) -> None:
+    pytest.importorskip("orjson")
+    stdlib, fast = both(text)
+    assert stdlib == fast
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.sampled_from('ab:"\\é\u2028 '), max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(alphabet="ab:", max_size=3), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(payload=json_values, duplicate=st.booleans(), big=st.booleans())
+@settings(max_examples=200)
+def test_generated_texts_give_the_same_outcome(
+    payload: Any, duplicate: bool, big: bool
+) -> None:
+    pytest.importorskip("orjson")
+    text = json.dumps([2, "id", "Heartbeat", {"p": payload}], ensure_ascii=False)
+    if duplicate:
+        text = text[:-2] + ',"p":0}]'
+    if big:
+        text = text[:-2] + ',"q":1' + "0" * 320 + "}]"
+    stdlib, fast = both(text)
+    assert stdlib == fast
+    kind, fields = stdlib
+    assert kind == "Call"
+    assert bool(fields["syntax_problems"][1:]) == (duplicate or big)
+
+
+@functools.cache
+def payloads(name: str) -> st.SearchStrategy[dict[str, Any]]:
+    return SchemaStrategies(oracle.load_schema(name)).payloads()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_valid_payloads_read_and_decode_under_each_backend(
+    name: str, json_backend: str
+) -> None:
+    cls = getattr(ocpp201.messages, name)
+
+    @given(payload=payloads(name))
+    @settings(max_examples=5)
+    def check(payload: dict[str, Any]) -> None:
+        text = json.dumps([2, "id", "X", payload], ensure_ascii=False)
+        frame = _framing.decode(text)
+        assert isinstance(frame, _framing.Call), frame
+        assert frame.syntax_problems == ()
+        assert frame.payload == payload
+        ocpp201.from_payload(cls, frame.payload)
+
+    check()
+
+
+@pytest.mark.parametrize("digits", [310, 401, 5000])
+def test_integers_beyond_what_the_receiver_reads_are_answered_with_the_id(
+    digits: int, json_backend: str
+) -> None:
+    """Issue 8: a huge integer is "too large" (FormatViolation), with the message's
+    own id, whether or not Python's int() would convert it."""
+    text = '[2,"msg-7","MeterValues",{"evseId":' + "9" * digits + "}]"
+    frame = _framing.decode(text)
+    assert isinstance(frame, _framing.Call)
+    assert frame.message_id == "msg-7"
+    assert [(p.path, p.code) for p in frame.syntax_problems] == [
+        ("$.evseId", ErrorCode.FORMAT_VIOLATION)
+    ]
+    assert "too large" in frame.syntax_problems[0].message
+    # What tolerant mode would see: the exact integer when an int can hold it.
+    value = frame.payload["evseId"]
+    if digits < 4300:
+        assert value == int("9" * digits)
+    else:
+        assert not isinstance(value, int)
