@@ -13,11 +13,10 @@ from ._decorators import after, on
 from ._endpoint import (
     CSMS,
     ChargePoint,
+    ChargingStation,
     Connection,
     Hooks,
     RpcEndpoint,
-    UnmatchedResponse,
-    ValidationFailure,
 )
 from ._errors import (
     CallError,
@@ -33,7 +32,18 @@ from ._errors import (
     RemoteValidationError,
     ValidationError,
 )
+from ._events import (
+    CallFailed,
+    CallReceived,
+    CallSucceeded,
+    CloseConnection,
+    FrameDropped,
+    SendReply,
+    UnmatchedResponse,
+    ValidationFailure,
+)
 from ._memory import MemoryConnection, memory_pair
+from ._protocol import PreparedCall, RpcConnection, StartedCall
 from ._routing import CustomAction
 from ._schema import JSON_NULL, JsonNull, UnknownEnumValue
 from .actions import Action
@@ -45,12 +55,18 @@ __all__ = [
     "JSON_NULL",
     "Action",
     "CallError",
+    "CallFailed",
+    "CallReceived",
+    "CallSucceeded",
     "CallTimeoutError",
     "ChargePoint",
+    "ChargingStation",
+    "CloseConnection",
     "Connection",
     "ConnectionClosedError",
     "CustomAction",
     "ErrorCode",
+    "FrameDropped",
     "HandlerError",
     "Hooks",
     "JsonNull",
@@ -59,13 +75,17 @@ __all__ = [
     "MemoryConnection",
     "Message",
     "OCPPError",
+    "PreparedCall",
     "Problem",
     "RemoteProtocolError",
     "RemoteValidationError",
     "Request",
     "Response",
+    "RpcConnection",
     "RpcEndpoint",
+    "SendReply",
     "Sender",
+    "StartedCall",
     "UnknownEnumValue",
     "UnmatchedResponse",
     "ValidationError",

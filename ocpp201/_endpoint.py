@@ -1,78 +1,80 @@
-"""OCPP-J endpoints: :class:`ChargePoint` (the station's side) and :class:`CSMS`.
+"""The asyncio shell around the RPC core: :class:`ChargingStation` and :class:`CSMS`.
+
+One job: run an :class:`ocpp201.RpcConnection` (the sans-I/O OCPP-J state machine)
+on an asyncio connection -- the receive loop, ``call()``, handler tasks, timeouts
+and shutdown.  Every protocol decision (routing, roles, message ids, limits,
+validation, the answer to bad input) is the core's; this module only acts on the
+events it returns and logs them.
 
 Both sides share one implementation, :class:`RpcEndpoint`; the subclass fixes the
-*role*, which decides the actions the endpoint may call and may handle.  An endpoint
-runs on any connection object with ``async send(str)`` and ``async recv() -> str |
-bytes`` (the shape of a ``websockets`` connection, or :func:`ocpp201.memory_pair`).
+*role*.  An endpoint runs on any connection object with ``async send(str)`` and
+``async recv() -> str | bytes`` (the shape of a ``websockets`` connection, or
+:func:`ocpp201.memory_pair`), optionally ``async close(code, reason)``.
 
-Concurrency (Part 4 section 4.1.1):
+Concurrency (Part 4 section 4.1.1): at most one of *our* CALLs is outstanding;
+further ``call()``\\ s wait their turn in order.  Incoming CALLs are handled in
+arrival order, ``handler_concurrency`` at a time (1 by default); while every
+handler slot is taken and one more CALL waits, the endpoint stops reading
+(back-pressure), unless it awaits the answer to its own CALL: then it reads on, so
+a handler may ``await self.call(...)``, and up to ``call_backlog`` CALLs wait,
+decoded.  Every
+send is bounded (``send_timeout``); a peer that stops reading makes the connection
+count as broken, and it is closed.
 
-* at most one of *our* CALLs is outstanding; further ``call()``\\ s wait their turn in
-  order; a call that times out (or is cancelled) frees the slot;
-* incoming CALLs are handled concurrently with our own, each in its own task, so a
-  handler may ``await self.call(...)``; replies never wait for the CALL slot;
-* when the connection closes, or as soon as :meth:`RpcEndpoint.close` starts, every
-  pending or queued ``call()`` fails at once with :class:`ConnectionClosedError`;
-  handler tasks are then cancelled and awaited (bounded by ``close_timeout``);
-* every send is bounded (``send_timeout``); a peer that stops reading makes the
-  connection count as broken, and it is closed.
-
-Cancellation: a handler task propagates ``CancelledError`` only when the task itself
-is being cancelled (by this endpoint's shutdown, or -- on Python 3.11+, where
-``Task.cancelling()`` tells -- by anyone).  A ``CancelledError`` a handler raises or
-lets escape on its own (for example by awaiting a task someone else cancelled) is a
-failure of that handler: answered InternalError and logged.
+Cancellation: a handler task propagates ``CancelledError`` only when the task
+itself is being cancelled; a ``CancelledError`` a handler raises on its own is a
+failure of that handler (answered InternalError and logged).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
-import inspect
 import logging
-import sys
-import uuid
-import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, ClassVar, Final, Literal, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Final, TypeVar, cast
 
-import attrs
-
-from . import _framing
 from ._base import Request, Response, Sender
-from ._codec import from_payload, to_payload
+from ._calling import Caller, Lost, Outcome, is_closure
+from ._decorators import on
 from ._errors import (
-    CallError,
-    CallTimeoutError,
     ConnectionClosedError,
-    ErrorCode,
-    HandlerError,
     LocalProtocolError,
-    LocalValidationError,
-    Problem,
-    RemoteProtocolError,
-    RemoteValidationError,
-    ValidationError,
 )
-from ._framing import Call, CallErrorFrame, CallResult, Ignore, Reply
-from ._handlers import on
+from ._events import (
+    CallFailed,
+    CallReceived,
+    CallSucceeded,
+    CloseConnection,
+    FrameDropped,
+    SendReply,
+    UnmatchedResponse,
+    ValidationFailure,
+)
+from ._handling import HandlerRunner, SendTimeoutError
+from ._hooks import Connection, Hooks
+from ._logs import LogLimiter
+from ._protocol import ITEM_LISTS, MESSAGE_ID_MEMORY, RpcConnection
 from ._routing import CustomAction, Routes, collect_routes
-from ._schema import ArrayOf, ObjectOf, properties
+from ._slot import CallSlot
+from ._tasks import TaskSupervisor
 from .actions import Action
 from .enums import DataTransferStatusEnumType
 from .messages import DataTransferRequest, DataTransferResponse
 
 __all__ = [
     "CSMS",
+    "DEFAULT_CALL_BACKLOG",
     "DEFAULT_CALL_TIMEOUT",
     "DEFAULT_CLOSE_TIMEOUT",
     "DEFAULT_SEND_TIMEOUT",
+    "ITEM_LISTS",
+    "MAX_HANDLER_CONCURRENCY",
     "MESSAGE_ID_MEMORY",
     "ChargePoint",
+    "ChargingStation",
     "Connection",
-    "ITEM_LISTS",
     "Hooks",
     "RpcEndpoint",
     "UnmatchedResponse",
@@ -91,310 +93,60 @@ DEFAULT_SEND_TIMEOUT: Final = 30.0
 DEFAULT_CLOSE_TIMEOUT: Final = 10.0
 """Seconds ``close()`` waits by default for each stage of the shutdown."""
 
-MESSAGE_ID_MEMORY: Final = 1000
-"""How many of its most recent message ids an endpoint with a custom
-``message_id_factory`` remembers in order to refuse a repeated one.  (The default
-UUID4 factory draws 122 random bits per id; its ids are not stored.)"""
+DEFAULT_CALL_BACKLOG: Final = 4
+"""Incoming CALLs that may wait, by default, while others are being handled."""
 
+MAX_HANDLER_CONCURRENCY: Final = 1000
+"""The largest ``handler_concurrency`` an endpoint accepts."""
 
-class Connection(Protocol):
-    """What an endpoint needs from a connection (a ``websockets`` connection fits).
+DEFAULT_MAX_VIOLATIONS: Final = 10
+"""CALLs refused beyond the backlog before the connection is closed (1008)."""
 
-    ``recv`` raises once the connection is closed; an optional ``async close()`` is
-    used by :meth:`RpcEndpoint.close`.
-    """
 
-    async def send(self, message: str, /) -> None: ...
+_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
 
-    async def recv(self) -> str | bytes: ...
+_NO_HOOKS: Final = Hooks()  # shared (immutable) by the endpoints given none
 
+_LOGGED_FRAME_LENGTH: Final = 2000
+_LOGGED_DESCRIPTION_LENGTH: Final = 1000
 
-# --------------------------------------------------------------------------- hooks
 
+def _cut_for_log(message: str | bytes) -> str | bytes:
+    """A frame as logged at DEBUG: at most 2000 characters, and the length."""
+    if len(message) <= _LOGGED_FRAME_LENGTH:
+        return message
+    return f"{message[:_LOGGED_FRAME_LENGTH]!r}... ({len(message)} in all)"
 
-@attrs.frozen(kw_only=True)
-class ValidationFailure:
-    """A payload failed validation (given to :attr:`Hooks.validation_failed`).
 
-    ``direction`` is ``"incoming"`` (the peer's fault) or ``"outgoing"`` (ours);
-    ``kind`` is ``"request"`` or ``"response"``.
-    """
+def _positive(name: str, value: float | None, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if value is None or not value > 0:
+        what = "positive or None" if optional else "a positive number of seconds"
+        raise ValueError(f"{name} must be {what}")
 
-    direction: Literal["incoming", "outgoing"]
-    kind: Literal["request", "response"]
-    action: str
-    message_id: str | None
-    error: ValidationError
 
+class RpcEndpoint(Caller, HandlerRunner):
+    """The OCPP-J RPC endpoint shared by :class:`ChargingStation` and :class:`CSMS`.
 
-@attrs.frozen(kw_only=True)
-class UnmatchedResponse:
-    """A CALLRESULT / CALLERROR that answers no pending CALL, or that is malformed
-    (given to :attr:`Hooks.unmatched_response`).  It is dropped, never answered."""
+    Subclass :class:`ChargingStation` or :class:`CSMS` (not this class) and decorate
+    methods with ``@on(Action.X)`` / ``@after(Action.X)`` to handle requests.  The
+    options are described in docs/rpc.md ("Constructor"); in short:
 
-    message_id: str | None
-    reason: str
-    frame: str | bytes
-
-
-@attrs.frozen(kw_only=True)
-class Hooks:
-    """Optional callbacks for tracing; each receives the endpoint first.
-
-    One ``Hooks`` object may be shared by all the endpoints of a CSMS.  A hook that
-    raises is logged and otherwise ignored; hooks must not block.
-    """
-
-    frame_received: Callable[[RpcEndpoint, str | bytes], object] | None = None
-    """Every message received, as received (before any checks)."""
-    frame_sent: Callable[[RpcEndpoint, str], object] | None = None
-    """Every frame sent, after the connection accepted it."""
-    validation_failed: Callable[[RpcEndpoint, ValidationFailure], object] | None = None
-    """Every payload that failed validation, incoming or outgoing."""
-    unmatched_response: Callable[[RpcEndpoint, UnmatchedResponse], object] | None = None
-    """Every response dropped: unknown message id (e.g. after a timeout) or
-    malformed."""
-
-
-# --------------------------------------------------------------------------- tables
-
-
-@attrs.frozen(slots=True)
-class _ActionInfo:
-    name: str
-    request: type[Request[Any]]
-    response: type[Response]
-    sender: Sender
-
-
-class _StandardActions(dict[str, _ActionInfo]):
-    """The standard actions' infos, each built when first used: an action's message
-    classes are imported only then (``import ocpp201`` stays cheap)."""
-
-    def get(self, action: str, default: Any = None) -> Any:
-        info = dict.get(self, action)
-        if info is None:
-            member = Action._value2member_map_.get(action)
-            if not isinstance(member, Action):
-                return default
-            info = self[action] = _ActionInfo(
-                action, member.request, member.response, member.sender
-            )
-        return info
-
-
-_STANDARD: Final[dict[str, _ActionInfo]] = _StandardActions()
-
-ITEM_LISTS: Final[Mapping[str, str]] = {
-    "GetVariables": "getVariableData",
-    "SetVariables": "setVariableData",
-    "GetReport": "componentVariable",
-    "GetMonitoringReport": "componentVariable",
-    "SendLocalList": "localAuthorizationList",
-    "ClearVariableMonitoring": "id",
-    "SetVariableMonitoring": "setMonitoringData",
-}
-"""The array an ``ItemsPerMessage<Action>`` limit counts (Part 2, appendix 2)."""
-
-_ROLE_NAMES: Final = {
-    Sender.CHARGING_STATION: "charging station",
-    Sender.CSMS: "CSMS",
-    Sender.BOTH: "either side",
-}
-
-
-class _HandlerTimeoutError(Exception):
-    """A handler ran longer than ``handler_timeout``."""
-
-
-class _SendTimeoutError(Exception):
-    """A send took longer than ``send_timeout``: the connection counts as broken."""
-
-
-class _Lost:
-    """The result of a pending call whose connection closed."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-_Outcome = CallResult | CallErrorFrame | Ignore | _Lost
-
-
-@attrs.define(slots=True)
-class _Pending:
-    info: _ActionInfo
-    message_id: str
-    future: asyncio.Future[_Outcome]
-
-
-class _CallSlot:
-    """The one outstanding CALL of Part 4 section 4.1.1, handed over in FIFO order.
-
-    Built on futures and ``asyncio.wait`` (which never cancels what it waits for), so
-    that a timed-out or cancelled waiter can never leak the slot.
-    """
-
-    def __init__(self) -> None:
-        self._busy = False
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._closed: str | None = None
-
-    async def acquire(self, deadline: float) -> None:
-        if self._closed is not None:
-            raise ConnectionClosedError(self._closed)
-        if not self._busy and not self._waiters:
-            self._busy = True
-            return
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[None] = loop.create_future()
-        self._waiters.append(waiter)
-        try:
-            done, _ = await asyncio.wait(
-                {waiter}, timeout=max(0.0, deadline - loop.time())
-            )
-        except BaseException:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                self.release()  # the slot was handed to us just as we were cancelled
-            else:
-                self._discard(waiter)
-            raise
-        if not done:
-            self._discard(waiter)
-            raise CallTimeoutError("timed out waiting for the previous CALL to finish")
-        waiter.result()  # raises ConnectionClosedError when the slot was closed
-
-    def _discard(self, waiter: asyncio.Future[None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._waiters.remove(waiter)
-        waiter.cancel()
-
-    def release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the slot passes on; it stays busy
-                return
-        self._busy = False
-
-    def close(self, reason: str) -> None:
-        self._closed = reason
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(ConnectionClosedError(reason))
-
-
-_CLOSURE_ERRORS: Final = (ConnectionClosedError, ConnectionError, EOFError)
-
-
-def _new_uuid4() -> str:
-    return str(uuid.uuid4())
-
-
-def _is_closure(exc: BaseException) -> bool:
-    """Whether an exception from ``recv()`` means the connection closed.
-
-    A raw ``websockets`` connection raises its own ``ConnectionClosed``; that module
-    is only looked at when the application has imported it, so ``import ocpp201``
-    never imports ``websockets``.
-    """
-    if isinstance(exc, _CLOSURE_ERRORS):
-        return True
-    ws_errors = sys.modules.get("websockets.exceptions")
-    closed = getattr(ws_errors, "ConnectionClosed", None)
-    return closed is not None and isinstance(exc, closed)
-
-
-# --------------------------------------------------------------------------- lenient
-
-
-def _strip_unknown(cls: type, data: Any, path: str, removed: list[str]) -> Any:
-    """``data`` without the properties ``cls``'s schema does not know (recursively)."""
-    if type(data) is not dict:
-        return data
-    try:
-        props, extra = properties(cls)
-    except (TypeError, AttributeError):  # not a generated class: leave it alone
-        return data
-    if extra is not None:
-        return data
-    specs = {p.wire: p.spec for p in props}
-    result: dict[str, Any] = {}
-    for key, value in data.items():
-        spec = specs.get(key)
-        if spec is None:
-            removed.append(f"{path}.{key}")
-        else:
-            result[key] = _strip_value(spec, value, f"{path}.{key}", removed)
-    return result
-
-
-def _strip_value(spec: Any, value: Any, path: str, removed: list[str]) -> Any:
-    if isinstance(spec, ObjectOf):
-        return _strip_unknown(spec.cls, value, path, removed)
-    if isinstance(spec, ArrayOf) and type(value) is list:
-        return [
-            _strip_value(spec.item, item, f"{path}[{index}]", removed)
-            for index, item in enumerate(value)
-        ]
-    return value
-
-
-# --------------------------------------------------------------------------- endpoint
-
-
-class RpcEndpoint:
-    """The OCPP-J RPC endpoint shared by :class:`ChargePoint` and :class:`CSMS`.
-
-    Subclass :class:`ChargePoint` or :class:`CSMS` (not this class) and decorate
-    methods with ``@on(Action.X)`` / ``@after(Action.X)`` to handle requests.
-
-    Args:
-        identity: the charging station identity (on the CSMS side: the station this
-            endpoint talks to).  Names the logger ``ocpp201.rpc.<identity>``.
-        connection: the connection (``async send(str)``, ``async recv()``).
-        call_timeout: default seconds ``call()`` may take in all: waiting for the
-            CALL slot, sending, and waiting for the response.
-        validate_incoming: ``True`` (default): every incoming payload must satisfy its
-            schema exactly.  ``False``: *tolerant* -- properties the schema does not
-            know are dropped (and logged) instead of answered with ProtocolError, and
-            duplicate keys are not refused; everything a typed object cannot hold
-            (wrong types, missing required fields, unknown enum values) is still
-            refused, since handlers receive typed objects.
-        validate_outgoing: ``True`` (default): requests and handler responses are
-            checked against their schema before sending (an invalid request raises
-            :class:`LocalValidationError`; an invalid response is answered with
-            InternalError).  ``False`` skips that check (objects are still checked
-            when they are built).
-        custom_actions: vendor actions this endpoint may call and handle.
-        bytes_per_message: a limit on the size in bytes of incoming CALLs, for every
-            action (an ``int``) or per action (a mapping from the action's name, e.g.
-            ``{Action.GET_VARIABLES: 4096}``); a larger CALL is answered with
-            FormatViolation (Part 2 B06.FR.17, B08.FR.18, N06.FR.07).
-        items_per_message: a limit on the number of items of incoming CALLs, counted
-            in the array :data:`ITEM_LISTS` names for the action (for an action not
-            in it: every top-level array); an ``int`` applies to the actions of
-            :data:`ITEM_LISTS`.  More items are answered with
-            OccurrenceConstraintViolation (Part 2 B06.FR.16, B08.FR.17, N06.FR.06).
-        message_id_factory: makes the message id of each of our CALLs; UUID4 by
-            default.  Ids must be strings of 1 to 36 characters, never repeated: an
-            id equal to one of the :data:`MESSAGE_ID_MEMORY` most recent ids of this
-            endpoint (or to that of a CALL still pending) is refused with
-            :class:`LocalProtocolError` before anything is sent.
-        hooks: tracing callbacks, see :class:`Hooks`.
-        logger: replaces the ``ocpp201.rpc.<identity>`` logger.
-        handler_timeout: seconds a handler may run before it is cancelled and the
-            CALL answered with InternalError; ``None`` (default): no limit.  A
-            handler that ignores the cancellation is logged and kept until
-            :meth:`close`, which cancels it again.
-        send_timeout: seconds one send to the connection may take (a reply, or the
-            CALL frame of ``call()``); when it expires the peer has stopped reading:
-            the send is logged, the connection counts as broken and is closed.
-        close_timeout: seconds :meth:`close` waits for each stage: the connection
-            to close, the receive loop to end, the handler tasks to end.
+    ``call_timeout`` bounds a whole ``call()``; ``validate_incoming`` (strict, or
+    tolerant when ``False``) and ``validate_outgoing`` switch schema checks;
+    ``custom_actions`` adds vendor actions; ``bytes_per_message`` and
+    ``items_per_message`` limit incoming CALLs (FormatViolation /
+    OccurrenceConstraintViolation); ``message_id_factory`` makes our ids (UUID4 by
+    default; a repeated one is refused); ``hooks`` and ``logger`` for tracing;
+    ``handler_timeout`` bounds a handler (InternalError); ``send_timeout`` bounds
+    every send (a peer that stops reading: the connection is closed as broken);
+    ``close_timeout`` bounds each stage of :meth:`close`; ``handler_concurrency``
+    incoming CALLs are handled at once (1: in arrival order) and reading stops while
+    they run; only while we await the answer to our own CALL is reading on, then
+    ``call_backlog`` more may wait, and beyond that a CALL is answered
+    RpcFrameworkError and counts as a violation; after ``max_violations`` of them
+    the connection is closed with 1008.
     """
 
     role: ClassVar[Sender]
@@ -429,95 +181,99 @@ class RpcEndpoint:
         custom_actions: Iterable[CustomAction] = (),
         bytes_per_message: int | Mapping[str, int] | None = None,
         items_per_message: int | Mapping[str, int] | None = None,
-        message_id_factory: Callable[[], str] = _new_uuid4,
+        message_id_factory: Callable[[], str] | None = None,
         hooks: Hooks | None = None,
         logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
         handler_timeout: float | None = None,
         send_timeout: float = DEFAULT_SEND_TIMEOUT,
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
+        handler_concurrency: int = 1,
+        call_backlog: int = DEFAULT_CALL_BACKLOG,
+        max_violations: int | None = DEFAULT_MAX_VIOLATIONS,
     ) -> None:
         if not isinstance(getattr(type(self), "role", None), Sender):
-            raise TypeError("use ChargePoint or CSMS (or a subclass), not RpcEndpoint")
-        if not call_timeout > 0:
-            raise ValueError("call_timeout must be a positive number of seconds")
-        if handler_timeout is not None and not handler_timeout > 0:
-            raise ValueError("handler_timeout must be positive or None")
-        if not send_timeout > 0:
-            raise ValueError("send_timeout must be a positive number of seconds")
-        if not close_timeout > 0:
-            raise ValueError("close_timeout must be a positive number of seconds")
+            raise TypeError(
+                "use ChargingStation or CSMS (or a subclass), not RpcEndpoint"
+            )
+        _positive("call_timeout", call_timeout)
+        _positive("handler_timeout", handler_timeout, optional=True)
+        _positive("send_timeout", send_timeout)
+        _positive("close_timeout", close_timeout)
+        if not 1 <= handler_concurrency <= MAX_HANDLER_CONCURRENCY:
+            raise ValueError(
+                f"handler_concurrency must be 1 to {MAX_HANDLER_CONCURRENCY}"
+            )
+        if call_backlog < 0:
+            raise ValueError("call_backlog cannot be negative")
         self.identity = identity
         self.connection = connection
         self.call_timeout = float(call_timeout)
-        self.validate_incoming = validate_incoming
-        self.validate_outgoing = validate_outgoing
         self.handler_timeout = handler_timeout
         self.send_timeout = float(send_timeout)
         self.close_timeout = float(close_timeout)
-        self.hooks = hooks or Hooks()
+        self.handler_concurrency = handler_concurrency
+        self.call_backlog = call_backlog
+        self.hooks = hooks or _NO_HOOKS
         self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = (
             logger or logging.getLogger(f"ocpp201.rpc.{identity}")
         )
-        self._message_id_factory = message_id_factory
-        # Ids of a custom factory are remembered (bounded) to refuse a repeated one.
-        self._remember_ids = message_id_factory is not _new_uuid4
-        self._recent_ids: collections.deque[str] = collections.deque()
-        self._recent_id_set: set[str] = set()
-        self._custom: dict[str, _ActionInfo] = {}
-        for custom in custom_actions:
-            self._custom[custom.name] = _ActionInfo(
-                custom.name, custom.request, custom.response, custom.sender
-            )
-        self._bytes_default, self._bytes_limits = _limits(bytes_per_message)
-        _, self._items_limits = _limits(items_per_message, ITEM_LISTS)
-        self._check_routes()
-
-        self._pending: dict[str, _Pending] = {}
-        self._slot = _CallSlot()
-        self._handling: set[str] = set()
-        # Handler tasks, the inner tasks of handlers run with handler_timeout (and
-        # those abandoned after it), the send tasks of call(): all reaped by
-        # _shutdown.  _owners maps an inner handler task to its _handle_call task.
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self._owners: dict[asyncio.Future[Any], asyncio.Future[Any]] = {}
-        # Tasks this endpoint cancelled itself: their CancelledError propagates.
-        self._cancelled_by_us: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
+        self.protocol = RpcConnection(
+            self.role,
+            handlers=self._routes.on,
+            custom_actions=custom_actions,
+            validate_incoming=validate_incoming,
+            validate_outgoing=validate_outgoing,
+            bytes_per_message=bytes_per_message,
+            items_per_message=items_per_message,
+            message_id_factory=message_id_factory,
+            message_id_memory=MESSAGE_ID_MEMORY,
+            max_calls_in_progress=handler_concurrency + call_backlog,
+            max_violations=max_violations,
+            owner=type(self).__qualname__,
+        )
+        """The sans-I/O core this endpoint drives."""
+        self._bad_frames = LogLimiter(self.logger)
+        self._waiting: dict[str, asyncio.Future[Outcome]] = {}
+        self._slot = CallSlot()
+        self._queue: collections.deque[CallReceived] = collections.deque()
+        self._handling = 0  # handler tasks running (each takes calls from _queue)
+        self._room: asyncio.Event | None = None  # set when a handler slot frees
+        self._tasks = TaskSupervisor()
         self._closed: str | None = None
+        self._broken = False
         self._running = False
         self._run_task: asyncio.Task[Any] | None = None
         self._background: asyncio.Task[None] | None = None
         self._shutdown_done: asyncio.Event | None = None
 
-    def _check_routes(self) -> None:
-        role = self.role
-        for action in self._routes.on.keys() | self._routes.after.keys():
-            info = _STANDARD.get(action) or self._custom.get(action)
-            if info is None:
-                raise LocalProtocolError(
-                    f"{type(self).__qualname__} handles {action!r}, which is neither "
-                    "an OCPP 2.0.1 action nor one of this endpoint's custom_actions"
-                )
-            if info.sender == role:
-                raise LocalProtocolError(
-                    f"{type(self).__qualname__} handles {action!r}, but the "
-                    f"{_ROLE_NAMES[role]} is the side that sends it"
-                )
+    @property
+    def validate_incoming(self) -> bool:
+        """Strict (``True``) or tolerant decoding of incoming payloads."""
+        return self.protocol.validate_incoming
+
+    @validate_incoming.setter
+    def validate_incoming(self, value: bool) -> None:
+        self.protocol.validate_incoming = value
+
+    @property
+    def validate_outgoing(self) -> bool:
+        """Whether our requests and responses are checked before sending."""
+        return self.protocol.validate_outgoing
+
+    @validate_outgoing.setter
+    def validate_outgoing(self, value: bool) -> None:
+        self.protocol.validate_outgoing = value
 
     def __repr__(self) -> str:
         state = "closed" if self._closed is not None else "open"
         return f"<{type(self).__name__} {self.identity!r} {state}>"
-
-    # ------------------------------------------------------------------ properties
 
     @property
     def closed(self) -> bool:
         """Whether the endpoint has shut down (its connection closed)."""
         return self._closed is not None
 
-    def _lookup(self, action: str) -> _ActionInfo | None:
-        return _STANDARD.get(action) or self._custom.get(action)
-
-    # ------------------------------------------------------------------ hooks & logs
+    # ------------------------------------------------------------------ reporting
 
     def _hook(self, hook: Callable[..., object] | None, *args: Any) -> None:
         if hook is None:
@@ -527,85 +283,51 @@ class RpcEndpoint:
         except Exception:
             self.logger.exception("hook %r raised; ignored", hook)
 
-    def _validation_failed(
-        self,
-        direction: Literal["incoming", "outgoing"],
-        kind: Literal["request", "response"],
-        action: str,
-        message_id: str | None,
-        error: ValidationError,
-    ) -> None:
-        if direction == "incoming":
-            self.logger.warning(
+    def _validation_failed(self, failure: ValidationFailure) -> None:
+        description = failure.error.description
+        if len(description) > _LOGGED_DESCRIPTION_LENGTH:  # bounded log lines
+            count = len(failure.error.problems)
+            description = (
+                f"{description[:_LOGGED_DESCRIPTION_LENGTH]}... ({count} problems)"
+            )
+        if failure.direction == "incoming":
+            self._bad_frames.warning(
                 "invalid %s %s from the peer (message id %s): %s",
-                action,
-                kind,
-                message_id,
-                error.description,
+                failure.action,
+                failure.kind,
+                failure.message_id,
+                description,
             )
         else:
             self.logger.error(
                 "our own %s %s is invalid (message id %s) -- a bug on this side, "
                 "not the peer's: %s",
-                action,
-                kind,
-                message_id,
-                error.description,
+                failure.action,
+                failure.kind,
+                failure.message_id,
+                description,
             )
-        self._hook(
-            self.hooks.validation_failed,
-            ValidationFailure(
-                direction=direction,
-                kind=kind,
-                action=action,
-                message_id=message_id,
-                error=error,
-            ),
-        )
+        self._hook(self.hooks.validation_failed, failure)
 
-    def _unmatched(
-        self, message_id: str | None, reason: str, frame: str | bytes
-    ) -> None:
-        self.logger.warning(
-            "dropped a response (message id %s): %s", message_id, reason
-        )
-        self._hook(
-            self.hooks.unmatched_response,
-            UnmatchedResponse(message_id=message_id, reason=reason, frame=frame),
-        )
-
-    # ------------------------------------------------------------------ codec
-
-    def _decode(self, cls: type[Any], payload: Any) -> Any:
-        """Structure ``payload``; raise ValidationError (tolerant when switched off)."""
-        try:
-            return from_payload(cls, payload)
-        except ValidationError:
-            if self.validate_incoming:
-                raise
-            removed: list[str] = []
-            stripped = _strip_unknown(cls, payload, "$", removed)
-            if not removed:
-                raise
-        result = from_payload(cls, stripped)
-        self.logger.warning(
-            "ignored properties unknown to %s: %s", cls.__name__, ", ".join(removed)
-        )
-        return result
-
-    def _encode(self, obj: Any) -> dict[str, Any]:
-        """The payload of ``obj``; raise ValidationError if outgoing checks fail."""
-        payload = to_payload(obj)
-        if self.validate_outgoing:
-            from_payload(type(obj), payload)
-        return payload
+    def _report(self, reply: SendReply) -> None:
+        """Log (and hook) what the core said about a reply it built."""
+        if reply.validation is not None:
+            self._validation_failed(reply.validation)
+        if reply.our_fault:
+            self.logger.error("%s", reply.reason)
+        elif reply.bad_frame:
+            self._bad_frames.warning(
+                "bad message from the peer: %s; answering %s",
+                reply.reason,
+                reply.code.value if reply.code is not None else "",
+            )
 
     # ------------------------------------------------------------------ sending
 
     async def _send(self, frame: str) -> None:
         await self.connection.send(frame)
         if self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug("> %s", frame)
+            self.logger.debug("> %s", _cut_for_log(frame))
         if self.hooks.frame_sent is not None:
             self._hook(self.hooks.frame_sent, frame)
 
@@ -613,75 +335,35 @@ class RpcEndpoint:
         """Send an answer to the peer's CALL; a failure is logged, never raised.
 
         Bounded by ``send_timeout``; when that expires, raises
-        :class:`_SendTimeoutError` (the caller treats the connection as broken).
+        :class:`SendTimeoutError` (the caller treats the connection as broken).
         """
         try:
-            await asyncio.wait_for(self._send(frame), self.send_timeout)
-        except asyncio.TimeoutError:
-            raise _SendTimeoutError(
-                f"sending a reply took longer than send_timeout ({self.send_timeout:g}"
-                " s): the peer is not reading"
-            ) from None
+            if _timeout is None:  # Python 3.10
+                try:
+                    await asyncio.wait_for(self._send(frame), self.send_timeout)
+                except asyncio.TimeoutError:
+                    expired = True
+                else:
+                    expired = False
+            else:  # no task per send, and a TimeoutError of the send is its own
+                bound = _timeout(self.send_timeout)
+                try:
+                    async with bound:
+                        await self._send(frame)
+                except TimeoutError:
+                    if not bound.expired():
+                        raise
+                    expired = True
+                else:
+                    expired = False
         except Exception as exc:
             self.logger.info("could not send a reply (%s): %s", type(exc).__name__, exc)
-
-    # ------------------------------------------------------------------ tasks
-
-    def _track(
-        self, task: asyncio.Future[Any], owner: asyncio.Future[Any] | None = None
-    ) -> None:
-        """Keep ``task`` until it ends, so that :meth:`_shutdown` reaps it."""
-        self._tasks.add(task)
-        if owner is not None:
-            self._owners[task] = owner
-        task.add_done_callback(self._untrack)
-
-    def _untrack(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        self._owners.pop(task, None)
-
-    def _cancel(self, task: asyncio.Future[Any]) -> None:
-        """Cancel ``task``, remembering that this endpoint did it."""
-        self._cancelled_by_us.add(task)
-        task.cancel()
-
-    def _cancel_requested(self) -> bool:
-        """Whether the current task is being cancelled.
-
-        True when this endpoint cancelled it, or (Python 3.11+) when anybody did and
-        the request is still pending (``Task.cancelling()``).  False when a
-        ``CancelledError`` merely escaped from a handler -- raised by it, or from a
-        task somebody else cancelled that it awaited.
-        """
-        task = asyncio.current_task()
-        if task is None or task in self._cancelled_by_us:
-            return True
-        cancelling = getattr(task, "cancelling", None)  # Python 3.11+
-        return cancelling is not None and bool(cancelling() > 0)
-
-    async def _reap(self, tasks: set[asyncio.Future[Any]]) -> None:
-        """Cancel ``tasks`` and wait for them, at most ``close_timeout`` in all.
-
-        A task still running after half the time (one that swallowed the
-        cancellation) is cancelled once more.  Whatever still runs after that is
-        logged: asyncio cannot end a task that refuses to end.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.close_timeout
-        remaining = tasks
-        for share in (2.0, 1.0):
-            for task in remaining:
-                self._cancel(task)
-            budget = max(0.0, (deadline - loop.time()) / share)
-            _, remaining = await asyncio.wait(remaining, timeout=budget)
-            if not remaining:
-                return
-        self.logger.error(
-            "%d task(s) ignored cancellation for %g s and are left running: %s",
-            len(remaining),
-            self.close_timeout,
-            ", ".join(sorted(repr(t) for t in remaining)),
-        )
+            return
+        if expired:
+            raise SendTimeoutError(
+                f"sending a reply took longer than send_timeout ({self.send_timeout:g}"
+                " s): the peer is not reading"
+            )
 
     # ------------------------------------------------------------------ call
 
@@ -703,177 +385,7 @@ class RpcEndpoint:
             CallTimeoutError: no answer within the timeout.
             ConnectionClosedError: the connection is (or got) closed.
         """
-        info = self._outgoing_info(request)
-        try:
-            payload = self._encode(request)
-        except ValidationError as exc:
-            self._validation_failed("outgoing", "request", info.name, None, exc)
-            raise LocalValidationError(exc.problems, type_name=exc.type_name) from None
-        except Exception as exc:
-            raise LocalProtocolError(
-                f"cannot encode the {info.name} request: {exc}"
-            ) from exc
-        if self._closed is not None:
-            raise ConnectionClosedError(self._closed)
-        if timeout is None:
-            timeout = self.call_timeout
-        elif not timeout > 0:
-            raise ValueError("timeout must be a positive number of seconds")
-
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        try:
-            await self._slot.acquire(deadline)
-        except CallTimeoutError:
-            raise CallTimeoutError(
-                f"{info.name} not sent: our previous CALL was still outstanding "
-                f"after {timeout:g} s"
-            ) from None
-        try:
-            if self._closed is not None:
-                raise ConnectionClosedError(self._closed)
-            message_id = self._new_message_id()
-            frame = _framing.encode_call(message_id, info.name, payload)
-            pending = _Pending(info, message_id, loop.create_future())
-            self._pending[message_id] = pending
-            try:
-                await self._send_call(frame, pending, deadline, timeout)
-                done, _ = await asyncio.wait(
-                    {pending.future}, timeout=max(0.0, deadline - loop.time())
-                )
-                if not done:
-                    raise CallTimeoutError(
-                        f"no response to {info.name} (message id {message_id}) "
-                        f"within {timeout:g} s"
-                    )
-            finally:
-                del self._pending[message_id]
-        finally:
-            self._slot.release()
-        return cast(_R, self._outcome(pending, pending.future.result()))
-
-    async def _send_call(
-        self, frame: str, pending: _Pending, deadline: float, timeout: float
-    ) -> None:
-        """Send our CALL frame, bounded by the call's deadline and ``send_timeout``.
-
-        Returns early when the call is settled while sending (the connection was
-        closed, which sets the outcome); raises CallTimeoutError when the call's
-        deadline expires first; treats the connection as broken (closes it, raises
-        ConnectionClosedError) when ``send_timeout`` expires first.
-        """
-        loop = asyncio.get_running_loop()
-        send_deadline = loop.time() + self.send_timeout
-        send_task = loop.create_task(self._send(frame))
-        self._track(send_task)
-        waiting: set[asyncio.Future[Any]] = {send_task, pending.future}
-        try:
-            await asyncio.wait(
-                waiting,
-                timeout=max(0.0, min(deadline, send_deadline) - loop.time()),
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            timed_out = not send_task.done()
-        finally:
-            if not send_task.done():
-                self._cancel(send_task)
-                await asyncio.wait({send_task}, timeout=self.close_timeout)
-        name, message_id = pending.info.name, pending.message_id
-        if pending.future.done():
-            return  # closed (or, oddly, answered) meanwhile: the outcome tells
-        if timed_out:
-            if send_deadline < deadline:
-                reason = (
-                    f"sending {name} (message id {message_id}) took longer than "
-                    f"send_timeout ({self.send_timeout:g} s): the peer is not reading"
-                )
-                await self._broken(reason)
-                raise ConnectionClosedError(reason)
-            raise CallTimeoutError(
-                f"{name} (message id {message_id}): sending took longer than "
-                f"{timeout:g} s"
-            )
-        if send_task.cancelled():
-            raise ConnectionClosedError(f"sending {name} was cancelled")
-        exc = send_task.exception()
-        if exc is None:
-            return
-        if isinstance(exc, ConnectionClosedError):
-            raise exc
-        if _is_closure(exc):
-            raise ConnectionClosedError(str(exc)) from exc
-        raise exc
-
-    def _outgoing_info(self, request: object) -> _ActionInfo:
-        action = getattr(type(request), "ACTION", None)
-        info = self._lookup(action) if isinstance(action, str) else None
-        if info is None or not isinstance(request, info.request):
-            raise LocalProtocolError(
-                f"call() takes a request object of an OCPP 2.0.1 action or of one of "
-                f"this endpoint's custom_actions, not {type(request).__qualname__}"
-            )
-        if info.sender not in (self.role, Sender.BOTH):
-            raise LocalProtocolError(
-                f"a {_ROLE_NAMES[self.role]} cannot send {info.name}: only the "
-                f"{_ROLE_NAMES[info.sender]} sends it"
-            )
-        return info
-
-    def _new_message_id(self) -> str:
-        message_id = self._message_id_factory()
-        if not _framing.is_valid_message_id(message_id):
-            raise LocalProtocolError(
-                f"message_id_factory returned {message_id!r}; a message id is a string "
-                f"of 1 to {_framing.MAX_MESSAGE_ID_LENGTH} characters"
-            )
-        if message_id in self._pending or message_id in self._recent_id_set:
-            raise LocalProtocolError(
-                f"message_id_factory repeated {message_id!r}, an id this endpoint "
-                "already used; message ids must be unique"
-            )
-        if self._remember_ids:
-            self._recent_ids.append(message_id)
-            self._recent_id_set.add(message_id)
-            if len(self._recent_ids) > MESSAGE_ID_MEMORY:
-                self._recent_id_set.discard(self._recent_ids.popleft())
-        return message_id
-
-    def _outcome(self, pending: _Pending, outcome: _Outcome) -> Any:
-        info, message_id = pending.info, pending.message_id
-        if isinstance(outcome, CallResult):
-            try:
-                if outcome.syntax_problems and self.validate_incoming:
-                    raise ValidationError(
-                        outcome.syntax_problems, type_name=info.response.__name__
-                    )
-                return self._decode(info.response, outcome.payload)
-            except ValidationError as exc:
-                self._validation_failed(
-                    "incoming", "response", info.name, message_id, exc
-                )
-                raise RemoteValidationError(
-                    exc.problems,
-                    type_name=exc.type_name,
-                    message_id=message_id,
-                    action=info.name,
-                ) from None
-        if isinstance(outcome, CallErrorFrame):
-            code: ErrorCode | str = ErrorCode._value2member_map_.get(
-                outcome.code, outcome.code
-            )  # type: ignore[assignment]
-            raise CallError(
-                code,
-                outcome.description,
-                outcome.details,
-                message_id=message_id,
-                action=info.name,
-            )
-        if isinstance(outcome, Ignore):
-            raise RemoteProtocolError(
-                f"malformed response to {info.name} (message id {message_id}): "
-                f"{outcome.reason}"
-            )
-        raise ConnectionClosedError(outcome.reason)
+        return await self._call(request, timeout)
 
     # ------------------------------------------------------------------ receiving
 
@@ -890,14 +402,19 @@ class RpcEndpoint:
             raise ConnectionClosedError(self._closed)
         self._running = True
         self._run_task = asyncio.current_task()
+        self._room = asyncio.Event()
         reason = "the connection closed"
         try:
             recv = self.connection.recv
             while True:
+                if self._busy() and not await self._wait_for_room():
+                    reason = "the connection closed while the endpoint paused reading"
+                    self.logger.info("%s", reason)
+                    return
                 try:
                     message = await recv()
                 except Exception as exc:
-                    if not _is_closure(exc):
+                    if not is_closure(exc):
                         reason = f"recv() failed: {exc!r}"
                         raise
                     reason = str(exc) or reason
@@ -905,16 +422,12 @@ class RpcEndpoint:
                     return
                 try:
                     await self._receive(message)
-                except _SendTimeoutError as exc:
+                except SendTimeoutError as exc:
                     reason = str(exc)
-                    self.logger.error("%s; closing the connection as broken", reason)
-                    self._fail_calls(reason)
-                    await self._close_connection()
+                    await self._break(reason, wait_for_run=False)
                     return
                 except Exception:  # pragma: no cover - a bug; keep the loop alive
-                    self.logger.exception(
-                        "internal error; message dropped: %r", message
-                    )
+                    self.logger.exception("internal error; message dropped")
         except asyncio.CancelledError:
             reason = "the receive loop was cancelled"
             raise
@@ -922,347 +435,89 @@ class RpcEndpoint:
             self._running = False
             await self._shutdown(reason)
 
+    def _busy(self) -> bool:
+        """Whether to stop reading (back-pressure): every handler slot is taken and
+        one more CALL already waits, and no answer to a CALL of ours is awaited.
+
+        The peer's next CALLs then wait, unread, in the transport's buffer (raw,
+        bounded by its queue and message size), and TCP flow control pushes back
+        on the peer.  A peer that follows Part 4 (one CALL at a time) never makes
+        the endpoint pause.  While we await an answer we read on: the peer's CALLs
+        then fill the core's backlog, beyond which the core refuses them (R24).
+        """
+        protocol = self.protocol
+        return (
+            protocol.calls_in_progress > self.handler_concurrency
+            and not protocol.awaiting_response
+        )
+
+    async def _wait_for_room(self) -> bool:
+        """Wait until reading may go on; ``False`` if the connection closed
+        meanwhile (noticed through the connection's optional ``wait_closed()``)."""
+        room = self._room
+        assert room is not None
+        wait_closed = getattr(self.connection, "wait_closed", None)
+        closing: asyncio.Future[Any] | None = None
+        try:
+            while self._busy():
+                room.clear()
+                if wait_closed is None:
+                    await room.wait()
+                    continue
+                if closing is None:
+                    closing = asyncio.ensure_future(wait_closed())
+                waiting = asyncio.ensure_future(room.wait())
+                await asyncio.wait(
+                    {waiting, closing}, return_when=asyncio.FIRST_COMPLETED
+                )
+                waiting.cancel()
+                if closing.done():
+                    return False
+            return True
+        finally:
+            if closing is not None and not closing.done():
+                closing.cancel()
+
+    def _make_room(self) -> None:
+        if self._room is not None:
+            self._room.set()
+
     async def _receive(self, message: str | bytes) -> None:
         if self.hooks.frame_received is not None:
             self._hook(self.hooks.frame_received, message)
         if self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug("< %s", message)
-        if self._closed is not None:
-            # close() has started: pending calls have failed, and no CALL may
-            # reach a handler any more.
-            self.logger.info("ignored a message received while closing")
-            return
-        try:
-            incoming = _framing.decode(message)
-        except Exception:  # decode() never raises; a last resort all the same
-            self.logger.exception("could not read a message (a bug on this side)")
-            incoming = _framing.UNREADABLE_REPLY
-        kind = type(incoming)
-        if kind is Call:
-            await self._start_call(cast(Call, incoming), message)
-        elif kind is CallResult or kind is CallErrorFrame:
-            self._resolve(cast("CallResult | CallErrorFrame", incoming), message)
-        elif kind is Reply:
-            reply = cast(Reply, incoming)
-            self.logger.warning(
-                "bad message from the peer: %s; answering %s",
-                reply.reason,
-                reply.code.value,
-            )
+            self.logger.debug("< %s", _cut_for_log(message))
+        event = self.protocol.receive(message)
+        kind = type(event)
+        if kind is CallReceived:
+            self._dispatch(cast(CallReceived, event))
+        elif kind is SendReply:
+            reply = cast(SendReply, event)
+            self._report(reply)
             await self._send_reply(reply.frame)
+        elif kind is CallSucceeded or kind is CallFailed:
+            self._settle(cast("CallSucceeded | CallFailed", event))
+        elif kind is FrameDropped:
+            dropped = cast(FrameDropped, event)
+            if dropped.unmatched is None:
+                self.logger.info("%s", dropped.reason)
+            else:
+                self._bad_frames.warning(
+                    "dropped a response (message id %s): %s",
+                    dropped.unmatched.message_id,
+                    dropped.reason,
+                )
+                self._hook(self.hooks.unmatched_response, dropped.unmatched)
         else:
-            ignored = cast(Ignore, incoming)
-            pending = self._pending.get(ignored.message_id or "")
-            if pending is not None and not pending.future.done():
-                self.logger.warning(
-                    "malformed response to %s (message id %s): %s",
-                    pending.info.name,
-                    ignored.message_id,
-                    ignored.reason,
-                )
-                pending.future.set_result(ignored)
-            else:
-                self._unmatched(ignored.message_id, ignored.reason, message)
-
-    def _resolve(
-        self, frame: CallResult | CallErrorFrame, message: str | bytes
-    ) -> None:
-        pending = self._pending.get(frame.message_id)
-        if pending is None or pending.future.done():
-            self._unmatched(
-                frame.message_id,
-                "no CALL of ours is waiting for this message id (late or unknown)",
-                message,
-            )
-            return
-        pending.future.set_result(frame)
-
-    async def _start_call(self, call: Call, message: str | bytes) -> None:
-        if call.message_id in self._handling:
-            reason = (
-                f"a CALL with message id {call.message_id!r} is already being handled"
-            )
-            self.logger.warning("bad message from the peer: %s", reason)
-            await self._send_reply(
-                _framing.encode_call_error(
-                    call.message_id, ErrorCode.RPC_FRAMEWORK_ERROR, reason
-                )
-            )
-            return
-        self._handling.add(call.message_id)
-        task = asyncio.get_running_loop().create_task(self._handle_call(call, message))
-        self._track(task)
-
-    async def _handle_call(self, call: Call, message: str | bytes) -> None:
-        try:
-            try:
-                try:
-                    frame, after = await self._process(call, message)
-                except asyncio.CancelledError:
-                    raise  # _process lets it through only when we are cancelled
-                except Exception:  # a bug: _process catches what handlers raise
-                    self.logger.exception(
-                        "error handling %s (message id %s)",
-                        call.action,
-                        call.message_id,
-                    )
-                    frame, after = self._internal_error(call)
-                await self._send_reply(frame)
-            finally:
-                self._handling.discard(call.message_id)
-            if after is not None:
-                await self._run_after(*after)
-        except _SendTimeoutError as exc:
-            await self._broken(str(exc))
-
-    def _error_frame(
-        self,
-        call: Call,
-        code: ErrorCode | str,
-        description: str,
-        details: Mapping[str, Any] | None = None,
-    ) -> tuple[str, None]:
-        try:
-            frame = _framing.encode_call_error(
-                call.message_id, code, description, details
-            )
-        except LocalProtocolError as exc:
-            self.logger.error("CALLERROR details dropped: %s", exc)
-            frame = _framing.encode_call_error(call.message_id, code, description)
-        return frame, None
-
-    def _validation_error_frame(
-        self, call: Call, error: ValidationError, kind: Literal["request", "response"]
-    ) -> tuple[str, None]:
-        self._validation_failed("incoming", kind, call.action, call.message_id, error)
-        return self._error_frame(call, error.code, error.description, error.details())
-
-    async def _process(
-        self, call: Call, message: str | bytes
-    ) -> tuple[str, tuple[_ActionInfo, Any, Any] | None]:
-        """Handle one incoming CALL; return the frame to answer and after-work."""
-        action = call.action
-        info = self._lookup(action)
-        if info is None:
-            return self._error_frame(
-                call,
-                ErrorCode.NOT_IMPLEMENTED,
-                f"{_framing.truncate_description(action)!r} is not a known action",
-            )
-        if info.sender == self.role:
-            return self._error_frame(
-                call,
-                ErrorCode.NOT_SUPPORTED,
-                f"{action} is sent by the {_ROLE_NAMES[info.sender]}, "
-                f"so a {_ROLE_NAMES[self.role]} does not handle it",
-            )
-        method = self._routes.on.get(action)
-        if method is None:
-            return self._error_frame(
-                call, ErrorCode.NOT_SUPPORTED, f"{action} is not supported"
-            )
-        problem = self._check_limits(info, call, message)
-        if problem is not None:
-            return self._validation_error_frame(call, problem, "request")
-        try:
-            if call.syntax_problems and self.validate_incoming:
-                raise ValidationError(
-                    call.syntax_problems, type_name=info.request.__name__
-                )
-            request = self._decode(info.request, call.payload)
-        except ValidationError as exc:
-            return self._validation_error_frame(call, exc, "request")
-        except Exception:
-            self.logger.exception(
-                "could not decode %s (message id %s)", action, call.message_id
-            )
-            return self._internal_error(call)
-
-        handler = getattr(self, method)
-        try:
-            result = handler(request)
-            if inspect.isawaitable(result):
-                if self.handler_timeout is None:
-                    result = await result
-                else:
-                    result = await self._await_with_timeout(
-                        result, self.handler_timeout, method
-                    )
-        except HandlerError as exc:
-            self.logger.info(
-                "handler %s() answered %s with %s: %s",
-                method,
-                action,
-                exc.code.value if isinstance(exc.code, ErrorCode) else exc.code,
-                exc.description,
-            )
-            return self._error_frame(call, exc.code, exc.description, exc.details)
-        except asyncio.CancelledError:
-            if self._cancel_requested():
-                raise  # this task is being cancelled (close(), or the loop's end)
+            closing = cast(CloseConnection, event)
             self.logger.error(
-                "handler %s() for %s (message id %s) ended with CancelledError "
-                "although its task was not cancelled -- a bug on this side, "
-                "answered InternalError",
-                method,
-                action,
-                call.message_id,
-                exc_info=True,
+                "closing the connection (%d): the peer %s",
+                closing.code,
+                closing.reason,
             )
-            return self._internal_error(call)
-        except _HandlerTimeoutError:
-            self.logger.error(
-                "handler %s() for %s (message id %s) took longer than %g s",
-                method,
-                action,
-                call.message_id,
-                self.handler_timeout,
-            )
-            return self._internal_error(call)
-        except Exception:
-            self.logger.exception(
-                "handler %s() for %s (message id %s) raised",
-                method,
-                action,
-                call.message_id,
-            )
-            return self._internal_error(call)
-
-        if not isinstance(result, info.response):
-            self.logger.error(
-                "handler %s() for %s returned %s instead of a %s -- a bug on this "
-                "side, not the peer's",
-                method,
-                action,
-                type(result).__qualname__,
-                info.response.__name__,
-            )
-            return self._internal_error(call)
-        try:
-            payload = self._encode(result)
-            frame = _framing.encode_call_result(call.message_id, payload)
-        except ValidationError as exc:
-            self._validation_failed(
-                "outgoing", "response", action, call.message_id, exc
-            )
-            return self._internal_error(call)
-        except Exception:
-            self.logger.exception(
-                "could not encode the %s response of handler %s()", action, method
-            )
-            return self._internal_error(call)
-        return frame, (info, request, result)
-
-    async def _await_with_timeout(
-        self, awaitable: Awaitable[Any], timeout: float, method: str
-    ) -> Any:
-        """Await ``awaitable`` in its own task; after ``timeout``, cancel it and
-        raise our error.
-
-        (Unlike ``asyncio.wait_for``, a TimeoutError the handler itself raises -- a
-        CallTimeoutError of its own call, say -- is not mistaken for ours.)  The
-        cancelled handler gets ``min(timeout, close_timeout)`` to end; one that
-        ignores the cancellation is logged and left to :meth:`_shutdown`, which
-        cancels it again.  A handler task that ends cancelled although we did not
-        cancel it makes ``task.result()`` raise CancelledError here, in a task that
-        is not being cancelled: the caller answers InternalError.
-        """
-        task = asyncio.ensure_future(awaitable)
-        self._track(task, owner=asyncio.current_task())
-        try:
-            done, _ = await asyncio.wait({task}, timeout=timeout)
-        except asyncio.CancelledError:
-            self._cancel(task)  # we are being cancelled: so is the handler
-            raise
-        if done:
-            return task.result()
-        self._cancel(task)
-        grace = min(timeout, self.close_timeout)
-        done, _ = await asyncio.wait({task}, timeout=grace)
-        if not done:
-            self.logger.error(
-                "handler %s() ignored its cancellation for %g s after its timeout; "
-                "it is left running until close() cancels it again",
-                method,
-                grace,
-            )
-        raise _HandlerTimeoutError
-
-    def _internal_error(self, call: Call) -> tuple[str, None]:
-        return self._error_frame(
-            call,
-            ErrorCode.INTERNAL_ERROR,
-            f"An internal error occurred while handling {call.action}",
-        )
-
-    def _check_limits(
-        self, info: _ActionInfo, call: Call, message: str | bytes
-    ) -> ValidationError | None:
-        limit = self._bytes_limits.get(info.name, self._bytes_default)
-        if limit is not None:
-            if isinstance(message, str):
-                size = (
-                    len(message)
-                    if message.isascii()
-                    # surrogatepass: a str connection may hand us a lone surrogate
-                    else len(message.encode("utf-8", "surrogatepass"))
-                )
-            else:
-                size = len(message)
-            if size > limit:
-                return ValidationError(
-                    [
-                        Problem(
-                            "$",
-                            ErrorCode.FORMAT_VIOLATION,
-                            f"message of {size} bytes exceeds the BytesPerMessage "
-                            f"limit of {limit} bytes",
-                        )
-                    ],
-                    type_name=info.request.__name__,
-                )
-        limit = self._items_limits.get(info.name)
-        if limit is not None and type(call.payload) is dict:
-            field = ITEM_LISTS.get(info.name)
-            names = [field] if field is not None else list(call.payload)
-            problems = [
-                Problem(
-                    f"$.{name}",
-                    ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
-                    f"{len(value)} items exceed the ItemsPerMessage limit of {limit}",
-                )
-                for name in names
-                if type(value := call.payload.get(name)) is list and len(value) > limit
-            ]
-            if problems:
-                return ValidationError(problems, type_name=info.request.__name__)
-        return None
-
-    async def _run_after(self, info: _ActionInfo, request: Any, response: Any) -> None:
-        for route in self._routes.after.get(info.name, ()):
-            try:
-                method = getattr(self, route.method)
-                result = (
-                    method(request, response)
-                    if route.with_response
-                    else method(request)
-                )
-                if inspect.isawaitable(result):
-                    await result
-            except asyncio.CancelledError:
-                if self._cancel_requested():
-                    raise
-                self.logger.error(
-                    "after-handler %s() for %s ended with CancelledError although its "
-                    "task was not cancelled",
-                    route.method,
-                    info.name,
-                    exc_info=True,
-                )
-            except Exception:
-                self.logger.exception(
-                    "after-handler %s() for %s raised", route.method, info.name
-                )
+            # Closed first, so that nothing more (a reply racing) reaches the peer.
+            await self._close_connection(closing.code, "policy violation")
+            self._fail_calls(f"closed by this side: the peer {closing.reason}")
 
     # ------------------------------------------------------------------ shutdown
 
@@ -1271,21 +526,29 @@ class RpcEndpoint:
 
         Returns the reason the endpoint closed (the first one given).
         """
+        self.protocol.connection_lost(reason)
         if self._closed is None:
-            self._closed = reason
-        for pending in self._pending.values():
-            if not pending.future.done():
-                pending.future.set_result(_Lost(self._closed))
+            self._closed = self.protocol.closed or reason
+        lost = Lost(self._closed)
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_result(lost)
         self._slot.close(self._closed)
+        self._queue.clear()
+        self._make_room()
         return self._closed
 
-    async def _close_connection(self) -> None:
+    async def _close_connection(self, code: int = 1000, reason: str = "") -> None:
         """Close the connection (if it has ``close()``), bounded by close_timeout."""
         close = getattr(self.connection, "close", None)
         if close is None:
             return
         try:
-            await asyncio.wait_for(close(), self.close_timeout)
+            closing = close() if code == 1000 and not reason else close(code, reason)
+        except TypeError:  # a close() that takes no code
+            closing = close()
+        try:
+            await asyncio.wait_for(closing, self.close_timeout)
         except asyncio.TimeoutError:
             self.logger.warning(
                 "closing the connection took longer than %g s", self.close_timeout
@@ -1293,19 +556,24 @@ class RpcEndpoint:
         except Exception as exc:
             self.logger.info("closing the connection failed: %r", exc)
 
-    async def _broken(self, reason: str) -> None:
-        """A send timed out (in a handler task or a ``call()``): the peer stopped
-        reading.  Fail the calls, close the connection, let ``run()`` end.
+    async def _break(self, reason: str, *, wait_for_run: bool = True) -> None:
+        """A send timed out: the peer stopped reading.  Logged once; the calls
+        fail, the pending work is dropped, the connection is closed (1011), and
+        ``run()`` ends.
 
-        Unlike :meth:`close`, this neither untracks the current task nor waits for
-        ``run()``: ``run()`` ends once ``recv()`` fails on the closed connection,
-        and its shutdown reaps every task, this one included (waiting for ``run()``
-        from a task it reaps could only end in a timeout).  Should ``recv()`` not
-        fail, ``run()`` is cancelled after ``close_timeout`` by a timer.
+        Unlike :meth:`close`, this does not wait for ``run()``: ``run()`` ends once
+        ``recv()`` fails on the closed connection, and its shutdown reaps every
+        task, this one included.  Should ``recv()`` not fail, ``run()`` is
+        cancelled after ``close_timeout`` by a timer.
         """
+        if self._broken:
+            return
+        self._broken = True
         self.logger.error("%s; closing the connection as broken", reason)
         self._fail_calls(reason)
-        await self._close_connection()
+        await self._close_connection(1011, "the peer is not reading")
+        if not wait_for_run:
+            return
         run_task = self._run_task
         if run_task is not None and not run_task.done():
             asyncio.get_running_loop().call_later(
@@ -1321,7 +589,7 @@ class RpcEndpoint:
                 "cancelling it",
                 self.close_timeout,
             )
-            self._cancel(task)
+            self._tasks.cancel(task)
 
     async def _shutdown(self, reason: str) -> None:
         """Fail pending calls, cancel and await the tasks.  Idempotent."""
@@ -1336,10 +604,16 @@ class RpcEndpoint:
         self._shutdown_done = asyncio.Event()
         try:
             self._fail_calls(reason)
-            current = asyncio.current_task()
-            tasks = {t for t in self._tasks if t is not current}
-            if tasks:
-                await self._reap(tasks)
+            left = await self._tasks.reap(
+                self.close_timeout, spare=asyncio.current_task()
+            )
+            if left:
+                self.logger.error(
+                    "%d task(s) ignored cancellation for %g s and are left running: %s",
+                    len(left),
+                    self.close_timeout,
+                    ", ".join(sorted(repr(t) for t in left)),
+                )
         finally:
             self._shutdown_done.set()
 
@@ -1350,27 +624,25 @@ class RpcEndpoint:
         :class:`ConnectionClosedError` and incoming CALLs stop being handled.  Then
         the connection is closed (if it has ``close()``; bounded by
         ``close_timeout``), the receive loop may end (it is cancelled after
-        ``close_timeout``), and the handler tasks are cancelled and awaited (again
-        at most ``close_timeout``).  May be called from a handler: that handler's
-        own task is not cancelled.
+        ``close_timeout``; at once when the connection has no ``close()``, since
+        then nothing else can end it), and the handler tasks are cancelled and
+        awaited (again at most ``close_timeout``).  May be called from a handler:
+        that handler's own task is not cancelled.
         """
         await self._close("the endpoint was closed")
 
     async def _close(self, reason: str) -> None:
         reason = self._fail_calls(reason)
         current = asyncio.current_task()
-        if current is not None:
-            # Called from a handler (or a send of one): do not cancel ourselves.
-            self._tasks.discard(current)
-            owner = self._owners.get(current)
-            if owner is not None:
-                self._tasks.discard(owner)
+        self._tasks.release(current)  # called from a handler: do not cancel it
         await self._close_connection()
         run_task = self._run_task
         if run_task is not None and run_task is not current and not run_task.done():
+            if getattr(self.connection, "close", None) is None:
+                self._tasks.cancel(run_task)  # nothing else can end its recv()
             done, _ = await asyncio.wait({run_task}, timeout=self.close_timeout)
             if not done:
-                self._cancel(run_task)
+                self._tasks.cancel(run_task)
                 await asyncio.wait({run_task}, timeout=self.close_timeout)
         background = self._background
         if background is not None and background is not current:
@@ -1397,15 +669,20 @@ class RpcEndpoint:
         await self.close()
 
 
-class ChargePoint(RpcEndpoint):
+class ChargingStation(RpcEndpoint):
     """The charging station's side of an OCPP-J connection.
 
     It may call the actions the charging station sends (``BootNotification``,
     ``Heartbeat``, ``TransactionEvent``, ...) and handle those the CSMS sends
     (``Reset``, ``GetVariables``, ...); ``DataTransfer`` both ways.
+    ``ChargePoint`` is the same class under its OCPP 1.6 name.
     """
 
     role: ClassVar[Sender] = Sender.CHARGING_STATION
+
+
+ChargePoint = ChargingStation
+"""The OCPP 1.6 name of :class:`ChargingStation`, kept as an alias."""
 
 
 class CSMS(RpcEndpoint):
@@ -1416,25 +693,3 @@ class CSMS(RpcEndpoint):
     """
 
     role: ClassVar[Sender] = Sender.CSMS
-
-
-def _limits(
-    value: int | Mapping[str, int] | None,
-    int_applies_to: Mapping[str, str] | None = None,
-) -> tuple[int | None, dict[str, int]]:
-    """``(limit for every action, limits per action)`` from an option's value."""
-    if value is None:
-        return None, {}
-    if isinstance(value, int):
-        if isinstance(value, bool) or value < 0:
-            raise ValueError("a message limit cannot be negative")
-        if int_applies_to is None:
-            return value, {}
-        return None, dict.fromkeys(int_applies_to, value)
-    result: dict[str, int] = {}
-    for action, limit in value.items():
-        name = action.value if isinstance(action, Action) else str(action)
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-            raise ValueError(f"the limit for {name} must be a non-negative int")
-        result[name] = limit
-    return None, result

@@ -2,8 +2,8 @@
 
 ``a, b = memory_pair()``: what is sent on ``a`` is received on ``b`` and vice versa,
 in order, with no size limit and no network.  It has the connection protocol the
-endpoints use (``send``, ``recv``, ``close``); ``send`` takes ``bytes`` too, so a test
-can feed an endpoint binary frames.
+endpoints use (``send``, ``recv``, ``close(code, reason)``, ``wait_closed``); ``send``
+takes ``bytes`` too, so a test can feed an endpoint binary frames.
 
 Closing either end closes both.  The closing end's own ``recv`` fails at once; the
 other end still receives what was sent before the close, then fails.  A closed
@@ -37,6 +37,7 @@ class MemoryConnection:
         self._peer: MemoryConnection | None = None
         self._closed = False
         self._close_reason = ""
+        self._closed_event: asyncio.Event | None = None
 
     @property
     def closed(self) -> bool:
@@ -83,6 +84,14 @@ class MemoryConnection:
         if self._peer is not None:
             self._peer._shut(f"connection closed by the peer {suffix}", local=False)
 
+    async def wait_closed(self) -> None:
+        """Wait until the connection is closed (by either end)."""
+        if self._closed_event is None:
+            self._closed_event = asyncio.Event()
+            if self._closed:
+                self._closed_event.set()
+        await self._closed_event.wait()
+
     def _shut(self, reason: str, *, local: bool) -> None:
         if self._closed:
             return
@@ -91,6 +100,8 @@ class MemoryConnection:
         if local:
             self._buffer.clear()  # our own recv fails at once
         self._deliver(_CLOSED)
+        if self._closed_event is not None:
+            self._closed_event.set()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

@@ -14,13 +14,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from ocpp201 import (
+    CSMS,
+    Action,
+    ChargePoint,
+    MemoryConnection,
+    RpcEndpoint,
+    memory_pair,
+    on,
+)
 from ocpp201 import datatypes as d
 from ocpp201 import enums as e
 from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, ChargePoint, RpcEndpoint
-from ocpp201._handlers import on
-from ocpp201._memory import MemoryConnection, memory_pair
-from ocpp201.actions import Action
 
 T = TypeVar("T")
 E = TypeVar("E", bound=RpcEndpoint)

@@ -22,21 +22,24 @@ from rpc_helpers import (
     run,
 )
 
-from ocpp201 import _endpoint
-from ocpp201 import datatypes as d
-from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, ChargePoint, Hooks, UnmatchedResponse
-from ocpp201._errors import (
+from ocpp201 import (
+    CSMS,
+    Action,
     CallError,
     CallTimeoutError,
+    ChargePoint,
     ConnectionClosedError,
     ErrorCode,
+    Hooks,
     LocalProtocolError,
     LocalValidationError,
+    UnmatchedResponse,
     ValidationError,
+    _endpoint,
+    on,
 )
-from ocpp201._handlers import on
-from ocpp201.actions import Action
+from ocpp201 import datatypes as d
+from ocpp201 import messages as m
 
 
 class Csms(CSMS):
@@ -191,7 +194,7 @@ def test_call_times_out() -> None:
 
 
 def test_call_timeout_default_is_30_seconds_and_configurable() -> None:
-    from ocpp201._memory import memory_pair
+    from ocpp201 import memory_pair
 
     a, _ = memory_pair()
     assert ChargePoint("x", a).call_timeout == 30.0

@@ -26,11 +26,8 @@ from rpc_helpers import (
     run,
 )
 
+from ocpp201 import CSMS, Action, Hooks, after, memory_pair, on
 from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, Hooks
-from ocpp201._handlers import after, on
-from ocpp201._memory import memory_pair
-from ocpp201.actions import Action
 
 HEARTBEAT = '[2,"h","Heartbeat",{}]'
 TIMEOUTS = pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import json
 
 import pytest
 from rpc_helpers import (
+    BootHeartbeatCsms,
     Peer,
     SlowCloseConnection,
     bounded,
@@ -20,12 +21,17 @@ from rpc_helpers import (
     run,
 )
 
+from ocpp201 import (
+    CSMS,
+    Action,
+    ChargePoint,
+    ConnectionClosedError,
+    Hooks,
+    MemoryConnection,
+    memory_pair,
+    on,
+)
 from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, ChargePoint, Hooks
-from ocpp201._errors import ConnectionClosedError
-from ocpp201._handlers import on
-from ocpp201._memory import memory_pair
-from ocpp201.actions import Action
 
 CLOSE_DELAY = 0.6
 """How long the slow connection's close() takes."""
@@ -88,3 +94,40 @@ def test_calls_arriving_after_close_started_are_not_handled() -> None:
     with capture_logs() as logs:
         run(scenario())
     assert any("while closing" in t for t in logs.messages())
+
+
+class NoCloseConnection:
+    """A connection without ``close()``: only its peer can end ``recv()``."""
+
+    def __init__(self, inner: MemoryConnection) -> None:
+        self.inner = inner
+
+    async def send(self, message: str) -> None:
+        await self.inner.send(message)
+
+    async def recv(self) -> str | bytes:
+        return await self.inner.recv()
+
+
+def test_an_endpoint_on_a_connection_without_close_leaves_at_once() -> None:
+    async def scenario() -> None:
+        a, _b = memory_pair()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with ChargePoint("CS001", NoCloseConnection(a), close_timeout=5):
+            await asyncio.sleep(0)
+        assert loop.time() - started < 1.0  # not close_timeout (5 s)
+
+    run(scenario())
+
+
+def test_an_answered_id_may_be_reused_the_moment_the_reply_arrives() -> None:
+    async def scenario() -> None:
+        a, b = memory_pair()
+        peer = Peer(b)
+        async with BootHeartbeatCsms("CS001", a):
+            for _ in range(20):
+                frame = await peer.exchange('[2,"same","Heartbeat",{}]')
+                assert frame[:2] == [3, "same"], frame
+
+    run(scenario())

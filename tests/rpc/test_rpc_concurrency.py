@@ -17,19 +17,20 @@ from rpc_helpers import (
     run,
 )
 
-from ocpp201 import datatypes as d
-from ocpp201 import enums as e
-from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, ChargePoint
-from ocpp201._errors import (
+from ocpp201 import (
+    CSMS,
+    Action,
     CallError,
+    ChargePoint,
     ConnectionClosedError,
     ErrorCode,
     LocalProtocolError,
+    memory_pair,
+    on,
 )
-from ocpp201._handlers import on
-from ocpp201._memory import memory_pair
-from ocpp201.actions import Action
+from ocpp201 import datatypes as d
+from ocpp201 import enums as e
+from ocpp201 import messages as m
 
 
 def _get_variables_request() -> m.GetVariablesRequest:
@@ -189,7 +190,7 @@ def test_incoming_calls_are_answered_while_our_calls_are_queued() -> None:
     run(scenario())
 
 
-def test_incoming_calls_are_handled_concurrently() -> None:
+def test_with_handler_concurrency_incoming_calls_are_handled_concurrently() -> None:
     started: list[str] = []
 
     class Concurrent(CSMS):
@@ -211,7 +212,7 @@ def test_incoming_calls_are_handled_concurrently() -> None:
             )
 
     async def scenario() -> None:
-        async with connected(Concurrent) as (csms, peer):
+        async with connected(Concurrent, handler_concurrency=2) as (csms, peer):
             csms.gate = asyncio.Event()
             await peer.send('[2,"h","Heartbeat",{}]')
             await peer.send(

@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ocpp201 import _framing
-from ocpp201._errors import ErrorCode, LocalProtocolError
+from ocpp201 import ErrorCode, LocalProtocolError, _framing
 from ocpp201._framing import (
     Call,
     CallErrorFrame,

@@ -19,14 +19,22 @@ from rpc_helpers import (
     run,
 )
 
+from ocpp201 import (
+    CSMS,
+    Action,
+    ChargePoint,
+    ErrorCode,
+    HandlerError,
+    Hooks,
+    LocalProtocolError,
+    ValidationFailure,
+    after,
+    memory_pair,
+    on,
+)
 from ocpp201 import datatypes as d
 from ocpp201 import enums as e
 from ocpp201 import messages as m
-from ocpp201._endpoint import CSMS, ChargePoint, Hooks, ValidationFailure
-from ocpp201._errors import ErrorCode, HandlerError, LocalProtocolError
-from ocpp201._handlers import after, on
-from ocpp201._memory import memory_pair
-from ocpp201.actions import Action
 
 BOOT_CALL = json.dumps([2, "b-1", "BootNotification", BOOT_PAYLOAD])
 
@@ -244,7 +252,7 @@ def test_a_handler_for_an_unknown_action_is_an_error_when_built() -> None:
 
 
 def test_the_shared_base_cannot_be_instantiated() -> None:
-    from ocpp201._endpoint import RpcEndpoint
+    from ocpp201 import RpcEndpoint
 
     a, _ = memory_pair()
     with pytest.raises(TypeError):

@@ -20,19 +20,17 @@ from rpc_helpers import (
     run,
 )
 
-from ocpp201 import messages as m
-from ocpp201._endpoint import (
+from ocpp201 import (
+    CallTimeoutError,
     ChargePoint,
     Hooks,
+    LocalValidationError,
+    RemoteValidationError,
     RpcEndpoint,
     UnmatchedResponse,
     ValidationFailure,
 )
-from ocpp201._errors import (
-    CallTimeoutError,
-    LocalValidationError,
-    RemoteValidationError,
-)
+from ocpp201 import messages as m
 
 
 class Recorder:

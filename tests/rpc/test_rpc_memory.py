@@ -7,8 +7,7 @@ import asyncio
 import pytest
 from rpc_helpers import bounded, run
 
-from ocpp201._errors import ConnectionClosedError
-from ocpp201._memory import memory_pair
+from ocpp201 import ConnectionClosedError, memory_pair
 
 
 def test_messages_flow_both_ways_in_order() -> None:

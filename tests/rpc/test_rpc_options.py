@@ -23,21 +23,24 @@ from rpc_helpers import (
     run,
 )
 
-from ocpp201 import datatypes as d
-from ocpp201 import messages as m
-from ocpp201._base import Request, Response, Sender
-from ocpp201._endpoint import CSMS, ChargePoint
-from ocpp201._errors import (
+from ocpp201 import (
+    CSMS,
+    Action,
     CallError,
+    ChargePoint,
+    CustomAction,
     ErrorCode,
     LocalProtocolError,
     RemoteValidationError,
+    Request,
+    Response,
+    Sender,
+    memory_pair,
+    on,
 )
-from ocpp201._handlers import on
-from ocpp201._memory import memory_pair
-from ocpp201._routing import CustomAction
-from ocpp201._schema import WIRE, Integer, Opt, String
-from ocpp201.actions import Action
+from ocpp201 import datatypes as d
+from ocpp201 import messages as m
+from ocpp201.schema import WIRE, Integer, Opt, String
 
 SLOPPY_BOOT = {
     **BOOT_PAYLOAD,

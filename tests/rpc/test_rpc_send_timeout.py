@@ -19,12 +19,9 @@ from rpc_helpers import (
     run,
 )
 
+from ocpp201 import Action, CallTimeoutError, ConnectionClosedError, memory_pair, on
 from ocpp201 import messages as m
 from ocpp201._endpoint import CSMS, DEFAULT_SEND_TIMEOUT, ChargePoint
-from ocpp201._errors import CallTimeoutError, ConnectionClosedError
-from ocpp201._handlers import on
-from ocpp201._memory import memory_pair
-from ocpp201.actions import Action
 
 SEND_TIMEOUT = 0.1
 
@@ -75,7 +72,9 @@ def test_a_duplicate_id_reply_from_the_receive_loop_is_bounded_too() -> None:
     async def scenario() -> None:
         a, b = memory_pair()
         connection = StallingConnection(a)
-        csms = Slow("CS001", connection, send_timeout=SEND_TIMEOUT)
+        csms = Slow(
+            "CS001", connection, send_timeout=SEND_TIMEOUT, handler_concurrency=2
+        )
         run_task = asyncio.ensure_future(csms.run())
         await b.send('[2,"same","Heartbeat",{}]')
         await asyncio.sleep(0.01)

@@ -1,0 +1,210 @@
+"""Running the handlers of incoming CALLs, for the asyncio endpoint.
+
+One job: take the :class:`~ocpp201._events.CallReceived` events the core admits,
+run their handlers in arrival order (``handler_concurrency`` at a time), bound them
+by ``handler_timeout``, hand each outcome back to the core for the reply, send it,
+then run the ``@after`` handlers.  :class:`HandlerRunner` is a base class of
+:class:`ocpp201.RpcEndpoint`; it owns no protocol decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import inspect
+import logging
+from typing import Any, ClassVar, cast
+
+from ._errors import ErrorCode, HandlerError, Problem
+from ._events import CallReceived, SendReply
+from ._protocol import RpcConnection
+from ._routing import AfterRoute, Routes
+from ._tasks import TaskSupervisor
+
+__all__ = ["HandlerRunner", "HandlerTimeoutError", "SendTimeoutError"]
+
+
+class HandlerTimeoutError(Exception):
+    """A handler ran longer than ``handler_timeout``."""
+
+
+class SendTimeoutError(Exception):
+    """A send took longer than ``send_timeout``: the connection counts as broken."""
+
+
+class HandlerRunner:
+    """Runs handlers for an endpoint (see the module docstring)."""
+
+    _routes: ClassVar[Routes]
+    protocol: RpcConnection
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
+    handler_concurrency: int
+    handler_timeout: float | None
+    close_timeout: float
+    _tasks: TaskSupervisor
+    _queue: collections.deque[CallReceived]
+    _handling: int
+    _closed: str | None
+
+    def _report(self, reply: SendReply) -> None:
+        raise NotImplementedError
+
+    def _make_room(self) -> None:
+        raise NotImplementedError
+
+    async def _send_reply(self, frame: str) -> None:
+        raise NotImplementedError
+
+    async def _break(self, reason: str, *, wait_for_run: bool = True) -> None:
+        raise NotImplementedError
+
+    def _ignored(self, obj: object, tolerated: tuple[Problem, ...]) -> None:
+        raise NotImplementedError  # Caller._ignored
+
+    def _dispatch(self, call: CallReceived) -> None:
+        """Queue ``call``; start a handler task if fewer than
+        ``handler_concurrency`` run."""
+        self._queue.append(call)
+        if self._handling < self.handler_concurrency:
+            self._handling += 1
+            self._tasks.spawn(self._handle_calls())
+
+    async def _handle_calls(self) -> None:
+        """Handle queued calls in arrival order until the queue is empty."""
+        try:
+            while self._queue and self._closed is None:
+                call = self._queue.popleft()
+                try:
+                    await self._handle_call(call)
+                finally:
+                    self._make_room()
+        finally:
+            self._handling -= 1
+
+    async def _handle_call(self, call: CallReceived) -> None:
+        try:
+            try:
+                reply, response = await self._run_handler(call)
+            except asyncio.CancelledError:
+                self.protocol.forget_incoming(call)
+                raise  # _run_handler lets it through only when we are cancelled
+            except Exception:  # a bug: _run_handler catches what handlers raise
+                self.logger.exception(
+                    "error handling %s (message id %s)", call.action, call.message_id
+                )
+                reply, response = self.protocol.respond_internal_error(call), None
+            self._report(reply)
+            self._make_room()
+            await self._send_reply(reply.frame)
+            if reply.code is None:
+                routes = self._routes.after.get(call.action)
+                if routes:
+                    await self._run_after(call, routes, response)
+        except SendTimeoutError as exc:
+            await self._break(str(exc))
+
+    async def _run_handler(self, call: CallReceived) -> tuple[SendReply, Any]:
+        """Run the handler of ``call``; return the reply the core builds from its
+        outcome, and the response object (``None`` when the reply is an error)."""
+        if call.tolerated:
+            self._ignored(call.request, call.tolerated)
+        method, action = call.handler, call.action
+        try:
+            result = getattr(self, method)(call.request)
+            if inspect.isawaitable(result):
+                if self.handler_timeout is None:
+                    result = await result
+                else:
+                    result = await self._await_with_timeout(result, method)
+        except HandlerError as exc:
+            code = exc.code.value if isinstance(exc.code, ErrorCode) else exc.code
+            self.logger.info(
+                "handler %s() answered %s with %s: %s",
+                method,
+                action,
+                code,
+                exc.description,
+            )
+            reply = self.protocol.respond_error(
+                call, exc.code, exc.description, exc.details
+            )
+            return reply, None
+        except asyncio.CancelledError:
+            if self._tasks.cancel_requested():
+                raise  # this task is being cancelled (close(), or the loop's end)
+            self.logger.error(
+                "handler %s() for %s (message id %s) ended with CancelledError "
+                "although its task was not cancelled -- a bug on this side, "
+                "answered InternalError",
+                method,
+                action,
+                call.message_id,
+                exc_info=True,
+            )
+            return self.protocol.respond_internal_error(call), None
+        except HandlerTimeoutError:
+            self.logger.error(
+                "handler %s() for %s (message id %s) took longer than %g s",
+                method,
+                action,
+                call.message_id,
+                self.handler_timeout,
+            )
+            return self.protocol.respond_internal_error(call), None
+        except Exception:
+            self.logger.exception(
+                "handler %s() for %s (message id %s) raised",
+                method,
+                action,
+                call.message_id,
+            )
+            return self.protocol.respond_internal_error(call), None
+        reply = self.protocol.respond(call, result)
+        return reply, (result if reply.code is None else None)
+
+    async def _await_with_timeout(self, awaitable: Any, method: str) -> Any:
+        """Await ``awaitable`` in its own task; after ``handler_timeout``, cancel
+        it (it gets ``min(handler_timeout, close_timeout)`` to end) and raise
+        :class:`HandlerTimeoutError`.  A handler that ignores the cancellation is
+        logged and left to the shutdown, which cancels it again."""
+        timeout = cast(float, self.handler_timeout)
+        grace = min(timeout, self.close_timeout)
+        finished, task = await self._tasks.run_bounded(awaitable, timeout, grace=grace)
+        if finished:
+            return task.result()
+        if not task.done():
+            self.logger.error(
+                "handler %s() ignored its cancellation for %g s after its timeout; "
+                "it is left running until close() cancels it again",
+                method,
+                grace,
+            )
+        raise HandlerTimeoutError
+
+    async def _run_after(
+        self, call: CallReceived, routes: tuple[AfterRoute, ...], response: Any
+    ) -> None:
+        for route in routes:
+            try:
+                method = getattr(self, route.method)
+                result = (
+                    method(call.request, response)
+                    if route.with_response
+                    else method(call.request)
+                )
+                if inspect.isawaitable(result):
+                    await result
+            except asyncio.CancelledError:
+                if self._tasks.cancel_requested():
+                    raise
+                self.logger.error(
+                    "after-handler %s() for %s ended with CancelledError although its "
+                    "task was not cancelled",
+                    route.method,
+                    call.action,
+                    exc_info=True,
+                )
+            except Exception:
+                self.logger.exception(
+                    "after-handler %s() for %s raised", route.method, call.action
+                )

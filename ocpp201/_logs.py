@@ -1,0 +1,79 @@
+"""Rate-limited logging of one peer's bad messages.
+
+One job: a peer sending garbage must not be able to fill the log.  A
+:class:`LogLimiter` lets ``burst`` lines through per ``window`` seconds and counts
+the rest; the first line of the next window reports how many were suppressed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+__all__ = ["DEFAULT_LOG_BURST", "DEFAULT_LOG_WINDOW", "LogLimiter"]
+
+DEFAULT_LOG_BURST: Final = 10
+"""Lines about one peer's bad messages logged per window."""
+
+DEFAULT_LOG_WINDOW: Final = 60.0
+"""Seconds of one window."""
+
+
+class LogLimiter:
+    """WARNING lines about one peer, at most ``burst`` per ``window`` seconds."""
+
+    __slots__ = (
+        "_burst",
+        "_clock",
+        "_count",
+        "_logger",
+        "_start",
+        "_suppressed",
+        "_window",
+    )
+
+    def __init__(
+        self,
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
+        *,
+        burst: int = DEFAULT_LOG_BURST,
+        window: float = DEFAULT_LOG_WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logger = logger
+        self._burst = burst
+        self._window = window
+        self._clock = clock
+        self._start = float("-inf")
+        self._count = 0
+        self._suppressed = 0
+
+    @property
+    def suppressed(self) -> int:
+        """Lines suppressed in the current window so far."""
+        return self._suppressed
+
+    def warning(self, message: str, *args: Any) -> None:
+        """Log ``message % args`` at WARNING unless this window's budget is spent."""
+        if not self._logger.isEnabledFor(logging.WARNING):
+            return
+        now = self._clock()
+        if now - self._start >= self._window:
+            if self._suppressed:
+                self._logger.warning(
+                    "%d more warning(s) about this peer's messages were suppressed "
+                    "in the last %g s",
+                    self._suppressed,
+                    self._window,
+                )
+            self._start, self._count, self._suppressed = now, 0, 0
+        if self._count < self._burst:
+            self._count += 1
+            if self._count == self._burst:
+                message += " (further warnings about this peer are suppressed for %g s)"
+                args = (*args, self._window)
+            self._logger.warning(message, *args)
+        else:
+            self._suppressed += 1
