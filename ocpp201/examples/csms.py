@@ -42,10 +42,19 @@ import contextlib
 import itertools
 import logging
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 
-from ocpp201 import CSMS, Action, CallError, CallTimeoutError, after, enums, on
+from ocpp201 import (
+    CSMS,
+    Action,
+    CallError,
+    CallTimeoutError,
+    ConnectionClosedError,
+    after,
+    enums,
+    on,
+)
 from ocpp201 import datatypes as dt
 from ocpp201 import messages as m
 from ocpp201.tools.gate import RegistrationGate
@@ -101,6 +110,45 @@ class ExampleCSMS(CSMS):
         self.report: list[dt.ReportDataType] = []
         self.report_id: int | None = None
         self.report_complete = asyncio.Event()
+        # What the "operator" does with this station, one job after another, beside
+        # the receive loop (see run()): handlers only queue it, so they stay short.
+        self.jobs: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue(8)
+
+    async def run(self) -> None:
+        """The receive loop, with :meth:`work` beside it for as long as it runs.
+
+        The worker is cancelled and awaited when the connection ends: no task
+        outlives the connection, and none is left unobserved.
+        """
+        worker = asyncio.ensure_future(self.work())
+        try:
+            await super().run()
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+            while not self.jobs.empty():  # a configuration that never started
+                if self.jobs.get_nowait() == self.configure:
+                    self.stations.configuring.discard(self.identity)
+
+    async def work(self) -> None:
+        """Run the queued jobs in order; a job that fails is logged, the next runs."""
+        while True:
+            job = await self.jobs.get()
+            try:
+                await job()
+            except (CallError, CallTimeoutError) as exc:
+                self.log(f"{job.__name__}: {exc}")
+            except ConnectionClosedError:
+                return
+
+    def schedule(self, job: Callable[[], Awaitable[None]]) -> bool:
+        """Queue ``job`` for :meth:`work`; ``False`` when it was dropped."""
+        try:
+            self.jobs.put_nowait(job)
+        except asyncio.QueueFull:  # a station flooding us: drop, do not pile up
+            self.log(f"too much to do; {job.__name__} skipped")
+            return False
+        return True
 
     def log(self, text: str) -> None:
         self.stations.output(f"[CSMS] {self.identity}: {text}")
@@ -134,20 +182,26 @@ class ExampleCSMS(CSMS):
         )
 
     @after(Action.BOOT_NOTIFICATION)
-    async def configure(
+    def after_boot_notification(
         self, request: m.BootNotificationRequest, response: m.BootNotificationResponse
     ) -> None:
+        stations = self.stations
+        if (
+            response.status == enums.RegistrationStatusEnumType.PENDING
+            and self.identity not in stations.configuring
+        ):
+            # Booting again while Pending (every interval) does not pile up jobs.
+            stations.configuring.add(self.identity)
+            if not self.schedule(self.configure):
+                stations.configuring.discard(self.identity)
+
+    async def configure(self) -> None:
         """While the station is Pending: read its device model, then configure it.
 
         Bounded: whatever the station does not answer in time is skipped, and the
         station is accepted at its next boot anyway.
         """
         stations = self.stations
-        if response.status != enums.RegistrationStatusEnumType.PENDING:
-            return
-        if self.identity in stations.configuring:
-            return  # the step started at an earlier boot is still running
-        stations.configuring.add(self.identity)
         try:
             await asyncio.wait_for(self.read_and_set(), stations.configure_timeout)
         except (asyncio.TimeoutError, CallError, CallTimeoutError) as exc:
@@ -312,11 +366,10 @@ class ExampleCSMS(CSMS):
         return m.MeterValuesResponse()
 
     @after(Action.TRANSACTION_EVENT)
-    async def after_transaction_event(self, request: m.TransactionEventRequest) -> None:
-        """When a transaction has ended: operate the station (awaited here, so the
-        endpoint owns the task and cancels it when the connection closes)."""
+    def after_transaction_event(self, request: m.TransactionEventRequest) -> None:
+        """When a transaction has ended: operate the station (a job for work())."""
         if request.event_type == enums.TransactionEventEnumType.ENDED:
-            await self.operate()
+            self.schedule(self.operate)
 
     # ---------------------------------------------- operating the station (G, P, B11)
 

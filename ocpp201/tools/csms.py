@@ -177,6 +177,17 @@ class ReadyCSMS(CSMS):
     ) -> None:
         super().__init__(identity, connection, **kw)
         self.config = config
+        self.script_due = asyncio.Event()
+
+    async def run(self) -> None:
+        """The receive loop, with the script runner beside it (cancelled and
+        awaited when the connection ends)."""
+        runner = asyncio.ensure_future(self.run_scripts())
+        try:
+            await super().run()
+        finally:
+            runner.cancel()
+            await asyncio.gather(runner, return_exceptions=True)
 
     async def answer(self, request: Request[Any]) -> Response:
         """The response to any station-to-CSMS request (after the gate)."""
@@ -199,16 +210,26 @@ class ReadyCSMS(CSMS):
     del _action
 
     @after(Action.BOOT_NOTIFICATION)
-    async def run_script(
+    def after_boot(
         self, request: m.BootNotificationRequest, response: m.BootNotificationResponse
     ) -> None:
-        """After an Accepted boot: send the scripted requests, one after another."""
-        if response.status != RegistrationStatusEnumType.ACCEPTED:
-            return
-        for step in self.config.script:
-            if step.delay:
-                await asyncio.sleep(step.delay)
-            await self.send_logged(step.request)
+        """After an Accepted boot, the script is due (sent by :meth:`run_scripts`,
+        not here: a long after-handler would hold up the station's next CALLs)."""
+        if (
+            response.status == RegistrationStatusEnumType.ACCEPTED
+            and self.config.script
+        ):
+            self.script_due.set()
+
+    async def run_scripts(self) -> None:
+        """Send the scripted requests, one after another, after each Accepted boot."""
+        while True:
+            await self.script_due.wait()
+            self.script_due.clear()
+            for step in self.config.script:
+                if step.delay:
+                    await asyncio.sleep(step.delay)
+                await self.send_logged(step.request)
 
     async def send_logged(self, request: Request[Any]) -> Response | None:
         """Send one request; log its outcome; ``None`` when it failed."""
