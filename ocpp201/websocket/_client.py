@@ -27,6 +27,7 @@ from websockets.headers import build_authorization_basic
 from websockets.typing import Subprotocol
 
 from .._errors import ConnectionClosedError
+from .._tasks import first_completed
 from ._backoff import BackOff, backoff_delays
 from ._connection import (
     E,
@@ -41,7 +42,6 @@ from ._supervise import (
     INTERNAL_ERROR,
     close_bounded,
     discard_attempt,
-    first_of,
     maybe_await,
     run_endpoint,
 )
@@ -351,7 +351,7 @@ class ChargingStationClient(Generic[E]):
                     )
                 if connected.is_set() and self._endpoint is not None:
                     return self._endpoint
-                await first_of(connected.wait(), stop.wait(), ended.wait())
+                await first_completed(connected.wait(), stop.wait(), ended.wait())
 
         return await asyncio.wait_for(wait(), timeout)
 

@@ -1,9 +1,9 @@
-"""Task supervision of the transport: run an endpoint on a connection, bounded.
+"""Running an endpoint on a WebSocket connection, every wait bounded.
 
-Every wait here has a bound given by the caller (from :class:`ConnectionOptions`):
-a closing handshake, a cancelled task, an ``endpoint.run()`` that does not return
-once its connection is closed.  Nothing is left running and no outcome is left
-unretrieved.
+The transport's use of the shared task supervision (:mod:`ocpp201._tasks`): every
+wait has a bound from :class:`ConnectionOptions` -- a closing handshake, a
+cancelled task, an ``endpoint.run()`` that does not return once its connection is
+closed.  Nothing is left running and no outcome is left unretrieved.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from .._errors import ConnectionClosedError
+from .._tasks import cancel_and_wait, run_bounded
 from ._connection import Endpoint, WebSocketConnection
 from ._options import ConnectionOptions
 
@@ -23,7 +24,6 @@ __all__ = [
     "close_bounded",
     "discard_attempt",
     "finish",
-    "first_of",
     "maybe_await",
     "run_endpoint",
 ]
@@ -68,9 +68,10 @@ async def close_bounded(
     if ws.close_timeout is not None:  # websockets bounds the handshake itself
         await connection.close(code, reason)
         return
-    try:
-        await asyncio.wait_for(connection.close(code, reason), bound)
-    except asyncio.TimeoutError:
+    finished, closing = await run_bounded(connection.close(code, reason), bound)
+    if finished:
+        closing.result()  # what close() raised, as if awaited directly
+    else:
         logger.warning(
             "%s: the closing handshake took more than %s s; dropping the connection",
             connection.identity,
@@ -83,32 +84,15 @@ async def finish(
     tasks: Sequence[asyncio.Future[Any]], identity: str, cancel_timeout: float
 ) -> None:
     """Cancel the unfinished ``tasks`` and wait (bounded) for them to end."""
-    pending = [task for task in tasks if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        _, still = await asyncio.wait(pending, timeout=cancel_timeout)
-        if still:
-            logger.error(
-                "%s: %d task(s) did not end within %s s of being cancelled;"
-                " abandoning them",
-                identity,
-                len(still),
-                cancel_timeout,
-            )
-    for task in tasks:  # retrieve the outcomes, so asyncio does not warn
-        if task.done() and not task.cancelled():
-            task.exception()
-
-
-async def first_of(*awaitables: Awaitable[Any]) -> None:
-    """Wait until one of ``awaitables`` is done; cancel the others."""
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
+    still = await cancel_and_wait(tasks, cancel_timeout)
+    if still:
+        logger.error(
+            "%s: %d task(s) did not end within %s s of being cancelled;"
+            " abandoning them",
+            identity,
+            len(still),
+            cancel_timeout,
+        )
 
 
 async def discard_attempt(
@@ -117,8 +101,7 @@ async def discard_attempt(
     options: ConnectionOptions,
 ) -> None:
     """Cancel a connection attempt; close the connection if it opened anyway."""
-    attempt.cancel()
-    await asyncio.wait({attempt}, timeout=options.cancel_timeout)
+    await cancel_and_wait([attempt], options.cancel_timeout)
     if not attempt.done():
         logger.error("%s: a cancelled connection attempt did not end", identity)
     elif not attempt.cancelled() and attempt.exception() is None:
