@@ -51,13 +51,13 @@ from ocpp201 import (
     CallError,
     CallTimeoutError,
     ConnectionClosedError,
+    RegistrationGate,
     after,
     enums,
     on,
 )
 from ocpp201 import datatypes as dt
 from ocpp201 import messages as m
-from ocpp201.tools.gate import RegistrationGate
 from ocpp201.websocket import WebSocketConnection, serve
 
 KNOWN_CARDS = frozenset({"04A2C3D4E5F601"})
@@ -105,7 +105,9 @@ class ExampleCSMS(CSMS):
     def __init__(
         self, identity: str, connection: WebSocketConnection, stations: Stations
     ) -> None:
-        super().__init__(identity, connection)
+        # The registration gate (B01.FR.10, B02.FR.09, B03.FR.07), one for all the
+        # connections: a station's state survives its reconnections.
+        super().__init__(identity, connection, registration_gate=stations.gate)
         self.stations = stations
         self.report: list[dt.ReportDataType] = []
         self.report_id: int | None = None
@@ -153,10 +155,6 @@ class ExampleCSMS(CSMS):
     def log(self, text: str) -> None:
         self.stations.output(f"[CSMS] {self.identity}: {text}")
 
-    def admit(self, action: Action) -> None:
-        """The registration gate: SecurityError before an Accepted boot."""
-        self.stations.gate.admit(self.identity, action)
-
     # ---------------------------------------------------------------- booting (B01-B04)
 
     @on(Action.BOOT_NOTIFICATION)
@@ -171,7 +169,6 @@ class ExampleCSMS(CSMS):
         else:
             status = enums.RegistrationStatusEnumType.ACCEPTED
             interval = stations.heartbeat_interval
-        stations.gate.booted(self.identity, status)
         station = request.charging_station
         self.log(
             f"BootNotification from {station.vendor_name} {station.model} "
@@ -214,7 +211,6 @@ class ExampleCSMS(CSMS):
         report_id = next(self.stations.request_ids)
         self.report_id, self.report = report_id, []
         self.report_complete.clear()
-        self.stations.gate.asked_for(self.identity, Action.NOTIFY_REPORT)
         report = await self.call(
             m.GetBaseReportRequest(
                 request_id=report_id,
@@ -261,7 +257,6 @@ class ExampleCSMS(CSMS):
     def on_notify_report(
         self, request: m.NotifyReportRequest
     ) -> m.NotifyReportResponse:
-        self.admit(Action.NOTIFY_REPORT)
         if request.request_id == self.report_id:
             self.report.extend(request.report_data or [])
             if not request.tbc:
@@ -272,7 +267,6 @@ class ExampleCSMS(CSMS):
 
     @on(Action.HEARTBEAT)
     def on_heartbeat(self, request: m.HeartbeatRequest) -> m.HeartbeatResponse:
-        self.admit(Action.HEARTBEAT)
         self.log("Heartbeat")
         return m.HeartbeatResponse(current_time=now())
 
@@ -280,7 +274,6 @@ class ExampleCSMS(CSMS):
     def on_status_notification(
         self, request: m.StatusNotificationRequest
     ) -> m.StatusNotificationResponse:
-        self.admit(Action.STATUS_NOTIFICATION)
         self.log(
             f"EVSE {request.evse_id} connector {request.connector_id} is "
             f"{request.connector_status.value}"
@@ -289,7 +282,6 @@ class ExampleCSMS(CSMS):
 
     @on(Action.NOTIFY_EVENT)
     def on_notify_event(self, request: m.NotifyEventRequest) -> m.NotifyEventResponse:
-        self.admit(Action.NOTIFY_EVENT)
         for event in request.event_data:
             self.log(
                 f"event: {event.component.name}.{event.variable.name} = "
@@ -302,7 +294,6 @@ class ExampleCSMS(CSMS):
         self, request: m.SecurityEventNotificationRequest
     ) -> m.SecurityEventNotificationResponse:
         # Stations send these routinely (for example StartupOfTheDevice at boot).
-        self.admit(Action.SECURITY_EVENT_NOTIFICATION)
         self.log(f"security event {request.type}")
         return m.SecurityEventNotificationResponse()
 
@@ -310,7 +301,6 @@ class ExampleCSMS(CSMS):
     def on_firmware_status(
         self, request: m.FirmwareStatusNotificationRequest
     ) -> m.FirmwareStatusNotificationResponse:
-        self.admit(Action.FIRMWARE_STATUS_NOTIFICATION)
         self.log(f"firmware status {request.status.value}")
         return m.FirmwareStatusNotificationResponse()
 
@@ -323,7 +313,6 @@ class ExampleCSMS(CSMS):
 
     @on(Action.AUTHORIZE)
     def on_authorize(self, request: m.AuthorizeRequest) -> m.AuthorizeResponse:
-        self.admit(Action.AUTHORIZE)
         info = self.token_info(request.id_token)
         self.log(f"Authorize {request.id_token.id_token} -> {info.status.value}")
         return m.AuthorizeResponse(id_token_info=info)
@@ -343,7 +332,6 @@ class ExampleCSMS(CSMS):
     def on_transaction_event(
         self, request: m.TransactionEventRequest
     ) -> m.TransactionEventResponse:
-        self.admit(Action.TRANSACTION_EVENT)
         tx = request.transaction_info.transaction_id
         self.record_energy(tx, request.meter_value or [])
         self.log(
@@ -359,7 +347,6 @@ class ExampleCSMS(CSMS):
 
     @on(Action.METER_VALUES)
     def on_meter_values(self, request: m.MeterValuesRequest) -> m.MeterValuesResponse:
-        self.admit(Action.METER_VALUES)
         key = f"{self.identity} EVSE {request.evse_id}"
         self.record_energy(key, request.meter_value)
         self.log(f"meter values of EVSE {request.evse_id}")

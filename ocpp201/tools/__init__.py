@@ -1,7 +1,8 @@
 """Ready-made programs for testing real equipment: a CSMS and a station simulator.
 
 * :mod:`ocpp201.tools.gate` -- the registration gate of Part 2 B01.FR.10,
-  B02.FR.09 and B03.FR.07 (CALLs before an Accepted boot get SecurityError);
+  B02.FR.09 and B03.FR.07 (CALLs before an Accepted boot get SecurityError): the
+  library's :class:`ocpp201.RegistrationGate`, re-exported;
 * :mod:`ocpp201.tools.csms` -- :class:`~ocpp201.tools.csms.ReadyCSMS`, a CSMS that
   accepts stations and answers every station-to-CSMS action validly (``ocpp201
   serve``);

@@ -36,7 +36,7 @@ from .. import (
 )
 from .. import messages as m
 from ..enums import RegistrationStatusEnumType
-from .gate import TRIGGERED_ACTIONS, RegistrationGate
+from .gate import RegistrationGate
 
 __all__ = ["ReadyCSMS", "ScriptStep", "ServeConfig", "parse_script"]
 
@@ -119,7 +119,9 @@ class ServeConfig:
     call_timeout: float = 30.0
     gate: RegistrationGate = attrs.Factory(RegistrationGate)
     received: collections.Counter[str] = attrs.Factory(collections.Counter)
-    refused: collections.Counter[str] = attrs.Factory(collections.Counter)
+    refused: collections.Counter[str] = attrs.Factory(
+        lambda self: self.gate.refused, takes_self=True
+    )
 
 
 _Answer = Callable[["ReadyCSMS", Any], Mapping[str, Any]]
@@ -175,6 +177,7 @@ class ReadyCSMS(CSMS):
     def __init__(
         self, identity: str, connection: Connection, *, config: ServeConfig, **kw: Any
     ) -> None:
+        kw.setdefault("registration_gate", config.gate)
         super().__init__(identity, connection, **kw)
         self.config = config
         self.script_due = asyncio.Event()
@@ -192,17 +195,10 @@ class ReadyCSMS(CSMS):
     async def answer(self, request: Request[Any]) -> Response:
         """The response to any station-to-CSMS request (after the gate)."""
         action = _ACTION_OF_REQUEST[type(request)]
-        try:
-            self.config.gate.admit(self.identity, action)
-        except Exception:
-            self.config.refused[action.value] += 1
-            raise
         self.config.received[action.value] += 1
         make = ANSWERS.get(action)
         payload = make(self, request) if make is not None else {}
         response: Response = from_payload(action.response, payload)
-        if action == Action.BOOT_NOTIFICATION:
-            self.config.gate.booted(self.identity, self.config.boot_status)
         return response
 
     for _action in STATION_ACTIONS:
@@ -234,12 +230,6 @@ class ReadyCSMS(CSMS):
     async def send_logged(self, request: Request[Any]) -> Response | None:
         """Send one request; log its outcome; ``None`` when it failed."""
         action = _ACTION_OF_REQUEST[type(request)]
-        if action in (Action.GET_BASE_REPORT, Action.GET_REPORT):
-            self.config.gate.asked_for(self.identity, Action.NOTIFY_REPORT)
-        if isinstance(request, m.TriggerMessageRequest):
-            triggered = TRIGGERED_ACTIONS.get(request.requested_message)
-            if triggered is not None:
-                self.config.gate.asked_for(self.identity, triggered)
         try:
             response: Response = await self.call(
                 request, timeout=self.config.call_timeout
