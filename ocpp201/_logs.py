@@ -22,7 +22,11 @@ DEFAULT_LOG_WINDOW: Final = 60.0
 
 
 class LogLimiter:
-    """WARNING lines about one peer, at most ``burst`` per ``window`` seconds."""
+    """WARNING lines about one subject, at most ``burst`` per ``window`` seconds.
+
+    The subject is one peer's messages by default; the server uses one limiter for
+    the connections it refuses.
+    """
 
     __slots__ = (
         "_burst",
@@ -30,6 +34,7 @@ class LogLimiter:
         "_count",
         "_logger",
         "_start",
+        "_subject",
         "_suppressed",
         "_window",
     )
@@ -41,8 +46,10 @@ class LogLimiter:
         burst: int = DEFAULT_LOG_BURST,
         window: float = DEFAULT_LOG_WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        subject: str = "this peer's messages",
     ) -> None:
         self._logger = logger
+        self._subject = subject
         self._burst = burst
         self._window = window
         self._clock = clock
@@ -63,17 +70,17 @@ class LogLimiter:
         if now - self._start >= self._window:
             if self._suppressed:
                 self._logger.warning(
-                    "%d more warning(s) about this peer's messages were suppressed "
-                    "in the last %g s",
+                    "%d more warning(s) about %s were suppressed in the last %g s",
                     self._suppressed,
+                    self._subject,
                     self._window,
                 )
             self._start, self._count, self._suppressed = now, 0, 0
         if self._count < self._burst:
             self._count += 1
             if self._count == self._burst:
-                message += " (further warnings about this peer are suppressed for %g s)"
-                args = (*args, self._window)
+                message += " (further warnings about %s are suppressed for %g s)"
+                args = (*args, self._subject, self._window)
             self._logger.warning(message, *args)
         else:
             self._suppressed += 1
