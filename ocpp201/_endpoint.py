@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, TypeVar, cast
 
+from . import _eager
 from ._base import Request, Response, Sender
 from ._calling import Caller, Lost, Outcome, is_closure
 from ._decorators import on
@@ -102,8 +103,6 @@ MAX_HANDLER_CONCURRENCY: Final = 1000
 DEFAULT_MAX_VIOLATIONS: Final = 10
 """CALLs refused beyond the backlog before the connection is closed (1008)."""
 
-
-_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
 
 _NO_HOOKS: Final = Hooks()  # shared (immutable) by the endpoints given none
 
@@ -338,24 +337,10 @@ class RpcEndpoint(Caller, HandlerRunner):
         :class:`SendTimeoutError` (the caller treats the connection as broken).
         """
         try:
-            if _timeout is None:  # Python 3.10
-                try:
-                    await asyncio.wait_for(self._send(frame), self.send_timeout)
-                except asyncio.TimeoutError:
-                    expired = True
-                else:
-                    expired = False
-            else:  # no task per send, and a TimeoutError of the send is its own
-                bound = _timeout(self.send_timeout)
-                try:
-                    async with bound:
-                        await self._send(frame)
-                except TimeoutError:
-                    if not bound.expired():
-                        raise
-                    expired = True
-                else:
-                    expired = False
+            # The first step runs inline: a send that does not wait (the common
+            # case) costs no task and no timer; only one that waits is bounded.
+            sent, _ = await _eager.bounded(self._send(frame), self.send_timeout)
+            expired = not sent
         except Exception as exc:
             self.logger.info("could not send a reply (%s): %s", type(exc).__name__, exc)
             return
@@ -490,7 +475,10 @@ class RpcEndpoint(Caller, HandlerRunner):
         event = self.protocol.receive(message)
         kind = type(event)
         if kind is CallReceived:
-            self._dispatch(cast(CallReceived, event))
+            if self._handling or self._queue:
+                self._dispatch(cast(CallReceived, event))
+            else:
+                await self._handle_now(cast(CallReceived, event))
         elif kind is SendReply:
             reply = cast(SendReply, event)
             self._report(reply)
