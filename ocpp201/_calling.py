@@ -88,11 +88,14 @@ class Caller:
     call_timeout: float
     send_timeout: float
     close_timeout: float
-    _bad_frames: LogLimiter
     _waiting: dict[str, asyncio.Future[Outcome]]
     _slot: CallSlot
     _tasks: TaskSupervisor
     _closed: str | None
+
+    @property
+    def _bad_frames(self) -> LogLimiter:
+        raise NotImplementedError
 
     def _validation_failed(self, failure: ValidationFailure) -> None:
         raise NotImplementedError

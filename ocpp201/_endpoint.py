@@ -213,9 +213,9 @@ class RpcEndpoint(Caller, HandlerRunner):
         self.handler_concurrency = handler_concurrency
         self.call_backlog = call_backlog
         self.hooks = hooks or _NO_HOOKS
-        self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = (
-            logger or logging.getLogger(f"ocpp201.rpc.{identity}")
-        )
+        # The per-station logger and its limiter are made on first use.
+        self._logger = logger
+        self._limiter: LogLimiter | None = None
         self.protocol = RpcConnection(
             self.role,
             handlers=self._routes.on,
@@ -231,10 +231,9 @@ class RpcEndpoint(Caller, HandlerRunner):
             owner=type(self).__qualname__,
         )
         """The sans-I/O core this endpoint drives."""
-        self._bad_frames = LogLimiter(self.logger)
         self._waiting: dict[str, asyncio.Future[Outcome]] = {}
         self._slot = CallSlot()
-        self._queue: collections.deque[CallReceived] = collections.deque()
+        self._queue: collections.deque[CallReceived] | None = None  # first queued
         self._handling = 0  # handler tasks running (each takes calls from _queue)
         self._room: asyncio.Event | None = None  # set when a handler slot frees
         self._tasks = TaskSupervisor()
@@ -244,6 +243,27 @@ class RpcEndpoint(Caller, HandlerRunner):
         self._run_task: asyncio.Task[Any] | None = None
         self._background: asyncio.Task[None] | None = None
         self._shutdown_done: asyncio.Event | None = None
+
+    @property
+    def logger(self) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+        """The ``logger`` given, or the logger ``ocpp201.rpc.<identity>``."""
+        if self._logger is None:
+            self._logger = logging.getLogger(f"ocpp201.rpc.{self.identity}")
+        return self._logger
+
+    @logger.setter
+    def logger(
+        self, value: logging.Logger | logging.LoggerAdapter[logging.Logger]
+    ) -> None:
+        self._logger = value
+        self._limiter = None
+
+    @property
+    def _bad_frames(self) -> LogLimiter:
+        """Rate-limited warnings about this peer's bad messages."""
+        if self._limiter is None:
+            self._limiter = LogLimiter(self.logger)
+        return self._limiter
 
     @property
     def validate_incoming(self) -> bool:
@@ -387,7 +407,6 @@ class RpcEndpoint(Caller, HandlerRunner):
             raise ConnectionClosedError(self._closed)
         self._running = True
         self._run_task = asyncio.current_task()
-        self._room = asyncio.Event()
         reason = "the connection closed"
         try:
             recv = self.connection.recv
@@ -440,7 +459,8 @@ class RpcEndpoint(Caller, HandlerRunner):
         """Wait until reading may go on; ``False`` if the connection closed
         meanwhile (noticed through the connection's optional ``wait_closed()``)."""
         room = self._room
-        assert room is not None
+        if room is None:
+            room = self._room = asyncio.Event()
         wait_closed = getattr(self.connection, "wait_closed", None)
         closing: asyncio.Future[Any] | None = None
         try:
@@ -522,7 +542,8 @@ class RpcEndpoint(Caller, HandlerRunner):
             if not future.done():
                 future.set_result(lost)
         self._slot.close(self._closed)
-        self._queue.clear()
+        if self._queue:
+            self._queue.clear()
         self._make_room()
         return self._closed
 

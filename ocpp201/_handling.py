@@ -43,7 +43,7 @@ class HandlerRunner:
     handler_timeout: float | None
     close_timeout: float
     _tasks: TaskSupervisor
-    _queue: collections.deque[CallReceived]
+    _queue: collections.deque[CallReceived] | None
     _handling: int
     _closed: str | None
 
@@ -65,6 +65,8 @@ class HandlerRunner:
     def _dispatch(self, call: CallReceived) -> None:
         """Queue ``call``; start a handler task if fewer than
         ``handler_concurrency`` run."""
+        if self._queue is None:
+            self._queue = collections.deque()
         self._queue.append(call)
         if self._handling < self.handler_concurrency:
             self._handling += 1
@@ -108,9 +110,10 @@ class HandlerRunner:
         try:
             while True:
                 if call is None:
-                    if not self._queue or self._closed is not None:
+                    queue = self._queue
+                    if not queue or self._closed is not None:
                         break
-                    call = self._queue.popleft()
+                    call = queue.popleft()
                 try:
                     await self._handle_call(call, started)
                 finally:
