@@ -13,9 +13,11 @@ failure as a :class:`CertificateChainError` whose ``problem`` says which check:
 1. size (``TOO_LARGE``), 2. PEM syntax (``NOT_PEM``), 3. order, leaf first
 (``WRONG_ORDER``), 4. the leaf's key is the CSR's (``KEY_MISMATCH``), 5. validity
 periods (``NOT_YET_VALID``, ``EXPIRED``), 6. each certificate signed by the next,
-which is a CA (``BROKEN_LINK``), 7. the top certificate issued by (or equal to) one
-of the trusted roots (``UNTRUSTED_ROOT``), 8. the leaf's properties
-(``PROPERTIES``).
+which is a CA allowed to sign it: keyCertSign, pathLenConstraint (``BROKEN_LINK``),
+7. the top certificate issued by (or equal to) one of the trusted roots
+(``UNTRUSTED_ROOT``), then that root's keyCertSign and pathLenConstraint
+(``BROKEN_LINK``), 8. the leaf's properties, then the key sizes of the chain's
+CAs (``PROPERTIES``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from ..datatypes import StatusInfoType
 from ..enums import CertificateSignedStatusEnumType
@@ -67,11 +69,13 @@ class ChainProblem(enum.Enum):
     EXPIRED = "Expired"
     """A certificate's validity has ended."""
     BROKEN_LINK = "BrokenLink"
-    """A certificate is not signed by the next one, or the next one is no CA."""
+    """A certificate is not signed by the next one, or the next one is no CA allowed
+    to sign it (keyCertSign, pathLenConstraint)."""
     UNTRUSTED_ROOT = "UntrustedRoot"
     """The chain does not lead to a trusted root (1.4.2 Certificate Hierarchy)."""
     PROPERTIES = "Properties"
-    """The leaf breaks the Certificate Properties (1.4.1): key size, O, CN."""
+    """The leaf breaks the Certificate Properties (1.4.1): key size, O, CN; or a CA
+    of the chain has a too weak key (A00.FR.501-503)."""
 
 
 class CertificateChainError(ValueError):
@@ -122,6 +126,33 @@ class CertificateChainError(ValueError):
             timestamp=timestamp or datetime.now(timezone.utc),
             tech_info=f"{self.problem.value}: {self.detail}"[:255],
         )
+
+
+_HANDLED_CRITICAL: Final = frozenset(
+    {
+        ExtensionOID.BASIC_CONSTRAINTS,
+        ExtensionOID.KEY_USAGE,
+        ExtensionOID.EXTENDED_KEY_USAGE,
+        ExtensionOID.SUBJECT_ALTERNATIVE_NAME,
+        ExtensionOID.ISSUER_ALTERNATIVE_NAME,
+        ExtensionOID.SUBJECT_KEY_IDENTIFIER,
+        ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
+        ExtensionOID.CERTIFICATE_POLICIES,
+    }
+)
+"""Critical extensions a chain may carry; any other critical one (name or policy
+constraints, unknown ones) is refused, as RFC 5280 4.2 requires of a verifier
+that does not process it."""
+
+
+def _unhandled_critical(certificate: x509.Certificate) -> str | None:
+    for extension in certificate.extensions:
+        if extension.critical and extension.oid not in _HANDLED_CRITICAL:
+            return (
+                f"has the critical extension {extension.oid.dotted_string}, which "
+                "is not processed (RFC 5280 4.2)"
+            )
+    return None
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:
@@ -198,13 +229,45 @@ def _check_validity(certificates: Sequence[x509.Certificate], now: datetime) -> 
             )
 
 
+def _issuer_problem(
+    issuer: x509.Certificate, below: Sequence[x509.Certificate]
+) -> str | None:
+    """Why ``issuer`` may not sign the next certificate down, whose path to the
+    leaf is ``below`` (leaf first): RFC 5280 6.1.4 (k)-(n) -- a CA (basic
+    constraints), with no critical extension left unprocessed, allowed to sign
+    certificates (keyCertSign, when Key Usage is present) and to have that many CA
+    certificates under it (pathLenConstraint; self-issued ones do not count)."""
+    if not _is_ca(issuer):
+        return "is not a CA certificate"
+    unhandled = _unhandled_critical(issuer)
+    if unhandled is not None:
+        return unhandled
+    try:
+        usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        pass
+    else:
+        if not usage.key_cert_sign:
+            return "may not sign certificates (Key Usage without keyCertSign)"
+    constraints = issuer.extensions.get_extension_for_class(x509.BasicConstraints)
+    limit = constraints.value.path_length
+    intermediates = sum(1 for c in below[1:] if c.issuer != c.subject)
+    if limit is not None and intermediates > limit:
+        return (
+            f"allows {limit} CA certificate(s) below it (pathLenConstraint), "
+            f"the chain has {intermediates}"
+        )
+    return None
+
+
 def _check_links(certificates: Sequence[x509.Certificate]) -> None:
     for i in range(len(certificates) - 1):
         issuer = certificates[i + 1]
-        if not _is_ca(issuer):
+        problem = _issuer_problem(issuer, certificates[: i + 1])
+        if problem is not None:
             raise CertificateChainError(
                 ChainProblem.BROKEN_LINK,
-                f"certificate {i + 1} ({_name(issuer)}) is not a CA certificate",
+                f"certificate {i + 1} ({_name(issuer)}) {problem}",
                 i + 1,
             )
         if not _signed_by(certificates[i], issuer):
@@ -233,6 +296,13 @@ def _check_root(
                     ChainProblem.EXPIRED,
                     f"the trusted root {_name(root)} is outside its validity period",
                 )
+            problem = _issuer_problem(root, certificates)
+            if problem is not None:
+                raise CertificateChainError(
+                    ChainProblem.BROKEN_LINK,
+                    f"the trusted root {_name(root)} {problem}",
+                    len(certificates) - 1,
+                )
             return
     raise CertificateChainError(
         ChainProblem.UNTRUSTED_ROOT,
@@ -240,6 +310,22 @@ def _check_root(
         f"of the {len(roots)} trusted root certificate(s)",
         len(certificates) - 1,
     )
+
+
+def _check_ca_keys(certificates: Sequence[x509.Certificate]) -> None:
+    """A00.FR.501-503 hold for all certificates, the CAs of the chain too."""
+    for i, certificate in enumerate(certificates[1:], 1):
+        key = certificate.public_key()
+        if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+            continue  # EdDSA is strong; other types fail the signature check
+        try:
+            check_key_strength(key)
+        except ValueError as exc:
+            raise CertificateChainError(
+                ChainProblem.PROPERTIES,
+                f"certificate {i} ({_name(certificate)}): {exc}",
+                i,
+            ) from None
 
 
 def _check_properties(
@@ -257,6 +343,11 @@ def _check_properties(
     if _is_ca(leaf):
         raise CertificateChainError(
             ChainProblem.PROPERTIES, "the leaf certificate is a CA certificate", 0
+        )
+    unhandled = _unhandled_critical(leaf)
+    if unhandled is not None:
+        raise CertificateChainError(
+            ChainProblem.PROPERTIES, f"the leaf certificate {unhandled}", 0
         )
     values = {}
     for oid, label in (
@@ -339,4 +430,5 @@ def verify_certificate_chain(
     _check_links(certificates)
     _check_root(certificates, trusted_roots, when)
     _check_properties(certificates[0], organization, common_name)
+    _check_ca_keys(certificates)
     return certificates

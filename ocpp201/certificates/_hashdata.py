@@ -49,9 +49,7 @@ _HASHES: Final[dict[HashAlgorithmEnumType, Callable[[bytes], str]]] = {
     HashAlgorithmEnumType.SHA512: lambda data: hashlib.sha512(data).hexdigest(),
 }
 
-_PEM_BLOCK: Final = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END \1-----", re.DOTALL
-)
+_PEM_BEGIN: Final = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\r?\n")
 MAX_PEM_CERTIFICATES: Final = 16
 """The most certificates :func:`load_certificates` reads from one PEM text."""
 MAX_PEM_LENGTH: Final = 200_000
@@ -77,24 +75,33 @@ def load_certificates(pem: str | bytes) -> list[x509.Certificate]:
     text = pem.decode("ascii", "replace") if isinstance(pem, bytes) else pem
     if len(text) > MAX_PEM_LENGTH:
         raise ValueError(f"longer than {MAX_PEM_LENGTH} characters")
-    blocks = list(_PEM_BLOCK.finditer(text))
+    # A linear scan (BEGIN line, then the first END line of that label): a
+    # regular expression with a lazy body and a back-reference backtracks
+    # quadratically on BEGIN lines without END.
+    blocks: list[str] = []
+    position = 0
+    while (begin := _PEM_BEGIN.search(text, position)) is not None:
+        if text[position : begin.start()].strip():
+            raise ValueError("text outside the PEM blocks")
+        label = begin.group(1)
+        end_line = f"-----END {label}-----"
+        end = text.find(end_line, begin.end())
+        if end < 0:
+            raise ValueError(f"a PEM block {label!r} without its END line")
+        if label != "CERTIFICATE":
+            raise ValueError(f"a PEM block of type {label!r}, not CERTIFICATE")
+        position = end + len(end_line)
+        blocks.append(text[begin.start() : position])
+        if len(blocks) > MAX_PEM_CERTIFICATES:
+            raise ValueError(f"more than {MAX_PEM_CERTIFICATES} certificates")
     if not blocks:
         raise ValueError("no PEM certificate found")
-    position = 0
-    for block in blocks:
-        if text[position : block.start()].strip():
-            raise ValueError("text outside the PEM blocks")
-        if block.group(1) != "CERTIFICATE":
-            raise ValueError(f"a PEM block of type {block.group(1)!r}, not CERTIFICATE")
-        position = block.end()
     if text[position:].strip():
         raise ValueError("text after the last PEM block")
-    if len(blocks) > MAX_PEM_CERTIFICATES:
-        raise ValueError(f"more than {MAX_PEM_CERTIFICATES} certificates")
     certificates = []
     for number, block in enumerate(blocks, 1):
         try:
-            certificates.append(x509.load_pem_x509_certificate(block.group(0).encode()))
+            certificates.append(x509.load_pem_x509_certificate(block.encode()))
         except ValueError as exc:
             raise ValueError(f"certificate {number} does not parse: {exc}") from None
     return certificates

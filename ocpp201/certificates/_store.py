@@ -16,6 +16,10 @@ Listing (M03) maps the uses as Part 2 does: the four root uses are reported unde
 the charging station certificate has no GetCertificateIdUse in OCPP 2.0.1 and is not
 listed, and deleting it is refused (M04.FR.06).
 
+A CA certificate that is not self-signed (a new CSMS root signed by the old one,
+M05.FR.10) gets its issuer's certificate kept next to it (``<name>.issuer``), so
+that its hash data can still be computed once the issuer is gone (M05.FR.13).
+
 Files are written atomically (a temporary file, then ``os.replace``); keys are
 created with mode 0600.  The store is meant for one process; it holds no locks.
 """
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..datatypes import CertificateHashDataChainType, CertificateHashDataType
 from ..enums import (
@@ -50,10 +55,12 @@ from ._hashdata import (
     fingerprint,
     hash_data_matches,
     load_certificates,
+    serial_number_hex,
 )
 from ._keys import (
     KeyType,
     PrivateKey,
+    check_key_strength,
     generate_private_key,
     load_private_key,
     private_key_pem,
@@ -80,6 +87,10 @@ LIST_USE: Final[dict[InstallCertificateUseEnumType, GetCertificateIdUseEnumType]
 
 The station's V2G certificates (CertificateSigningUse ``V2GCertificate``) are listed
 as ``V2GCertificateChain``; the ``ChargingStationCertificate`` is never listed."""
+
+MAX_CERTIFICATE_ENTRIES: Final = 100
+"""The default bound on the certificates a store holds (CertificateEntries
+maxLimit): InstallCertificateRequests beyond it are Rejected (M05.FR.06)."""
 
 _PENDING: Final = "pending"
 _CSMS_ROOT: Final = InstallCertificateUseEnumType.CSMS_ROOT_CERTIFICATE
@@ -134,7 +145,8 @@ class CertificateStore:
     Args:
         directory: where to keep them; created if missing.
         max_entries: the maxLimit of SecurityCtrlr.CertificateEntries: installing
-            beyond it is Rejected (M05.FR.06).  ``None``: no limit.
+            beyond it is Rejected (M05.FR.06); :data:`MAX_CERTIFICATE_ENTRIES`
+            by default.  ``None``: no limit (the CSMS could fill the disk).
         additional_root_certificate_check: SecurityCtrlr.AdditionalRootCertificateCheck
             (M05.FR.09-13): a new CSMSRootCertificate must be signed by the
             installed one, replaces it and keeps it as the one fallback until
@@ -145,7 +157,7 @@ class CertificateStore:
         self,
         directory: str | os.PathLike[str],
         *,
-        max_entries: int | None = None,
+        max_entries: int | None = MAX_CERTIFICATE_ENTRIES,
         additional_root_certificate_check: bool = False,
     ) -> None:
         self.directory = Path(directory)
@@ -194,10 +206,12 @@ class CertificateStore:
         """Install a CA certificate (InstallCertificateRequest, M05).
 
         Rejected (reason ``InvalidCertificate``) when the text is not exactly one
-        PEM certificate, is not a CA certificate, or is outside its validity period
-        (M05.FR.07); Rejected (``OutOfStorage``) beyond ``max_entries``
-        (M05.FR.06).  A certificate already present is replaced: Accepted
-        (M05.FR.17).  A failure to write is Failed.
+        PEM certificate, is not a CA certificate, is outside its validity period
+        (M05.FR.07), has a too weak key (A00.FR.501-503) or a serial number that
+        ``CertificateHashDataType`` cannot carry (negative, over 20 octets);
+        Rejected (``OutOfStorage``) beyond ``max_entries`` (M05.FR.06).  A
+        certificate already present is replaced: Accepted (M05.FR.17).  A failure
+        to write is Failed.
         """
         use = InstallCertificateUseEnumType(use)
         rejected = InstallCertificateStatusEnumType.REJECTED
@@ -221,6 +235,16 @@ class CertificateStore:
                 "InvalidCertificate",
                 "not a CA certificate (basicConstraints)",
             )
+        try:
+            serial_number_hex(ca)
+        except ValueError as exc:  # it could never be listed nor deleted (M03/M04)
+            return InstallResult(rejected, "InvalidCertificate", str(exc))
+        key = ca.public_key()
+        if isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+            try:
+                check_key_strength(key)  # A00.FR.501-503: all certificates
+            except ValueError as exc:
+                return InstallResult(rejected, "InvalidCertificate", str(exc))
         path = self._use_dir(use) / f"{fingerprint(ca)}.pem"
         replaced: x509.Certificate | None = None
         if (
@@ -247,7 +271,10 @@ class CertificateStore:
             return InstallResult(
                 rejected, "OutOfStorage", f"CertificateEntries is at {self.max_entries}"
             )
+        issuer = self._issuer_of(ca, ())
         try:
+            if issuer is not None and issuer is not ca:
+                _write(path.with_suffix(".issuer"), certificate_pem(issuer).encode())
             _write(path, certificate_pem(ca).encode())
             if replaced is not None:  # M05.FR.12: the old one becomes the fallback
                 self.drop_fallback_root()
@@ -283,8 +310,9 @@ class CertificateStore:
             self._fallback_marker().unlink()
         if name is None:
             return False
-        with contextlib.suppress(FileNotFoundError):
-            (self._use_dir(_CSMS_ROOT) / f"{name}.pem").unlink()
+        for suffix in (".pem", ".issuer"):
+            with contextlib.suppress(FileNotFoundError):
+                (self._use_dir(_CSMS_ROOT) / f"{name}{suffix}").unlink()
         return True
 
     # ------------------------------------------------------- the station's own ones
@@ -400,7 +428,10 @@ class CertificateStore:
     # ------------------------------------------------------------ listing, deleting
 
     def _issuer_of(
-        self, certificate: x509.Certificate, chain: tuple[x509.Certificate, ...]
+        self,
+        certificate: x509.Certificate,
+        chain: tuple[x509.Certificate, ...],
+        path: Path | None = None,
     ) -> x509.Certificate | None:
         if certificate.issuer == certificate.subject and _signed_by(
             certificate, certificate
@@ -414,7 +445,19 @@ class CertificateStore:
                 certificate, candidate
             ):
                 return candidate
-        return None
+        return self._kept_issuer(path)
+
+    @staticmethod
+    def _kept_issuer(path: Path | None) -> x509.Certificate | None:
+        """The issuer certificate :meth:`install` kept next to ``path`` (after
+        checking that it signed the certificate), if any.  The certificate, not
+        just its key, so that issuerKeyHash hashes the key bits as encoded."""
+        if path is None:
+            return None
+        try:
+            return load_certificates(path.with_suffix(".issuer").read_bytes())[0]
+        except (OSError, ValueError):
+            return None
 
     def _listed(
         self,
@@ -446,36 +489,54 @@ class CertificateStore:
         """The hash data of the installed certificates of ``uses`` (all when
         ``None`` or empty), for GetInstalledCertificateIdsResponse (M03).
 
-        A certificate whose issuer is neither in its chain nor installed cannot be
-        hashed (its issuerKeyHash needs the issuer's key) and is left out.
+        A certificate whose issuer is neither in its chain nor installed, and whose
+        issuer was not kept at install time, cannot be hashed (its
+        issuerKeyHash needs the issuer's key) and is left out.
         """
         wanted = set(uses or GetCertificateIdUseEnumType)
         result = []
-        for list_use, chain, _ in self._listed():
+        for list_use, chain, path in self._listed():
             if list_use not in wanted:
                 continue
-            issuer = self._issuer_of(chain[-1], chain)
+            # M03.FR.05: the leaf and its sub-CAs -- not a root the chain
+            # includes -- and at most four children.
+            listed = chain
+            while len(listed) > 1 and listed[-1].issuer == listed[-1].subject:
+                listed = listed[:-1]
+            issuer = (
+                chain[5]
+                if len(listed) > 5
+                else self._issuer_of(listed[-1], chain, path)
+            )
             if issuer is None:
                 continue
-            result.append(
-                certificate_hash_data_chain(
-                    chain[:5], list_use, issuer=issuer, hash_algorithm=hash_algorithm
+            with contextlib.suppress(ValueError):  # e.g. an unusable serial number
+                result.append(
+                    certificate_hash_data_chain(
+                        listed[:5],
+                        list_use,
+                        issuer=issuer,
+                        hash_algorithm=hash_algorithm,
+                    )
                 )
-            )
         return result
 
     def _hashes(
-        self, chain: tuple[x509.Certificate, ...], algorithm: HashAlgorithmEnumType
+        self,
+        chain: tuple[x509.Certificate, ...],
+        algorithm: HashAlgorithmEnumType,
+        path: Path | None = None,
     ) -> list[CertificateHashDataType]:
         hashes = []
         for position, certificate in enumerate(chain):
             issuer = (
                 chain[position + 1]
                 if position + 1 < len(chain)
-                else self._issuer_of(certificate, chain)
+                else self._issuer_of(certificate, chain, path)
             )
             if issuer is not None:
-                hashes.append(certificate_hash_data(certificate, issuer, algorithm))
+                with contextlib.suppress(ValueError):  # e.g. an unusable serial
+                    hashes.append(certificate_hash_data(certificate, issuer, algorithm))
         return hashes
 
     def delete(
@@ -491,19 +552,31 @@ class CertificateStore:
         for own in self.station_certificates(
             CertificateSigningUseEnumType.CHARGING_STATION_CERTIFICATE
         ):
-            if any(
-                hash_data_matches(hash_data, h)
-                for h in self._hashes(own.chain, algorithm)
-            ):
-                return DeleteCertificateStatusEnumType.FAILED
+            # M04.FR.06 protects the charging station certificate itself, not the
+            # CA certificates its chain carries.
+            leaf_issuer = (
+                own.chain[1]
+                if len(own.chain) > 1
+                else self._issuer_of(own.certificate, own.chain)
+            )
+            if leaf_issuer is None:
+                continue
+            with contextlib.suppress(ValueError):
+                own_hash = certificate_hash_data(
+                    own.certificate, leaf_issuer, algorithm
+                )
+                if hash_data_matches(hash_data, own_hash):
+                    return DeleteCertificateStatusEnumType.FAILED
         for _, chain, path in self._listed():
             if any(
-                hash_data_matches(hash_data, h) for h in self._hashes(chain, algorithm)
+                hash_data_matches(hash_data, h)
+                for h in self._hashes(chain, algorithm, path)
             ):
                 try:
                     path.unlink()
-                    with contextlib.suppress(FileNotFoundError):
-                        path.with_suffix(".key").unlink()
+                    for suffix in (".key", ".issuer"):
+                        with contextlib.suppress(FileNotFoundError):
+                            path.with_suffix(suffix).unlink()
                 except OSError:
                     return DeleteCertificateStatusEnumType.FAILED
                 return DeleteCertificateStatusEnumType.ACCEPTED
