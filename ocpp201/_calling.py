@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, NoReturn, TypeVar, cast
 
+from . import _eager
 from ._base import Request, Response
 from ._errors import (
     CallError,
@@ -78,6 +79,15 @@ async def _wait_until(future: asyncio.Future[Any], deadline: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def _send_failed(exc: BaseException) -> NoReturn:
+    """Raise what ``call()`` raises when sending its CALL raised ``exc``."""
+    if isinstance(exc, ConnectionClosedError):
+        raise exc
+    if is_closure(exc):
+        raise ConnectionClosedError(str(exc)) from exc
+    raise exc
 
 
 class Caller:
@@ -180,7 +190,14 @@ class Caller:
         """
         loop = asyncio.get_running_loop()
         send_deadline = loop.time() + self.send_timeout
-        send_task = self._tasks.spawn(self._send(started.frame))
+        # The first step runs inline: a send that does not wait costs no task.
+        try:
+            _, suspended = _eager.start(self._send(started.frame))
+        except Exception as exc:
+            _send_failed(exc)
+        if suspended is None:
+            return
+        send_task = self._tasks.spawn(_eager.unfinished(suspended))
         try:
             waiting: set[asyncio.Future[Any]] = {send_task, future}
             await asyncio.wait(
@@ -211,14 +228,9 @@ class Caller:
             )
         if send_task.cancelled():
             raise ConnectionClosedError(f"sending {name} was cancelled")
-        exc = send_task.exception()
-        if exc is None:
-            return
-        if isinstance(exc, ConnectionClosedError):
-            raise exc
-        if is_closure(exc):
-            raise ConnectionClosedError(str(exc)) from exc
-        raise exc
+        failure = send_task.exception()
+        if failure is not None:
+            _send_failed(failure)
 
     def _settle(self, event: CallSucceeded | CallFailed) -> None:
         """Hand the answer to our CALL to the waiting ``call()``."""

@@ -345,8 +345,9 @@ class RpcEndpoint(Caller, HandlerRunner):
 
     async def _send(self, frame: str) -> None:
         await self.connection.send(frame)
-        if self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug("> %s", _cut_for_log(frame))
+        logger = self._logger or self.logger
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("> %s", _cut_for_log(frame))
         if self.hooks.frame_sent is not None:
             self._hook(self.hooks.frame_sent, frame)
 
@@ -490,8 +491,9 @@ class RpcEndpoint(Caller, HandlerRunner):
     async def _receive(self, message: str | bytes) -> None:
         if self.hooks.frame_received is not None:
             self._hook(self.hooks.frame_received, message)
-        if self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug("< %s", _cut_for_log(message))
+        logger = self._logger or self.logger
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("< %s", _cut_for_log(message))
         event = self.protocol.receive(message)
         kind = type(event)
         if kind is CallReceived:

@@ -80,8 +80,13 @@ class HandlerRunner:
 
         Called only while no handler runs and none is queued, so arrival order
         holds; the reply is sent before the next message is read (the loop reads
-        nothing meanwhile: back-pressure as for one running handler).
+        nothing meanwhile: back-pressure as for one running handler).  An action
+        with ``@after`` handlers goes to a handler task at once: they may await
+        ``call()`` and hold the handler slot until they end.
         """
+        if call.action in self._routes.after:
+            self._dispatch(call)
+            return
         self._handling += 1
         try:
             started = self._start_handler(call)
@@ -93,14 +98,10 @@ class HandlerRunner:
             self._tasks.spawn(self._handle_calls(call, started))
             return
         self._handling -= 1
-        reply, response = started
+        reply, _ = started
         self._report(reply)
         self._make_room()
         await self._send_reply(reply.frame)  # SendTimeoutError: run() breaks
-        if reply.code is None:
-            routes = self._routes.after.get(call.action)
-            if routes:  # they may await call(): the receive loop must read on
-                self._tasks.spawn(self._run_after(call, routes, response))
 
     async def _handle_calls(
         self, call: CallReceived | None = None, started: Any = None
