@@ -70,11 +70,21 @@ class Batcher:
     async def _flush(self) -> None:
         while self._queue:
             count = min(self._limit, len(self._queue))
-            batch = [self._queue.popleft() for _ in range(count)]
+            # A cancelled submit is dropped before it is sent (a call cancelled
+            # before its SEND left must not be queued for the node).
+            batch = [
+                item
+                for item in (self._queue.popleft() for _ in range(count))
+                if not _cancelled(item[1])
+            ]
+            if not batch:
+                continue
             try:
                 results = await self._run(batch)
-                refused = [
-                    i for i, r in enumerate(results) if isinstance(r, NoScriptError)
+                refused = [  # did not run; not run again when cancelled meanwhile
+                    i
+                    for i, r in enumerate(results)
+                    if isinstance(r, NoScriptError) and not _cancelled(batch[i][1])
                 ]
                 if refused:
                     try:
@@ -116,3 +126,7 @@ class Batcher:
             if future is not None and not future.done():
                 future.cancel()
         self._queue.clear()
+
+
+def _cancelled(future: asyncio.Future[Any] | None) -> bool:
+    return future is not None and future.cancelled()

@@ -11,6 +11,7 @@ watches the nodes that hold calls in flight and fails those calls with
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -32,6 +33,7 @@ from .._errors import (
 )
 from ._batch import Batcher
 from ._errors import (
+    FleetError,
     NodeBusyError,
     NodeGoneError,
     RedisUnavailableError,
@@ -94,9 +96,16 @@ class Caller:
         self._stopping = True
         await stop_tasks(self._tasks)
         self._tasks = []
-        for flight in self._pending.values():
-            if not flight.future.done():
-                flight.future.cancel()
+        for request_id, flight in self._pending.items():
+            if not flight.future.done():  # an error, not a cancellation: not theirs
+                self._batcher.fire(
+                    functools.partial(_delete, key=self._keys.wanted(request_id))
+                )
+                flight.future.set_exception(
+                    FleetError(
+                        f"the fleet was closed during a call to {flight.identity!r}"
+                    )
+                )
         self._pending.clear()
 
     async def call(self, identity: str, request: Request[Any], timeout: float) -> Any:
@@ -144,8 +153,17 @@ class Caller:
             flight = _InFlight(identity, loop.create_future())
             self._pending[request_id] = flight
             try:
-                try:
-                    result = await self._batcher.submit(send)
+                try:  # bounded: a hung Redis must not outlast the timeout
+                    result = await asyncio.wait_for(self._batcher.submit(send), left)
+                except asyncio.TimeoutError:
+                    # Unsent, it is dropped; sent, this runs after it.
+                    self._batcher.fire(
+                        lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
+                    )
+                    raise CallTimeoutError(
+                        f"Redis did not answer within {timeout:g} s (a call to"
+                        f" station {identity!r})"
+                    ) from None
                 except (RedisError, OSError) as exc:
                     raise RedisUnavailableError(f"cannot reach Redis: {exc}") from exc
                 status = int(result[0])
@@ -163,6 +181,11 @@ class Caller:
                 flight.node = node
                 try:
                     reply = await asyncio.wait_for(flight.future, left + _GRACE)
+                except NodeGoneError:  # a hung node that wakes up must not deliver it
+                    self._batcher.fire(
+                        lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
+                    )
+                    raise
                 except asyncio.TimeoutError:
                     self._batcher.fire(
                         lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
@@ -266,4 +289,9 @@ def _text(value: Any) -> str:
 
 
 def _one(_: Any) -> int:
+    return 1
+
+
+def _delete(pipe: Pipeline, key: str) -> int:
+    pipe.delete(key)
     return 1

@@ -29,6 +29,7 @@ __all__ = ["Event", "EventPublisher", "TappedConnection"]
 logger = logging.getLogger("ocpp201.fleet")
 
 _MAX_OPEN_CALLS = 64  # incoming CALLs remembered per connection, awaiting an answer
+_QUEUE_BYTES = 64 * 2**20  # payload bytes of the unsent events (queued or in flight)
 
 
 @attrs.define(kw_only=True, frozen=True)
@@ -84,6 +85,7 @@ class EventPublisher:
         self._maxlen = maxlen
         self._queue: collections.deque[dict[str, str]] = collections.deque()
         self._queue_limit = queue_limit
+        self._bytes = 0  # payload characters queued or being written
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
@@ -96,10 +98,12 @@ class EventPublisher:
             self._task = asyncio.ensure_future(self._run())
 
     def publish(self, event: Event) -> None:
-        if len(self._queue) >= self._queue_limit:
+        size = len(event.payload)
+        if len(self._queue) >= self._queue_limit or self._bytes + size > _QUEUE_BYTES:
             self.dropped += 1
             self._warn("event queue full: %d event(s) dropped so far", self.dropped)
             return
+        self._bytes += size
         self._queue.append(attrs.asdict(event))
         self._wakeup.set()
 
@@ -132,6 +136,7 @@ class EventPublisher:
                     await asyncio.sleep(0.5)
                 finally:
                     self._writing = False
+                    self._bytes -= sum(len(fields["payload"]) for fields in batch)
 
     def _warn(self, message: str, *args: Any) -> None:
         now = time.monotonic()

@@ -33,6 +33,8 @@ from ._scripts import Keys
 if TYPE_CHECKING:
     from ..websocket import CSMSServer, Endpoint
 
+_SOCKET_TIMEOUT = 5.0  # seconds a Redis read may take
+
 __all__ = ["Fleet", "StationLocation"]
 
 R = TypeVar("R", bound=Response)
@@ -82,8 +84,8 @@ class Fleet:
         queue_limit: commands queued for one node beyond which calls to its
             stations fail at once with :class:`NodeBusyError` (checked by the
             calling process: give every process the same value).
-        connect_timeout: seconds to connect to Redis, or to wait for a free
-            connection of the pool.
+        connect_timeout: seconds to connect to Redis (and for :meth:`start`'s
+            ``PING`` to be answered), or to wait for a free connection of the pool.
         max_connections: the most Redis connections this process opens (commands
             are pipelined, so a few suffice; more wait for a free one).
     """
@@ -126,6 +128,7 @@ class Fleet:
         self.presence_ttl = presence_ttl
         self.call_timeout = call_timeout
         self.events_stream = events_stream
+        self._connect_timeout = connect_timeout
         self._events_maxlen = events_maxlen
         self._keys = Keys(prefix)
         self._own_redis = redis is None
@@ -135,6 +138,10 @@ class Fleet:
                 max_connections=max_connections,
                 timeout=connect_timeout,  # waiting for a free connection
                 socket_connect_timeout=connect_timeout,
+                # A read never waits forever on a silently dropped connection
+                # (redis-py 5.x has no default); the blocking reads here wait
+                # at most 1 s, well inside it.
+                socket_timeout=_SOCKET_TIMEOUT,
                 # No retries: a command that may have run must not run twice.
                 retry=Retry(NoBackoff(), 0),
             )
@@ -166,10 +173,13 @@ class Fleet:
         """
         if not self._started:
             try:
-                await self._redis.ping()
-            except (RedisError, OSError) as exc:
+                # Bounded here: a Redis that accepts connections but does not
+                # answer would otherwise hang (redis-py 5 has no read timeout).
+                await asyncio.wait_for(self._redis.ping(), self._connect_timeout)
+            except (RedisError, OSError, asyncio.TimeoutError) as exc:
+                why = str(exc) or f"no answer within {self._connect_timeout:g} s"
                 raise RedisUnavailableError(
-                    f"cannot reach Redis at {self.url}: {exc}"
+                    f"cannot reach Redis at {self.url}: {why}"
                 ) from exc
             self._started = True
         return self
@@ -445,12 +455,27 @@ class Fleet:
         if self.events_stream is None:
             raise ValueError("this fleet has no events_stream")
         await self.start()
+        stream = self.events_stream
+        loop = asyncio.get_running_loop()
+        deadline = None
+        if block is not None:
+            deadline = math.inf if block == 0 else loop.time() + block
         try:
-            answer = await self._redis.xread(
-                {self.events_stream: after},
-                count=count,
-                block=None if block is None else int(block * 1000),
-            )
+            # A blocking read waits in slices of at most 1 s: one longer than
+            # redis-py's read timeout would fail.  So "$" is pinned to the
+            # stream's last entry first.
+            if deadline is not None and after == "$":
+                last = await self._redis.xrevrange(stream, count=1)
+                after = _text(last[0][0]) if last else "0-0"
+            while True:
+                wait = None
+                if deadline is not None:
+                    wait = max(1, int(min(1.0, deadline - loop.time()) * 1000))
+                answer = await self._redis.xread(
+                    {stream: after}, count=count, block=wait
+                )
+                if answer or deadline is None or loop.time() >= deadline:
+                    break
         except (RedisError, OSError) as exc:
             raise RedisUnavailableError(f"cannot reach Redis: {exc}") from exc
         out: list[tuple[str, Event]] = []

@@ -366,9 +366,16 @@ class Node:
         request_id = str(body.get("r", ""))
         client = str(body.get("c", ""))
         held = self.held.get(identity)
+        epoch = None if held is None else held.epoch
+        if held is not None and epoch is None and held.registering is not None:
+            # Routed by a registration whose answer has not reached us yet.
+            registering = held.registering
+            await asyncio.wait([registering])
+            if not registering.cancelled() and registering.exception() is None:
+                epoch = str(int(registering.result()[0]))
         if (
             held is None
-            or held.epoch != command.epoch
+            or epoch != command.epoch
             or getattr(held.endpoint, "closed", False)
         ):
             self._reply(client, {"r": request_id, "s": MOVED})
