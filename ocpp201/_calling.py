@@ -98,7 +98,7 @@ class Caller:
     call_timeout: float
     send_timeout: float
     close_timeout: float
-    _waiting: dict[str, asyncio.Future[Outcome]]
+    _waiting: dict[str, asyncio.Future[Outcome]] | None  # made by the first call
     _slot: CallSlot
     _tasks: TaskSupervisor
     _closed: str | None
@@ -157,6 +157,8 @@ class Caller:
             started = self.protocol.start_call(prepared)
             message_id = started.message_id
             future: asyncio.Future[Outcome] = loop.create_future()
+            if self._waiting is None:
+                self._waiting = {}
             self._waiting[message_id] = future
             try:
                 self._make_room()  # its answer must be read, backlog or not
@@ -241,7 +243,7 @@ class Caller:
                 self._bad_frames.warning("%s", event.error)
         elif event.tolerated:
             self._ignored(event.response, event.tolerated)
-        future = self._waiting.get(event.message_id)
+        future = None if self._waiting is None else self._waiting.get(event.message_id)
         if future is not None and not future.done():
             future.set_result(event)
 

@@ -231,7 +231,7 @@ class RpcEndpoint(Caller, HandlerRunner):
             owner=type(self).__qualname__,
         )
         """The sans-I/O core this endpoint drives."""
-        self._waiting: dict[str, asyncio.Future[Outcome]] = {}
+        self._waiting: dict[str, asyncio.Future[Outcome]] | None = None
         self._slot = CallSlot()
         self._queue: collections.deque[CallReceived] | None = None  # first queued
         self._handling = 0  # handler tasks running (each takes calls from _queue)
@@ -540,7 +540,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         if self._closed is None:
             self._closed = self.protocol.closed or reason
         lost = Lost(self._closed)
-        for future in self._waiting.values():
+        for future in (self._waiting or {}).values():
             if not future.done():
                 future.set_result(lost)
         self._slot.close(self._closed)
