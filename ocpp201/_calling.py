@@ -64,6 +64,8 @@ def is_closure(exc: BaseException) -> bool:
 
 _timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
 
+_LOGGED_TOLERATED_LENGTH: Final = 1000
+
 
 async def _wait_until(future: asyncio.Future[Any], deadline: float) -> bool:
     """Wait for ``future`` until ``deadline`` (loop time); whether it is done."""
@@ -248,8 +250,9 @@ class Caller:
             future.set_result(event)
 
     def _ignored(self, obj: object, tolerated: tuple[Problem, ...]) -> None:
-        self.logger.warning(
-            "tolerated in %s: %s",
-            type(obj).__name__,
-            "; ".join(str(problem) for problem in tolerated[:20]),
-        )
+        # The peer's bad content: rate-limited per connection, cut like a
+        # validation summary (a property name may be as long as the message).
+        text = "; ".join(str(problem) for problem in tolerated[:20])
+        if len(text) > _LOGGED_TOLERATED_LENGTH:
+            text = f"{text[:_LOGGED_TOLERATED_LENGTH]}... ({len(tolerated)} problems)"
+        self._bad_frames.warning("tolerated in %s: %s", type(obj).__name__, text)

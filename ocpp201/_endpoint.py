@@ -110,6 +110,10 @@ _LOGGED_FRAME_LENGTH: Final = 2000
 _LOGGED_DESCRIPTION_LENGTH: Final = 1000
 
 
+class _PolicyCloseError(Exception):
+    """The receive loop closed the connection for a policy violation (1008)."""
+
+
 def _cut_for_log(message: str | bytes) -> str | bytes:
     """A frame as logged at DEBUG: at most 2000 characters, and the length."""
     if len(message) <= _LOGGED_FRAME_LENGTH:
@@ -239,6 +243,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         self._tasks = TaskSupervisor()
         self._closed: str | None = None
         self._broken = False
+        self._dropped_logged = False  # "ignored ... while closing" logged once
         self._running = False
         self._run_task: asyncio.Task[Any] | None = None
         self._background: asyncio.Task[None] | None = None
@@ -431,6 +436,9 @@ class RpcEndpoint(Caller, HandlerRunner):
                     reason = str(exc)
                     await self._break(reason, wait_for_run=False)
                     return
+                except _PolicyCloseError as exc:
+                    reason = str(exc)
+                    return
                 except Exception:  # pragma: no cover - a bug; keep the loop alive
                     self.logger.exception("internal error; message dropped")
         except asyncio.CancelledError:
@@ -442,7 +450,8 @@ class RpcEndpoint(Caller, HandlerRunner):
 
     def _busy(self) -> bool:
         """Whether to stop reading (back-pressure): every handler slot is taken and
-        one more CALL already waits, and no answer to a CALL of ours is awaited.
+        one more CALL already waits (with ``call_backlog=0``: every slot is taken),
+        and no answer to a CALL of ours is awaited.
 
         The peer's next CALLs then wait, unread, in the transport's buffer (raw,
         bounded by its queue and message size), and TCP flow control pushes back
@@ -451,10 +460,8 @@ class RpcEndpoint(Caller, HandlerRunner):
         then fill the core's backlog, beyond which the core refuses them (R24).
         """
         protocol = self.protocol
-        return (
-            protocol.calls_in_progress > self.handler_concurrency
-            and not protocol.awaiting_response
-        )
+        ahead = protocol.calls_in_progress > self.handler_concurrency
+        return (ahead or protocol.backlog_full) and not protocol.awaiting_response
 
     async def _wait_for_room(self) -> bool:
         """Wait until reading may go on; ``False`` if the connection closed
@@ -509,8 +516,10 @@ class RpcEndpoint(Caller, HandlerRunner):
             self._settle(cast("CallSucceeded | CallFailed", event))
         elif kind is FrameDropped:
             dropped = cast(FrameDropped, event)
-            if dropped.unmatched is None:
-                self.logger.info("%s", dropped.reason)
+            if dropped.unmatched is None:  # read while closing: logged once
+                level = logging.DEBUG if self._dropped_logged else logging.INFO
+                self._dropped_logged = True
+                self.logger.log(level, "%s", dropped.reason)
             else:
                 self._bad_frames.warning(
                     "dropped a response (message id %s): %s",
@@ -527,7 +536,9 @@ class RpcEndpoint(Caller, HandlerRunner):
             )
             # Closed first, so that nothing more (a reply racing) reaches the peer.
             await self._close_connection(closing.code, "policy violation")
-            self._fail_calls(f"closed by this side: the peer {closing.reason}")
+            raise _PolicyCloseError(
+                self._fail_calls(f"closed by this side: the peer {closing.reason}")
+            )  # run() ends: without close(), nothing else would end its recv()
 
     # ------------------------------------------------------------------ shutdown
 
@@ -668,8 +679,10 @@ class RpcEndpoint(Caller, HandlerRunner):
         return self
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            self.logger.error("the receive loop failed", exc_info=task.exception())
+        exc = None if task.cancelled() else task.exception()
+        early = self._run_task is None and isinstance(exc, ConnectionClosedError)
+        if exc is not None and not early:  # early: closed before run() began
+            self.logger.error("the receive loop failed", exc_info=exc)
 
     async def __aexit__(
         self,

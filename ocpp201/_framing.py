@@ -486,11 +486,16 @@ def _decode(message: str | bytes) -> Incoming:
     if type(message_type) is float and message_type.is_integer():
         message_type = int(message_type)  # draft-06: 2.0 is the integer 2
     if type(message_type) is not int:
-        if type(message_type) is float:
+        if type(message_type) is float or type(message_type) is _BigNumber:
+            shown = (  # an integer too long for int() is still a number (R5)
+                f"{str.__str__(message_type)[:37]}..."
+                if type(message_type) is _BigNumber
+                else _describe(frame[0])
+            )
             return make_reply(
                 readable_id or UNREADABLE_ID,
                 ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED,
-                f"message type {_describe(frame[0])} is not supported",
+                f"message type {shown} is not supported",
             )
         return make_reply(
             readable_id or UNREADABLE_ID,

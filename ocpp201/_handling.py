@@ -3,8 +3,9 @@
 One job: take the :class:`~ocpp201._events.CallReceived` events the core admits,
 run their handlers in arrival order (``handler_concurrency`` at a time), bound them
 by ``handler_timeout``, hand each outcome back to the core for the reply, send it,
-then run the ``@after`` handlers.  :class:`HandlerRunner` is a base class of
-:class:`ocpp201.RpcEndpoint`; it owns no protocol decision.
+then start the ``@after`` handlers (in a task of their own, one at a time).
+:class:`HandlerRunner` is a base class of :class:`ocpp201.RpcEndpoint`; it owns no
+protocol decision.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class HandlerRunner:
     _queue: collections.deque[CallReceived] | None
     _handling: int
     _closed: str | None
+    _after_task: asyncio.Future[None] | None = None  # the @after handlers running
 
     def _report(self, reply: SendReply) -> None:
         raise NotImplementedError
@@ -81,8 +83,9 @@ class HandlerRunner:
         Called only while no handler runs and none is queued, so arrival order
         holds; the reply is sent before the next message is read (the loop reads
         nothing meanwhile: back-pressure as for one running handler).  An action
-        with ``@after`` handlers goes to a handler task at once: they may await
-        ``call()`` and hold the handler slot until they end.
+        with ``@after`` handlers goes to a handler task at once: starting them
+        may wait for the previous ones, which may await ``call()``, whose answer
+        the receive loop must read.
         """
         if call.action in self._routes.after:
             self._dispatch(call)
@@ -141,7 +144,7 @@ class HandlerRunner:
             if reply.code is None:
                 routes = self._routes.after.get(call.action)
                 if routes:
-                    await self._run_after(call, routes, response)
+                    await self._start_after(call, routes, response)
         except SendTimeoutError as exc:
             await self._break(str(exc))
 
@@ -249,6 +252,18 @@ class HandlerRunner:
                 grace,
             )
         raise HandlerTimeoutError
+
+    async def _start_after(
+        self, call: CallReceived, routes: tuple[AfterRoute, ...], response: Any
+    ) -> None:
+        """Run the ``@after`` handlers of ``call`` in a task of their own, so that
+        the peer's next CALLs are handled meanwhile (an after-handler may ``call()``
+        the peer, whose CALLs may cross ours).  One such task at a time: the next
+        one waits for the previous."""
+        previous = self._after_task
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})
+        self._after_task = self._tasks.spawn(self._run_after(call, routes, response))
 
     async def _run_after(
         self, call: CallReceived, routes: tuple[AfterRoute, ...], response: Any
