@@ -55,7 +55,7 @@ from ._events import (
 )
 from ._handling import HandlerRunner, SendTimeoutError
 from ._hooks import Connection, Hooks
-from ._logs import LogLimiter
+from ._logs import EndpointLogs, LogLimiter, cut_for_log
 from ._protocol import ITEM_LISTS, MESSAGE_ID_MEMORY, RpcConnection
 from ._routing import CustomAction, Routes, collect_routes
 from ._slot import CallSlot
@@ -106,19 +106,11 @@ DEFAULT_MAX_VIOLATIONS: Final = 10
 
 _NO_HOOKS: Final = Hooks()  # shared (immutable) by the endpoints given none
 
-_LOGGED_FRAME_LENGTH: Final = 2000
 _LOGGED_DESCRIPTION_LENGTH: Final = 1000
 
 
 class _PolicyCloseError(Exception):
     """The receive loop closed the connection for a policy violation (1008)."""
-
-
-def _cut_for_log(message: str | bytes) -> str | bytes:
-    """A frame as logged at DEBUG: at most 2000 characters, and the length."""
-    if len(message) <= _LOGGED_FRAME_LENGTH:
-        return message
-    return f"{message[:_LOGGED_FRAME_LENGTH]!r}... ({len(message)} in all)"
 
 
 def _positive(name: str, value: float | None, *, optional: bool = False) -> None:
@@ -129,7 +121,7 @@ def _positive(name: str, value: float | None, *, optional: bool = False) -> None
         raise ValueError(f"{name} must be {what}")
 
 
-class RpcEndpoint(Caller, HandlerRunner):
+class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
     """The OCPP-J RPC endpoint shared by :class:`ChargingStation` and :class:`CSMS`.
 
     Subclass :class:`ChargingStation` or :class:`CSMS` (not this class) and decorate
@@ -250,27 +242,6 @@ class RpcEndpoint(Caller, HandlerRunner):
         self._shutdown_done: asyncio.Event | None = None
 
     @property
-    def logger(self) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
-        """The ``logger`` given, or the logger ``ocpp201.rpc.<identity>``."""
-        if self._logger is None:
-            self._logger = logging.getLogger(f"ocpp201.rpc.{self.identity}")
-        return self._logger
-
-    @logger.setter
-    def logger(
-        self, value: logging.Logger | logging.LoggerAdapter[logging.Logger]
-    ) -> None:
-        self._logger = value
-        self._limiter = None
-
-    @property
-    def _bad_frames(self) -> LogLimiter:
-        """Rate-limited warnings about this peer's bad messages."""
-        if self._limiter is None:
-            self._limiter = LogLimiter(self.logger)
-        return self._limiter
-
-    @property
     def validate_incoming(self) -> bool:
         """Strict (``True``) or tolerant decoding of incoming payloads."""
         return self.protocol.validate_incoming
@@ -352,7 +323,7 @@ class RpcEndpoint(Caller, HandlerRunner):
         await self.connection.send(frame)
         logger = self._logger or self.logger
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("> %s", _cut_for_log(frame))
+            logger.debug("> %s", cut_for_log(frame))
         if self.hooks.frame_sent is not None:
             self._hook(self.hooks.frame_sent, frame)
 
@@ -500,7 +471,7 @@ class RpcEndpoint(Caller, HandlerRunner):
             self._hook(self.hooks.frame_received, message)
         logger = self._logger or self.logger
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("< %s", _cut_for_log(message))
+            logger.debug("< %s", cut_for_log(message))
         event = self.protocol.receive(message)
         kind = type(event)
         if kind is CallReceived:
