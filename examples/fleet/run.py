@@ -11,7 +11,7 @@ It starts (and stops on Ctrl-C):
 
 Then connect stations and use the API::
 
-    python examples/charging_station.py ws://127.0.0.1:9000/ocpp CS001
+    python -m ocpp201.examples.charging_station ws://127.0.0.1:9000/ocpp CS001
     curl http://127.0.0.1:8000/stations
     curl -X POST http://127.0.0.1:8000/stations/CS001/reset
 

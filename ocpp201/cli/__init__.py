@@ -21,6 +21,8 @@ __all__ = ["COMMANDS", "main"]
 #: Command name -> module that implements it, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
     "demo": "ocpp201.cli.demo",
+    "serve": "ocpp201.cli.serve",
+    "simulate": "ocpp201.cli.simulate",
     "validate": "ocpp201.cli.validate",
     "example": "ocpp201.cli.example",
 }

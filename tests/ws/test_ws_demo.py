@@ -1,8 +1,6 @@
-"""``python -m ocpp201 demo`` and the two programs in examples/.
+"""``python -m ocpp201 demo`` and the two example programs of ``ocpp201.examples``.
 
-The demo runs the example programs themselves: examples/ is installed as the package
-``ocpp201.examples`` (pyproject.toml), so these tests need the package installed
-(``pip install -e .``), as the README's test command does.
+The demo runs the example programs themselves, a real subpackage of ``ocpp201``.
 """
 
 from __future__ import annotations
@@ -20,11 +18,14 @@ import oracle
 from ws_helpers import run
 
 import ocpp201
-from ocpp201._ws_demo import run_demo
+from ocpp201.cli.demo import run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-STATION = EXAMPLES / "charging_station.py"
+# The ocpp201 under test (the checkout, or where it is installed) for subprocesses.
+PACKAGE_ENV = {
+    **os.environ,
+    "PYTHONPATH": str(Path(ocpp201.__file__).resolve().parents[1]),
+}
 
 # Part 0, table 4: the basic implementation, and the CSMS-initiated part of it.
 STATION_SENDS = [
@@ -47,14 +48,14 @@ CSMS_SENDS = [
 ]
 
 
-def test_examples_are_installed_as_ocpp201_examples() -> None:
-    """One copy of the example code: the package maps the checkout's examples/."""
+def test_examples_are_a_subpackage_of_ocpp201() -> None:
+    """One copy of the example code, inside the package: no remapped directory."""
     from ocpp201.examples import charging_station, csms
 
     assert csms.__name__ == "ocpp201.examples.csms"
-    if Path(ocpp201.__file__).resolve().parent == ROOT / "ocpp201":  # a checkout
-        assert Path(csms.__file__).resolve() == EXAMPLES / "csms.py"
-        assert Path(charging_station.__file__).resolve() == STATION
+    package = Path(ocpp201.__file__).resolve().parent
+    assert Path(csms.__file__).resolve() == package / "examples" / "csms.py"
+    assert Path(charging_station.__file__).resolve().parent == package / "examples"
 
 
 def test_python_m_ocpp201_demo_runs_and_exits(tmp_path: Path) -> None:
@@ -65,7 +66,8 @@ def test_python_m_ocpp201_demo_runs_and_exits(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         check=False,
-        cwd=tmp_path,  # not the checkout: the installed package must do
+        cwd=tmp_path,  # not the checkout: the package under test must do
+        env=PACKAGE_ENV,
     )
     elapsed = time.monotonic() - start
     assert result.returncode == 0, result.stdout + result.stderr
@@ -122,14 +124,22 @@ def read_line(process: subprocess.Popen[str], timeout: float) -> str:
 
 
 def run_station(url: str, identity: str, env: dict[str, str]) -> str:
-    """Run examples/charging_station.py with ``--once``; its output."""
+    """Run the example charging station with ``--once``; its output."""
     station = subprocess.run(
-        [sys.executable, str(STATION), url, identity, "--once"],
+        [
+            sys.executable,
+            "-m",
+            "ocpp201.examples.charging_station",
+            url,
+            identity,
+            "--once",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
         env=env,
+        cwd=ROOT,
     )
     assert station.returncode == 0, station.stdout + station.stderr
     return station.stdout
@@ -138,7 +148,7 @@ def run_station(url: str, identity: str, env: dict[str, str]) -> str:
 def test_example_programs_work_together() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     csms = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / "csms.py"), "--port", "0"],
+        [sys.executable, "-m", "ocpp201.examples.csms", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -181,3 +191,18 @@ def test_example_programs_work_together() -> None:
     ]:
         assert expected in output, output
     assert "Traceback" not in output, output
+
+
+def test_every_subpackage_is_packaged() -> None:
+    """pyproject.toml lists the packages: a new subpackage must not be left out."""
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "ocpp201").rglob("__init__.py")
+        if "__pycache__" not in path.parts
+    }
+    assert found <= listed, sorted(found - listed)

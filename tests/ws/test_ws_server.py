@@ -17,7 +17,7 @@ from websockets.asyncio.server import serve as raw_serve
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from ws_helpers import HOST, STEP, EchoEndpoint, Recorder, bounded, run
 
-import ocpp201.websocket as ws_module
+from ocpp201 import ConnectionClosedError
 from ocpp201.websocket import (
     ChargingStationClient,
     HandshakeError,
@@ -446,7 +446,7 @@ def test_basic_auth_compares_in_constant_time(monkeypatch: pytest.MonkeyPatch) -
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(ws_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)
 
     async def password_for(identity: str) -> bytes | None:  # async and bytes work too
         return b"s3cret-passw0rd-1234" if identity == "CS1" else None
@@ -527,7 +527,7 @@ def test_message_size_limit_on_the_server() -> None:
                 await conn.send("a" * 1024)  # exactly the limit is fine
                 assert await bounded(conn.recv()) == "a" * 1024
                 await conn.send("a" * 1025)
-                with pytest.raises(ws_module.ConnectionClosedError, match="1009"):
+                with pytest.raises(ConnectionClosedError, match="1009"):
                     await bounded(conn.recv())
                 assert conn.close_code == 1009
             await bounded(recorder.endpoints[0].finished.wait())
@@ -542,7 +542,7 @@ def test_message_size_limit_on_the_client() -> None:
             async with conn:
                 await conn.send("b" * 101)  # echoed back: too big for the client
                 # the client fails the connection with close code 1009
-                with pytest.raises(ws_module.ConnectionClosedError, match="1009"):
+                with pytest.raises(ConnectionClosedError, match="1009"):
                     await bounded(conn.recv())
 
     run(main())
@@ -634,7 +634,7 @@ def test_new_connection_replaces_the_old_one() -> None:
             first = await bounded(connect(server.url, "CS1"))
             await bounded(server.wait_for_station("CS1"))
             second = await bounded(connect(server.url, "CS1"))
-            with pytest.raises(ws_module.ConnectionClosedError):
+            with pytest.raises(ConnectionClosedError):
                 await bounded(first.recv())
             await bounded(recorder.endpoints[0].finished.wait())
             for _ in range(100):
@@ -685,9 +685,9 @@ def test_server_close_ends_the_endpoints() -> None:
         server.close()
         await bounded(server.wait_closed())
         assert recorder.endpoints[0].finished.is_set()
-        with pytest.raises(ws_module.ConnectionClosedError, match="1001"):
+        with pytest.raises(ConnectionClosedError, match="1001"):
             await bounded(conn.recv())
-        with pytest.raises(ws_module.ConnectionClosedError):
+        with pytest.raises(ConnectionClosedError):
             await conn.send("late")
 
     run(main())
@@ -700,7 +700,7 @@ def test_factory_errors_close_the_connection() -> None:
     async def main() -> None:
         async with serve(factory, HOST, 0) as server:
             conn = await bounded(connect(server.url, "CS1"))
-            with pytest.raises(ws_module.ConnectionClosedError, match="1011"):
+            with pytest.raises(ConnectionClosedError, match="1011"):
                 await bounded(conn.recv())
 
     run(main())
@@ -760,9 +760,8 @@ class _Stubborn:
 
 
 def test_endpoint_run_that_does_not_return_is_cancelled(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(ws_module, "_RUN_EXIT_TIMEOUT", 0.2)
     endpoints: list[_Stubborn] = []
 
     def factory(identity: str, connection: WebSocketConnection) -> _Stubborn:
@@ -770,7 +769,7 @@ def test_endpoint_run_that_does_not_return_is_cancelled(
         return endpoints[-1]
 
     async def main() -> None:
-        server = await serve(factory, HOST, 0)
+        server = await serve(factory, HOST, 0, run_exit_timeout=0.2)
         conn = await bounded(connect(server.url, "CS1"))
         await bounded(server.wait_for_station("CS1"))
         await conn.close()

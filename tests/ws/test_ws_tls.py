@@ -5,6 +5,7 @@ The certificates are generated per test session by ``trustme``.
 
 from __future__ import annotations
 
+import logging
 import ssl
 import time
 from typing import Any
@@ -96,7 +97,9 @@ def test_tls_checks_the_host_name(ca: trustme.CA) -> None:
     run(main())
 
 
-def test_mutual_tls(ca: trustme.CA, server_cert: trustme.LeafCert) -> None:
+def test_mutual_tls(
+    ca: trustme.CA, server_cert: trustme.LeafCert, caplog: pytest.LogCaptureFixture
+) -> None:
     """Security profile 3: the station authenticates with a client certificate."""
 
     async def main() -> None:
@@ -135,7 +138,13 @@ def test_mutual_tls(ca: trustme.CA, server_cert: trustme.LeafCert) -> None:
                 assert time.monotonic() - start < 1.0
             assert len(recorder.endpoints) == 1
 
-    run(main())
+    with caplog.at_level(logging.WARNING, logger="ocpp201.websocket"):
+        run(main())
+    # The CSMS says why it refused them (asyncio alone logs nothing).
+    refusals = [r.getMessage() for r in caplog.records if "TLS" in r.getMessage()]
+    assert len(refusals) == 2, refusals
+    assert "PEER_DID_NOT_RETURN_A_CERTIFICATE" in refusals[0], refusals
+    assert "CERTIFICATE_VERIFY_FAILED" in refusals[1], refusals
 
 
 def test_ssl_context_refused_for_ws_urls(ca: trustme.CA) -> None:

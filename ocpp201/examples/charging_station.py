@@ -2,7 +2,7 @@
 
 Start the example CSMS first, then::
 
-    python examples/charging_station.py ws://127.0.0.1:9000/ocpp CS001
+    python -m ocpp201.examples.charging_station ws://127.0.0.1:9000/ocpp CS001
 
 What it does:
 
@@ -16,12 +16,19 @@ What it does:
   status) and Reset (then "reboots": closes the connection, reconnects with the
   back-off of Part 4 section 5.3 and boots with reason RemoteReset); a DataTransfer
   from the CSMS gets the endpoint's default answer, UnknownVendorId;
-* keeps the connection open and sends Heartbeats, until Ctrl-C.  With ``--once`` it
-  exits after coming back from the reset (or when Rejected).
+* during a transaction, Reset OnIdle and ChangeAvailability Inoperative are
+  answered Scheduled and done when the transaction has ended (B11/B12, G03); Reset
+  Immediate ends the transaction first (stoppedReason ImmediateReset);
+* keeps the connection open and sends Heartbeats, until Ctrl-C; when Rejected it
+  boots again after the interval (B03.FR.06).  With ``--once`` it exits after
+  coming back from the reset (or when Rejected).
 
-Needs ``pip install 'ocpp201[websockets]'``.  This program is also installed as
-``ocpp201.examples.charging_station``; ``python -m ocpp201 demo`` runs it against
-the example CSMS.
+When it cannot connect it says why (the HTTP status of a refusal, a TLS error, ...)
+in a WARNING and keeps retrying with the back-off.  ``--ca`` trusts a CA for
+``wss://``; ``--cert``/``--key`` add a client certificate (security profile 3).
+
+Needs ``pip install 'ocpp201[websockets]'``; ``python -m ocpp201 demo`` runs it
+against the example CSMS.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -70,9 +79,17 @@ class Station:
     boots: int = 0  # BootNotifications sent
     heartbeat_interval: int = 300
     finished: asyncio.Event = field(default_factory=asyncio.Event)  # for --once
+    retry_rejected: bool = True  # boot again after the interval when Rejected
+    card: dt.IdTokenType = field(default_factory=lambda: CARD)
+    transaction: str | None = None  # the id of the running transaction
+    reset_when_idle: bool = False  # Reset OnIdle during a transaction (Scheduled)
+    inoperative_when_idle: bool = False  # ChangeAvailability Inoperative, Scheduled
+    stop_now: asyncio.Event = field(default_factory=asyncio.Event)  # Reset Immediate
+    idle: asyncio.Event = field(default_factory=asyncio.Event)  # no transaction
     device_model: dict[tuple[str, str], Variable] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.idle.set()
         text = enums.DataEnumType.STRING
         self.device_model = {
             ("ChargingStation", "Model"): Variable("Example-22", RO, text),
@@ -216,43 +233,72 @@ class ExampleStation(ChargePoint):
     def on_change_availability(
         self, request: m.ChangeAvailabilityRequest
     ) -> m.ChangeAvailabilityResponse:
+        operative = (
+            request.operational_status == enums.OperationalStatusEnumType.OPERATIVE
+        )
+        self.station.inoperative_when_idle = False
+        if not operative and self.station.transaction is not None:
+            # G03.FR.05: not during a transaction; once it has ended.
+            self.log(f"ChangeAvailability {request.operational_status.value}: later")
+            self.station.inoperative_when_idle = True
+            return m.ChangeAvailabilityResponse(
+                status=enums.ChangeAvailabilityStatusEnumType.SCHEDULED
+            )
         self.log(f"ChangeAvailability {request.operational_status.value}")
         return m.ChangeAvailabilityResponse(
             status=enums.ChangeAvailabilityStatusEnumType.ACCEPTED
         )
 
     @after(Action.CHANGE_AVAILABILITY)
-    async def report_availability(self, request: m.ChangeAvailabilityRequest) -> None:
-        operative = (
-            request.operational_status == enums.OperationalStatusEnumType.OPERATIVE
-        )
-        state = "Available" if operative else "Unavailable"
-        self.station.device_model[
-            ("ChargingStation", "AvailabilityState")
-        ].value = state
-        await self.call(
-            m.StatusNotificationRequest(
-                timestamp=now(),
-                connector_status=enums.ConnectorStatusEnumType(state),
-                evse_id=1,
-                connector_id=1,
+    async def report_availability(
+        self,
+        request: m.ChangeAvailabilityRequest,
+        response: m.ChangeAvailabilityResponse,
+    ) -> None:
+        if response.status == enums.ChangeAvailabilityStatusEnumType.ACCEPTED:
+            operative = (
+                request.operational_status == enums.OperationalStatusEnumType.OPERATIVE
             )
-        )
+            await set_availability(self, operative=operative)
 
     # -------------------------------------------------------------------- reset (B11)
 
     @on(Action.RESET)
     def on_reset(self, request: m.ResetRequest) -> m.ResetResponse:
-        self.log(f"Reset {request.type.value}: no transaction, resetting now")
+        station = self.station
+        if station.transaction is None:
+            self.log(f"Reset {request.type.value}: no transaction, resetting now")
+        elif request.type == enums.ResetEnumType.ON_IDLE:
+            self.log("Reset OnIdle: after the transaction (B12.FR.01)")
+            station.reset_when_idle = True
+            return m.ResetResponse(status=enums.ResetStatusEnumType.SCHEDULED)
+        else:
+            self.log("Reset Immediate: ending the transaction first (B12.FR.02)")
+            station.stop_now.set()
         return m.ResetResponse(status=enums.ResetStatusEnumType.ACCEPTED)
 
     @after(Action.RESET)
-    async def reboot(self, request: m.ResetRequest) -> None:
-        self.station.boot_reason = enums.BootReasonEnumType.REMOTE_RESET
-        await self.close()  # the client reconnects; the next session boots again
+    async def reboot(self, request: m.ResetRequest, response: m.ResetResponse) -> None:
+        if response.status != enums.ResetStatusEnumType.ACCEPTED:
+            return  # scheduled: charge() reboots when the transaction has ended
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.station.idle.wait(), 30)
+        await reboot(self)
 
 
 # -------------------------------------------------------------------- what it does
+
+
+async def reboot(cp: ExampleStation) -> None:
+    """Close the connection; the client reconnects and the next session boots."""
+    cp.station.boot_reason = enums.BootReasonEnumType.REMOTE_RESET
+    await cp.close()
+
+
+async def set_availability(cp: ExampleStation, *, operative: bool) -> None:
+    state = "Available" if operative else "Unavailable"
+    cp.station.device_model[("ChargingStation", "AvailabilityState")].value = state
+    await status(cp, enums.ConnectorStatusEnumType(state))
 
 
 async def session(cp: ExampleStation) -> None:
@@ -296,10 +342,15 @@ async def boot(cp: ExampleStation) -> bool:
         if response.status == enums.RegistrationStatusEnumType.ACCEPTED:
             cp.station.heartbeat_interval = response.interval
             return True
-        if response.status == enums.RegistrationStatusEnumType.REJECTED:
-            cp.station.finished.set()  # a real station retries after the interval
+        if (
+            response.status == enums.RegistrationStatusEnumType.REJECTED
+            and not cp.station.retry_rejected
+        ):
+            cp.station.finished.set()
             return False
-        await asyncio.sleep(response.interval)  # Pending: the CSMS configures us
+        # Pending: the CSMS configures us meanwhile; Rejected: try again later
+        # (B02.FR.07/08, B03.FR.05/06: our own wait when the interval is 0).
+        await asyncio.sleep(response.interval or 60)
 
 
 async def status(cp: ExampleStation, connector: enums.ConnectorStatusEnumType) -> None:
@@ -360,8 +411,13 @@ def meter_value(
 
 
 async def charge(cp: ExampleStation) -> None:
-    """Authorize a card, then one transaction with meter values (C01, E, J02)."""
-    authorized = await cp.call(m.AuthorizeRequest(id_token=CARD))
+    """Authorize a card, then one transaction with meter values (C01, E, J02).
+
+    A Reset Immediate ends it early; what the CSMS scheduled for the end of the
+    transaction (Reset OnIdle, ChangeAvailability Inoperative) is done afterwards.
+    """
+    station = cp.station
+    authorized = await cp.call(m.AuthorizeRequest(id_token=station.card))
     cp.log(f"Authorize: {authorized.id_token_info.status.value}")
     if authorized.id_token_info.status != enums.AuthorizationStatusEnumType.ACCEPTED:
         return
@@ -370,6 +426,9 @@ async def charge(cp: ExampleStation) -> None:
         transaction_id="TX-0001", charging_state=enums.ChargingStateEnumType.CHARGING
     )
     context = enums.ReadingContextEnumType
+    station.transaction = tx.transaction_id
+    station.idle.clear()
+    station.stop_now.clear()
     await cp.call(
         m.TransactionEventRequest(
             event_type=enums.TransactionEventEnumType.STARTED,
@@ -378,12 +437,18 @@ async def charge(cp: ExampleStation) -> None:
             seq_no=0,
             transaction_info=tx,
             evse=dt.EVSEType(id=1, connector_id=1),
-            id_token=CARD,
+            id_token=station.card,
             meter_value=[meter_value(0, context.TRANSACTION_BEGIN)],
         )
     )
-    for seq_no, wh, watts in [(1, 1837.5, 11040.0), (2, 3677.0, 11010.0)]:
-        await asyncio.sleep(0.2)  # a real station samples every few minutes
+    seq_no, wh = 0, 0.0
+    for wh, watts in [(1837.5, 11040.0), (3677.0, 11010.0)]:
+        # a real station samples every few minutes
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(station.stop_now.wait(), 0.2)
+        if station.stop_now.is_set():
+            break
+        seq_no += 1
         await cp.call(
             m.TransactionEventRequest(
                 event_type=enums.TransactionEventEnumType.UPDATED,
@@ -394,21 +459,37 @@ async def charge(cp: ExampleStation) -> None:
                 meter_value=[meter_value(wh, context.SAMPLE_PERIODIC, watts)],
             )
         )
+    if station.stop_now.is_set():
+        trigger = enums.TriggerReasonEnumType.RESET_COMMAND
+        reason = enums.ReasonEnumType.IMMEDIATE_RESET
+    else:
+        trigger = enums.TriggerReasonEnumType.EV_DEPARTED
+        reason = enums.ReasonEnumType.EV_DISCONNECTED
+        wh = 4410.25
     await cp.call(
         m.TransactionEventRequest(
             event_type=enums.TransactionEventEnumType.ENDED,
             timestamp=now(),
-            trigger_reason=enums.TriggerReasonEnumType.EV_DEPARTED,
-            seq_no=3,
+            trigger_reason=trigger,
+            seq_no=seq_no + 1,
             transaction_info=dt.TransactionType(
-                transaction_id="TX-0001",
-                stopped_reason=enums.ReasonEnumType.EV_DISCONNECTED,
+                transaction_id="TX-0001", stopped_reason=reason
             ),
-            meter_value=[meter_value(4410.25, context.TRANSACTION_END)],
+            meter_value=[meter_value(wh, context.TRANSACTION_END)],
         )
     )
-    cp.log("transaction TX-0001 ended: 4.41 kWh")
+    cp.log(f"transaction TX-0001 ended: {wh / 1000:.2f} kWh")
+    station.transaction = None
+    station.idle.set()
+    if station.stop_now.is_set():
+        return  # the Reset handler reboots now
     await status(cp, enums.ConnectorStatusEnumType.AVAILABLE)
+    if station.inoperative_when_idle:
+        station.inoperative_when_idle = False
+        await set_availability(cp, operative=False)
+    if station.reset_when_idle:
+        station.reset_when_idle = False
+        await reboot(cp)
 
 
 async def run(
@@ -416,6 +497,7 @@ async def run(
     station: Station,
     *,
     password: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
     once: bool = False,
     **options: Any,
 ) -> None:
@@ -426,12 +508,14 @@ async def run(
     def factory(identity: str, connection: WebSocketConnection) -> ExampleStation:
         return ExampleStation(identity, connection, station, **options)
 
+    station.retry_rejected = not once
     client = ChargingStationClient(
         url,
         station.identity,
         factory,
         session=session,
         password=password,
+        ssl=ssl_context,
         back_off=BackOff(
             wait_minimum=station.setting("RetryBackOffWaitMinimum"),
             random_range=station.setting("RetryBackOffRandomRange"),
@@ -450,11 +534,29 @@ async def main() -> None:
     parser.add_argument("url", help="the CSMS's OCPP-J endpoint, e.g. ws://host/ocpp")
     parser.add_argument("identity", help="this station's identity, e.g. CS001")
     parser.add_argument("--password", help="BasicAuthPassword (security profile 1/2)")
+    parser.add_argument("--card", default=CARD.id_token, help="the driver's idToken")
+    parser.add_argument("--ca", help="trust this CA (PEM) for wss://")
+    parser.add_argument("--cert", help="client certificate (PEM, security profile 3)")
+    parser.add_argument("--key", help="the private key of --cert (PEM)")
     parser.add_argument(
         "--once", action="store_true", help="exit after the reset (or when Rejected)"
     )
     args = parser.parse_args()
-    await run(args.url, Station(args.identity), password=args.password, once=args.once)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    context = None
+    if args.url.startswith("wss://"):
+        context = ssl.create_default_context(cafile=args.ca)
+        if args.cert:
+            context.load_cert_chain(args.cert, args.key)
+    station = Station(
+        args.identity,
+        card=dt.IdTokenType(id_token=args.card, type=enums.IdTokenEnumType.ISO14443),
+    )
+    await run(
+        args.url, station, password=args.password, ssl_context=context, once=args.once
+    )
 
 
 if __name__ == "__main__":
