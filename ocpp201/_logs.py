@@ -3,6 +3,8 @@
 One job: a peer sending garbage must not be able to fill the log.  A
 :class:`LogLimiter` lets ``burst`` lines through per ``window`` seconds and counts
 the rest; the first line of the next window reports how many were suppressed.
+:class:`EndpointLogs` gives an endpoint its logger and limiter, made on first use;
+:func:`cut_for_log` bounds a frame logged at DEBUG.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["DEFAULT_LOG_BURST", "DEFAULT_LOG_WINDOW", "LogLimiter"]
+__all__ = [
+    "DEFAULT_LOG_BURST",
+    "DEFAULT_LOG_WINDOW",
+    "EndpointLogs",
+    "LogLimiter",
+    "cut_for_log",
+]
 
 DEFAULT_LOG_BURST: Final = 10
 """Lines about one peer's bad messages logged per window."""
@@ -84,3 +92,44 @@ class LogLimiter:
             self._logger.warning(message, *args)
         else:
             self._suppressed += 1
+
+
+_LOGGED_FRAME_LENGTH: Final = 2000
+
+
+def cut_for_log(message: str | bytes) -> str | bytes:
+    """A frame as logged at DEBUG: at most 2000 characters, and the length."""
+    if len(message) <= _LOGGED_FRAME_LENGTH:
+        return message
+    return f"{message[:_LOGGED_FRAME_LENGTH]!r}... ({len(message)} in all)"
+
+
+class EndpointLogs:
+    """An endpoint's logger (given, or ``ocpp201.rpc.<identity>``) and the limiter of
+    its warnings about the peer, both made on first use: an idle endpoint holds
+    neither."""
+
+    identity: str
+    _logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None
+    _limiter: LogLimiter | None
+
+    @property
+    def logger(self) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+        """The ``logger`` given, or the logger ``ocpp201.rpc.<identity>``."""
+        if self._logger is None:
+            self._logger = logging.getLogger(f"ocpp201.rpc.{self.identity}")
+        return self._logger
+
+    @logger.setter
+    def logger(
+        self, value: logging.Logger | logging.LoggerAdapter[logging.Logger]
+    ) -> None:
+        self._logger = value
+        self._limiter = None
+
+    @property
+    def _bad_frames(self) -> LogLimiter:
+        """Rate-limited warnings about this peer's bad messages."""
+        if self._limiter is None:
+            self._limiter = LogLimiter(self.logger)
+        return self._limiter
