@@ -279,6 +279,7 @@ def _import_backend(backend: str) -> ModuleType | None:
     The modules of the first import stay alive (its endpoints hold them); the new
     import takes their place in ``sys.modules``.
     """
+    _load_all(sys.modules["ocpp201"])  # the first import's names, before the swap
     first = {
         name: module
         for name, module in sys.modules.items()
@@ -289,6 +290,7 @@ def _import_backend(backend: str) -> ModuleType | None:
     os.environ[BACKEND_ENV] = backend
     try:
         package = importlib.import_module("ocpp201")
+        _load_all(package)  # its lazy names, while the variable is set
     except ImportError:
         sys.modules.update(first)
         return None
@@ -297,6 +299,14 @@ def _import_backend(backend: str) -> ModuleType | None:
     # A backend loaded lazily shows once messages went through: the caller checks
     # after the warm-up.
     return package
+
+
+def _load_all(package: ModuleType) -> None:
+    """Resolve every public name of ``package`` (ocpp201 loads them lazily), so that
+    each import keeps its own modules and reads ``OCPP201_JSON`` while it is set."""
+    for name in getattr(package, "__all__", ()):
+        getattr(package, name)
+    importlib.import_module(f"{package.__name__}._json")
 
 
 def _orjson_loaded() -> bool:

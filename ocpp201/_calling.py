@@ -13,8 +13,9 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, Final, Literal, TypeVar, cast
+from typing import Any, Final, Literal, NoReturn, TypeVar, cast
 
+from . import _eager
 from ._base import Request, Response
 from ._errors import (
     CallError,
@@ -85,6 +86,15 @@ async def _wait_until(future: asyncio.Future[Any], deadline: float) -> bool:
     return True
 
 
+def _send_failed(exc: BaseException) -> NoReturn:
+    """Raise what ``call()`` raises when sending its CALL raised ``exc``."""
+    if isinstance(exc, ConnectionClosedError):
+        raise exc
+    if is_closure(exc):
+        raise ConnectionClosedError(str(exc)) from exc
+    raise exc
+
+
 class Caller:
     """Sends our CALLs for an endpoint (see the module docstring)."""
 
@@ -94,11 +104,14 @@ class Caller:
     call_timeout: float
     send_timeout: float
     close_timeout: float
-    _bad_frames: LogLimiter
-    _waiting: dict[str, asyncio.Future[Outcome]]
+    _waiting: dict[str, asyncio.Future[Outcome]] | None  # made by the first call
     _slot: CallSlot
     _tasks: TaskSupervisor
     _closed: str | None
+
+    @property
+    def _bad_frames(self) -> LogLimiter:
+        raise NotImplementedError
 
     def _validation_failed(self, failure: ValidationFailure) -> None:
         raise NotImplementedError
@@ -153,6 +166,8 @@ class Caller:
             started = self.protocol.start_call(prepared)
             message_id = started.message_id
             future: asyncio.Future[Outcome] = loop.create_future()
+            if self._waiting is None:
+                self._waiting = {}
             self._waiting[message_id] = future
             try:
                 self._make_room()  # its answer must be read, backlog or not
@@ -186,7 +201,14 @@ class Caller:
         """
         loop = asyncio.get_running_loop()
         send_deadline = loop.time() + self.send_timeout
-        send_task = self._tasks.spawn(self._send(started.frame))
+        # The first step runs inline: a send that does not wait costs no task.
+        try:
+            _, suspended = _eager.start(self._send(started.frame))
+        except Exception as exc:
+            _send_failed(exc)
+        if suspended is None:
+            return
+        send_task = self._tasks.spawn(_eager.unfinished(suspended))
         try:
             waiting: set[asyncio.Future[Any]] = {send_task, future}
             await asyncio.wait(
@@ -217,14 +239,9 @@ class Caller:
             )
         if send_task.cancelled():
             raise ConnectionClosedError(f"sending {name} was cancelled")
-        exc = send_task.exception()
-        if exc is None:
-            return
-        if isinstance(exc, ConnectionClosedError):
-            raise exc
-        if is_closure(exc):
-            raise ConnectionClosedError(str(exc)) from exc
-        raise exc
+        failure = send_task.exception()
+        if failure is not None:
+            _send_failed(failure)
 
     def _settle(self, event: CallSucceeded | CallFailed) -> None:
         """Hand the answer to our CALL to the waiting ``call()``."""
@@ -241,7 +258,7 @@ class Caller:
                 event.response,
                 event.tolerated,
             )
-        future = self._waiting.get(event.message_id)
+        future = None if self._waiting is None else self._waiting.get(event.message_id)
         if future is not None and not future.done():
             future.set_result(event)
 

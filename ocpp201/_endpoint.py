@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, ClassVar, Final, TypeVar, cast
 
+from . import _eager
 from ._base import Request, Response, Sender
 from ._calling import Caller, Lost, Outcome, is_closure
 from ._decorators import on
@@ -56,7 +57,7 @@ from ._events import (
 )
 from ._handling import HandlerRunner, SendTimeoutError
 from ._hooks import Connection, Hooks
-from ._logs import LogLimiter
+from ._logs import EndpointLogs, LogLimiter, cut_for_log
 from ._protocol import ITEM_LISTS, MESSAGE_ID_MEMORY, RpcConnection
 from ._registration import RegistrationGate, registration_for
 from ._routing import CustomAction, Routes, collect_routes
@@ -106,23 +107,13 @@ DEFAULT_MAX_VIOLATIONS: Final = 10
 """CALLs refused beyond the backlog before the connection is closed (1008)."""
 
 
-_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
-
 _NO_HOOKS: Final = Hooks()  # shared (immutable) by the endpoints given none
 
-_LOGGED_FRAME_LENGTH: Final = 2000
 _LOGGED_DESCRIPTION_LENGTH: Final = 1000
 
 
 class _PolicyCloseError(Exception):
     """The receive loop closed the connection for a policy violation (1008)."""
-
-
-def _cut_for_log(message: str | bytes) -> str | bytes:
-    """A frame as logged at DEBUG: at most 2000 characters, and the length."""
-    if len(message) <= _LOGGED_FRAME_LENGTH:
-        return message
-    return f"{message[:_LOGGED_FRAME_LENGTH]!r}... ({len(message)} in all)"
 
 
 def _positive(name: str, value: float | None, *, optional: bool = False) -> None:
@@ -133,7 +124,7 @@ def _positive(name: str, value: float | None, *, optional: bool = False) -> None
         raise ValueError(f"{name} must be {what}")
 
 
-class RpcEndpoint(Caller, HandlerRunner):
+class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
     """The OCPP-J RPC endpoint shared by :class:`ChargingStation` and :class:`CSMS`.
 
     Subclass :class:`ChargingStation` or :class:`CSMS` (not this class) and decorate
@@ -227,9 +218,9 @@ class RpcEndpoint(Caller, HandlerRunner):
         self.handler_concurrency = handler_concurrency
         self.call_backlog = call_backlog
         self.hooks = hooks or _NO_HOOKS
-        self.logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = (
-            logger or logging.getLogger(f"ocpp201.rpc.{identity}")
-        )
+        # The per-station logger and its limiter are made on first use.
+        self._logger = logger
+        self._limiter: LogLimiter | None = None
         self.protocol = RpcConnection(
             self.role,
             handlers=self._routes.on,
@@ -249,10 +240,9 @@ class RpcEndpoint(Caller, HandlerRunner):
             owner=type(self).__qualname__,
         )
         """The sans-I/O core this endpoint drives."""
-        self._bad_frames = LogLimiter(self.logger)
-        self._waiting: dict[str, asyncio.Future[Outcome]] = {}
+        self._waiting: dict[str, asyncio.Future[Outcome]] | None = None
         self._slot = CallSlot()
-        self._queue: collections.deque[CallReceived] = collections.deque()
+        self._queue: collections.deque[CallReceived] | None = None  # first queued
         self._handling = 0  # handler tasks running (each takes calls from _queue)
         self._room: asyncio.Event | None = None  # set when a handler slot frees
         self._tasks = TaskSupervisor()
@@ -344,8 +334,9 @@ class RpcEndpoint(Caller, HandlerRunner):
 
     async def _send(self, frame: str) -> None:
         await self.connection.send(frame)
-        if self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug("> %s", _cut_for_log(frame))
+        logger = self._logger or self.logger
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("> %s", cut_for_log(frame))
         if self.hooks.frame_sent is not None:
             self._hook(self.hooks.frame_sent, frame)
 
@@ -356,24 +347,10 @@ class RpcEndpoint(Caller, HandlerRunner):
         :class:`SendTimeoutError` (the caller treats the connection as broken).
         """
         try:
-            if _timeout is None:  # Python 3.10
-                try:
-                    await asyncio.wait_for(self._send(frame), self.send_timeout)
-                except asyncio.TimeoutError:
-                    expired = True
-                else:
-                    expired = False
-            else:  # no task per send, and a TimeoutError of the send is its own
-                bound = _timeout(self.send_timeout)
-                try:
-                    async with bound:
-                        await self._send(frame)
-                except TimeoutError:
-                    if not bound.expired():
-                        raise
-                    expired = True
-                else:
-                    expired = False
+            # The first step runs inline: a send that does not wait (the common
+            # case) costs no task and no timer; only one that waits is bounded.
+            sent, _ = await _eager.bounded(self._send(frame), self.send_timeout)
+            expired = not sent
         except Exception as exc:
             self.logger.info("could not send a reply (%s): %s", type(exc).__name__, exc)
             return
@@ -420,7 +397,6 @@ class RpcEndpoint(Caller, HandlerRunner):
             raise ConnectionClosedError(self._closed)
         self._running = True
         self._run_task = asyncio.current_task()
-        self._room = asyncio.Event()
         reason = "the connection closed"
         try:
             recv = self.connection.recv
@@ -475,7 +451,8 @@ class RpcEndpoint(Caller, HandlerRunner):
         """Wait until reading may go on; ``False`` if the connection closed
         meanwhile (noticed through the connection's optional ``wait_closed()``)."""
         room = self._room
-        assert room is not None
+        if room is None:
+            room = self._room = asyncio.Event()
         wait_closed = getattr(self.connection, "wait_closed", None)
         closing: asyncio.Future[Any] | None = None
         try:
@@ -505,12 +482,16 @@ class RpcEndpoint(Caller, HandlerRunner):
     async def _receive(self, message: str | bytes) -> None:
         if self.hooks.frame_received is not None:
             self._hook(self.hooks.frame_received, message)
-        if self.logger.isEnabledFor(logging.DEBUG):
-            self.logger.debug("< %s", _cut_for_log(message))
+        logger = self._logger or self.logger
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("< %s", cut_for_log(message))
         event = self.protocol.receive(message, time.time())
         kind = type(event)
         if kind is CallReceived:
-            self._dispatch(cast(CallReceived, event))
+            if self._handling or self._queue:
+                self._dispatch(cast(CallReceived, event))
+            else:
+                await self._handle_now(cast(CallReceived, event))
         elif kind is SendReply:
             reply = cast(SendReply, event)
             self._report(reply)
@@ -558,11 +539,12 @@ class RpcEndpoint(Caller, HandlerRunner):
         if self._closed is None:
             self._closed = self.protocol.closed or reason
         lost = Lost(self._closed)
-        for future in self._waiting.values():
+        for future in (self._waiting or {}).values():
             if not future.done():
                 future.set_result(lost)
         self._slot.close(self._closed)
-        self._queue.clear()
+        if self._queue:
+            self._queue.clear()
         self._make_room()
         return self._closed
 

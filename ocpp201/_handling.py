@@ -17,6 +17,7 @@ import inspect
 import logging
 from typing import Any, ClassVar, Literal, cast
 
+from ._base import Message
 from ._context import _CURRENT
 from ._errors import ErrorCode, HandlerError, Problem
 from ._events import CallReceived, SendReply
@@ -46,7 +47,7 @@ class HandlerRunner:
     close_timeout: float
     _tasks: TaskSupervisor
     identity: str
-    _queue: collections.deque[CallReceived]
+    _queue: collections.deque[CallReceived] | None
     _handling: int
     _closed: str | None
     _after_task: asyncio.Future[None] | None = None  # the @after handlers running
@@ -76,29 +77,71 @@ class HandlerRunner:
     def _dispatch(self, call: CallReceived) -> None:
         """Queue ``call``; start a handler task if fewer than
         ``handler_concurrency`` run."""
+        if self._queue is None:
+            self._queue = collections.deque()
         self._queue.append(call)
         if self._handling < self.handler_concurrency:
             self._handling += 1
             self._tasks.spawn(self._handle_calls())
 
-    async def _handle_calls(self) -> None:
-        """Handle queued calls in arrival order until the queue is empty."""
+    async def _handle_now(self, call: CallReceived) -> None:
+        """Handle ``call`` in the receive loop's own task when nothing else is being
+        handled: a plain-function handler (or one returning a ready value) costs no
+        task.  A handler returning an awaitable continues in a handler task, as
+        :meth:`_dispatch` would have started it, and the receive loop reads on.
+
+        Called only while no handler runs and none is queued, so arrival order
+        holds; the reply is sent before the next message is read (the loop reads
+        nothing meanwhile: back-pressure as for one running handler).  An action
+        with ``@after`` handlers goes to a handler task at once: starting them
+        may wait for the previous ones, which may await ``call()``, whose answer
+        the receive loop must read.
+        """
+        if call.action in self._routes.after:
+            self._dispatch(call)
+            return
+        self._handling += 1
         try:
-            while self._queue and self._closed is None:
-                call = self._queue.popleft()
+            started = self._start_handler(call)
+        except BaseException:
+            self._handling -= 1
+            self.protocol.forget_incoming(call)
+            raise  # the receive loop itself is being cancelled
+        if type(started) is not tuple:
+            self._tasks.spawn(self._handle_calls(call, started))
+            return
+        self._handling -= 1
+        reply, _ = started
+        self._report(reply)
+        self._make_room()
+        await self._send_reply(reply.frame)  # SendTimeoutError: run() breaks
+
+    async def _handle_calls(
+        self, call: CallReceived | None = None, started: Any = None
+    ) -> None:
+        """Handle queued calls in arrival order until the queue is empty (first
+        ``call``, whose handler :meth:`_handle_now` already ``started``)."""
+        try:
+            while True:
+                if call is None:
+                    queue = self._queue
+                    if not queue or self._closed is not None:
+                        break
+                    call = queue.popleft()
                 token = _CURRENT.set((call, self.identity))
                 try:  # the context of this task: each handler task sees its own
-                    await self._handle_call(call)
+                    await self._handle_call(call, started)
                 finally:
                     _CURRENT.reset(token)
                     self._make_room()
+                call = started = None
         finally:
             self._handling -= 1
 
-    async def _handle_call(self, call: CallReceived) -> None:
+    async def _handle_call(self, call: CallReceived, started: Any = None) -> None:
         try:
             try:
-                reply, response = await self._run_handler(call)
+                reply, response = await self._run_handler(call, started)
             except asyncio.CancelledError:
                 self.protocol.forget_incoming(call)
                 raise  # _run_handler lets it through only when we are cancelled
@@ -117,22 +160,53 @@ class HandlerRunner:
         except SendTimeoutError as exc:
             await self._break(str(exc))
 
-    async def _run_handler(self, call: CallReceived) -> tuple[SendReply, Any]:
-        """Run the handler of ``call``; return the reply the core builds from its
-        outcome, and the response object (``None`` when the reply is an error)."""
+    def _start_handler(self, call: CallReceived) -> Any:
+        """Call the handler of ``call``.  Returns the awaitable it returned (to be
+        passed to :meth:`_run_handler`), or, when it returned a value or raised,
+        ``(reply, response)``: the reply the core builds from that outcome and the
+        response object (``None`` when the reply is an error)."""
         if call.tolerated:
             self._tolerated(
                 "request", call.action, call.message_id, call.request, call.tolerated
             )
-        method, action = call.handler, call.action
+        token = _CURRENT.set((call, self.identity))  # also in the receive loop
         try:
-            result = getattr(self, method)(call.request)
-            if inspect.isawaitable(result):
-                if self.handler_timeout is None:
-                    result = await result
-                else:
-                    result = await self._await_with_timeout(result, method)
-        except HandlerError as exc:
+            result = getattr(self, call.handler)(call.request)
+        except BaseException as exc:  # _failed re-raises what is not ours
+            return self._failed(call, exc)
+        finally:
+            _CURRENT.reset(token)
+        if not isinstance(result, Message) and inspect.isawaitable(result):
+            return result
+        return self._respond(call, result)
+
+    async def _run_handler(
+        self, call: CallReceived, started: Any = None
+    ) -> tuple[SendReply, Any]:
+        """Run the handler of ``call`` (or await what it ``started``); return the
+        reply the core builds from its outcome, and the response object."""
+        if started is None:
+            started = self._start_handler(call)
+        if type(started) is tuple:
+            return cast("tuple[SendReply, Any]", started)
+        try:
+            if self.handler_timeout is None:
+                result = await started
+            else:
+                result = await self._await_with_timeout(started, call.handler)
+        except BaseException as exc:  # _failed re-raises what is not ours
+            return self._failed(call, exc)
+        return self._respond(call, result)
+
+    def _respond(self, call: CallReceived, result: Any) -> tuple[SendReply, Any]:
+        reply = self.protocol.respond(call, result)
+        return reply, (result if reply.code is None else None)
+
+    def _failed(self, call: CallReceived, exc: BaseException) -> tuple[SendReply, Any]:
+        """The reply to a handler that raised ``exc``; re-raises a cancellation of
+        the current task and what is not an ``Exception``."""
+        method, action = call.handler, call.action
+        if isinstance(exc, HandlerError):
             code = exc.code.value if isinstance(exc.code, ErrorCode) else exc.code
             self.logger.info(
                 "handler %s() answered %s with %s: %s",
@@ -145,9 +219,9 @@ class HandlerRunner:
                 call, exc.code, exc.description, exc.details
             )
             return reply, None
-        except asyncio.CancelledError:
+        if isinstance(exc, asyncio.CancelledError):
             if self._tasks.cancel_requested():
-                raise  # this task is being cancelled (close(), or the loop's end)
+                raise exc  # this task is being cancelled (close(), or the loop's end)
             self.logger.error(
                 "handler %s() for %s (message id %s) ended with CancelledError "
                 "although its task was not cancelled -- a bug on this side, "
@@ -155,10 +229,9 @@ class HandlerRunner:
                 method,
                 action,
                 call.message_id,
-                exc_info=True,
+                exc_info=exc,
             )
-            return self.protocol.respond_internal_error(call), None
-        except HandlerTimeoutError:
+        elif isinstance(exc, HandlerTimeoutError):
             self.logger.error(
                 "handler %s() for %s (message id %s) took longer than %g s",
                 method,
@@ -166,17 +239,17 @@ class HandlerRunner:
                 call.message_id,
                 self.handler_timeout,
             )
-            return self.protocol.respond_internal_error(call), None
-        except Exception:
-            self.logger.exception(
+        elif isinstance(exc, Exception):
+            self.logger.error(
                 "handler %s() for %s (message id %s) raised",
                 method,
                 action,
                 call.message_id,
+                exc_info=exc,
             )
-            return self.protocol.respond_internal_error(call), None
-        reply = self.protocol.respond(call, result)
-        return reply, (result if reply.code is None else None)
+        else:
+            raise exc
+        return self.protocol.respond_internal_error(call), None
 
     async def _await_with_timeout(self, awaitable: Any, method: str) -> Any:
         """Await ``awaitable`` in its own task; after ``handler_timeout``, cancel

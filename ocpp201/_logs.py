@@ -3,6 +3,8 @@
 One job: a peer sending garbage must not be able to fill the log.  A
 :class:`LogLimiter` lets ``burst`` lines through per ``window`` seconds and counts
 the rest; the first line of the next window reports how many were suppressed.
+:class:`EndpointLogs` gives an endpoint its logger and limiter, made on first use;
+:func:`cut_for_log` bounds a frame logged at DEBUG.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["DEFAULT_LOG_BURST", "DEFAULT_LOG_WINDOW", "LogLimiter"]
+__all__ = [
+    "DEFAULT_LOG_BURST",
+    "DEFAULT_LOG_WINDOW",
+    "EndpointLogs",
+    "LogLimiter",
+    "cut_for_log",
+]
 
 DEFAULT_LOG_BURST: Final = 10
 """Lines about one peer's bad messages logged per window."""
@@ -22,7 +30,11 @@ DEFAULT_LOG_WINDOW: Final = 60.0
 
 
 class LogLimiter:
-    """WARNING lines about one peer, at most ``burst`` per ``window`` seconds."""
+    """WARNING lines about one subject, at most ``burst`` per ``window`` seconds.
+
+    The subject is one peer's messages by default; the server uses one limiter for
+    the connections it refuses.
+    """
 
     __slots__ = (
         "_burst",
@@ -30,6 +42,7 @@ class LogLimiter:
         "_count",
         "_logger",
         "_start",
+        "_subject",
         "_suppressed",
         "_window",
     )
@@ -41,8 +54,10 @@ class LogLimiter:
         burst: int = DEFAULT_LOG_BURST,
         window: float = DEFAULT_LOG_WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        subject: str = "this peer's messages",
     ) -> None:
         self._logger = logger
+        self._subject = subject
         self._burst = burst
         self._window = window
         self._clock = clock
@@ -63,17 +78,58 @@ class LogLimiter:
         if now - self._start >= self._window:
             if self._suppressed:
                 self._logger.warning(
-                    "%d more warning(s) about this peer's messages were suppressed "
-                    "in the last %g s",
+                    "%d more warning(s) about %s were suppressed in the last %g s",
                     self._suppressed,
+                    self._subject,
                     self._window,
                 )
             self._start, self._count, self._suppressed = now, 0, 0
         if self._count < self._burst:
             self._count += 1
             if self._count == self._burst:
-                message += " (further warnings about this peer are suppressed for %g s)"
-                args = (*args, self._window)
+                message += " (further warnings about %s are suppressed for %g s)"
+                args = (*args, self._subject, self._window)
             self._logger.warning(message, *args)
         else:
             self._suppressed += 1
+
+
+_LOGGED_FRAME_LENGTH: Final = 2000
+
+
+def cut_for_log(message: str | bytes) -> str | bytes:
+    """A frame as logged at DEBUG: at most 2000 characters, and the length."""
+    if len(message) <= _LOGGED_FRAME_LENGTH:
+        return message
+    return f"{message[:_LOGGED_FRAME_LENGTH]!r}... ({len(message)} in all)"
+
+
+class EndpointLogs:
+    """An endpoint's logger (given, or ``ocpp201.rpc.<identity>``) and the limiter of
+    its warnings about the peer, both made on first use: an idle endpoint holds
+    neither."""
+
+    identity: str
+    _logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None
+    _limiter: LogLimiter | None
+
+    @property
+    def logger(self) -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+        """The ``logger`` given, or the logger ``ocpp201.rpc.<identity>``."""
+        if self._logger is None:
+            self._logger = logging.getLogger(f"ocpp201.rpc.{self.identity}")
+        return self._logger
+
+    @logger.setter
+    def logger(
+        self, value: logging.Logger | logging.LoggerAdapter[logging.Logger]
+    ) -> None:
+        self._logger = value
+        self._limiter = None
+
+    @property
+    def _bad_frames(self) -> LogLimiter:
+        """Rate-limited warnings about this peer's bad messages."""
+        if self._limiter is None:
+            self._limiter = LogLimiter(self.logger)
+        return self._limiter

@@ -27,6 +27,7 @@ from __future__ import annotations
 import collections
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Final, cast
 
 import attrs
@@ -108,6 +109,15 @@ class StartedCall:
     frame: str
 
 
+_NO_IDS: Final[set[str]] = frozenset()  # type: ignore[assignment]
+"""Shared by every connection until its first CALL (never mutated: empty)."""
+_NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
+_NO_LIMITS: Final = MessageLimits(None, None)
+
+
+_known: Final = dict.get  # the standard actions' table, without its lazy get()
+
+
 def _new_uuid4() -> str:
     return str(uuid.uuid4())
 
@@ -176,23 +186,35 @@ class RpcConnection:
         )
         """Actions decoded tolerantly whatever ``validate_incoming`` says."""
         self.validate_outgoing = validate_outgoing
-        self._handlers = dict(handlers or {})
-        self._custom = {
+        # An endpoint class's routes are immutable and shared; others are copied.
+        self._handlers: Mapping[str, str] = (
+            handlers if type(handlers) is MappingProxyType else dict(handlers or {})
+        )
+        custom = {
             c.name: ActionInfo(c.name, c.request, c.response, c.sender)
             for c in custom_actions
         }
-        self._limits = MessageLimits(bytes_per_message, items_per_message)
+        self._custom: Mapping[str, ActionInfo] = custom or _NOTHING
+        self._limits = (
+            MessageLimits(bytes_per_message, items_per_message)
+            if bytes_per_message is not None or items_per_message is not None
+            else _NO_LIMITS
+        )
         self._message_id_factory = message_id_factory or _new_uuid4
         self._remember_ids = message_id_factory not in (None, _new_uuid4)
         self._id_memory = message_id_memory
-        self._recent_ids: collections.deque[str] = collections.deque()
-        self._recent_id_set: set[str] = set()
+        # Only a custom factory's ids are remembered (made here, only then).
+        self._recent_ids: collections.deque[str] | None = None
+        self._recent_id_set: set[str] | None = None
+        if self._remember_ids:
+            self._recent_ids, self._recent_id_set = collections.deque(), set()
         self._max_in_progress = max_calls_in_progress
         self._max_violations = max_violations
         self._violations = 0
         self._owner = owner
         self._pending: dict[str, ActionInfo] = {}  # our CALLs awaiting an answer
-        self._in_progress: set[str] = set()  # the peer's CALLs admitted, unanswered
+        # The peer's CALLs admitted, unanswered: a set made at the first CALL.
+        self._in_progress: set[str] = _NO_IDS
         self._closed: str | None = None
         self._check_routes()
         unknown = sorted(a for a in self.tolerant_actions if self.lookup(a) is None)
@@ -247,7 +269,11 @@ class RpcConnection:
 
     def lookup(self, action: str) -> ActionInfo | None:
         """The standard or custom action named ``action``."""
-        return STANDARD_ACTIONS.get(action) or self._custom.get(action)
+        return (
+            _known(STANDARD_ACTIONS, action)  # C speed once an action is in use
+            or STANDARD_ACTIONS.get(action)
+            or self._custom.get(action)
+        )
 
     # ------------------------------------------------------------------ receiving
 
@@ -399,8 +425,15 @@ class RpcConnection:
                 reason=f"could not decode {action} (message id {message_id}): {exc!r}",
                 our_fault=True,
             )
+        if self._in_progress is _NO_IDS:
+            self._in_progress = set()
         self._in_progress.add(message_id)
         return CallReceived(message_id, action, request, handler, ignored, received_at)
+
+    def _free(self, message_id: str) -> None:
+        """The peer's CALL ``message_id`` is answered (or never will be)."""
+        if message_id in self._in_progress:
+            self._in_progress.remove(message_id)
 
     def _refuse(self, message_id: str) -> Event:
         self._violations += 1
@@ -514,7 +547,7 @@ class RpcConnection:
         when the handler returned the wrong type or an invalid response.  The
         CALL's message id is free again from now on.
         """
-        self._in_progress.discard(call.message_id)
+        self._free(call.message_id)
         info = self.lookup(call.action)
         assert info is not None  # admitted by receive()
         if not isinstance(response, info.response):
@@ -559,17 +592,17 @@ class RpcConnection:
     ) -> SendReply:
         """The CALLERROR answering ``call`` (a handler raised ``HandlerError``).
         The CALL's message id is free again from now on."""
-        self._in_progress.discard(call.message_id)
+        self._free(call.message_id)
         return self._error(call.message_id, code, description, details)
 
     def respond_internal_error(self, call: CallReceived) -> SendReply:
         """InternalError for ``call`` (its handler failed); the id is free again."""
-        self._in_progress.discard(call.message_id)
+        self._free(call.message_id)
         return self._internal_error(call.message_id, call.action)
 
     def forget_incoming(self, call: CallReceived) -> None:
         """``call`` will never be answered (its handler was cancelled)."""
-        self._in_progress.discard(call.message_id)
+        self._free(call.message_id)
 
     # ------------------------------------------------------------------ calling
 
@@ -641,16 +674,17 @@ class RpcConnection:
                 f"message_id_factory returned {message_id!r}; a message id is a string "
                 f"of 1 to {_framing.MAX_MESSAGE_ID_LENGTH} characters"
             )
-        if message_id in self._pending or message_id in self._recent_id_set:
+        recent = self._recent_id_set
+        if message_id in self._pending or (recent is not None and message_id in recent):
             raise LocalProtocolError(
                 f"message_id_factory repeated {message_id!r}, an id this endpoint "
                 "already used; message ids must be unique"
             )
-        if self._remember_ids:
+        if self._recent_ids is not None and recent is not None:
             self._recent_ids.append(message_id)
-            self._recent_id_set.add(message_id)
+            recent.add(message_id)
             if len(self._recent_ids) > self._id_memory:
-                self._recent_id_set.discard(self._recent_ids.popleft())
+                recent.discard(self._recent_ids.popleft())
         return message_id
 
     def abandon_call(self, message_id: str) -> None:
@@ -667,5 +701,6 @@ class RpcConnection:
             self._closed = reason
         failed = tuple(self._pending)
         self._pending.clear()
-        self._in_progress.clear()
+        if self._in_progress:
+            self._in_progress.clear()
         return failed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Final, Generic, TypeVar, overload
 
 import attrs
@@ -269,7 +270,7 @@ def collect_routes(cls: type, role: Sender | None) -> Routes:
                         AfterRoute(name, mark.with_response)
                     )
     return Routes(
-        on=on_routes,
+        on=MappingProxyType(on_routes),  # shared, never copied, by every endpoint
         after={action: tuple(r) for action, r in after_routes.items() if r},
     )
 

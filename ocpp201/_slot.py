@@ -19,9 +19,12 @@ __all__ = ["CallSlot"]
 class CallSlot:
     """A FIFO lock with a deadline and a ``close()`` that fails every waiter."""
 
+    __slots__ = ("_busy", "_closed", "_waiters")
+
     def __init__(self) -> None:
         self._busy = False
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        # Made on first wait: most endpoints never queue a call.
+        self._waiters: collections.deque[asyncio.Future[None]] | None = None
         self._closed: str | None = None
 
     async def acquire(self, deadline: float) -> None:
@@ -34,6 +37,8 @@ class CallSlot:
             return
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
+        if self._waiters is None:
+            self._waiters = collections.deque()
         self._waiters.append(waiter)
         try:
             done, _ = await asyncio.wait(
@@ -51,14 +56,16 @@ class CallSlot:
         waiter.result()  # raises ConnectionClosedError when the slot was closed
 
     def _discard(self, waiter: asyncio.Future[None]) -> None:
-        with contextlib.suppress(ValueError):
-            self._waiters.remove(waiter)
+        if self._waiters is not None:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
         waiter.cancel()
 
     def release(self) -> None:
         """Hand the slot to the next waiter, or free it."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)  # the slot passes on; it stays busy
                 return
@@ -67,7 +74,8 @@ class CallSlot:
     def close(self, reason: str) -> None:
         """Fail every waiter (and every later ``acquire``) with ``reason``."""
         self._closed = reason
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(ConnectionClosedError(reason))

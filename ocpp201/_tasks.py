@@ -127,6 +127,9 @@ async def first_completed(*awaitables: Awaitable[Any]) -> None:
                 task.cancel()
 
 
+_NO_TASKS: set[Any] = frozenset()  # type: ignore[assignment] # shared, empty
+
+
 class TaskSupervisor:
     """The tasks of one owner (an endpoint, a server session), reaped together.
 
@@ -138,8 +141,9 @@ class TaskSupervisor:
     __slots__ = ("_cancelled", "_owners", "_tasks")
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Future[Any]] = set()
-        self._owners: dict[asyncio.Future[Any], asyncio.Future[Any]] = {}
+        # Made on first use, like the weak set below.
+        self._tasks: set[asyncio.Future[Any]] = _NO_TASKS
+        self._owners: dict[asyncio.Future[Any], asyncio.Future[Any]] | None = None
         # Tasks we cancelled ourselves: their CancelledError is a real cancellation.
         # Made on first use: most supervisors never cancel anything, and a
         # thousand idle connections need not hold a thousand weak sets.
@@ -168,22 +172,27 @@ class TaskSupervisor:
         self, task: asyncio.Future[Any], *, owner: asyncio.Future[Any] | None = None
     ) -> None:
         """Keep ``task`` until it ends."""
+        if self._tasks is _NO_TASKS:
+            self._tasks = set()
         self._tasks.add(task)
         if owner is not None:
+            if self._owners is None:
+                self._owners = {}
             self._owners[task] = owner
         task.add_done_callback(self._forget)
 
     def _forget(self, task: asyncio.Future[Any]) -> None:
         self._tasks.discard(task)
-        self._owners.pop(task, None)
+        if self._owners is not None:
+            self._owners.pop(task, None)
 
     def release(self, task: asyncio.Future[Any] | None) -> None:
         """Stop keeping ``task`` and its owner (so :meth:`reap` spares them): used
         when a task shuts its owner down and must not cancel itself."""
-        if task is None:
+        if task is None or self._tasks is _NO_TASKS:
             return
         self._tasks.discard(task)
-        owner = self._owners.get(task)
+        owner = None if self._owners is None else self._owners.get(task)
         if owner is not None:
             self._tasks.discard(owner)
 

@@ -23,6 +23,7 @@ from websockets.asyncio.server import serve as ws_serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from .._logs import LogLimiter
 from ._auth import BasicAuth, Refusal, basic_auth
 from ._connection import (
     E,
@@ -48,6 +49,18 @@ logger = logging.getLogger("ocpp201.websocket")
 _SUBPROTOCOL_REFUSED = 1002  # close code "protocol error" (RFC 6455, 7.4.1)
 _REPLACED = 1000
 
+# Refused connections are logged at WARNING, but a flood of bad handshakes must not
+# flood the log: at most REFUSAL_LOG_BURST lines per REFUSAL_LOG_WINDOW seconds per
+# server (TLS refusals: per process), then one line with the count suppressed.
+REFUSAL_LOG_BURST = 20
+REFUSAL_LOG_WINDOW = 60.0
+_tls_refusals = LogLimiter(
+    logger,
+    burst=REFUSAL_LOG_BURST,
+    window=REFUSAL_LOG_WINDOW,
+    subject="refused TLS connections",
+)
+
 
 class _LoggedSSLObject(ssl_module.SSLObject):
     """A TLS connection whose failed handshake is logged at WARNING.
@@ -62,7 +75,7 @@ class _LoggedSSLObject(ssl_module.SSLObject):
         except (ssl_module.SSLWantReadError, ssl_module.SSLWantWriteError):
             raise
         except ssl_module.SSLError as exc:
-            logger.warning("refused a TLS connection: %s", exc)
+            _tls_refusals.warning("refused a TLS connection: %s", exc)
             raise
 
 
@@ -115,6 +128,12 @@ class CSMSServer(Generic[E]):
         self._stations: dict[str, tuple[E, WebSocketConnection]] = {}
         self._changed: asyncio.Condition | None = None
         self._background: set[asyncio.Future[None]] = set()
+        self._refusals = LogLimiter(
+            logger,
+            burst=REFUSAL_LOG_BURST,
+            window=REFUSAL_LOG_WINDOW,
+            subject="refused connections",
+        )
 
     # -- lifecycle
 
@@ -247,7 +266,7 @@ class CSMSServer(Generic[E]):
         self, ws: ServerConnection, request: Request, refusal: Refusal
     ) -> Response:
         detail = f" ({refusal.detail})" if refusal.detail else ""
-        logger.warning(
+        self._refusals.warning(
             "refused %r from %s: HTTP %d %s%s",
             request.path,
             _address(ws),
@@ -301,7 +320,7 @@ class CSMSServer(Generic[E]):
             # Part 4 section 3.2: complete the handshake without a subprotocol, then
             # close immediately.
             offered = ws.request.headers.get_all("Sec-WebSocket-Protocol")
-            logger.warning(
+            self._refusals.warning(
                 "refused %r from %s: the station did not offer the %s subprotocol"
                 " (offered: %s); closing with 1002",
                 identity,

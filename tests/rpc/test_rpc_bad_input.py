@@ -40,6 +40,11 @@ from ocpp201 import (
 from ocpp201 import messages as m
 
 
+@pytest.fixture(autouse=True)
+def _under_each_json_backend(json_backend: str) -> None:
+    """Every test of this module runs under each JSON backend (tests/conftest.py)."""
+
+
 class Station(ChargePoint):
     @on(Action.RESET)
     async def reset(self, request: m.ResetRequest) -> m.ResetResponse:

@@ -43,6 +43,12 @@ from ocpp201 import (
 )
 from ocpp201 import messages as m
 
+
+@pytest.fixture(autouse=True)
+def _under_each_json_backend(json_backend: str) -> None:
+    """Every test of this module runs under each JSON backend (tests/conftest.py)."""
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CSMS_HANDLERS = {

@@ -793,3 +793,30 @@ def test_endpoint_run_that_does_not_return_is_cancelled(
     with caplog.at_level(logging.ERROR, logger="ocpp201.websocket"):
         run(main())
     assert any("did not return within" in r.getMessage() for r in caplog.records)
+
+
+def test_a_flood_of_refused_handshakes_is_logged_bounded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """60 refused connections: at most REFUSAL_LOG_BURST WARNING lines, the rest
+    counted, not logged (one attacker must not be able to fill the log)."""
+    from ocpp201.websocket._server import REFUSAL_LOG_BURST
+
+    async def main() -> None:
+        async with serve(
+            Recorder(), HOST, 0, accept_identity=lambda identity: False
+        ) as server:
+            for n in range(60):
+                with pytest.raises(HandshakeError) as info:
+                    await bounded(connect(server.url, f"CS{n}"))
+                assert info.value.status == 404
+
+    with caplog.at_level(logging.WARNING, logger="ocpp201.websocket"):
+        run(main())
+    refused = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "ocpp201.websocket" and r.getMessage().startswith("refused")
+    ]
+    assert len(refused) == REFUSAL_LOG_BURST
+    assert "further warnings about refused connections are suppressed" in refused[-1]

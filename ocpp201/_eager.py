@@ -1,0 +1,95 @@
+"""Running a coroutine's first step inline: no task, no timer when it does not wait.
+
+One job: most sends complete without suspending (a ``websockets`` send that fits
+its write buffer, an in-memory send), so creating a task or arming a timer for each
+of them is wasted work.  :func:`start` runs a coroutine up to its first suspension
+in the current task; :func:`bounded` does that and arms its timeout only when the
+coroutine actually suspends; :func:`resume` continues a suspended coroutine (in the
+current task, or wrapped in a new one), exactly as if it had been awaited from the
+start: results, exceptions and cancellation pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import types
+from collections.abc import Coroutine, Generator
+from typing import Any, TypeVar
+
+__all__ = ["Started", "bounded", "resume", "start", "unfinished"]
+
+T = TypeVar("T")
+
+_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+
+
+
+class Started:
+    """A coroutine that suspended in its first step, and what it yielded."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+        self.coro = coro
+        self.first = first
+
+
+def start(coro: Coroutine[Any, Any, T]) -> tuple[T | None, Started | None]:
+    """Run ``coro`` until it first suspends.  ``(result, None)`` when it finished
+    (an exception it raised propagates), ``(None, Started)`` when it suspended:
+    then :func:`resume` (or :func:`unfinished` in a task) must continue it."""
+    try:
+        first = coro.send(None)
+    except StopIteration as stop:
+        return stop.value, None
+    return None, Started(coro, first)
+
+
+@types.coroutine
+def resume(started: Started) -> Generator[Any, Any, Any]:
+    """Continue a coroutine :func:`start` left suspended, as ``await`` would."""
+    coro, yielded = started.coro, started.first
+    while True:
+        try:
+            sent = yield yielded
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # cancellation (or any error) thrown in
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                yielded = coro.send(sent)
+            except StopIteration as stop:
+                return stop.value
+
+
+async def unfinished(started: Started) -> Any:
+    """A native coroutine continuing ``started`` (for ``create_task``)."""
+    return await resume(started)
+
+
+async def bounded(coro: Coroutine[Any, Any, T], timeout: float) -> tuple[bool, Any]:
+    """Await ``coro`` in the current task, at most ``timeout`` seconds once it
+    suspends.  ``(True, result)``, or ``(False, None)`` when the timeout expired
+    (``coro`` was then cancelled).  A ``TimeoutError`` ``coro`` raises on its own
+    propagates: it is never mistaken for the expiry."""
+    result, started = start(coro)
+    if started is None:
+        return True, result
+    if _timeout is None:  # pragma: no cover - Python 3.10
+        try:
+            return True, await asyncio.wait_for(unfinished(started), timeout)
+        except asyncio.TimeoutError:
+            return False, None
+    bound = _timeout(timeout)
+    try:
+        async with bound:
+            result = await resume(started)
+    except TimeoutError:
+        if not bound.expired():
+            raise
+        return False, None
+    return True, result
