@@ -33,7 +33,7 @@ PYODIDE_FILES = (
     "pyodide-lock.json",
     "package.json",
 )
-DEPENDENCIES = ("attrs", "cattrs", "typing_extensions")
+DEPENDENCIES = ("attrs", "typing_extensions")
 """The runtime dependencies of ocpp201 that the browser needs (pure Python)."""
 
 

@@ -3,7 +3,7 @@
 The wheel is installed into a fresh virtual environment in a temporary directory
 (``pip install --no-index --no-deps``: no network). The runtime dependencies are not
 downloaded: a ``.pth`` file points the new environment at the directories where this
-environment has attrs, cattrs and typing-extensions. The smoke test then runs from a
+environment has attrs and typing-extensions. The smoke test then runs from a
 directory that is not the source tree and checks that ``ocpp201`` really comes from
 the installed wheel.
 
@@ -61,7 +61,7 @@ print("smoke ok", ocpp201.__version__, where.parent)
 def _site_dirs() -> list[str]:
     """The directories this environment imports the runtime dependencies from."""
     dirs = []
-    for module in ("attrs", "attr", "cattrs", "typing_extensions", "exceptiongroup"):
+    for module in ("attrs", "attr", "typing_extensions"):
         spec = importlib.util.find_spec(module)
         if spec is None or spec.origin is None:
             continue
