@@ -3,7 +3,8 @@
 :func:`summarize` turns a payload into one line for people; :class:`Trace` prints
 every frame an endpoint sends or receives with it (the demo's and ``ocpp201 serve``'s
 output); :class:`JsonLinesTrace` writes every frame as one JSON object per line,
-``{"time", "identity", "direction", "frame"}``, which ``ocpp201 validate`` reads.
+``{"time", "identity", "side", "direction", "frame"}``, which ``ocpp201 validate``
+reads.
 Both plug into an endpoint through :meth:`Trace.hooks` (or :func:`trace_hooks` for
 several at once)::
 
