@@ -465,7 +465,11 @@ class SimulatedStation:
                 "timestamp": _now(),
                 "sampledValue": [
                     {"value": round(self.energy_wh, 1)},
-                    {"value": 11040.0, "measurand": "Power.Active.Import"},
+                    {
+                        "value": 11040.0,
+                        "measurand": "Power.Active.Import",
+                        "unitOfMeasure": {"unit": "W"},
+                    },
                 ],
             }
         ]
