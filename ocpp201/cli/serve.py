@@ -83,7 +83,7 @@ def add_parser(subparsers: Any) -> None:
     add(
         "--script",
         metavar="FILE",
-        help="a JSON array of [action, payload(, delay)] sent after each boot",
+        help="a JSON array of [action, payload(, delay)] sent after each Accepted boot",
     )
     add("--trace", metavar="FILE", help="write every frame as JSON lines to FILE")
     add("--full", action="store_true", help="print the payloads as sent")
