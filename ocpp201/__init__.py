@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; loaded on first use below
     from ._protocol import PreparedCall, RpcConnection, StartedCall
     from ._registration import RegistrationGate, StationRegistration
     from ._routing import CustomAction
-    from ._schema import JSON_NULL, JsonNull, UnknownEnumValue
+    from ._values import JSON_NULL, JsonNull, UnknownEnumValue
     from .actions import Action
 
 __version__ = "0.1.0"
@@ -140,8 +140,8 @@ _WHERE: dict[str, str] = {
     "from_payload": "._codec",
     "HandlerError": "._errors",
     "Hooks": "._hooks",
-    "JSON_NULL": "._schema",
-    "JsonNull": "._schema",
+    "JSON_NULL": "._values",
+    "JsonNull": "._values",
     "LocalProtocolError": "._errors",
     "LocalValidationError": "._errors",
     "memory_pair": "._memory",
@@ -164,7 +164,7 @@ _WHERE: dict[str, str] = {
     "StartedCall": "._protocol",
     "StationRegistration": "._registration",
     "to_payload": "._codec",
-    "UnknownEnumValue": "._schema",
+    "UnknownEnumValue": "._values",
     "UnmatchedResponse": "._events",
     "ValidationError": "._errors",
     "ValidationFailure": "._events",

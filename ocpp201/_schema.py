@@ -20,7 +20,6 @@ import enum
 import math
 import re
 from datetime import datetime
-from enum import Enum
 from functools import cache
 from typing import Any, Final
 
@@ -28,6 +27,7 @@ import attrs
 
 from ._datetime import format_datetime, parse_datetime
 from ._errors import ErrorCode, Problem, ValidationError
+from ._values import JSON_NULL, JsonNull, UnknownEnumValue
 
 __all__ = [
     "JSON_NULL",
@@ -60,35 +60,6 @@ _TYPE = ErrorCode.TYPE_CONSTRAINT_VIOLATION
 _OCCURRENCE = ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION
 _PROPERTY = ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
 _PROTOCOL = ErrorCode.PROTOCOL_ERROR
-
-
-class JsonNull:
-    """The type of :data:`JSON_NULL` (one instance; copies and pickles are it)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "JSON_NULL"
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, JsonNull)
-
-    def __hash__(self) -> int:
-        return hash(JsonNull)
-
-    def __reduce__(self) -> str:
-        return "JSON_NULL"
-
-
-JSON_NULL: Final = JsonNull()
-"""An explicit JSON ``null`` where a field has no type at all.
-
-Only ``DataTransferRequest.data`` and ``DataTransferResponse.data`` can hold it: their
-schema accepts any JSON value, ``null`` included, while ``None`` means "absent".
-"""
 
 
 def _json_type(value: Any) -> str:
@@ -136,30 +107,6 @@ class Walk:
             return True
         self.problems.append(Problem(path, code, message))
         return False
-
-
-class UnknownEnumValue(str):
-    """An enumeration value the schema does not list, kept by tolerant decoding.
-
-    It is the string received (``reason == "VendorBoot"``) and knows the enumeration
-    it stands in for (:attr:`enum`).  A handler tests for it with ``isinstance(value,
-    UnknownEnumValue)``.  Objects holding one cannot be sent: our own messages are
-    always strict.
-    """
-
-    enum: type[Enum]
-
-    def __new__(cls, value: str, enum_type: type[Enum]) -> UnknownEnumValue:
-        self = super().__new__(cls, value)
-        self.enum = enum_type
-        return self
-
-    @property
-    def _value_(self) -> str:  # encodes like a member
-        return str.__str__(self)
-
-    def __repr__(self) -> str:
-        return f"UnknownEnumValue({str.__repr__(self)}, {self.enum.__name__})"
 
 
 class FieldSpec:
