@@ -3,9 +3,11 @@
 For each object definition the generator writes, next to its class,
 
 * ``_decode_X(o)``: straight-line Python with every schema check of ``X`` inlined; it
-  builds the object without running the attrs validators (it has made their checks)
-  and raises ``Refused`` (or fails on the way) when anything is wrong, leaving the
-  explanation to the interpretive path of ``ocpp201._schema``;
+  builds the object without running the attrs validators (it has made their checks):
+  plain attribute assignments on an instance of ``_U_X``, a subclass of ``X`` with no
+  validating ``__setattr__`` and the same slots, made an ``X`` at the end by setting
+  its ``__class__``; it raises ``Refused`` (or fails on the way) when anything is
+  wrong, leaving the explanation to the interpretive path of ``ocpp201._schema``;
 * ``_encode_X(obj)``: the JSON-ready dict of a valid object;
 * the module table ``_CODECS`` the codec looks the functions up in.
 
@@ -27,6 +29,7 @@ class _Out:
         self.lines: list[str] = []
         self.used: set[str] = set()
         self.enums: set[str] = set()
+        self.shells: list[str] = []
 
     def add(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
@@ -149,10 +152,11 @@ def _check_array(out: _Out, array: Array, depth: int) -> None:
 
 
 def _decoder(out: _Out, obj: ObjectDef) -> None:
-    out.used.update({"Refused", "set_field"})
+    out.used.update({"Refused", "unchecked"})
+    out.shells.append(obj.name)
     out.define(f"_decode_{obj.name}", "o: Any", obj.name)
     out.refuse_if(1, "o.__class__ is not dict")
-    out.add(1, f"self = object.__new__({obj.name})")
+    out.add(1, f"self = object.__new__(_U_{obj.name})")
     out.add(1, "v: Any")
     if not obj.extensible:
         out.add(1, f"n = {sum(f.required for f in obj.fields)}")
@@ -166,17 +170,20 @@ def _decoder(out: _Out, obj: ObjectDef) -> None:
             _check(out, field.type, 2)
             if not obj.extensible:
                 out.add(2, "n += 1")
+            out.add(2, f"self.{field.name} = v")
             out.add(1, "else:")
-            out.add(2, "v = None")
-        out.add(1, f'set_field(self, "{field.name}", v)')
+            out.add(2, f"self.{field.name} = None")
+            continue
+        out.add(1, f"self.{field.name} = v")
     if obj.extensible:
         out.used.add("json_problem")
         known = ", ".join(f'"{f.wire}"' for f in obj.fields)
         out.add(1, f"extra = {{k: x for k, x in o.items() if k not in ({known},)}}")
         out.refuse_if(1, "json_problem(extra) is not None")
-        out.add(1, 'set_field(self, "extra", extra)')
+        out.add(1, "self.extra = extra")
     else:
         out.refuse_if(1, "len(o) != n")  # a key the schema does not know
+    out.add(1, f"self.__class__ = {obj.name}")
     out.add(1, "return self")
 
 
@@ -245,6 +252,8 @@ def codec_blocks(
     constants = []
     for name in sorted(out.enums):
         constants.extend(layout(f"_M_{name} = ", Call("members", (name,)), "", ""))
+    for name in out.shells:
+        constants.extend(layout(f"_U_{name} = ", Call("unchecked", (name,)), "", ""))
     table = ["_CODECS: Codecs = {"]
     for obj in objects:
         pair = Call("", (f"_decode_{obj.name}", f"_encode_{obj.name}"), collection=True)

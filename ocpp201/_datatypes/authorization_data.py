@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -69,31 +69,35 @@ class AuthorizationData:
     """
 
 
+_U_AuthorizationData = unchecked(AuthorizationData)
+
+
 def _decode_AuthorizationData(o: Any) -> AuthorizationData:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(AuthorizationData)
+    self = object.__new__(_U_AuthorizationData)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["idToken"]
     v = _decode_IdTokenType(v)
-    set_field(self, "id_token", v)
+    self.id_token = v
     if "idTokenInfo" in o:
         v = o["idTokenInfo"]
         v = _decode_IdTokenInfoType(v)
         n += 1
+        self.id_token_info = v
     else:
-        v = None
-    set_field(self, "id_token_info", v)
+        self.id_token_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = AuthorizationData
     return self
 
 

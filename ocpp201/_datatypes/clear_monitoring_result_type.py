@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.clear_monitoring_status import ClearMonitoringStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -61,37 +61,39 @@ class ClearMonitoringResultType:
 
 
 _M_ClearMonitoringStatusEnumType = members(ClearMonitoringStatusEnumType)
+_U_ClearMonitoringResultType = unchecked(ClearMonitoringResultType)
 
 
 def _decode_ClearMonitoringResultType(o: Any) -> ClearMonitoringResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearMonitoringResultType)
+    self = object.__new__(_U_ClearMonitoringResultType)
     v: Any
     n = 2
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_ClearMonitoringStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearMonitoringResultType
     return self
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -52,31 +52,35 @@ class ComponentVariableType:
     """Reference key to a component-variable."""
 
 
+_U_ComponentVariableType = unchecked(ComponentVariableType)
+
+
 def _decode_ComponentVariableType(o: Any) -> ComponentVariableType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ComponentVariableType)
+    self = object.__new__(_U_ComponentVariableType)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["component"]
     v = _decode_ComponentType(v)
-    set_field(self, "component", v)
+    self.component = v
     if "variable" in o:
         v = o["variable"]
         v = _decode_VariableType(v)
         n += 1
+        self.variable = v
     else:
-        v = None
-    set_field(self, "variable", v)
+        self.variable = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ComponentVariableType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -63,36 +63,38 @@ class GetVariableDataType:
 
 
 _M_AttributeEnumType = members(AttributeEnumType)
+_U_GetVariableDataType = unchecked(GetVariableDataType)
 
 
 def _decode_GetVariableDataType(o: Any) -> GetVariableDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetVariableDataType)
+    self = object.__new__(_U_GetVariableDataType)
     v: Any
     n = 2
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "attributeType" in o:
         v = o["attributeType"]
         v = _M_AttributeEnumType[v]
         n += 1
+        self.attribute_type = v
     else:
-        v = None
-    set_field(self, "attribute_type", v)
+        self.attribute_type = None
     v = o["component"]
     v = _decode_ComponentType(v)
-    set_field(self, "component", v)
+    self.component = v
     v = o["variable"]
     v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+    self.variable = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetVariableDataType
     return self
 
 

@@ -11,7 +11,7 @@ from .._enums.location import LocationEnumType
 from .._enums.measurand import MeasurandEnumType
 from .._enums.phase import PhaseEnumType
 from .._enums.reading_context import ReadingContextEnumType
-from .._fastpath import INF, Codecs, Refused, members, set_field
+from .._fastpath import INF, Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -136,71 +136,73 @@ _M_LocationEnumType = members(LocationEnumType)
 _M_MeasurandEnumType = members(MeasurandEnumType)
 _M_PhaseEnumType = members(PhaseEnumType)
 _M_ReadingContextEnumType = members(ReadingContextEnumType)
+_U_SampledValueType = unchecked(SampledValueType)
 
 
 def _decode_SampledValueType(o: Any) -> SampledValueType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SampledValueType)
+    self = object.__new__(_U_SampledValueType)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["value"]
     if v.__class__ is not float and v.__class__ is not int:
         raise Refused
     if not -INF < v < INF:
         raise Refused
-    set_field(self, "value", v)
+    self.value = v
     if "context" in o:
         v = o["context"]
         v = _M_ReadingContextEnumType[v]
         n += 1
+        self.context = v
     else:
-        v = None
-    set_field(self, "context", v)
+        self.context = None
     if "measurand" in o:
         v = o["measurand"]
         v = _M_MeasurandEnumType[v]
         n += 1
+        self.measurand = v
     else:
-        v = None
-    set_field(self, "measurand", v)
+        self.measurand = None
     if "phase" in o:
         v = o["phase"]
         v = _M_PhaseEnumType[v]
         n += 1
+        self.phase = v
     else:
-        v = None
-    set_field(self, "phase", v)
+        self.phase = None
     if "location" in o:
         v = o["location"]
         v = _M_LocationEnumType[v]
         n += 1
+        self.location = v
     else:
-        v = None
-    set_field(self, "location", v)
+        self.location = None
     if "signedMeterValue" in o:
         v = o["signedMeterValue"]
         v = _decode_SignedMeterValueType(v)
         n += 1
+        self.signed_meter_value = v
     else:
-        v = None
-    set_field(self, "signed_meter_value", v)
+        self.signed_meter_value = None
     if "unitOfMeasure" in o:
         v = o["unitOfMeasure"]
         v = _decode_UnitOfMeasureType(v)
         n += 1
+        self.unit_of_measure = v
     else:
-        v = None
-    set_field(self, "unit_of_measure", v)
+        self.unit_of_measure = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SampledValueType
     return self
 
 

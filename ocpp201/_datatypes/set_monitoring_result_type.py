@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
 from .._enums.set_monitoring_status import SetMonitoringStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -147,54 +147,56 @@ class SetMonitoringResultType:
 
 _M_MonitorEnumType = members(MonitorEnumType)
 _M_SetMonitoringStatusEnumType = members(SetMonitoringStatusEnumType)
+_U_SetMonitoringResultType = unchecked(SetMonitoringResultType)
 
 
 def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetMonitoringResultType)
+    self = object.__new__(_U_SetMonitoringResultType)
     v: Any
     n = 5
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "id" in o:
         v = o["id"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.id = v
     else:
-        v = None
-    set_field(self, "id", v)
+        self.id = None
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     v = o["status"]
     v = _M_SetMonitoringStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     v = o["type"]
     v = _M_MonitorEnumType[v]
-    set_field(self, "type", v)
+    self.type = v
     v = o["component"]
     v = _decode_ComponentType(v)
-    set_field(self, "component", v)
+    self.component = v
     v = o["variable"]
     v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+    self.variable = v
     v = o["severity"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "severity", v)
+    self.severity = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SetMonitoringResultType
     return self
 
 

@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.cancel_reservation_status import CancelReservationStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -89,33 +89,36 @@ class CancelReservationRequest(Request[CancelReservationResponse]):
 
 
 _M_CancelReservationStatusEnumType = members(CancelReservationStatusEnumType)
+_U_CancelReservationResponse = unchecked(CancelReservationResponse)
+_U_CancelReservationRequest = unchecked(CancelReservationRequest)
 
 
 def _decode_CancelReservationResponse(o: Any) -> CancelReservationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CancelReservationResponse)
+    self = object.__new__(_U_CancelReservationResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_CancelReservationStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CancelReservationResponse
     return self
 
 
@@ -136,22 +139,23 @@ def _encode_CancelReservationResponse(obj: CancelReservationResponse) -> dict[st
 def _decode_CancelReservationRequest(o: Any) -> CancelReservationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CancelReservationRequest)
+    self = object.__new__(_U_CancelReservationRequest)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["reservationId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "reservation_id", v)
+    self.reservation_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = CancelReservationRequest
     return self
 
 

@@ -21,7 +21,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.change_availability_status import ChangeAvailabilityStatusEnumType
 from .._enums.operational_status import OperationalStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -107,33 +107,36 @@ class ChangeAvailabilityRequest(Request[ChangeAvailabilityResponse]):
 
 _M_ChangeAvailabilityStatusEnumType = members(ChangeAvailabilityStatusEnumType)
 _M_OperationalStatusEnumType = members(OperationalStatusEnumType)
+_U_ChangeAvailabilityResponse = unchecked(ChangeAvailabilityResponse)
+_U_ChangeAvailabilityRequest = unchecked(ChangeAvailabilityRequest)
 
 
 def _decode_ChangeAvailabilityResponse(o: Any) -> ChangeAvailabilityResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChangeAvailabilityResponse)
+    self = object.__new__(_U_ChangeAvailabilityResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_ChangeAvailabilityStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChangeAvailabilityResponse
     return self
 
 
@@ -156,28 +159,29 @@ def _encode_ChangeAvailabilityResponse(
 def _decode_ChangeAvailabilityRequest(o: Any) -> ChangeAvailabilityRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChangeAvailabilityRequest)
+    self = object.__new__(_U_ChangeAvailabilityRequest)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "evse" in o:
         v = o["evse"]
         v = _decode_EVSEType(v)
         n += 1
+        self.evse = v
     else:
-        v = None
-    set_field(self, "evse", v)
+        self.evse = None
     v = o["operationalStatus"]
     v = _M_OperationalStatusEnumType[v]
-    set_field(self, "operational_status", v)
+    self.operational_status = v
     if len(o) != n:
         raise Refused
+    self.__class__ = ChangeAvailabilityRequest
     return self
 
 

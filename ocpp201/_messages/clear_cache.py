@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_cache_status import ClearCacheStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -82,33 +82,36 @@ class ClearCacheRequest(Request[ClearCacheResponse]):
 
 
 _M_ClearCacheStatusEnumType = members(ClearCacheStatusEnumType)
+_U_ClearCacheResponse = unchecked(ClearCacheResponse)
+_U_ClearCacheRequest = unchecked(ClearCacheRequest)
 
 
 def _decode_ClearCacheResponse(o: Any) -> ClearCacheResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearCacheResponse)
+    self = object.__new__(_U_ClearCacheResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_ClearCacheStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearCacheResponse
     return self
 
 
@@ -129,18 +132,19 @@ def _encode_ClearCacheResponse(obj: ClearCacheResponse) -> dict[str, Any]:
 def _decode_ClearCacheRequest(o: Any) -> ClearCacheRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearCacheRequest)
+    self = object.__new__(_U_ClearCacheRequest)
     v: Any
     n = 0
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearCacheRequest
     return self
 
 

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.report_base import ReportBaseEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -93,33 +93,36 @@ class GetBaseReportRequest(Request[GetBaseReportResponse]):
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_ReportBaseEnumType = members(ReportBaseEnumType)
+_U_GetBaseReportResponse = unchecked(GetBaseReportResponse)
+_U_GetBaseReportRequest = unchecked(GetBaseReportRequest)
 
 
 def _decode_GetBaseReportResponse(o: Any) -> GetBaseReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetBaseReportResponse)
+    self = object.__new__(_U_GetBaseReportResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_GenericDeviceModelStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetBaseReportResponse
     return self
 
 
@@ -140,25 +143,26 @@ def _encode_GetBaseReportResponse(obj: GetBaseReportResponse) -> dict[str, Any]:
 def _decode_GetBaseReportRequest(o: Any) -> GetBaseReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetBaseReportRequest)
+    self = object.__new__(_U_GetBaseReportRequest)
     v: Any
     n = 2
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     v = o["reportBase"]
     v = _M_ReportBaseEnumType[v]
-    set_field(self, "report_base", v)
+    self.report_base = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetBaseReportRequest
     return self
 
 

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.get_certificate_status import GetCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -106,41 +106,44 @@ class GetCertificateStatusRequest(Request[GetCertificateStatusResponse]):
 
 
 _M_GetCertificateStatusEnumType = members(GetCertificateStatusEnumType)
+_U_GetCertificateStatusResponse = unchecked(GetCertificateStatusResponse)
+_U_GetCertificateStatusRequest = unchecked(GetCertificateStatusRequest)
 
 
 def _decode_GetCertificateStatusResponse(o: Any) -> GetCertificateStatusResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetCertificateStatusResponse)
+    self = object.__new__(_U_GetCertificateStatusResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_GetCertificateStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if "ocspResult" in o:
         v = o["ocspResult"]
         if v.__class__ is not str or len(v) > 5500:
             raise Refused
         n += 1
+        self.ocsp_result = v
     else:
-        v = None
-    set_field(self, "ocsp_result", v)
+        self.ocsp_result = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetCertificateStatusResponse
     return self
 
 
@@ -166,21 +169,22 @@ def _encode_GetCertificateStatusResponse(
 def _decode_GetCertificateStatusRequest(o: Any) -> GetCertificateStatusRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetCertificateStatusRequest)
+    self = object.__new__(_U_GetCertificateStatusRequest)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["ocspRequestData"]
     v = _decode_OCSPRequestDataType(v)
-    set_field(self, "ocsp_request_data", v)
+    self.ocsp_request_data = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetCertificateStatusRequest
     return self
 
 

@@ -25,7 +25,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.charging_rate_unit import ChargingRateUnitEnumType
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -122,40 +122,43 @@ class GetCompositeScheduleRequest(Request[GetCompositeScheduleResponse]):
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
+_U_GetCompositeScheduleResponse = unchecked(GetCompositeScheduleResponse)
+_U_GetCompositeScheduleRequest = unchecked(GetCompositeScheduleRequest)
 
 
 def _decode_GetCompositeScheduleResponse(o: Any) -> GetCompositeScheduleResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetCompositeScheduleResponse)
+    self = object.__new__(_U_GetCompositeScheduleResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_GenericStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if "schedule" in o:
         v = o["schedule"]
         v = _decode_CompositeScheduleType(v)
         n += 1
+        self.schedule = v
     else:
-        v = None
-    set_field(self, "schedule", v)
+        self.schedule = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetCompositeScheduleResponse
     return self
 
 
@@ -181,33 +184,34 @@ def _encode_GetCompositeScheduleResponse(
 def _decode_GetCompositeScheduleRequest(o: Any) -> GetCompositeScheduleRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetCompositeScheduleRequest)
+    self = object.__new__(_U_GetCompositeScheduleRequest)
     v: Any
     n = 2
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["duration"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "duration", v)
+    self.duration = v
     if "chargingRateUnit" in o:
         v = o["chargingRateUnit"]
         v = _M_ChargingRateUnitEnumType[v]
         n += 1
+        self.charging_rate_unit = v
     else:
-        v = None
-    set_field(self, "charging_rate_unit", v)
+        self.charging_rate_unit = None
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetCompositeScheduleRequest
     return self
 
 

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.install_certificate_status import InstallCertificateStatusEnumType
 from .._enums.install_certificate_use import InstallCertificateUseEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -95,33 +95,36 @@ class InstallCertificateRequest(Request[InstallCertificateResponse]):
 
 _M_InstallCertificateStatusEnumType = members(InstallCertificateStatusEnumType)
 _M_InstallCertificateUseEnumType = members(InstallCertificateUseEnumType)
+_U_InstallCertificateResponse = unchecked(InstallCertificateResponse)
+_U_InstallCertificateRequest = unchecked(InstallCertificateRequest)
 
 
 def _decode_InstallCertificateResponse(o: Any) -> InstallCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(InstallCertificateResponse)
+    self = object.__new__(_U_InstallCertificateResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_InstallCertificateStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = InstallCertificateResponse
     return self
 
 
@@ -144,25 +147,26 @@ def _encode_InstallCertificateResponse(
 def _decode_InstallCertificateRequest(o: Any) -> InstallCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(InstallCertificateRequest)
+    self = object.__new__(_U_InstallCertificateRequest)
     v: Any
     n = 2
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["certificateType"]
     v = _M_InstallCertificateUseEnumType[v]
-    set_field(self, "certificate_type", v)
+    self.certificate_type = v
     v = o["certificate"]
     if v.__class__ is not str or len(v) > 5500:
         raise Refused
-    set_field(self, "certificate", v)
+    self.certificate = v
     if len(o) != n:
         raise Refused
+    self.__class__ = InstallCertificateRequest
     return self
 
 

@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.upload_log_status import UploadLogStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -83,23 +83,26 @@ class LogStatusNotificationRequest(Request[LogStatusNotificationResponse]):
 
 
 _M_UploadLogStatusEnumType = members(UploadLogStatusEnumType)
+_U_LogStatusNotificationResponse = unchecked(LogStatusNotificationResponse)
+_U_LogStatusNotificationRequest = unchecked(LogStatusNotificationRequest)
 
 
 def _decode_LogStatusNotificationResponse(o: Any) -> LogStatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(LogStatusNotificationResponse)
+    self = object.__new__(_U_LogStatusNotificationResponse)
     v: Any
     n = 0
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = LogStatusNotificationResponse
     return self
 
 
@@ -117,29 +120,30 @@ def _encode_LogStatusNotificationResponse(
 def _decode_LogStatusNotificationRequest(o: Any) -> LogStatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(LogStatusNotificationRequest)
+    self = object.__new__(_U_LogStatusNotificationRequest)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_UploadLogStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "requestId" in o:
         v = o["requestId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.request_id = v
     else:
-        v = None
-    set_field(self, "request_id", v)
+        self.request_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = LogStatusNotificationRequest
     return self
 
 

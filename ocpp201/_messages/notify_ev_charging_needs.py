@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.notify_ev_charging_needs_status import NotifyEVChargingNeedsStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -114,33 +114,36 @@ class NotifyEVChargingNeedsRequest(Request[NotifyEVChargingNeedsResponse]):
 
 
 _M_NotifyEVChargingNeedsStatusEnumType = members(NotifyEVChargingNeedsStatusEnumType)
+_U_NotifyEVChargingNeedsResponse = unchecked(NotifyEVChargingNeedsResponse)
+_U_NotifyEVChargingNeedsRequest = unchecked(NotifyEVChargingNeedsRequest)
 
 
 def _decode_NotifyEVChargingNeedsResponse(o: Any) -> NotifyEVChargingNeedsResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyEVChargingNeedsResponse)
+    self = object.__new__(_U_NotifyEVChargingNeedsResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_NotifyEVChargingNeedsStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyEVChargingNeedsResponse
     return self
 
 
@@ -163,33 +166,34 @@ def _encode_NotifyEVChargingNeedsResponse(
 def _decode_NotifyEVChargingNeedsRequest(o: Any) -> NotifyEVChargingNeedsRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyEVChargingNeedsRequest)
+    self = object.__new__(_U_NotifyEVChargingNeedsRequest)
     v: Any
     n = 2
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "maxScheduleTuples" in o:
         v = o["maxScheduleTuples"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.max_schedule_tuples = v
     else:
-        v = None
-    set_field(self, "max_schedule_tuples", v)
+        self.max_schedule_tuples = None
     v = o["chargingNeeds"]
     v = _decode_ChargingNeedsType(v)
-    set_field(self, "charging_needs", v)
+    self.charging_needs = v
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyEVChargingNeedsRequest
     return self
 
 

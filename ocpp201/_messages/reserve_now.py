@@ -33,7 +33,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -141,33 +141,36 @@ class ReserveNowRequest(Request[ReserveNowResponse]):
 
 _M_ConnectorEnumType = members(ConnectorEnumType)
 _M_ReserveNowStatusEnumType = members(ReserveNowStatusEnumType)
+_U_ReserveNowResponse = unchecked(ReserveNowResponse)
+_U_ReserveNowRequest = unchecked(ReserveNowRequest)
 
 
 def _decode_ReserveNowResponse(o: Any) -> ReserveNowResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReserveNowResponse)
+    self = object.__new__(_U_ReserveNowResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_ReserveNowStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ReserveNowResponse
     return self
 
 
@@ -188,50 +191,51 @@ def _encode_ReserveNowResponse(obj: ReserveNowResponse) -> dict[str, Any]:
 def _decode_ReserveNowRequest(o: Any) -> ReserveNowRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReserveNowRequest)
+    self = object.__new__(_U_ReserveNowRequest)
     v: Any
     n = 3
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     v = o["expiryDateTime"]
     v = parse_datetime(v)
-    set_field(self, "expiry_date_time", v)
+    self.expiry_date_time = v
     if "connectorType" in o:
         v = o["connectorType"]
         v = _M_ConnectorEnumType[v]
         n += 1
+        self.connector_type = v
     else:
-        v = None
-    set_field(self, "connector_type", v)
+        self.connector_type = None
     v = o["idToken"]
     v = _decode_IdTokenType(v)
-    set_field(self, "id_token", v)
+    self.id_token = v
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
+        self.evse_id = None
     if "groupIdToken" in o:
         v = o["groupIdToken"]
         v = _decode_IdTokenType(v)
         n += 1
+        self.group_id_token = v
     else:
-        v = None
-    set_field(self, "group_id_token", v)
+        self.group_id_token = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ReserveNowRequest
     return self
 
 

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.reset import ResetEnumType
 from .._enums.reset_status import ResetStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -100,33 +100,36 @@ class ResetRequest(Request[ResetResponse]):
 
 _M_ResetEnumType = members(ResetEnumType)
 _M_ResetStatusEnumType = members(ResetStatusEnumType)
+_U_ResetResponse = unchecked(ResetResponse)
+_U_ResetRequest = unchecked(ResetRequest)
 
 
 def _decode_ResetResponse(o: Any) -> ResetResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ResetResponse)
+    self = object.__new__(_U_ResetResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_ResetStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ResetResponse
     return self
 
 
@@ -147,29 +150,30 @@ def _encode_ResetResponse(obj: ResetResponse) -> dict[str, Any]:
 def _decode_ResetRequest(o: Any) -> ResetRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ResetRequest)
+    self = object.__new__(_U_ResetRequest)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["type"]
     v = _M_ResetEnumType[v]
-    set_field(self, "type", v)
+    self.type = v
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
+        self.evse_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ResetRequest
     return self
 
 

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.display_message_status import DisplayMessageStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -98,33 +98,36 @@ class SetDisplayMessageRequest(Request[SetDisplayMessageResponse]):
 
 
 _M_DisplayMessageStatusEnumType = members(DisplayMessageStatusEnumType)
+_U_SetDisplayMessageResponse = unchecked(SetDisplayMessageResponse)
+_U_SetDisplayMessageRequest = unchecked(SetDisplayMessageRequest)
 
 
 def _decode_SetDisplayMessageResponse(o: Any) -> SetDisplayMessageResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetDisplayMessageResponse)
+    self = object.__new__(_U_SetDisplayMessageResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_DisplayMessageStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SetDisplayMessageResponse
     return self
 
 
@@ -145,21 +148,22 @@ def _encode_SetDisplayMessageResponse(obj: SetDisplayMessageResponse) -> dict[st
 def _decode_SetDisplayMessageRequest(o: Any) -> SetDisplayMessageRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetDisplayMessageRequest)
+    self = object.__new__(_U_SetDisplayMessageRequest)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["message"]
     v = _decode_MessageInfoType(v)
-    set_field(self, "message", v)
+    self.message = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SetDisplayMessageRequest
     return self
 
 

@@ -22,7 +22,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -95,23 +95,26 @@ class StatusNotificationRequest(Request[StatusNotificationResponse]):
 
 
 _M_ConnectorStatusEnumType = members(ConnectorStatusEnumType)
+_U_StatusNotificationResponse = unchecked(StatusNotificationResponse)
+_U_StatusNotificationRequest = unchecked(StatusNotificationRequest)
 
 
 def _decode_StatusNotificationResponse(o: Any) -> StatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(StatusNotificationResponse)
+    self = object.__new__(_U_StatusNotificationResponse)
     v: Any
     n = 0
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = StatusNotificationResponse
     return self
 
 
@@ -129,32 +132,33 @@ def _encode_StatusNotificationResponse(
 def _decode_StatusNotificationRequest(o: Any) -> StatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(StatusNotificationRequest)
+    self = object.__new__(_U_StatusNotificationRequest)
     v: Any
     n = 4
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["timestamp"]
     v = parse_datetime(v)
-    set_field(self, "timestamp", v)
+    self.timestamp = v
     v = o["connectorStatus"]
     v = _M_ConnectorStatusEnumType[v]
-    set_field(self, "connector_status", v)
+    self.connector_status = v
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     v = o["connectorId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "connector_id", v)
+    self.connector_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = StatusNotificationRequest
     return self
 
 

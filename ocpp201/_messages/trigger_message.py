@@ -21,7 +21,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.message_trigger import MessageTriggerEnumType
 from .._enums.trigger_message_status import TriggerMessageStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -102,33 +102,36 @@ class TriggerMessageRequest(Request[TriggerMessageResponse]):
 
 _M_MessageTriggerEnumType = members(MessageTriggerEnumType)
 _M_TriggerMessageStatusEnumType = members(TriggerMessageStatusEnumType)
+_U_TriggerMessageResponse = unchecked(TriggerMessageResponse)
+_U_TriggerMessageRequest = unchecked(TriggerMessageRequest)
 
 
 def _decode_TriggerMessageResponse(o: Any) -> TriggerMessageResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(TriggerMessageResponse)
+    self = object.__new__(_U_TriggerMessageResponse)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["status"]
     v = _M_TriggerMessageStatusEnumType[v]
-    set_field(self, "status", v)
+    self.status = v
     if "statusInfo" in o:
         v = o["statusInfo"]
         v = _decode_StatusInfoType(v)
         n += 1
+        self.status_info = v
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = TriggerMessageResponse
     return self
 
 
@@ -149,28 +152,29 @@ def _encode_TriggerMessageResponse(obj: TriggerMessageResponse) -> dict[str, Any
 def _decode_TriggerMessageRequest(o: Any) -> TriggerMessageRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(TriggerMessageRequest)
+    self = object.__new__(_U_TriggerMessageRequest)
     v: Any
     n = 1
     if "customData" in o:
         v = o["customData"]
         v = _decode_CustomDataType(v)
         n += 1
+        self.custom_data = v
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "evse" in o:
         v = o["evse"]
         v = _decode_EVSEType(v)
         n += 1
+        self.evse = v
     else:
-        v = None
-    set_field(self, "evse", v)
+        self.evse = None
     v = o["requestedMessage"]
     v = _M_MessageTriggerEnumType[v]
-    set_field(self, "requested_message", v)
+    self.requested_message = v
     if len(o) != n:
         raise Refused
+    self.__class__ = TriggerMessageRequest
     return self
 
 
