@@ -4,10 +4,11 @@ For each object definition the generator writes, next to its class,
 
 * ``_decode_X(o)``: straight-line Python with every schema check of ``X`` inlined; it
   builds the object without running the attrs validators (it has made their checks):
-  plain attribute assignments on an instance of ``_U_X``, a subclass of ``X`` with no
-  validating ``__setattr__`` and the same slots, made an ``X`` at the end by setting
-  its ``__class__``; it raises ``Refused`` (or fails on the way) when anything is
-  wrong, leaving the explanation to the interpretive path of ``ocpp201._schema``;
+  plain attribute assignments on an instance of ``_U_X``, a subclass of ``X`` with the
+  same slots and neither attrs' ``__init__`` nor its validating ``__setattr__``, made
+  an ``X`` at the end by setting its ``__class__``; it raises ``Refused`` (or fails on
+  the way) when anything is wrong, leaving the explanation to the interpretive path
+  of ``ocpp201._schema``;
 * ``_encode_X(obj)``: the JSON-ready dict of a valid object;
 * the module table ``_CODECS`` the codec looks the functions up in.
 
@@ -156,7 +157,7 @@ def _decoder(out: _Out, obj: ObjectDef) -> None:
     out.shells.append(obj.name)
     out.define(f"_decode_{obj.name}", "o: Any", obj.name)
     out.refuse_if(1, "o.__class__ is not dict")
-    out.add(1, f"self = object.__new__(_U_{obj.name})")
+    out.add(1, f"self = _U_{obj.name}()")
     out.add(1, "v: Any")
     if not obj.extensible:
         out.add(1, f"n = {sum(f.required for f in obj.fields)}")

@@ -38,12 +38,17 @@ Codecs = dict[type[Any], tuple[Callable[[Any], Any], Callable[[Any], dict[str, A
 """The type of a generated module's ``_CODECS`` table: class -> (decoder, encoder)."""
 
 
-def unchecked(cls: type[T]) -> type[T]:
+def unchecked(cls: type[T]) -> Callable[[], T]:
     """A subclass of ``cls`` with the same slots whose fields are set without running
-    their validators again: a generated decoder builds an instance of it with plain
-    attribute assignments (about 3x faster than ``object.__setattr__`` calls), then
-    sets its ``__class__`` to ``cls``, which the identical layout allows."""
-    namespace = {"__slots__": (), "__setattr__": object.__setattr__}
+    their validators again: a generated decoder makes an empty instance of it (no
+    attrs ``__init__``), sets its fields by plain attribute assignments (about 3x
+    faster than ``object.__setattr__`` calls), then sets its ``__class__`` to ``cls``,
+    which the identical layout allows."""
+    namespace = {
+        "__slots__": (),
+        "__init__": object.__init__,
+        "__setattr__": object.__setattr__,
+    }
     return type(f"_Unchecked{cls.__name__}", (cls,), namespace)
 
 

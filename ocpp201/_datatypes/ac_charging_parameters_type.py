@@ -79,7 +79,7 @@ _U_ACChargingParametersType = unchecked(ACChargingParametersType)
 def _decode_ACChargingParametersType(o: Any) -> ACChargingParametersType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ACChargingParametersType)
+    self = _U_ACChargingParametersType()
     v: Any
     n = 4
     if "customData" in o:

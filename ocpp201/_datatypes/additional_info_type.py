@@ -57,7 +57,7 @@ _U_AdditionalInfoType = unchecked(AdditionalInfoType)
 def _decode_AdditionalInfoType(o: Any) -> AdditionalInfoType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_AdditionalInfoType)
+    self = _U_AdditionalInfoType()
     v: Any
     n = 2
     if "customData" in o:

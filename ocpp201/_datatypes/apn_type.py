@@ -130,7 +130,7 @@ _U_APNType = unchecked(APNType)
 def _decode_APNType(o: Any) -> APNType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_APNType)
+    self = _U_APNType()
     v: Any
     n = 2
     if "customData" in o:

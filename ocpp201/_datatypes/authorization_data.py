@@ -75,7 +75,7 @@ _U_AuthorizationData = unchecked(AuthorizationData)
 def _decode_AuthorizationData(o: Any) -> AuthorizationData:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_AuthorizationData)
+    self = _U_AuthorizationData()
     v: Any
     n = 1
     if "customData" in o:

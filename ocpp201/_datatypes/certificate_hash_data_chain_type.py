@@ -72,7 +72,7 @@ _U_CertificateHashDataChainType = unchecked(CertificateHashDataChainType)
 def _decode_CertificateHashDataChainType(o: Any) -> CertificateHashDataChainType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CertificateHashDataChainType)
+    self = _U_CertificateHashDataChainType()
     v: Any
     n = 2
     if "customData" in o:

@@ -67,7 +67,7 @@ _U_CertificateHashDataType = unchecked(CertificateHashDataType)
 def _decode_CertificateHashDataType(o: Any) -> CertificateHashDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CertificateHashDataType)
+    self = _U_CertificateHashDataType()
     v: Any
     n = 4
     if "customData" in o:

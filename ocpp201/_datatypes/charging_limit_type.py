@@ -68,7 +68,7 @@ _U_ChargingLimitType = unchecked(ChargingLimitType)
 def _decode_ChargingLimitType(o: Any) -> ChargingLimitType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChargingLimitType)
+    self = _U_ChargingLimitType()
     v: Any
     n = 1
     if "customData" in o:

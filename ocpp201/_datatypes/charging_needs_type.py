@@ -110,7 +110,7 @@ _U_ChargingNeedsType = unchecked(ChargingNeedsType)
 def _decode_ChargingNeedsType(o: Any) -> ChargingNeedsType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChargingNeedsType)
+    self = _U_ChargingNeedsType()
     v: Any
     n = 1
     if "customData" in o:

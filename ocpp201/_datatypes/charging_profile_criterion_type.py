@@ -105,7 +105,7 @@ _U_ChargingProfileCriterionType = unchecked(ChargingProfileCriterionType)
 def _decode_ChargingProfileCriterionType(o: Any) -> ChargingProfileCriterionType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChargingProfileCriterionType)
+    self = _U_ChargingProfileCriterionType()
     v: Any
     n = 0
     if "customData" in o:

@@ -166,7 +166,7 @@ _U_ChargingProfileType = unchecked(ChargingProfileType)
 def _decode_ChargingProfileType(o: Any) -> ChargingProfileType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChargingProfileType)
+    self = _U_ChargingProfileType()
     v: Any
     n = 5
     if "customData" in o:

@@ -94,7 +94,7 @@ _U_ChargingSchedulePeriodType = unchecked(ChargingSchedulePeriodType)
 def _decode_ChargingSchedulePeriodType(o: Any) -> ChargingSchedulePeriodType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChargingSchedulePeriodType)
+    self = _U_ChargingSchedulePeriodType()
     v: Any
     n = 2
     if "customData" in o:

@@ -153,7 +153,7 @@ _U_ChargingScheduleType = unchecked(ChargingScheduleType)
 def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChargingScheduleType)
+    self = _U_ChargingScheduleType()
     v: Any
     n = 3
     if "customData" in o:

@@ -83,7 +83,7 @@ _U_ChargingStationType = unchecked(ChargingStationType)
 def _decode_ChargingStationType(o: Any) -> ChargingStationType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChargingStationType)
+    self = _U_ChargingStationType()
     v: Any
     n = 2
     if "customData" in o:

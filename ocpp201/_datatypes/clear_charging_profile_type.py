@@ -92,7 +92,7 @@ _U_ClearChargingProfileType = unchecked(ClearChargingProfileType)
 def _decode_ClearChargingProfileType(o: Any) -> ClearChargingProfileType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearChargingProfileType)
+    self = _U_ClearChargingProfileType()
     v: Any
     n = 0
     if "customData" in o:

@@ -67,7 +67,7 @@ _U_ClearMonitoringResultType = unchecked(ClearMonitoringResultType)
 def _decode_ClearMonitoringResultType(o: Any) -> ClearMonitoringResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearMonitoringResultType)
+    self = _U_ClearMonitoringResultType()
     v: Any
     n = 2
     if "customData" in o:

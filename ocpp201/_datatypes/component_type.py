@@ -70,7 +70,7 @@ _U_ComponentType = unchecked(ComponentType)
 def _decode_ComponentType(o: Any) -> ComponentType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ComponentType)
+    self = _U_ComponentType()
     v: Any
     n = 1
     if "customData" in o:

@@ -58,7 +58,7 @@ _U_ComponentVariableType = unchecked(ComponentVariableType)
 def _decode_ComponentVariableType(o: Any) -> ComponentVariableType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ComponentVariableType)
+    self = _U_ComponentVariableType()
     v: Any
     n = 1
     if "customData" in o:

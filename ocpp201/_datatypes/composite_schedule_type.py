@@ -105,7 +105,7 @@ _U_CompositeScheduleType = unchecked(CompositeScheduleType)
 def _decode_CompositeScheduleType(o: Any) -> CompositeScheduleType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CompositeScheduleType)
+    self = _U_CompositeScheduleType()
     v: Any
     n = 5
     if "customData" in o:

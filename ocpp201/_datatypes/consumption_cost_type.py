@@ -64,7 +64,7 @@ _U_ConsumptionCostType = unchecked(ConsumptionCostType)
 def _decode_ConsumptionCostType(o: Any) -> ConsumptionCostType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ConsumptionCostType)
+    self = _U_ConsumptionCostType()
     v: Any
     n = 2
     if "customData" in o:

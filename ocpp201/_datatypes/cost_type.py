@@ -75,7 +75,7 @@ _U_CostType = unchecked(CostType)
 def _decode_CostType(o: Any) -> CostType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CostType)
+    self = _U_CostType()
     v: Any
     n = 2
     if "customData" in o:

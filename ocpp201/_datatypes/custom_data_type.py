@@ -36,7 +36,7 @@ _U_CustomDataType = unchecked(CustomDataType)
 def _decode_CustomDataType(o: Any) -> CustomDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CustomDataType)
+    self = _U_CustomDataType()
     v: Any
     v = o["vendorId"]
     if v.__class__ is not str or len(v) > 255:

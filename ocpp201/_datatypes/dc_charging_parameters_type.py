@@ -132,7 +132,7 @@ _U_DCChargingParametersType = unchecked(DCChargingParametersType)
 def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_DCChargingParametersType)
+    self = _U_DCChargingParametersType()
     v: Any
     n = 2
     if "customData" in o:

@@ -151,7 +151,7 @@ _U_EventDataType = unchecked(EventDataType)
 def _decode_EventDataType(o: Any) -> EventDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_EventDataType)
+    self = _U_EventDataType()
     v: Any
     n = 7
     if "customData" in o:

@@ -62,7 +62,7 @@ _U_EVSEType = unchecked(EVSEType)
 def _decode_EVSEType(o: Any) -> EVSEType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_EVSEType)
+    self = _U_EVSEType()
     v: Any
     n = 1
     if "customData" in o:

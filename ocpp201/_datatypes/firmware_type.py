@@ -91,7 +91,7 @@ _U_FirmwareType = unchecked(FirmwareType)
 def _decode_FirmwareType(o: Any) -> FirmwareType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_FirmwareType)
+    self = _U_FirmwareType()
     v: Any
     n = 2
     if "customData" in o:

@@ -69,7 +69,7 @@ _U_GetVariableDataType = unchecked(GetVariableDataType)
 def _decode_GetVariableDataType(o: Any) -> GetVariableDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetVariableDataType)
+    self = _U_GetVariableDataType()
     v: Any
     n = 2
     if "customData" in o:

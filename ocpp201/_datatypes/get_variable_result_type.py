@@ -108,7 +108,7 @@ _U_GetVariableResultType = unchecked(GetVariableResultType)
 def _decode_GetVariableResultType(o: Any) -> GetVariableResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetVariableResultType)
+    self = _U_GetVariableResultType()
     v: Any
     n = 3
     if "customData" in o:

@@ -154,7 +154,7 @@ _U_IdTokenInfoType = unchecked(IdTokenInfoType)
 def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_IdTokenInfoType)
+    self = _U_IdTokenInfoType()
     v: Any
     n = 1
     if "customData" in o:

@@ -74,7 +74,7 @@ _U_IdTokenType = unchecked(IdTokenType)
 def _decode_IdTokenType(o: Any) -> IdTokenType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_IdTokenType)
+    self = _U_IdTokenType()
     v: Any
     n = 2
     if "customData" in o:

@@ -78,7 +78,7 @@ _U_LogParametersType = unchecked(LogParametersType)
 def _decode_LogParametersType(o: Any) -> LogParametersType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_LogParametersType)
+    self = _U_LogParametersType()
     v: Any
     n = 1
     if "customData" in o:

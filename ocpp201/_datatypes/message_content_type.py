@@ -74,7 +74,7 @@ _U_MessageContentType = unchecked(MessageContentType)
 def _decode_MessageContentType(o: Any) -> MessageContentType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_MessageContentType)
+    self = _U_MessageContentType()
     v: Any
     n = 2
     if "customData" in o:

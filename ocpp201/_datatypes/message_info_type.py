@@ -145,7 +145,7 @@ _U_MessageInfoType = unchecked(MessageInfoType)
 def _decode_MessageInfoType(o: Any) -> MessageInfoType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_MessageInfoType)
+    self = _U_MessageInfoType()
     v: Any
     n = 3
     if "customData" in o:

@@ -79,7 +79,7 @@ _U_MeterValueType = unchecked(MeterValueType)
 def _decode_MeterValueType(o: Any) -> MeterValueType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_MeterValueType)
+    self = _U_MeterValueType()
     v: Any
     n = 2
     if "customData" in o:

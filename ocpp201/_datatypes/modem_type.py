@@ -66,7 +66,7 @@ _U_ModemType = unchecked(ModemType)
 def _decode_ModemType(o: Any) -> ModemType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ModemType)
+    self = _U_ModemType()
     v: Any
     n = 0
     if "customData" in o:

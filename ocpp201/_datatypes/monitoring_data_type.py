@@ -69,7 +69,7 @@ _U_MonitoringDataType = unchecked(MonitoringDataType)
 def _decode_MonitoringDataType(o: Any) -> MonitoringDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_MonitoringDataType)
+    self = _U_MonitoringDataType()
     v: Any
     n = 3
     if "customData" in o:

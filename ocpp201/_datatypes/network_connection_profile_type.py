@@ -148,7 +148,7 @@ _U_NetworkConnectionProfileType = unchecked(NetworkConnectionProfileType)
 def _decode_NetworkConnectionProfileType(o: Any) -> NetworkConnectionProfileType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NetworkConnectionProfileType)
+    self = _U_NetworkConnectionProfileType()
     v: Any
     n = 6
     if "customData" in o:

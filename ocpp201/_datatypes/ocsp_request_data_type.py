@@ -71,7 +71,7 @@ _U_OCSPRequestDataType = unchecked(OCSPRequestDataType)
 def _decode_OCSPRequestDataType(o: Any) -> OCSPRequestDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_OCSPRequestDataType)
+    self = _U_OCSPRequestDataType()
     v: Any
     n = 5
     if "customData" in o:

@@ -61,7 +61,7 @@ _U_RelativeTimeIntervalType = unchecked(RelativeTimeIntervalType)
 def _decode_RelativeTimeIntervalType(o: Any) -> RelativeTimeIntervalType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_RelativeTimeIntervalType)
+    self = _U_RelativeTimeIntervalType()
     v: Any
     n = 1
     if "customData" in o:

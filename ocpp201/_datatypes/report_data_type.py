@@ -83,7 +83,7 @@ _U_ReportDataType = unchecked(ReportDataType)
 def _decode_ReportDataType(o: Any) -> ReportDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ReportDataType)
+    self = _U_ReportDataType()
     v: Any
     n = 3
     if "customData" in o:

@@ -91,7 +91,7 @@ _U_SalesTariffEntryType = unchecked(SalesTariffEntryType)
 def _decode_SalesTariffEntryType(o: Any) -> SalesTariffEntryType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SalesTariffEntryType)
+    self = _U_SalesTariffEntryType()
     v: Any
     n = 1
     if "customData" in o:

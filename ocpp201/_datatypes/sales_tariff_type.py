@@ -96,7 +96,7 @@ _U_SalesTariffType = unchecked(SalesTariffType)
 def _decode_SalesTariffType(o: Any) -> SalesTariffType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SalesTariffType)
+    self = _U_SalesTariffType()
     v: Any
     n = 2
     if "customData" in o:

@@ -142,7 +142,7 @@ _U_SampledValueType = unchecked(SampledValueType)
 def _decode_SampledValueType(o: Any) -> SampledValueType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SampledValueType)
+    self = _U_SampledValueType()
     v: Any
     n = 1
     if "customData" in o:

@@ -144,7 +144,7 @@ _U_SetMonitoringDataType = unchecked(SetMonitoringDataType)
 def _decode_SetMonitoringDataType(o: Any) -> SetMonitoringDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetMonitoringDataType)
+    self = _U_SetMonitoringDataType()
     v: Any
     n = 5
     if "customData" in o:

@@ -153,7 +153,7 @@ _U_SetMonitoringResultType = unchecked(SetMonitoringResultType)
 def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetMonitoringResultType)
+    self = _U_SetMonitoringResultType()
     v: Any
     n = 5
     if "customData" in o:

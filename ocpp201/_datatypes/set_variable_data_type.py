@@ -84,7 +84,7 @@ _U_SetVariableDataType = unchecked(SetVariableDataType)
 def _decode_SetVariableDataType(o: Any) -> SetVariableDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetVariableDataType)
+    self = _U_SetVariableDataType()
     v: Any
     n = 3
     if "customData" in o:

@@ -90,7 +90,7 @@ _U_SetVariableResultType = unchecked(SetVariableResultType)
 def _decode_SetVariableResultType(o: Any) -> SetVariableResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetVariableResultType)
+    self = _U_SetVariableResultType()
     v: Any
     n = 3
     if "customData" in o:

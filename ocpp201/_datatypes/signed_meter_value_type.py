@@ -71,7 +71,7 @@ _U_SignedMeterValueType = unchecked(SignedMeterValueType)
 def _decode_SignedMeterValueType(o: Any) -> SignedMeterValueType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SignedMeterValueType)
+    self = _U_SignedMeterValueType()
     v: Any
     n = 4
     if "customData" in o:

@@ -55,7 +55,7 @@ _U_StatusInfoType = unchecked(StatusInfoType)
 def _decode_StatusInfoType(o: Any) -> StatusInfoType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_StatusInfoType)
+    self = _U_StatusInfoType()
     v: Any
     n = 1
     if "customData" in o:

@@ -104,7 +104,7 @@ _U_TransactionType = unchecked(TransactionType)
 def _decode_TransactionType(o: Any) -> TransactionType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_TransactionType)
+    self = _U_TransactionType()
     v: Any
     n = 1
     if "customData" in o:

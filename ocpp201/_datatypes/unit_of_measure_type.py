@@ -75,7 +75,7 @@ _U_UnitOfMeasureType = unchecked(UnitOfMeasureType)
 def _decode_UnitOfMeasureType(o: Any) -> UnitOfMeasureType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_UnitOfMeasureType)
+    self = _U_UnitOfMeasureType()
     v: Any
     n = 0
     if "customData" in o:

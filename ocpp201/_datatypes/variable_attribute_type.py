@@ -106,7 +106,7 @@ _U_VariableAttributeType = unchecked(VariableAttributeType)
 def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_VariableAttributeType)
+    self = _U_VariableAttributeType()
     v: Any
     n = 0
     if "customData" in o:

@@ -112,7 +112,7 @@ _U_VariableCharacteristicsType = unchecked(VariableCharacteristicsType)
 def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_VariableCharacteristicsType)
+    self = _U_VariableCharacteristicsType()
     v: Any
     n = 2
     if "customData" in o:

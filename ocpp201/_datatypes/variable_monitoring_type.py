@@ -117,7 +117,7 @@ _U_VariableMonitoringType = unchecked(VariableMonitoringType)
 def _decode_VariableMonitoringType(o: Any) -> VariableMonitoringType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_VariableMonitoringType)
+    self = _U_VariableMonitoringType()
     v: Any
     n = 5
     if "customData" in o:

@@ -60,7 +60,7 @@ _U_VariableType = unchecked(VariableType)
 def _decode_VariableType(o: Any) -> VariableType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_VariableType)
+    self = _U_VariableType()
     v: Any
     n = 1
     if "customData" in o:

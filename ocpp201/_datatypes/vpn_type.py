@@ -91,7 +91,7 @@ _U_VPNType = unchecked(VPNType)
 def _decode_VPNType(o: Any) -> VPNType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_VPNType)
+    self = _U_VPNType()
     v: Any
     n = 5
     if "customData" in o:

@@ -136,7 +136,7 @@ _U_AuthorizeRequest = unchecked(AuthorizeRequest)
 def _decode_AuthorizeResponse(o: Any) -> AuthorizeResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_AuthorizeResponse)
+    self = _U_AuthorizeResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -179,7 +179,7 @@ def _encode_AuthorizeResponse(obj: AuthorizeResponse) -> dict[str, Any]:
 def _decode_AuthorizeRequest(o: Any) -> AuthorizeRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_AuthorizeRequest)
+    self = _U_AuthorizeRequest()
     v: Any
     n = 1
     if "customData" in o:

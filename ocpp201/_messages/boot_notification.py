@@ -139,7 +139,7 @@ _U_BootNotificationRequest = unchecked(BootNotificationRequest)
 def _decode_BootNotificationResponse(o: Any) -> BootNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_BootNotificationResponse)
+    self = _U_BootNotificationResponse()
     v: Any
     n = 3
     if "customData" in o:
@@ -193,7 +193,7 @@ def _encode_BootNotificationResponse(obj: BootNotificationResponse) -> dict[str,
 def _decode_BootNotificationRequest(o: Any) -> BootNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_BootNotificationRequest)
+    self = _U_BootNotificationRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -96,7 +96,7 @@ _U_CancelReservationRequest = unchecked(CancelReservationRequest)
 def _decode_CancelReservationResponse(o: Any) -> CancelReservationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CancelReservationResponse)
+    self = _U_CancelReservationResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -139,7 +139,7 @@ def _encode_CancelReservationResponse(obj: CancelReservationResponse) -> dict[st
 def _decode_CancelReservationRequest(o: Any) -> CancelReservationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CancelReservationRequest)
+    self = _U_CancelReservationRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -130,7 +130,7 @@ _U_CertificateSignedRequest = unchecked(CertificateSignedRequest)
 def _decode_CertificateSignedResponse(o: Any) -> CertificateSignedResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CertificateSignedResponse)
+    self = _U_CertificateSignedResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -173,7 +173,7 @@ def _encode_CertificateSignedResponse(obj: CertificateSignedResponse) -> dict[st
 def _decode_CertificateSignedRequest(o: Any) -> CertificateSignedRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CertificateSignedRequest)
+    self = _U_CertificateSignedRequest()
     v: Any
     n = 1
     if "customData" in o:

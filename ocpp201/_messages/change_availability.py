@@ -114,7 +114,7 @@ _U_ChangeAvailabilityRequest = unchecked(ChangeAvailabilityRequest)
 def _decode_ChangeAvailabilityResponse(o: Any) -> ChangeAvailabilityResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChangeAvailabilityResponse)
+    self = _U_ChangeAvailabilityResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -159,7 +159,7 @@ def _encode_ChangeAvailabilityResponse(
 def _decode_ChangeAvailabilityRequest(o: Any) -> ChangeAvailabilityRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ChangeAvailabilityRequest)
+    self = _U_ChangeAvailabilityRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -89,7 +89,7 @@ _U_ClearCacheRequest = unchecked(ClearCacheRequest)
 def _decode_ClearCacheResponse(o: Any) -> ClearCacheResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearCacheResponse)
+    self = _U_ClearCacheResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -132,7 +132,7 @@ def _encode_ClearCacheResponse(obj: ClearCacheResponse) -> dict[str, Any]:
 def _decode_ClearCacheRequest(o: Any) -> ClearCacheRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearCacheRequest)
+    self = _U_ClearCacheRequest()
     v: Any
     n = 0
     if "customData" in o:

@@ -115,7 +115,7 @@ _U_ClearChargingProfileRequest = unchecked(ClearChargingProfileRequest)
 def _decode_ClearChargingProfileResponse(o: Any) -> ClearChargingProfileResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearChargingProfileResponse)
+    self = _U_ClearChargingProfileResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -160,7 +160,7 @@ def _encode_ClearChargingProfileResponse(
 def _decode_ClearChargingProfileRequest(o: Any) -> ClearChargingProfileRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearChargingProfileRequest)
+    self = _U_ClearChargingProfileRequest()
     v: Any
     n = 0
     if "customData" in o:

@@ -94,7 +94,7 @@ _U_ClearDisplayMessageRequest = unchecked(ClearDisplayMessageRequest)
 def _decode_ClearDisplayMessageResponse(o: Any) -> ClearDisplayMessageResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearDisplayMessageResponse)
+    self = _U_ClearDisplayMessageResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -139,7 +139,7 @@ def _encode_ClearDisplayMessageResponse(
 def _decode_ClearDisplayMessageRequest(o: Any) -> ClearDisplayMessageRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearDisplayMessageRequest)
+    self = _U_ClearDisplayMessageRequest()
     v: Any
     n = 1
     if "customData" in o:

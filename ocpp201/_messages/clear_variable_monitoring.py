@@ -86,7 +86,7 @@ _U_ClearVariableMonitoringRequest = unchecked(ClearVariableMonitoringRequest)
 def _decode_ClearVariableMonitoringResponse(o: Any) -> ClearVariableMonitoringResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearVariableMonitoringResponse)
+    self = _U_ClearVariableMonitoringResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -123,7 +123,7 @@ def _encode_ClearVariableMonitoringResponse(
 def _decode_ClearVariableMonitoringRequest(o: Any) -> ClearVariableMonitoringRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearVariableMonitoringRequest)
+    self = _U_ClearVariableMonitoringRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -83,7 +83,7 @@ _U_ClearedChargingLimitRequest = unchecked(ClearedChargingLimitRequest)
 def _decode_ClearedChargingLimitResponse(o: Any) -> ClearedChargingLimitResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearedChargingLimitResponse)
+    self = _U_ClearedChargingLimitResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -113,7 +113,7 @@ def _encode_ClearedChargingLimitResponse(
 def _decode_ClearedChargingLimitRequest(o: Any) -> ClearedChargingLimitRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ClearedChargingLimitRequest)
+    self = _U_ClearedChargingLimitRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -81,7 +81,7 @@ _U_CostUpdatedRequest = unchecked(CostUpdatedRequest)
 def _decode_CostUpdatedResponse(o: Any) -> CostUpdatedResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CostUpdatedResponse)
+    self = _U_CostUpdatedResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -109,7 +109,7 @@ def _encode_CostUpdatedResponse(obj: CostUpdatedResponse) -> dict[str, Any]:
 def _decode_CostUpdatedRequest(o: Any) -> CostUpdatedRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CostUpdatedRequest)
+    self = _U_CostUpdatedRequest()
     v: Any
     n = 2
     if "customData" in o:

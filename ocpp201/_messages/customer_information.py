@@ -146,7 +146,7 @@ _U_CustomerInformationRequest = unchecked(CustomerInformationRequest)
 def _decode_CustomerInformationResponse(o: Any) -> CustomerInformationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CustomerInformationResponse)
+    self = _U_CustomerInformationResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -191,7 +191,7 @@ def _encode_CustomerInformationResponse(
 def _decode_CustomerInformationRequest(o: Any) -> CustomerInformationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_CustomerInformationRequest)
+    self = _U_CustomerInformationRequest()
     v: Any
     n = 3
     if "customData" in o:

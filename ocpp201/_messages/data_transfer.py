@@ -114,7 +114,7 @@ _U_DataTransferRequest = unchecked(DataTransferRequest)
 def _decode_DataTransferResponse(o: Any) -> DataTransferResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_DataTransferResponse)
+    self = _U_DataTransferResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -167,7 +167,7 @@ def _encode_DataTransferResponse(obj: DataTransferResponse) -> dict[str, Any]:
 def _decode_DataTransferRequest(o: Any) -> DataTransferRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_DataTransferRequest)
+    self = _U_DataTransferRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -101,7 +101,7 @@ _U_DeleteCertificateRequest = unchecked(DeleteCertificateRequest)
 def _decode_DeleteCertificateResponse(o: Any) -> DeleteCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_DeleteCertificateResponse)
+    self = _U_DeleteCertificateResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -144,7 +144,7 @@ def _encode_DeleteCertificateResponse(obj: DeleteCertificateResponse) -> dict[st
 def _decode_DeleteCertificateRequest(o: Any) -> DeleteCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_DeleteCertificateRequest)
+    self = _U_DeleteCertificateRequest()
     v: Any
     n = 1
     if "customData" in o:

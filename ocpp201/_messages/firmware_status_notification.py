@@ -92,7 +92,7 @@ def _decode_FirmwareStatusNotificationResponse(
 ) -> FirmwareStatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_FirmwareStatusNotificationResponse)
+    self = _U_FirmwareStatusNotificationResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -124,7 +124,7 @@ def _decode_FirmwareStatusNotificationRequest(
 ) -> FirmwareStatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_FirmwareStatusNotificationRequest)
+    self = _U_FirmwareStatusNotificationRequest()
     v: Any
     n = 1
     if "customData" in o:

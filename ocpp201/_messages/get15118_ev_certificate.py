@@ -116,7 +116,7 @@ _U_Get15118EVCertificateRequest = unchecked(Get15118EVCertificateRequest)
 def _decode_Get15118EVCertificateResponse(o: Any) -> Get15118EVCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_Get15118EVCertificateResponse)
+    self = _U_Get15118EVCertificateResponse()
     v: Any
     n = 2
     if "customData" in o:
@@ -167,7 +167,7 @@ def _encode_Get15118EVCertificateResponse(
 def _decode_Get15118EVCertificateRequest(o: Any) -> Get15118EVCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_Get15118EVCertificateRequest)
+    self = _U_Get15118EVCertificateRequest()
     v: Any
     n = 3
     if "customData" in o:

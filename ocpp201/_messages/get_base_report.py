@@ -100,7 +100,7 @@ _U_GetBaseReportRequest = unchecked(GetBaseReportRequest)
 def _decode_GetBaseReportResponse(o: Any) -> GetBaseReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetBaseReportResponse)
+    self = _U_GetBaseReportResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -143,7 +143,7 @@ def _encode_GetBaseReportResponse(obj: GetBaseReportResponse) -> dict[str, Any]:
 def _decode_GetBaseReportRequest(o: Any) -> GetBaseReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetBaseReportRequest)
+    self = _U_GetBaseReportRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -113,7 +113,7 @@ _U_GetCertificateStatusRequest = unchecked(GetCertificateStatusRequest)
 def _decode_GetCertificateStatusResponse(o: Any) -> GetCertificateStatusResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetCertificateStatusResponse)
+    self = _U_GetCertificateStatusResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -169,7 +169,7 @@ def _encode_GetCertificateStatusResponse(
 def _decode_GetCertificateStatusRequest(o: Any) -> GetCertificateStatusRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetCertificateStatusRequest)
+    self = _U_GetCertificateStatusRequest()
     v: Any
     n = 1
     if "customData" in o:

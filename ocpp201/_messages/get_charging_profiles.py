@@ -132,7 +132,7 @@ _U_GetChargingProfilesRequest = unchecked(GetChargingProfilesRequest)
 def _decode_GetChargingProfilesResponse(o: Any) -> GetChargingProfilesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetChargingProfilesResponse)
+    self = _U_GetChargingProfilesResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -177,7 +177,7 @@ def _encode_GetChargingProfilesResponse(
 def _decode_GetChargingProfilesRequest(o: Any) -> GetChargingProfilesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetChargingProfilesRequest)
+    self = _U_GetChargingProfilesRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -129,7 +129,7 @@ _U_GetCompositeScheduleRequest = unchecked(GetCompositeScheduleRequest)
 def _decode_GetCompositeScheduleResponse(o: Any) -> GetCompositeScheduleResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetCompositeScheduleResponse)
+    self = _U_GetCompositeScheduleResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -184,7 +184,7 @@ def _encode_GetCompositeScheduleResponse(
 def _decode_GetCompositeScheduleRequest(o: Any) -> GetCompositeScheduleRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetCompositeScheduleRequest)
+    self = _U_GetCompositeScheduleRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -133,7 +133,7 @@ _U_GetDisplayMessagesRequest = unchecked(GetDisplayMessagesRequest)
 def _decode_GetDisplayMessagesResponse(o: Any) -> GetDisplayMessagesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetDisplayMessagesResponse)
+    self = _U_GetDisplayMessagesResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -178,7 +178,7 @@ def _encode_GetDisplayMessagesResponse(
 def _decode_GetDisplayMessagesRequest(o: Any) -> GetDisplayMessagesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetDisplayMessagesRequest)
+    self = _U_GetDisplayMessagesRequest()
     v: Any
     n = 1
     if "customData" in o:

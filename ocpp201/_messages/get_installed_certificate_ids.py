@@ -122,7 +122,7 @@ def _decode_GetInstalledCertificateIdsResponse(
 ) -> GetInstalledCertificateIdsResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetInstalledCertificateIdsResponse)
+    self = _U_GetInstalledCertificateIdsResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -183,7 +183,7 @@ def _decode_GetInstalledCertificateIdsRequest(
 ) -> GetInstalledCertificateIdsRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetInstalledCertificateIdsRequest)
+    self = _U_GetInstalledCertificateIdsRequest()
     v: Any
     n = 0
     if "customData" in o:

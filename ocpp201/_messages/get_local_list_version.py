@@ -75,7 +75,7 @@ _U_GetLocalListVersionRequest = unchecked(GetLocalListVersionRequest)
 def _decode_GetLocalListVersionResponse(o: Any) -> GetLocalListVersionResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetLocalListVersionResponse)
+    self = _U_GetLocalListVersionResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -111,7 +111,7 @@ def _encode_GetLocalListVersionResponse(
 def _decode_GetLocalListVersionRequest(o: Any) -> GetLocalListVersionRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetLocalListVersionRequest)
+    self = _U_GetLocalListVersionRequest()
     v: Any
     n = 0
     if "customData" in o:

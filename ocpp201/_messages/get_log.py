@@ -148,7 +148,7 @@ _U_GetLogRequest = unchecked(GetLogRequest)
 def _decode_GetLogResponse(o: Any) -> GetLogResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetLogResponse)
+    self = _U_GetLogResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -202,7 +202,7 @@ def _encode_GetLogResponse(obj: GetLogResponse) -> dict[str, Any]:
 def _decode_GetLogRequest(o: Any) -> GetLogRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetLogRequest)
+    self = _U_GetLogRequest()
     v: Any
     n = 3
     if "customData" in o:

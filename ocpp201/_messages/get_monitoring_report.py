@@ -126,7 +126,7 @@ _U_GetMonitoringReportRequest = unchecked(GetMonitoringReportRequest)
 def _decode_GetMonitoringReportResponse(o: Any) -> GetMonitoringReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetMonitoringReportResponse)
+    self = _U_GetMonitoringReportResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -171,7 +171,7 @@ def _encode_GetMonitoringReportResponse(
 def _decode_GetMonitoringReportRequest(o: Any) -> GetMonitoringReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetMonitoringReportRequest)
+    self = _U_GetMonitoringReportRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -123,7 +123,7 @@ _U_GetReportRequest = unchecked(GetReportRequest)
 def _decode_GetReportResponse(o: Any) -> GetReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetReportResponse)
+    self = _U_GetReportResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -166,7 +166,7 @@ def _encode_GetReportResponse(obj: GetReportResponse) -> dict[str, Any]:
 def _decode_GetReportRequest(o: Any) -> GetReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetReportRequest)
+    self = _U_GetReportRequest()
     v: Any
     n = 1
     if "customData" in o:

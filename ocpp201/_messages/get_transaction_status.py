@@ -87,7 +87,7 @@ _U_GetTransactionStatusRequest = unchecked(GetTransactionStatusRequest)
 def _decode_GetTransactionStatusResponse(o: Any) -> GetTransactionStatusResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetTransactionStatusResponse)
+    self = _U_GetTransactionStatusResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -134,7 +134,7 @@ def _encode_GetTransactionStatusResponse(
 def _decode_GetTransactionStatusRequest(o: Any) -> GetTransactionStatusRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetTransactionStatusRequest)
+    self = _U_GetTransactionStatusRequest()
     v: Any
     n = 0
     if "customData" in o:

@@ -92,7 +92,7 @@ _U_GetVariablesRequest = unchecked(GetVariablesRequest)
 def _decode_GetVariablesResponse(o: Any) -> GetVariablesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetVariablesResponse)
+    self = _U_GetVariablesResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -127,7 +127,7 @@ def _encode_GetVariablesResponse(obj: GetVariablesResponse) -> dict[str, Any]:
 def _decode_GetVariablesRequest(o: Any) -> GetVariablesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_GetVariablesRequest)
+    self = _U_GetVariablesRequest()
     v: Any
     n = 1
     if "customData" in o:

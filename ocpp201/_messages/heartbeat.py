@@ -74,7 +74,7 @@ _U_HeartbeatRequest = unchecked(HeartbeatRequest)
 def _decode_HeartbeatResponse(o: Any) -> HeartbeatResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_HeartbeatResponse)
+    self = _U_HeartbeatResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -107,7 +107,7 @@ def _encode_HeartbeatResponse(obj: HeartbeatResponse) -> dict[str, Any]:
 def _decode_HeartbeatRequest(o: Any) -> HeartbeatRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_HeartbeatRequest)
+    self = _U_HeartbeatRequest()
     v: Any
     n = 0
     if "customData" in o:

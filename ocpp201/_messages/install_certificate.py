@@ -102,7 +102,7 @@ _U_InstallCertificateRequest = unchecked(InstallCertificateRequest)
 def _decode_InstallCertificateResponse(o: Any) -> InstallCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_InstallCertificateResponse)
+    self = _U_InstallCertificateResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -147,7 +147,7 @@ def _encode_InstallCertificateResponse(
 def _decode_InstallCertificateRequest(o: Any) -> InstallCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_InstallCertificateRequest)
+    self = _U_InstallCertificateRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -90,7 +90,7 @@ _U_LogStatusNotificationRequest = unchecked(LogStatusNotificationRequest)
 def _decode_LogStatusNotificationResponse(o: Any) -> LogStatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_LogStatusNotificationResponse)
+    self = _U_LogStatusNotificationResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -120,7 +120,7 @@ def _encode_LogStatusNotificationResponse(
 def _decode_LogStatusNotificationRequest(o: Any) -> LogStatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_LogStatusNotificationRequest)
+    self = _U_LogStatusNotificationRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -99,7 +99,7 @@ _U_MeterValuesRequest = unchecked(MeterValuesRequest)
 def _decode_MeterValuesResponse(o: Any) -> MeterValuesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_MeterValuesResponse)
+    self = _U_MeterValuesResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -127,7 +127,7 @@ def _encode_MeterValuesResponse(obj: MeterValuesResponse) -> dict[str, Any]:
 def _decode_MeterValuesRequest(o: Any) -> MeterValuesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_MeterValuesRequest)
+    self = _U_MeterValuesRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -109,7 +109,7 @@ _U_NotifyChargingLimitRequest = unchecked(NotifyChargingLimitRequest)
 def _decode_NotifyChargingLimitResponse(o: Any) -> NotifyChargingLimitResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyChargingLimitResponse)
+    self = _U_NotifyChargingLimitResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -139,7 +139,7 @@ def _encode_NotifyChargingLimitResponse(
 def _decode_NotifyChargingLimitRequest(o: Any) -> NotifyChargingLimitRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyChargingLimitRequest)
+    self = _U_NotifyChargingLimitRequest()
     v: Any
     n = 1
     if "customData" in o:

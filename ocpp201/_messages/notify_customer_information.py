@@ -112,7 +112,7 @@ def _decode_NotifyCustomerInformationResponse(
 ) -> NotifyCustomerInformationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyCustomerInformationResponse)
+    self = _U_NotifyCustomerInformationResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -144,7 +144,7 @@ def _decode_NotifyCustomerInformationRequest(
 ) -> NotifyCustomerInformationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyCustomerInformationRequest)
+    self = _U_NotifyCustomerInformationRequest()
     v: Any
     n = 4
     if "customData" in o:

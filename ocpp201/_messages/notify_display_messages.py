@@ -109,7 +109,7 @@ _U_NotifyDisplayMessagesRequest = unchecked(NotifyDisplayMessagesRequest)
 def _decode_NotifyDisplayMessagesResponse(o: Any) -> NotifyDisplayMessagesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyDisplayMessagesResponse)
+    self = _U_NotifyDisplayMessagesResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -139,7 +139,7 @@ def _encode_NotifyDisplayMessagesResponse(
 def _decode_NotifyDisplayMessagesRequest(o: Any) -> NotifyDisplayMessagesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyDisplayMessagesRequest)
+    self = _U_NotifyDisplayMessagesRequest()
     v: Any
     n = 1
     if "customData" in o:

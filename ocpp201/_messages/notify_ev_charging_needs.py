@@ -121,7 +121,7 @@ _U_NotifyEVChargingNeedsRequest = unchecked(NotifyEVChargingNeedsRequest)
 def _decode_NotifyEVChargingNeedsResponse(o: Any) -> NotifyEVChargingNeedsResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyEVChargingNeedsResponse)
+    self = _U_NotifyEVChargingNeedsResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -166,7 +166,7 @@ def _encode_NotifyEVChargingNeedsResponse(
 def _decode_NotifyEVChargingNeedsRequest(o: Any) -> NotifyEVChargingNeedsRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyEVChargingNeedsRequest)
+    self = _U_NotifyEVChargingNeedsRequest()
     v: Any
     n = 2
     if "customData" in o:

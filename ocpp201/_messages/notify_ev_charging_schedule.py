@@ -132,7 +132,7 @@ def _decode_NotifyEVChargingScheduleResponse(
 ) -> NotifyEVChargingScheduleResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyEVChargingScheduleResponse)
+    self = _U_NotifyEVChargingScheduleResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -177,7 +177,7 @@ def _encode_NotifyEVChargingScheduleResponse(
 def _decode_NotifyEVChargingScheduleRequest(o: Any) -> NotifyEVChargingScheduleRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyEVChargingScheduleRequest)
+    self = _U_NotifyEVChargingScheduleRequest()
     v: Any
     n = 3
     if "customData" in o:

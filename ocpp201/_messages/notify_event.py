@@ -111,7 +111,7 @@ _U_NotifyEventRequest = unchecked(NotifyEventRequest)
 def _decode_NotifyEventResponse(o: Any) -> NotifyEventResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyEventResponse)
+    self = _U_NotifyEventResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -139,7 +139,7 @@ def _encode_NotifyEventResponse(obj: NotifyEventResponse) -> dict[str, Any]:
 def _decode_NotifyEventRequest(o: Any) -> NotifyEventRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyEventRequest)
+    self = _U_NotifyEventRequest()
     v: Any
     n = 3
     if "customData" in o:

@@ -118,7 +118,7 @@ _U_NotifyMonitoringReportRequest = unchecked(NotifyMonitoringReportRequest)
 def _decode_NotifyMonitoringReportResponse(o: Any) -> NotifyMonitoringReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyMonitoringReportResponse)
+    self = _U_NotifyMonitoringReportResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -148,7 +148,7 @@ def _encode_NotifyMonitoringReportResponse(
 def _decode_NotifyMonitoringReportRequest(o: Any) -> NotifyMonitoringReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyMonitoringReportRequest)
+    self = _U_NotifyMonitoringReportRequest()
     v: Any
     n = 3
     if "customData" in o:

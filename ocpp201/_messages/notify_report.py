@@ -120,7 +120,7 @@ _U_NotifyReportRequest = unchecked(NotifyReportRequest)
 def _decode_NotifyReportResponse(o: Any) -> NotifyReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyReportResponse)
+    self = _U_NotifyReportResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -148,7 +148,7 @@ def _encode_NotifyReportResponse(obj: NotifyReportResponse) -> dict[str, Any]:
 def _decode_NotifyReportRequest(o: Any) -> NotifyReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_NotifyReportRequest)
+    self = _U_NotifyReportRequest()
     v: Any
     n = 3
     if "customData" in o:

@@ -130,7 +130,7 @@ _U_PublishFirmwareRequest = unchecked(PublishFirmwareRequest)
 def _decode_PublishFirmwareResponse(o: Any) -> PublishFirmwareResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_PublishFirmwareResponse)
+    self = _U_PublishFirmwareResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -173,7 +173,7 @@ def _encode_PublishFirmwareResponse(obj: PublishFirmwareResponse) -> dict[str, A
 def _decode_PublishFirmwareRequest(o: Any) -> PublishFirmwareRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_PublishFirmwareRequest)
+    self = _U_PublishFirmwareRequest()
     v: Any
     n = 3
     if "customData" in o:

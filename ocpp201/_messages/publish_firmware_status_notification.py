@@ -109,7 +109,7 @@ def _decode_PublishFirmwareStatusNotificationResponse(
 ) -> PublishFirmwareStatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_PublishFirmwareStatusNotificationResponse)
+    self = _U_PublishFirmwareStatusNotificationResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -141,7 +141,7 @@ def _decode_PublishFirmwareStatusNotificationRequest(
 ) -> PublishFirmwareStatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_PublishFirmwareStatusNotificationRequest)
+    self = _U_PublishFirmwareStatusNotificationRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -129,7 +129,7 @@ _U_ReportChargingProfilesRequest = unchecked(ReportChargingProfilesRequest)
 def _decode_ReportChargingProfilesResponse(o: Any) -> ReportChargingProfilesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ReportChargingProfilesResponse)
+    self = _U_ReportChargingProfilesResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -159,7 +159,7 @@ def _encode_ReportChargingProfilesResponse(
 def _decode_ReportChargingProfilesRequest(o: Any) -> ReportChargingProfilesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ReportChargingProfilesRequest)
+    self = _U_ReportChargingProfilesRequest()
     v: Any
     n = 4
     if "customData" in o:

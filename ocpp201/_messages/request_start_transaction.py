@@ -164,7 +164,7 @@ _U_RequestStartTransactionRequest = unchecked(RequestStartTransactionRequest)
 def _decode_RequestStartTransactionResponse(o: Any) -> RequestStartTransactionResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_RequestStartTransactionResponse)
+    self = _U_RequestStartTransactionResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -220,7 +220,7 @@ def _encode_RequestStartTransactionResponse(
 def _decode_RequestStartTransactionRequest(o: Any) -> RequestStartTransactionRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_RequestStartTransactionRequest)
+    self = _U_RequestStartTransactionRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -98,7 +98,7 @@ _U_RequestStopTransactionRequest = unchecked(RequestStopTransactionRequest)
 def _decode_RequestStopTransactionResponse(o: Any) -> RequestStopTransactionResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_RequestStopTransactionResponse)
+    self = _U_RequestStopTransactionResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -143,7 +143,7 @@ def _encode_RequestStopTransactionResponse(
 def _decode_RequestStopTransactionRequest(o: Any) -> RequestStopTransactionRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_RequestStopTransactionRequest)
+    self = _U_RequestStopTransactionRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -82,7 +82,7 @@ _U_ReservationStatusUpdateRequest = unchecked(ReservationStatusUpdateRequest)
 def _decode_ReservationStatusUpdateResponse(o: Any) -> ReservationStatusUpdateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ReservationStatusUpdateResponse)
+    self = _U_ReservationStatusUpdateResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -112,7 +112,7 @@ def _encode_ReservationStatusUpdateResponse(
 def _decode_ReservationStatusUpdateRequest(o: Any) -> ReservationStatusUpdateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ReservationStatusUpdateRequest)
+    self = _U_ReservationStatusUpdateRequest()
     v: Any
     n = 2
     if "customData" in o:

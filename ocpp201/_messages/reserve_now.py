@@ -148,7 +148,7 @@ _U_ReserveNowRequest = unchecked(ReserveNowRequest)
 def _decode_ReserveNowResponse(o: Any) -> ReserveNowResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ReserveNowResponse)
+    self = _U_ReserveNowResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -191,7 +191,7 @@ def _encode_ReserveNowResponse(obj: ReserveNowResponse) -> dict[str, Any]:
 def _decode_ReserveNowRequest(o: Any) -> ReserveNowRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ReserveNowRequest)
+    self = _U_ReserveNowRequest()
     v: Any
     n = 3
     if "customData" in o:

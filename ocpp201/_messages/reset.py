@@ -107,7 +107,7 @@ _U_ResetRequest = unchecked(ResetRequest)
 def _decode_ResetResponse(o: Any) -> ResetResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ResetResponse)
+    self = _U_ResetResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -150,7 +150,7 @@ def _encode_ResetResponse(obj: ResetResponse) -> dict[str, Any]:
 def _decode_ResetRequest(o: Any) -> ResetRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_ResetRequest)
+    self = _U_ResetRequest()
     v: Any
     n = 1
     if "customData" in o:

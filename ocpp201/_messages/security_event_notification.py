@@ -89,7 +89,7 @@ def _decode_SecurityEventNotificationResponse(
 ) -> SecurityEventNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SecurityEventNotificationResponse)
+    self = _U_SecurityEventNotificationResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -121,7 +121,7 @@ def _decode_SecurityEventNotificationRequest(
 ) -> SecurityEventNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SecurityEventNotificationRequest)
+    self = _U_SecurityEventNotificationRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -122,7 +122,7 @@ _U_SendLocalListRequest = unchecked(SendLocalListRequest)
 def _decode_SendLocalListResponse(o: Any) -> SendLocalListResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SendLocalListResponse)
+    self = _U_SendLocalListResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -165,7 +165,7 @@ def _encode_SendLocalListResponse(obj: SendLocalListResponse) -> dict[str, Any]:
 def _decode_SendLocalListRequest(o: Any) -> SendLocalListRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SendLocalListRequest)
+    self = _U_SendLocalListRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -122,7 +122,7 @@ _U_SetChargingProfileRequest = unchecked(SetChargingProfileRequest)
 def _decode_SetChargingProfileResponse(o: Any) -> SetChargingProfileResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetChargingProfileResponse)
+    self = _U_SetChargingProfileResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -167,7 +167,7 @@ def _encode_SetChargingProfileResponse(
 def _decode_SetChargingProfileRequest(o: Any) -> SetChargingProfileRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetChargingProfileRequest)
+    self = _U_SetChargingProfileRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -105,7 +105,7 @@ _U_SetDisplayMessageRequest = unchecked(SetDisplayMessageRequest)
 def _decode_SetDisplayMessageResponse(o: Any) -> SetDisplayMessageResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetDisplayMessageResponse)
+    self = _U_SetDisplayMessageResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -148,7 +148,7 @@ def _encode_SetDisplayMessageResponse(obj: SetDisplayMessageResponse) -> dict[st
 def _decode_SetDisplayMessageRequest(o: Any) -> SetDisplayMessageRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetDisplayMessageRequest)
+    self = _U_SetDisplayMessageRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -98,7 +98,7 @@ _U_SetMonitoringBaseRequest = unchecked(SetMonitoringBaseRequest)
 def _decode_SetMonitoringBaseResponse(o: Any) -> SetMonitoringBaseResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetMonitoringBaseResponse)
+    self = _U_SetMonitoringBaseResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -141,7 +141,7 @@ def _encode_SetMonitoringBaseResponse(obj: SetMonitoringBaseResponse) -> dict[st
 def _decode_SetMonitoringBaseRequest(o: Any) -> SetMonitoringBaseRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetMonitoringBaseRequest)
+    self = _U_SetMonitoringBaseRequest()
     v: Any
     n = 1
     if "customData" in o:

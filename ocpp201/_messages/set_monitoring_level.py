@@ -142,7 +142,7 @@ _U_SetMonitoringLevelRequest = unchecked(SetMonitoringLevelRequest)
 def _decode_SetMonitoringLevelResponse(o: Any) -> SetMonitoringLevelResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetMonitoringLevelResponse)
+    self = _U_SetMonitoringLevelResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -187,7 +187,7 @@ def _encode_SetMonitoringLevelResponse(
 def _decode_SetMonitoringLevelRequest(o: Any) -> SetMonitoringLevelRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetMonitoringLevelRequest)
+    self = _U_SetMonitoringLevelRequest()
     v: Any
     n = 1
     if "customData" in o:

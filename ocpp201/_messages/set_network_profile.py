@@ -114,7 +114,7 @@ _U_SetNetworkProfileRequest = unchecked(SetNetworkProfileRequest)
 def _decode_SetNetworkProfileResponse(o: Any) -> SetNetworkProfileResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetNetworkProfileResponse)
+    self = _U_SetNetworkProfileResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -157,7 +157,7 @@ def _encode_SetNetworkProfileResponse(obj: SetNetworkProfileResponse) -> dict[st
 def _decode_SetNetworkProfileRequest(o: Any) -> SetNetworkProfileRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetNetworkProfileRequest)
+    self = _U_SetNetworkProfileRequest()
     v: Any
     n = 2
     if "customData" in o:

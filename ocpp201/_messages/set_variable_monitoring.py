@@ -95,7 +95,7 @@ _U_SetVariableMonitoringRequest = unchecked(SetVariableMonitoringRequest)
 def _decode_SetVariableMonitoringResponse(o: Any) -> SetVariableMonitoringResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetVariableMonitoringResponse)
+    self = _U_SetVariableMonitoringResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -132,7 +132,7 @@ def _encode_SetVariableMonitoringResponse(
 def _decode_SetVariableMonitoringRequest(o: Any) -> SetVariableMonitoringRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetVariableMonitoringRequest)
+    self = _U_SetVariableMonitoringRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -89,7 +89,7 @@ _U_SetVariablesRequest = unchecked(SetVariablesRequest)
 def _decode_SetVariablesResponse(o: Any) -> SetVariablesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetVariablesResponse)
+    self = _U_SetVariablesResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -124,7 +124,7 @@ def _encode_SetVariablesResponse(obj: SetVariablesResponse) -> dict[str, Any]:
 def _decode_SetVariablesRequest(o: Any) -> SetVariablesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SetVariablesRequest)
+    self = _U_SetVariablesRequest()
     v: Any
     n = 1
     if "customData" in o:

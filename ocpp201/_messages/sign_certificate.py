@@ -114,7 +114,7 @@ _U_SignCertificateRequest = unchecked(SignCertificateRequest)
 def _decode_SignCertificateResponse(o: Any) -> SignCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SignCertificateResponse)
+    self = _U_SignCertificateResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -157,7 +157,7 @@ def _encode_SignCertificateResponse(obj: SignCertificateResponse) -> dict[str, A
 def _decode_SignCertificateRequest(o: Any) -> SignCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_SignCertificateRequest)
+    self = _U_SignCertificateRequest()
     v: Any
     n = 1
     if "customData" in o:

@@ -102,7 +102,7 @@ _U_StatusNotificationRequest = unchecked(StatusNotificationRequest)
 def _decode_StatusNotificationResponse(o: Any) -> StatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_StatusNotificationResponse)
+    self = _U_StatusNotificationResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -132,7 +132,7 @@ def _encode_StatusNotificationResponse(
 def _decode_StatusNotificationRequest(o: Any) -> StatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_StatusNotificationRequest)
+    self = _U_StatusNotificationRequest()
     v: Any
     n = 4
     if "customData" in o:

@@ -289,7 +289,7 @@ _U_TransactionEventRequest = unchecked(TransactionEventRequest)
 def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_TransactionEventResponse)
+    self = _U_TransactionEventResponse()
     v: Any
     n = 0
     if "customData" in o:
@@ -361,7 +361,7 @@ def _encode_TransactionEventResponse(obj: TransactionEventResponse) -> dict[str,
 def _decode_TransactionEventRequest(o: Any) -> TransactionEventRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_TransactionEventRequest)
+    self = _U_TransactionEventRequest()
     v: Any
     n = 5
     if "customData" in o:

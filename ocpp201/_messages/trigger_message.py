@@ -109,7 +109,7 @@ _U_TriggerMessageRequest = unchecked(TriggerMessageRequest)
 def _decode_TriggerMessageResponse(o: Any) -> TriggerMessageResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_TriggerMessageResponse)
+    self = _U_TriggerMessageResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -152,7 +152,7 @@ def _encode_TriggerMessageResponse(obj: TriggerMessageResponse) -> dict[str, Any
 def _decode_TriggerMessageRequest(o: Any) -> TriggerMessageRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_TriggerMessageRequest)
+    self = _U_TriggerMessageRequest()
     v: Any
     n = 1
     if "customData" in o:

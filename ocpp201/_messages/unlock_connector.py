@@ -100,7 +100,7 @@ _U_UnlockConnectorRequest = unchecked(UnlockConnectorRequest)
 def _decode_UnlockConnectorResponse(o: Any) -> UnlockConnectorResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_UnlockConnectorResponse)
+    self = _U_UnlockConnectorResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -143,7 +143,7 @@ def _encode_UnlockConnectorResponse(obj: UnlockConnectorResponse) -> dict[str, A
 def _decode_UnlockConnectorRequest(o: Any) -> UnlockConnectorRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_UnlockConnectorRequest)
+    self = _U_UnlockConnectorRequest()
     v: Any
     n = 2
     if "customData" in o:

@@ -83,7 +83,7 @@ _U_UnpublishFirmwareRequest = unchecked(UnpublishFirmwareRequest)
 def _decode_UnpublishFirmwareResponse(o: Any) -> UnpublishFirmwareResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_UnpublishFirmwareResponse)
+    self = _U_UnpublishFirmwareResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -116,7 +116,7 @@ def _encode_UnpublishFirmwareResponse(obj: UnpublishFirmwareResponse) -> dict[st
 def _decode_UnpublishFirmwareRequest(o: Any) -> UnpublishFirmwareRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_UnpublishFirmwareRequest)
+    self = _U_UnpublishFirmwareRequest()
     v: Any
     n = 1
     if "customData" in o:

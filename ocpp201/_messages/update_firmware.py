@@ -131,7 +131,7 @@ _U_UpdateFirmwareRequest = unchecked(UpdateFirmwareRequest)
 def _decode_UpdateFirmwareResponse(o: Any) -> UpdateFirmwareResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_UpdateFirmwareResponse)
+    self = _U_UpdateFirmwareResponse()
     v: Any
     n = 1
     if "customData" in o:
@@ -174,7 +174,7 @@ def _encode_UpdateFirmwareResponse(obj: UpdateFirmwareResponse) -> dict[str, Any
 def _decode_UpdateFirmwareRequest(o: Any) -> UpdateFirmwareRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(_U_UpdateFirmwareRequest)
+    self = _U_UpdateFirmwareRequest()
     v: Any
     n = 2
     if "customData" in o:
