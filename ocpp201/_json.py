@@ -142,7 +142,8 @@ def _orjson_loads(text: str) -> tuple[Any, bool] | None:
     """
     try:
         raw = text.encode()
-        if b"\\u" in raw or _RUN in raw.translate(_DIGITS):
+        # A lone backslash is found by memchr; only then is the slower search made.
+        if (b"\\" in raw and b"\\u" in raw) or _RUN in raw.translate(_DIGITS):
             return None
         value = _orjson.loads(raw)
         written = _orjson.dumps(value)
