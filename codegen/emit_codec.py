@@ -124,6 +124,20 @@ def _check(out: _Out, type_expr: TypeExpr, depth: int) -> None:
         _check_array(out, type_expr, depth)
 
 
+def _converted(out: _Out, type_expr: TypeExpr, src: str) -> str | None:
+    """The expression converting ``src`` when ``type_expr`` needs no other check (an
+    enumeration, an object, a date-time, an untyped value), else None."""
+    if isinstance(type_expr, Ref):
+        if type_expr.name in out.model.enums:
+            return f"{out.members(type_expr.name)}[{src}]"
+        return f"_decode_{type_expr.name}({src})"
+    if isinstance(type_expr, Primitive) and type_expr.kind in ("date-time", "any"):
+        helper = "parse_datetime" if type_expr.kind == "date-time" else "any_json"
+        out.used.add(helper)
+        return f"{helper}({src})"
+    return None
+
+
 def _check_array(out: _Out, array: Array, depth: int) -> None:
     condition = "v.__class__ is not list"
     if array.min_items is not None or array.max_items is not None:
@@ -158,15 +172,30 @@ def _decoder(out: _Out, obj: ObjectDef) -> None:
     out.define(f"_decode_{obj.name}", "o: Any", obj.name)
     out.refuse_if(1, "o.__class__ is not dict")
     out.add(1, f"self = _U_{obj.name}()")
+    declared = len(out.lines)
     out.add(1, "v: Any")
     if not obj.extensible:
         out.add(1, f"n = {sum(f.required for f in obj.fields)}")
     for field in obj.fields:
+        depth = 1 if field.required else 2
+        direct = f"self.{field.name} = " + (
+            _converted(out, field.type, f'o["{field.wire}"]') or "?"
+        )
+        if not field.required:
+            out.add(1, f'if "{field.wire}" in o:')
+        if "?" not in direct and len(direct) + 4 * depth <= LINE:
+            # One conversion and no check of its own: no temporary.
+            out.add(depth, direct)
+            if not field.required:
+                if not obj.extensible:
+                    out.add(2, "n += 1")
+                out.add(1, "else:")
+                out.add(2, f"self.{field.name} = None")
+            continue
         if field.required:
             out.add(1, f'v = o["{field.wire}"]')
             _check(out, field.type, 1)
         else:
-            out.add(1, f'if "{field.wire}" in o:')
             out.add(2, f'v = o["{field.wire}"]')
             _check(out, field.type, 2)
             if not obj.extensible:
@@ -186,6 +215,8 @@ def _decoder(out: _Out, obj: ObjectDef) -> None:
         out.refuse_if(1, "len(o) != n")  # a key the schema does not know
     out.add(1, f"self.__class__ = {obj.name}")
     out.add(1, "return self")
+    if not any(line.lstrip().startswith("v = ") for line in out.lines[declared:]):
+        del out.lines[declared]  # every field was converted without a temporary
 
 
 def _encoded(out: _Out, type_expr: TypeExpr) -> str:

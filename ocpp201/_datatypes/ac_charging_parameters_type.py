@@ -83,10 +83,8 @@ def _decode_ACChargingParametersType(o: Any) -> ACChargingParametersType:
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["energyAmount"]

@@ -134,10 +134,8 @@ def _decode_APNType(o: Any) -> APNType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["apn"]
@@ -184,9 +182,7 @@ def _decode_APNType(o: Any) -> APNType:
         self.use_only_preferred_network = v
     else:
         self.use_only_preferred_network = None
-    v = o["apnAuthentication"]
-    v = _M_APNAuthenticationEnumType[v]
-    self.apn_authentication = v
+    self.apn_authentication = _M_APNAuthenticationEnumType[o["apnAuthentication"]]
     if len(o) != n:
         raise Refused
     self.__class__ = APNType

@@ -76,23 +76,16 @@ def _decode_AuthorizationData(o: Any) -> AuthorizationData:
     if o.__class__ is not dict:
         raise Refused
     self = _U_AuthorizationData()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["idToken"]
-    v = _decode_IdTokenType(v)
-    self.id_token = v
+    self.id_token = _decode_IdTokenType(o["idToken"])
     if "idTokenInfo" in o:
-        v = o["idTokenInfo"]
-        v = _decode_IdTokenInfoType(v)
+        self.id_token_info = _decode_IdTokenInfoType(o["idTokenInfo"])
         n += 1
-        self.id_token_info = v
     else:
         self.id_token_info = None
     if len(o) != n:

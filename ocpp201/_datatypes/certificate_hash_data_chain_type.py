@@ -76,18 +76,14 @@ def _decode_CertificateHashDataChainType(o: Any) -> CertificateHashDataChainType
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["certificateHashData"]
     v = _decode_CertificateHashDataType(v)
     self.certificate_hash_data = v
-    v = o["certificateType"]
-    v = _M_GetCertificateIdUseEnumType[v]
-    self.certificate_type = v
+    self.certificate_type = _M_GetCertificateIdUseEnumType[o["certificateType"]]
     if "childCertificateHashData" in o:
         v = o["childCertificateHashData"]
         if v.__class__ is not list or not 1 <= len(v) <= 4:

@@ -71,15 +71,11 @@ def _decode_CertificateHashDataType(o: Any) -> CertificateHashDataType:
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["hashAlgorithm"]
-    v = _M_HashAlgorithmEnumType[v]
-    self.hash_algorithm = v
+    self.hash_algorithm = _M_HashAlgorithmEnumType[o["hashAlgorithm"]]
     v = o["issuerNameHash"]
     if v.__class__ is not str or len(v) > 128:
         raise Refused

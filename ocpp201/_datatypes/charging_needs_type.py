@@ -114,10 +114,8 @@ def _decode_ChargingNeedsType(o: Any) -> ChargingNeedsType:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "acChargingParameters" in o:
@@ -138,10 +136,8 @@ def _decode_ChargingNeedsType(o: Any) -> ChargingNeedsType:
     v = _M_EnergyTransferModeEnumType[v]
     self.requested_energy_transfer = v
     if "departureTime" in o:
-        v = o["departureTime"]
-        v = parse_datetime(v)
+        self.departure_time = parse_datetime(o["departureTime"])
         n += 1
-        self.departure_time = v
     else:
         self.departure_time = None
     if len(o) != n:

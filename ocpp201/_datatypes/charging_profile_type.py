@@ -170,10 +170,8 @@ def _decode_ChargingProfileType(o: Any) -> ChargingProfileType:
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["id"]
@@ -191,24 +189,18 @@ def _decode_ChargingProfileType(o: Any) -> ChargingProfileType:
     v = _M_ChargingProfileKindEnumType[v]
     self.charging_profile_kind = v
     if "recurrencyKind" in o:
-        v = o["recurrencyKind"]
-        v = _M_RecurrencyKindEnumType[v]
+        self.recurrency_kind = _M_RecurrencyKindEnumType[o["recurrencyKind"]]
         n += 1
-        self.recurrency_kind = v
     else:
         self.recurrency_kind = None
     if "validFrom" in o:
-        v = o["validFrom"]
-        v = parse_datetime(v)
+        self.valid_from = parse_datetime(o["validFrom"])
         n += 1
-        self.valid_from = v
     else:
         self.valid_from = None
     if "validTo" in o:
-        v = o["validTo"]
-        v = parse_datetime(v)
+        self.valid_to = parse_datetime(o["validTo"])
         n += 1
-        self.valid_to = v
     else:
         self.valid_to = None
     v = o["chargingSchedule"]

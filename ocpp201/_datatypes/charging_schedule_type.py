@@ -157,10 +157,8 @@ def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["id"]
@@ -168,10 +166,8 @@ def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
         v = integer(v)
     self.id = v
     if "startSchedule" in o:
-        v = o["startSchedule"]
-        v = parse_datetime(v)
+        self.start_schedule = parse_datetime(o["startSchedule"])
         n += 1
-        self.start_schedule = v
     else:
         self.start_schedule = None
     if "duration" in o:
@@ -182,9 +178,7 @@ def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
         self.duration = v
     else:
         self.duration = None
-    v = o["chargingRateUnit"]
-    v = _M_ChargingRateUnitEnumType[v]
-    self.charging_rate_unit = v
+    self.charging_rate_unit = _M_ChargingRateUnitEnumType[o["chargingRateUnit"]]
     v = o["chargingSchedulePeriod"]
     if v.__class__ is not list or not 1 <= len(v) <= 1024:
         raise Refused
@@ -201,10 +195,8 @@ def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
     else:
         self.min_charging_rate = None
     if "salesTariff" in o:
-        v = o["salesTariff"]
-        v = _decode_SalesTariffType(v)
+        self.sales_tariff = _decode_SalesTariffType(o["salesTariff"])
         n += 1
-        self.sales_tariff = v
     else:
         self.sales_tariff = None
     if len(o) != n:

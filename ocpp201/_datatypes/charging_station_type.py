@@ -87,10 +87,8 @@ def _decode_ChargingStationType(o: Any) -> ChargingStationType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "serialNumber" in o:
@@ -106,10 +104,8 @@ def _decode_ChargingStationType(o: Any) -> ChargingStationType:
         raise Refused
     self.model = v
     if "modem" in o:
-        v = o["modem"]
-        v = _decode_ModemType(v)
+        self.modem = _decode_ModemType(o["modem"])
         n += 1
-        self.modem = v
     else:
         self.modem = None
     v = o["vendorName"]

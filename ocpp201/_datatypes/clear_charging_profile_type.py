@@ -96,10 +96,8 @@ def _decode_ClearChargingProfileType(o: Any) -> ClearChargingProfileType:
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "evseId" in o:

@@ -71,24 +71,18 @@ def _decode_ClearMonitoringResultType(o: Any) -> ClearMonitoringResultType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_ClearMonitoringStatusEnumType[v]
-    self.status = v
+    self.status = _M_ClearMonitoringStatusEnumType[o["status"]]
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
     self.id = v
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:

@@ -74,17 +74,13 @@ def _decode_ComponentType(o: Any) -> ComponentType:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "evse" in o:
-        v = o["evse"]
-        v = _decode_EVSEType(v)
+        self.evse = _decode_EVSEType(o["evse"])
         n += 1
-        self.evse = v
     else:
         self.evse = None
     v = o["name"]

@@ -59,23 +59,16 @@ def _decode_ComponentVariableType(o: Any) -> ComponentVariableType:
     if o.__class__ is not dict:
         raise Refused
     self = _U_ComponentVariableType()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    self.component = v
+    self.component = _decode_ComponentType(o["component"])
     if "variable" in o:
-        v = o["variable"]
-        v = _decode_VariableType(v)
+        self.variable = _decode_VariableType(o["variable"])
         n += 1
-        self.variable = v
     else:
         self.variable = None
     if len(o) != n:

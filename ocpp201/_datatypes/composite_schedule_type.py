@@ -109,10 +109,8 @@ def _decode_CompositeScheduleType(o: Any) -> CompositeScheduleType:
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["chargingSchedulePeriod"]
@@ -128,12 +126,8 @@ def _decode_CompositeScheduleType(o: Any) -> CompositeScheduleType:
     if v.__class__ is not int:
         v = integer(v)
     self.duration = v
-    v = o["scheduleStart"]
-    v = parse_datetime(v)
-    self.schedule_start = v
-    v = o["chargingRateUnit"]
-    v = _M_ChargingRateUnitEnumType[v]
-    self.charging_rate_unit = v
+    self.schedule_start = parse_datetime(o["scheduleStart"])
+    self.charging_rate_unit = _M_ChargingRateUnitEnumType[o["chargingRateUnit"]]
     if len(o) != n:
         raise Refused
     self.__class__ = CompositeScheduleType

@@ -79,15 +79,11 @@ def _decode_CostType(o: Any) -> CostType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["costKind"]
-    v = _M_CostKindEnumType[v]
-    self.cost_kind = v
+    self.cost_kind = _M_CostKindEnumType[o["costKind"]]
     v = o["amount"]
     if v.__class__ is not int:
         v = integer(v)

@@ -155,22 +155,16 @@ def _decode_EventDataType(o: Any) -> EventDataType:
     v: Any
     n = 7
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["eventId"]
     if v.__class__ is not int:
         v = integer(v)
     self.event_id = v
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    self.timestamp = v
-    v = o["trigger"]
-    v = _M_EventTriggerEnumType[v]
-    self.trigger = v
+    self.timestamp = parse_datetime(o["timestamp"])
+    self.trigger = _M_EventTriggerEnumType[o["trigger"]]
     if "cause" in o:
         v = o["cause"]
         if v.__class__ is not int:
@@ -215,9 +209,7 @@ def _decode_EventDataType(o: Any) -> EventDataType:
         self.transaction_id = v
     else:
         self.transaction_id = None
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    self.component = v
+    self.component = _decode_ComponentType(o["component"])
     if "variableMonitoringId" in o:
         v = o["variableMonitoringId"]
         if v.__class__ is not int:
@@ -229,9 +221,7 @@ def _decode_EventDataType(o: Any) -> EventDataType:
     v = o["eventNotificationType"]
     v = _M_EventNotificationEnumType[v]
     self.event_notification_type = v
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    self.variable = v
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
     self.__class__ = EventDataType

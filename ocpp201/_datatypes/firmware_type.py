@@ -95,24 +95,18 @@ def _decode_FirmwareType(o: Any) -> FirmwareType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["location"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
     self.location = v
-    v = o["retrieveDateTime"]
-    v = parse_datetime(v)
-    self.retrieve_date_time = v
+    self.retrieve_date_time = parse_datetime(o["retrieveDateTime"])
     if "installDateTime" in o:
-        v = o["installDateTime"]
-        v = parse_datetime(v)
+        self.install_date_time = parse_datetime(o["installDateTime"])
         n += 1
-        self.install_date_time = v
     else:
         self.install_date_time = None
     if "signingCertificate" in o:

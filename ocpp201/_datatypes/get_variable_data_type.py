@@ -70,28 +70,19 @@ def _decode_GetVariableDataType(o: Any) -> GetVariableDataType:
     if o.__class__ is not dict:
         raise Refused
     self = _U_GetVariableDataType()
-    v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "attributeType" in o:
-        v = o["attributeType"]
-        v = _M_AttributeEnumType[v]
+        self.attribute_type = _M_AttributeEnumType[o["attributeType"]]
         n += 1
-        self.attribute_type = v
     else:
         self.attribute_type = None
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    self.component = v
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    self.variable = v
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
     self.__class__ = GetVariableDataType

@@ -112,27 +112,19 @@ def _decode_GetVariableResultType(o: Any) -> GetVariableResultType:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "attributeStatusInfo" in o:
-        v = o["attributeStatusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.attribute_status_info = _decode_StatusInfoType(o["attributeStatusInfo"])
         n += 1
-        self.attribute_status_info = v
     else:
         self.attribute_status_info = None
-    v = o["attributeStatus"]
-    v = _M_GetVariableStatusEnumType[v]
-    self.attribute_status = v
+    self.attribute_status = _M_GetVariableStatusEnumType[o["attributeStatus"]]
     if "attributeType" in o:
-        v = o["attributeType"]
-        v = _M_AttributeEnumType[v]
+        self.attribute_type = _M_AttributeEnumType[o["attributeType"]]
         n += 1
-        self.attribute_type = v
     else:
         self.attribute_type = None
     if "attributeValue" in o:
@@ -143,12 +135,8 @@ def _decode_GetVariableResultType(o: Any) -> GetVariableResultType:
         self.attribute_value = v
     else:
         self.attribute_value = None
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    self.component = v
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    self.variable = v
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
     self.__class__ = GetVariableResultType

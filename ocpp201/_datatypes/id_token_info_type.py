@@ -158,20 +158,14 @@ def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_AuthorizationStatusEnumType[v]
-    self.status = v
+    self.status = _M_AuthorizationStatusEnumType[o["status"]]
     if "cacheExpiryDateTime" in o:
-        v = o["cacheExpiryDateTime"]
-        v = parse_datetime(v)
+        self.cache_expiry_date_time = parse_datetime(o["cacheExpiryDateTime"])
         n += 1
-        self.cache_expiry_date_time = v
     else:
         self.cache_expiry_date_time = None
     if "chargingPriority" in o:
@@ -200,10 +194,8 @@ def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
     else:
         self.evse_id = None
     if "groupIdToken" in o:
-        v = o["groupIdToken"]
-        v = _decode_IdTokenType(v)
+        self.group_id_token = _decode_IdTokenType(o["groupIdToken"])
         n += 1
-        self.group_id_token = v
     else:
         self.group_id_token = None
     if "language2" in o:
@@ -215,10 +207,8 @@ def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
     else:
         self.language2 = None
     if "personalMessage" in o:
-        v = o["personalMessage"]
-        v = _decode_MessageContentType(v)
+        self.personal_message = _decode_MessageContentType(o["personalMessage"])
         n += 1
-        self.personal_message = v
     else:
         self.personal_message = None
     if len(o) != n:

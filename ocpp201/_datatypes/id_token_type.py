@@ -78,10 +78,8 @@ def _decode_IdTokenType(o: Any) -> IdTokenType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "additionalInfo" in o:
@@ -97,9 +95,7 @@ def _decode_IdTokenType(o: Any) -> IdTokenType:
     if v.__class__ is not str or len(v) > 36:
         raise Refused
     self.id_token = v
-    v = o["type"]
-    v = _M_IdTokenEnumType[v]
-    self.type = v
+    self.type = _M_IdTokenEnumType[o["type"]]
     if len(o) != n:
         raise Refused
     self.__class__ = IdTokenType

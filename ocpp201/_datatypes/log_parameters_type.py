@@ -82,10 +82,8 @@ def _decode_LogParametersType(o: Any) -> LogParametersType:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["remoteLocation"]
@@ -93,17 +91,13 @@ def _decode_LogParametersType(o: Any) -> LogParametersType:
         raise Refused
     self.remote_location = v
     if "oldestTimestamp" in o:
-        v = o["oldestTimestamp"]
-        v = parse_datetime(v)
+        self.oldest_timestamp = parse_datetime(o["oldestTimestamp"])
         n += 1
-        self.oldest_timestamp = v
     else:
         self.oldest_timestamp = None
     if "latestTimestamp" in o:
-        v = o["latestTimestamp"]
-        v = parse_datetime(v)
+        self.latest_timestamp = parse_datetime(o["latestTimestamp"])
         n += 1
-        self.latest_timestamp = v
     else:
         self.latest_timestamp = None
     if len(o) != n:

@@ -78,15 +78,11 @@ def _decode_MessageContentType(o: Any) -> MessageContentType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["format"]
-    v = _M_MessageFormatEnumType[v]
-    self.format = v
+    self.format = _M_MessageFormatEnumType[o["format"]]
     if "language" in o:
         v = o["language"]
         if v.__class__ is not str or len(v) > 8:

@@ -149,45 +149,33 @@ def _decode_MessageInfoType(o: Any) -> MessageInfoType:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "display" in o:
-        v = o["display"]
-        v = _decode_ComponentType(v)
+        self.display = _decode_ComponentType(o["display"])
         n += 1
-        self.display = v
     else:
         self.display = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
     self.id = v
-    v = o["priority"]
-    v = _M_MessagePriorityEnumType[v]
-    self.priority = v
+    self.priority = _M_MessagePriorityEnumType[o["priority"]]
     if "state" in o:
-        v = o["state"]
-        v = _M_MessageStateEnumType[v]
+        self.state = _M_MessageStateEnumType[o["state"]]
         n += 1
-        self.state = v
     else:
         self.state = None
     if "startDateTime" in o:
-        v = o["startDateTime"]
-        v = parse_datetime(v)
+        self.start_date_time = parse_datetime(o["startDateTime"])
         n += 1
-        self.start_date_time = v
     else:
         self.start_date_time = None
     if "endDateTime" in o:
-        v = o["endDateTime"]
-        v = parse_datetime(v)
+        self.end_date_time = parse_datetime(o["endDateTime"])
         n += 1
-        self.end_date_time = v
     else:
         self.end_date_time = None
     if "transactionId" in o:
@@ -198,9 +186,7 @@ def _decode_MessageInfoType(o: Any) -> MessageInfoType:
         self.transaction_id = v
     else:
         self.transaction_id = None
-    v = o["message"]
-    v = _decode_MessageContentType(v)
-    self.message = v
+    self.message = _decode_MessageContentType(o["message"])
     if len(o) != n:
         raise Refused
     self.__class__ = MessageInfoType

@@ -83,10 +83,8 @@ def _decode_MeterValueType(o: Any) -> MeterValueType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["sampledValue"]
@@ -94,9 +92,7 @@ def _decode_MeterValueType(o: Any) -> MeterValueType:
         raise Refused
     v = [_decode_SampledValueType(x) for x in v]
     self.sampled_value = v
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    self.timestamp = v
+    self.timestamp = parse_datetime(o["timestamp"])
     if len(o) != n:
         raise Refused
     self.__class__ = MeterValueType

@@ -70,10 +70,8 @@ def _decode_ModemType(o: Any) -> ModemType:
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "iccid" in o:

@@ -152,25 +152,17 @@ def _decode_NetworkConnectionProfileType(o: Any) -> NetworkConnectionProfileType
     v: Any
     n = 6
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "apn" in o:
-        v = o["apn"]
-        v = _decode_APNType(v)
+        self.apn = _decode_APNType(o["apn"])
         n += 1
-        self.apn = v
     else:
         self.apn = None
-    v = o["ocppVersion"]
-    v = _M_OCPPVersionEnumType[v]
-    self.ocpp_version = v
-    v = o["ocppTransport"]
-    v = _M_OCPPTransportEnumType[v]
-    self.ocpp_transport = v
+    self.ocpp_version = _M_OCPPVersionEnumType[o["ocppVersion"]]
+    self.ocpp_transport = _M_OCPPTransportEnumType[o["ocppTransport"]]
     v = o["ocppCsmsUrl"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
@@ -183,14 +175,10 @@ def _decode_NetworkConnectionProfileType(o: Any) -> NetworkConnectionProfileType
     if v.__class__ is not int:
         v = integer(v)
     self.security_profile = v
-    v = o["ocppInterface"]
-    v = _M_OCPPInterfaceEnumType[v]
-    self.ocpp_interface = v
+    self.ocpp_interface = _M_OCPPInterfaceEnumType[o["ocppInterface"]]
     if "vpn" in o:
-        v = o["vpn"]
-        v = _decode_VPNType(v)
+        self.vpn = _decode_VPNType(o["vpn"])
         n += 1
-        self.vpn = v
     else:
         self.vpn = None
     if len(o) != n:

@@ -65,10 +65,8 @@ def _decode_RelativeTimeIntervalType(o: Any) -> RelativeTimeIntervalType:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["start"]

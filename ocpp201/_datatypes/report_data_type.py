@@ -87,18 +87,12 @@ def _decode_ReportDataType(o: Any) -> ReportDataType:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    self.component = v
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    self.variable = v
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     v = o["variableAttribute"]
     if v.__class__ is not list or not 1 <= len(v) <= 4:
         raise Refused

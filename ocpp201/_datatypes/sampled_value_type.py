@@ -146,10 +146,8 @@ def _decode_SampledValueType(o: Any) -> SampledValueType:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["value"]
@@ -159,45 +157,33 @@ def _decode_SampledValueType(o: Any) -> SampledValueType:
         raise Refused
     self.value = v
     if "context" in o:
-        v = o["context"]
-        v = _M_ReadingContextEnumType[v]
+        self.context = _M_ReadingContextEnumType[o["context"]]
         n += 1
-        self.context = v
     else:
         self.context = None
     if "measurand" in o:
-        v = o["measurand"]
-        v = _M_MeasurandEnumType[v]
+        self.measurand = _M_MeasurandEnumType[o["measurand"]]
         n += 1
-        self.measurand = v
     else:
         self.measurand = None
     if "phase" in o:
-        v = o["phase"]
-        v = _M_PhaseEnumType[v]
+        self.phase = _M_PhaseEnumType[o["phase"]]
         n += 1
-        self.phase = v
     else:
         self.phase = None
     if "location" in o:
-        v = o["location"]
-        v = _M_LocationEnumType[v]
+        self.location = _M_LocationEnumType[o["location"]]
         n += 1
-        self.location = v
     else:
         self.location = None
     if "signedMeterValue" in o:
-        v = o["signedMeterValue"]
-        v = _decode_SignedMeterValueType(v)
+        self.signed_meter_value = _decode_SignedMeterValueType(o["signedMeterValue"])
         n += 1
-        self.signed_meter_value = v
     else:
         self.signed_meter_value = None
     if "unitOfMeasure" in o:
-        v = o["unitOfMeasure"]
-        v = _decode_UnitOfMeasureType(v)
+        self.unit_of_measure = _decode_UnitOfMeasureType(o["unitOfMeasure"])
         n += 1
-        self.unit_of_measure = v
     else:
         self.unit_of_measure = None
     if len(o) != n:

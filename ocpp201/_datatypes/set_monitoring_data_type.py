@@ -148,10 +148,8 @@ def _decode_SetMonitoringDataType(o: Any) -> SetMonitoringDataType:
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "id" in o:
@@ -176,19 +174,13 @@ def _decode_SetMonitoringDataType(o: Any) -> SetMonitoringDataType:
     if not -INF < v < INF:
         raise Refused
     self.value = v
-    v = o["type"]
-    v = _M_MonitorEnumType[v]
-    self.type = v
+    self.type = _M_MonitorEnumType[o["type"]]
     v = o["severity"]
     if v.__class__ is not int:
         v = integer(v)
     self.severity = v
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    self.component = v
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    self.variable = v
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
     self.__class__ = SetMonitoringDataType

@@ -157,10 +157,8 @@ def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "id" in o:
@@ -172,24 +170,14 @@ def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:
     else:
         self.id = None
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
-    v = o["status"]
-    v = _M_SetMonitoringStatusEnumType[v]
-    self.status = v
-    v = o["type"]
-    v = _M_MonitorEnumType[v]
-    self.type = v
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    self.component = v
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    self.variable = v
+    self.status = _M_SetMonitoringStatusEnumType[o["status"]]
+    self.type = _M_MonitorEnumType[o["type"]]
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     v = o["severity"]
     if v.__class__ is not int:
         v = integer(v)

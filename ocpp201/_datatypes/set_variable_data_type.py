@@ -88,29 +88,21 @@ def _decode_SetVariableDataType(o: Any) -> SetVariableDataType:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "attributeType" in o:
-        v = o["attributeType"]
-        v = _M_AttributeEnumType[v]
+        self.attribute_type = _M_AttributeEnumType[o["attributeType"]]
         n += 1
-        self.attribute_type = v
     else:
         self.attribute_type = None
     v = o["attributeValue"]
     if v.__class__ is not str or len(v) > 1000:
         raise Refused
     self.attribute_value = v
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    self.component = v
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    self.variable = v
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
     self.__class__ = SetVariableDataType

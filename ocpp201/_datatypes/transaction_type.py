@@ -108,10 +108,8 @@ def _decode_TransactionType(o: Any) -> TransactionType:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["transactionId"]
@@ -119,10 +117,8 @@ def _decode_TransactionType(o: Any) -> TransactionType:
         raise Refused
     self.transaction_id = v
     if "chargingState" in o:
-        v = o["chargingState"]
-        v = _M_ChargingStateEnumType[v]
+        self.charging_state = _M_ChargingStateEnumType[o["chargingState"]]
         n += 1
-        self.charging_state = v
     else:
         self.charging_state = None
     if "timeSpentCharging" in o:
@@ -134,10 +130,8 @@ def _decode_TransactionType(o: Any) -> TransactionType:
     else:
         self.time_spent_charging = None
     if "stoppedReason" in o:
-        v = o["stoppedReason"]
-        v = _M_ReasonEnumType[v]
+        self.stopped_reason = _M_ReasonEnumType[o["stoppedReason"]]
         n += 1
-        self.stopped_reason = v
     else:
         self.stopped_reason = None
     if "remoteStartId" in o:

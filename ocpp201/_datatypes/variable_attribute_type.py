@@ -110,17 +110,13 @@ def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "type" in o:
-        v = o["type"]
-        v = _M_AttributeEnumType[v]
+        self.type = _M_AttributeEnumType[o["type"]]
         n += 1
-        self.type = v
     else:
         self.type = None
     if "value" in o:
@@ -132,10 +128,8 @@ def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:
     else:
         self.value = None
     if "mutability" in o:
-        v = o["mutability"]
-        v = _M_MutabilityEnumType[v]
+        self.mutability = _M_MutabilityEnumType[o["mutability"]]
         n += 1
-        self.mutability = v
     else:
         self.mutability = None
     if "persistent" in o:

@@ -116,10 +116,8 @@ def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "unit" in o:
@@ -130,9 +128,7 @@ def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
         self.unit = v
     else:
         self.unit = None
-    v = o["dataType"]
-    v = _M_DataEnumType[v]
-    self.data_type = v
+    self.data_type = _M_DataEnumType[o["dataType"]]
     if "minLimit" in o:
         v = o["minLimit"]
         if v.__class__ is not float and v.__class__ is not int:

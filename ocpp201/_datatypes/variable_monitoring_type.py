@@ -121,10 +121,8 @@ def _decode_VariableMonitoringType(o: Any) -> VariableMonitoringType:
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["id"]
@@ -141,9 +139,7 @@ def _decode_VariableMonitoringType(o: Any) -> VariableMonitoringType:
     if not -INF < v < INF:
         raise Refused
     self.value = v
-    v = o["type"]
-    v = _M_MonitorEnumType[v]
-    self.type = v
+    self.type = _M_MonitorEnumType[o["type"]]
     v = o["severity"]
     if v.__class__ is not int:
         v = integer(v)

@@ -95,10 +95,8 @@ def _decode_VPNType(o: Any) -> VPNType:
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["server"]
@@ -125,9 +123,7 @@ def _decode_VPNType(o: Any) -> VPNType:
     if v.__class__ is not str or len(v) > 255:
         raise Refused
     self.key = v
-    v = o["type"]
-    v = _M_VPNEnumType[v]
-    self.type = v
+    self.type = _M_VPNEnumType[o["type"]]
     if len(o) != n:
         raise Refused
     self.__class__ = VPNType

@@ -140,15 +140,11 @@ def _decode_AuthorizeResponse(o: Any) -> AuthorizeResponse:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["idTokenInfo"]
-    v = _decode_IdTokenInfoType(v)
-    self.id_token_info = v
+    self.id_token_info = _decode_IdTokenInfoType(o["idTokenInfo"])
     if "certificateStatus" in o:
         v = o["certificateStatus"]
         v = _M_AuthorizeCertificateStatusEnumType[v]
@@ -183,15 +179,11 @@ def _decode_AuthorizeRequest(o: Any) -> AuthorizeRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["idToken"]
-    v = _decode_IdTokenType(v)
-    self.id_token = v
+    self.id_token = _decode_IdTokenType(o["idToken"])
     if "certificate" in o:
         v = o["certificate"]
         if v.__class__ is not str or len(v) > 5500:

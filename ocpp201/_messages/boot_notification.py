@@ -143,27 +143,19 @@ def _decode_BootNotificationResponse(o: Any) -> BootNotificationResponse:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["currentTime"]
-    v = parse_datetime(v)
-    self.current_time = v
+    self.current_time = parse_datetime(o["currentTime"])
     v = o["interval"]
     if v.__class__ is not int:
         v = integer(v)
     self.interval = v
-    v = o["status"]
-    v = _M_RegistrationStatusEnumType[v]
-    self.status = v
+    self.status = _M_RegistrationStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -194,21 +186,14 @@ def _decode_BootNotificationRequest(o: Any) -> BootNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_BootNotificationRequest()
-    v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["chargingStation"]
-    v = _decode_ChargingStationType(v)
-    self.charging_station = v
-    v = o["reason"]
-    v = _M_BootReasonEnumType[v]
-    self.reason = v
+    self.charging_station = _decode_ChargingStationType(o["chargingStation"])
+    self.reason = _M_BootReasonEnumType[o["reason"]]
     if len(o) != n:
         raise Refused
     self.__class__ = BootNotificationRequest

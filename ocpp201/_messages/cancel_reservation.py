@@ -97,23 +97,16 @@ def _decode_CancelReservationResponse(o: Any) -> CancelReservationResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_CancelReservationResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_CancelReservationStatusEnumType[v]
-    self.status = v
+    self.status = _M_CancelReservationStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -143,10 +136,8 @@ def _decode_CancelReservationRequest(o: Any) -> CancelReservationRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["reservationId"]

@@ -131,23 +131,16 @@ def _decode_CertificateSignedResponse(o: Any) -> CertificateSignedResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_CertificateSignedResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_CertificateSignedStatusEnumType[v]
-    self.status = v
+    self.status = _M_CertificateSignedStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -177,10 +170,8 @@ def _decode_CertificateSignedRequest(o: Any) -> CertificateSignedRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["certificateChain"]
@@ -188,10 +179,8 @@ def _decode_CertificateSignedRequest(o: Any) -> CertificateSignedRequest:
         raise Refused
     self.certificate_chain = v
     if "certificateType" in o:
-        v = o["certificateType"]
-        v = _M_CertificateSigningUseEnumType[v]
+        self.certificate_type = _M_CertificateSigningUseEnumType[o["certificateType"]]
         n += 1
-        self.certificate_type = v
     else:
         self.certificate_type = None
     if len(o) != n:

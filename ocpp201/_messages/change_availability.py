@@ -115,23 +115,16 @@ def _decode_ChangeAvailabilityResponse(o: Any) -> ChangeAvailabilityResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_ChangeAvailabilityResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_ChangeAvailabilityStatusEnumType[v]
-    self.status = v
+    self.status = _M_ChangeAvailabilityStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -160,25 +153,18 @@ def _decode_ChangeAvailabilityRequest(o: Any) -> ChangeAvailabilityRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_ChangeAvailabilityRequest()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "evse" in o:
-        v = o["evse"]
-        v = _decode_EVSEType(v)
+        self.evse = _decode_EVSEType(o["evse"])
         n += 1
-        self.evse = v
     else:
         self.evse = None
-    v = o["operationalStatus"]
-    v = _M_OperationalStatusEnumType[v]
-    self.operational_status = v
+    self.operational_status = _M_OperationalStatusEnumType[o["operationalStatus"]]
     if len(o) != n:
         raise Refused
     self.__class__ = ChangeAvailabilityRequest

@@ -90,23 +90,16 @@ def _decode_ClearCacheResponse(o: Any) -> ClearCacheResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_ClearCacheResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_ClearCacheStatusEnumType[v]
-    self.status = v
+    self.status = _M_ClearCacheStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -133,13 +126,10 @@ def _decode_ClearCacheRequest(o: Any) -> ClearCacheRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_ClearCacheRequest()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:

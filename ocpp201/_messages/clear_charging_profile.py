@@ -116,23 +116,16 @@ def _decode_ClearChargingProfileResponse(o: Any) -> ClearChargingProfileResponse
     if o.__class__ is not dict:
         raise Refused
     self = _U_ClearChargingProfileResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_ClearChargingProfileStatusEnumType[v]
-    self.status = v
+    self.status = _M_ClearChargingProfileStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -164,10 +157,8 @@ def _decode_ClearChargingProfileRequest(o: Any) -> ClearChargingProfileRequest:
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "chargingProfileId" in o:

@@ -90,10 +90,8 @@ def _decode_ClearVariableMonitoringResponse(o: Any) -> ClearVariableMonitoringRe
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["clearMonitoringResult"]
@@ -127,10 +125,8 @@ def _decode_ClearVariableMonitoringRequest(o: Any) -> ClearVariableMonitoringReq
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["id"]

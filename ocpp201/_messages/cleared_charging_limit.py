@@ -84,13 +84,10 @@ def _decode_ClearedChargingLimitResponse(o: Any) -> ClearedChargingLimitResponse
     if o.__class__ is not dict:
         raise Refused
     self = _U_ClearedChargingLimitResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -117,10 +114,8 @@ def _decode_ClearedChargingLimitRequest(o: Any) -> ClearedChargingLimitRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["chargingLimitSource"]

@@ -82,13 +82,10 @@ def _decode_CostUpdatedResponse(o: Any) -> CostUpdatedResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_CostUpdatedResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -113,10 +110,8 @@ def _decode_CostUpdatedRequest(o: Any) -> CostUpdatedRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["totalCost"]

@@ -147,23 +147,16 @@ def _decode_CustomerInformationResponse(o: Any) -> CustomerInformationResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_CustomerInformationResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_CustomerInformationStatusEnumType[v]
-    self.status = v
+    self.status = _M_CustomerInformationStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -195,10 +188,8 @@ def _decode_CustomerInformationRequest(o: Any) -> CustomerInformationRequest:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "customerCertificate" in o:
@@ -209,10 +200,8 @@ def _decode_CustomerInformationRequest(o: Any) -> CustomerInformationRequest:
     else:
         self.customer_certificate = None
     if "idToken" in o:
-        v = o["idToken"]
-        v = _decode_IdTokenType(v)
+        self.id_token = _decode_IdTokenType(o["idToken"])
         n += 1
-        self.id_token = v
     else:
         self.id_token = None
     v = o["requestId"]

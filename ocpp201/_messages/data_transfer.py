@@ -115,30 +115,21 @@ def _decode_DataTransferResponse(o: Any) -> DataTransferResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_DataTransferResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_DataTransferStatusEnumType[v]
-    self.status = v
+    self.status = _M_DataTransferStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if "data" in o:
-        v = o["data"]
-        v = any_json(v)
+        self.data = any_json(o["data"])
         n += 1
-        self.data = v
     else:
         self.data = None
     if len(o) != n:
@@ -171,10 +162,8 @@ def _decode_DataTransferRequest(o: Any) -> DataTransferRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "messageId" in o:
@@ -186,10 +175,8 @@ def _decode_DataTransferRequest(o: Any) -> DataTransferRequest:
     else:
         self.message_id = None
     if "data" in o:
-        v = o["data"]
-        v = any_json(v)
+        self.data = any_json(o["data"])
         n += 1
-        self.data = v
     else:
         self.data = None
     v = o["vendorId"]

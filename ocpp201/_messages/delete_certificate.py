@@ -102,23 +102,16 @@ def _decode_DeleteCertificateResponse(o: Any) -> DeleteCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_DeleteCertificateResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_DeleteCertificateStatusEnumType[v]
-    self.status = v
+    self.status = _M_DeleteCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -148,10 +141,8 @@ def _decode_DeleteCertificateRequest(o: Any) -> DeleteCertificateRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["certificateHashData"]

@@ -93,13 +93,10 @@ def _decode_FirmwareStatusNotificationResponse(
     if o.__class__ is not dict:
         raise Refused
     self = _U_FirmwareStatusNotificationResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -128,15 +125,11 @@ def _decode_FirmwareStatusNotificationRequest(
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_FirmwareStatusEnumType[v]
-    self.status = v
+    self.status = _M_FirmwareStatusEnumType[o["status"]]
     if "requestId" in o:
         v = o["requestId"]
         if v.__class__ is not int:

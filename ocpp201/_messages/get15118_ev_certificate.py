@@ -120,20 +120,14 @@ def _decode_Get15118EVCertificateResponse(o: Any) -> Get15118EVCertificateRespon
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_Iso15118EVCertificateStatusEnumType[v]
-    self.status = v
+    self.status = _M_Iso15118EVCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     v = o["exiResponse"]
@@ -171,19 +165,15 @@ def _decode_Get15118EVCertificateRequest(o: Any) -> Get15118EVCertificateRequest
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["iso15118SchemaVersion"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
     self.iso15118_schema_version = v
-    v = o["action"]
-    v = _M_CertificateActionEnumType[v]
-    self.action = v
+    self.action = _M_CertificateActionEnumType[o["action"]]
     v = o["exiRequest"]
     if v.__class__ is not str or len(v) > 5600:
         raise Refused

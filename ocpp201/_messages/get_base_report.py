@@ -101,23 +101,16 @@ def _decode_GetBaseReportResponse(o: Any) -> GetBaseReportResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_GetBaseReportResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_GenericDeviceModelStatusEnumType[v]
-    self.status = v
+    self.status = _M_GenericDeviceModelStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -147,19 +140,15 @@ def _decode_GetBaseReportRequest(o: Any) -> GetBaseReportRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
     self.request_id = v
-    v = o["reportBase"]
-    v = _M_ReportBaseEnumType[v]
-    self.report_base = v
+    self.report_base = _M_ReportBaseEnumType[o["reportBase"]]
     if len(o) != n:
         raise Refused
     self.__class__ = GetBaseReportRequest

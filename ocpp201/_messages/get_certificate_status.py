@@ -117,20 +117,14 @@ def _decode_GetCertificateStatusResponse(o: Any) -> GetCertificateStatusResponse
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_GetCertificateStatusEnumType[v]
-    self.status = v
+    self.status = _M_GetCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if "ocspResult" in o:
@@ -170,18 +164,13 @@ def _decode_GetCertificateStatusRequest(o: Any) -> GetCertificateStatusRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_GetCertificateStatusRequest()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["ocspRequestData"]
-    v = _decode_OCSPRequestDataType(v)
-    self.ocsp_request_data = v
+    self.ocsp_request_data = _decode_OCSPRequestDataType(o["ocspRequestData"])
     if len(o) != n:
         raise Refused
     self.__class__ = GetCertificateStatusRequest

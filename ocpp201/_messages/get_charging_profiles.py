@@ -133,23 +133,16 @@ def _decode_GetChargingProfilesResponse(o: Any) -> GetChargingProfilesResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_GetChargingProfilesResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_GetChargingProfileStatusEnumType[v]
-    self.status = v
+    self.status = _M_GetChargingProfileStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -181,10 +174,8 @@ def _decode_GetChargingProfilesRequest(o: Any) -> GetChargingProfilesRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["requestId"]
@@ -199,9 +190,7 @@ def _decode_GetChargingProfilesRequest(o: Any) -> GetChargingProfilesRequest:
         self.evse_id = v
     else:
         self.evse_id = None
-    v = o["chargingProfile"]
-    v = _decode_ChargingProfileCriterionType(v)
-    self.charging_profile = v
+    self.charging_profile = _decode_ChargingProfileCriterionType(o["chargingProfile"])
     if len(o) != n:
         raise Refused
     self.__class__ = GetChargingProfilesRequest

@@ -130,30 +130,21 @@ def _decode_GetCompositeScheduleResponse(o: Any) -> GetCompositeScheduleResponse
     if o.__class__ is not dict:
         raise Refused
     self = _U_GetCompositeScheduleResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_GenericStatusEnumType[v]
-    self.status = v
+    self.status = _M_GenericStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if "schedule" in o:
-        v = o["schedule"]
-        v = _decode_CompositeScheduleType(v)
+        self.schedule = _decode_CompositeScheduleType(o["schedule"])
         n += 1
-        self.schedule = v
     else:
         self.schedule = None
     if len(o) != n:
@@ -188,10 +179,8 @@ def _decode_GetCompositeScheduleRequest(o: Any) -> GetCompositeScheduleRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["duration"]
@@ -199,10 +188,8 @@ def _decode_GetCompositeScheduleRequest(o: Any) -> GetCompositeScheduleRequest:
         v = integer(v)
     self.duration = v
     if "chargingRateUnit" in o:
-        v = o["chargingRateUnit"]
-        v = _M_ChargingRateUnitEnumType[v]
+        self.charging_rate_unit = _M_ChargingRateUnitEnumType[o["chargingRateUnit"]]
         n += 1
-        self.charging_rate_unit = v
     else:
         self.charging_rate_unit = None
     v = o["evseId"]

@@ -134,23 +134,16 @@ def _decode_GetDisplayMessagesResponse(o: Any) -> GetDisplayMessagesResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_GetDisplayMessagesResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_GetDisplayMessagesStatusEnumType[v]
-    self.status = v
+    self.status = _M_GetDisplayMessagesStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -182,10 +175,8 @@ def _decode_GetDisplayMessagesRequest(o: Any) -> GetDisplayMessagesRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "id" in o:
@@ -202,17 +193,13 @@ def _decode_GetDisplayMessagesRequest(o: Any) -> GetDisplayMessagesRequest:
         v = integer(v)
     self.request_id = v
     if "priority" in o:
-        v = o["priority"]
-        v = _M_MessagePriorityEnumType[v]
+        self.priority = _M_MessagePriorityEnumType[o["priority"]]
         n += 1
-        self.priority = v
     else:
         self.priority = None
     if "state" in o:
-        v = o["state"]
-        v = _M_MessageStateEnumType[v]
+        self.state = _M_MessageStateEnumType[o["state"]]
         n += 1
-        self.state = v
     else:
         self.state = None
     if len(o) != n:

@@ -79,10 +79,8 @@ def _decode_GetLocalListVersionResponse(o: Any) -> GetLocalListVersionResponse:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["versionNumber"]
@@ -112,13 +110,10 @@ def _decode_GetLocalListVersionRequest(o: Any) -> GetLocalListVersionRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_GetLocalListVersionRequest()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:

@@ -152,20 +152,14 @@ def _decode_GetLogResponse(o: Any) -> GetLogResponse:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_LogStatusEnumType[v]
-    self.status = v
+    self.status = _M_LogStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if "filename" in o:
@@ -206,18 +200,12 @@ def _decode_GetLogRequest(o: Any) -> GetLogRequest:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["log"]
-    v = _decode_LogParametersType(v)
-    self.log = v
-    v = o["logType"]
-    v = _M_LogEnumType[v]
-    self.log_type = v
+    self.log = _decode_LogParametersType(o["log"])
+    self.log_type = _M_LogEnumType[o["logType"]]
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)

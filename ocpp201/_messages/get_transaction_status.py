@@ -91,10 +91,8 @@ def _decode_GetTransactionStatusResponse(o: Any) -> GetTransactionStatusResponse
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "ongoingIndicator" in o:
@@ -138,10 +136,8 @@ def _decode_GetTransactionStatusRequest(o: Any) -> GetTransactionStatusRequest:
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "transactionId" in o:

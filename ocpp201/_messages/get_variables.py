@@ -96,10 +96,8 @@ def _decode_GetVariablesResponse(o: Any) -> GetVariablesResponse:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["getVariableResult"]
@@ -131,10 +129,8 @@ def _decode_GetVariablesRequest(o: Any) -> GetVariablesRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["getVariableData"]

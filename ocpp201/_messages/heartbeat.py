@@ -75,18 +75,13 @@ def _decode_HeartbeatResponse(o: Any) -> HeartbeatResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_HeartbeatResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["currentTime"]
-    v = parse_datetime(v)
-    self.current_time = v
+    self.current_time = parse_datetime(o["currentTime"])
     if len(o) != n:
         raise Refused
     self.__class__ = HeartbeatResponse
@@ -108,13 +103,10 @@ def _decode_HeartbeatRequest(o: Any) -> HeartbeatRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_HeartbeatRequest()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:

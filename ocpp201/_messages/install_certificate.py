@@ -103,23 +103,16 @@ def _decode_InstallCertificateResponse(o: Any) -> InstallCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_InstallCertificateResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_InstallCertificateStatusEnumType[v]
-    self.status = v
+    self.status = _M_InstallCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -151,15 +144,11 @@ def _decode_InstallCertificateRequest(o: Any) -> InstallCertificateRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["certificateType"]
-    v = _M_InstallCertificateUseEnumType[v]
-    self.certificate_type = v
+    self.certificate_type = _M_InstallCertificateUseEnumType[o["certificateType"]]
     v = o["certificate"]
     if v.__class__ is not str or len(v) > 5500:
         raise Refused

@@ -91,13 +91,10 @@ def _decode_LogStatusNotificationResponse(o: Any) -> LogStatusNotificationRespon
     if o.__class__ is not dict:
         raise Refused
     self = _U_LogStatusNotificationResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -124,15 +121,11 @@ def _decode_LogStatusNotificationRequest(o: Any) -> LogStatusNotificationRequest
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_UploadLogStatusEnumType[v]
-    self.status = v
+    self.status = _M_UploadLogStatusEnumType[o["status"]]
     if "requestId" in o:
         v = o["requestId"]
         if v.__class__ is not int:

@@ -100,13 +100,10 @@ def _decode_MeterValuesResponse(o: Any) -> MeterValuesResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_MeterValuesResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -131,10 +128,8 @@ def _decode_MeterValuesRequest(o: Any) -> MeterValuesRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["evseId"]

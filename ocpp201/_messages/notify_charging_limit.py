@@ -110,13 +110,10 @@ def _decode_NotifyChargingLimitResponse(o: Any) -> NotifyChargingLimitResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_NotifyChargingLimitResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -143,10 +140,8 @@ def _decode_NotifyChargingLimitRequest(o: Any) -> NotifyChargingLimitRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "chargingSchedule" in o:
@@ -166,9 +161,7 @@ def _decode_NotifyChargingLimitRequest(o: Any) -> NotifyChargingLimitRequest:
         self.evse_id = v
     else:
         self.evse_id = None
-    v = o["chargingLimit"]
-    v = _decode_ChargingLimitType(v)
-    self.charging_limit = v
+    self.charging_limit = _decode_ChargingLimitType(o["chargingLimit"])
     if len(o) != n:
         raise Refused
     self.__class__ = NotifyChargingLimitRequest

@@ -113,13 +113,10 @@ def _decode_NotifyCustomerInformationResponse(
     if o.__class__ is not dict:
         raise Refused
     self = _U_NotifyCustomerInformationResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -148,10 +145,8 @@ def _decode_NotifyCustomerInformationRequest(
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["data"]
@@ -170,9 +165,7 @@ def _decode_NotifyCustomerInformationRequest(
     if v.__class__ is not int:
         v = integer(v)
     self.seq_no = v
-    v = o["generatedAt"]
-    v = parse_datetime(v)
-    self.generated_at = v
+    self.generated_at = parse_datetime(o["generatedAt"])
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)

@@ -110,13 +110,10 @@ def _decode_NotifyDisplayMessagesResponse(o: Any) -> NotifyDisplayMessagesRespon
     if o.__class__ is not dict:
         raise Refused
     self = _U_NotifyDisplayMessagesResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -143,10 +140,8 @@ def _decode_NotifyDisplayMessagesRequest(o: Any) -> NotifyDisplayMessagesRequest
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "messageInfo" in o:

@@ -122,23 +122,16 @@ def _decode_NotifyEVChargingNeedsResponse(o: Any) -> NotifyEVChargingNeedsRespon
     if o.__class__ is not dict:
         raise Refused
     self = _U_NotifyEVChargingNeedsResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_NotifyEVChargingNeedsStatusEnumType[v]
-    self.status = v
+    self.status = _M_NotifyEVChargingNeedsStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -170,10 +163,8 @@ def _decode_NotifyEVChargingNeedsRequest(o: Any) -> NotifyEVChargingNeedsRequest
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "maxScheduleTuples" in o:
@@ -184,9 +175,7 @@ def _decode_NotifyEVChargingNeedsRequest(o: Any) -> NotifyEVChargingNeedsRequest
         self.max_schedule_tuples = v
     else:
         self.max_schedule_tuples = None
-    v = o["chargingNeeds"]
-    v = _decode_ChargingNeedsType(v)
-    self.charging_needs = v
+    self.charging_needs = _decode_ChargingNeedsType(o["chargingNeeds"])
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)

@@ -133,23 +133,16 @@ def _decode_NotifyEVChargingScheduleResponse(
     if o.__class__ is not dict:
         raise Refused
     self = _U_NotifyEVChargingScheduleResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_GenericStatusEnumType[v]
-    self.status = v
+    self.status = _M_GenericStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -181,18 +174,12 @@ def _decode_NotifyEVChargingScheduleRequest(o: Any) -> NotifyEVChargingScheduleR
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["timeBase"]
-    v = parse_datetime(v)
-    self.time_base = v
-    v = o["chargingSchedule"]
-    v = _decode_ChargingScheduleType(v)
-    self.charging_schedule = v
+    self.time_base = parse_datetime(o["timeBase"])
+    self.charging_schedule = _decode_ChargingScheduleType(o["chargingSchedule"])
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)

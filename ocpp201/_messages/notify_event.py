@@ -112,13 +112,10 @@ def _decode_NotifyEventResponse(o: Any) -> NotifyEventResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_NotifyEventResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -143,15 +140,11 @@ def _decode_NotifyEventRequest(o: Any) -> NotifyEventRequest:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["generatedAt"]
-    v = parse_datetime(v)
-    self.generated_at = v
+    self.generated_at = parse_datetime(o["generatedAt"])
     if "tbc" in o:
         v = o["tbc"]
         if v.__class__ is not bool:

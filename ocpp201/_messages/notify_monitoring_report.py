@@ -119,13 +119,10 @@ def _decode_NotifyMonitoringReportResponse(o: Any) -> NotifyMonitoringReportResp
     if o.__class__ is not dict:
         raise Refused
     self = _U_NotifyMonitoringReportResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -152,10 +149,8 @@ def _decode_NotifyMonitoringReportRequest(o: Any) -> NotifyMonitoringReportReque
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "monitor" in o:
@@ -183,9 +178,7 @@ def _decode_NotifyMonitoringReportRequest(o: Any) -> NotifyMonitoringReportReque
     if v.__class__ is not int:
         v = integer(v)
     self.seq_no = v
-    v = o["generatedAt"]
-    v = parse_datetime(v)
-    self.generated_at = v
+    self.generated_at = parse_datetime(o["generatedAt"])
     if len(o) != n:
         raise Refused
     self.__class__ = NotifyMonitoringReportRequest

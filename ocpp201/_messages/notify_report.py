@@ -121,13 +121,10 @@ def _decode_NotifyReportResponse(o: Any) -> NotifyReportResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_NotifyReportResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -152,19 +149,15 @@ def _decode_NotifyReportRequest(o: Any) -> NotifyReportRequest:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
     self.request_id = v
-    v = o["generatedAt"]
-    v = parse_datetime(v)
-    self.generated_at = v
+    self.generated_at = parse_datetime(o["generatedAt"])
     if "reportData" in o:
         v = o["reportData"]
         if v.__class__ is not list or len(v) < 1:

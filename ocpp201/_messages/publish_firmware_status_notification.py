@@ -110,13 +110,10 @@ def _decode_PublishFirmwareStatusNotificationResponse(
     if o.__class__ is not dict:
         raise Refused
     self = _U_PublishFirmwareStatusNotificationResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -145,15 +142,11 @@ def _decode_PublishFirmwareStatusNotificationRequest(
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_PublishFirmwareStatusEnumType[v]
-    self.status = v
+    self.status = _M_PublishFirmwareStatusEnumType[o["status"]]
     if "location" in o:
         v = o["location"]
         if v.__class__ is not list or len(v) < 1:

@@ -130,13 +130,10 @@ def _decode_ReportChargingProfilesResponse(o: Any) -> ReportChargingProfilesResp
     if o.__class__ is not dict:
         raise Refused
     self = _U_ReportChargingProfilesResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -163,10 +160,8 @@ def _decode_ReportChargingProfilesRequest(o: Any) -> ReportChargingProfilesReque
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["requestId"]

@@ -168,20 +168,14 @@ def _decode_RequestStartTransactionResponse(o: Any) -> RequestStartTransactionRe
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_RequestStartStopStatusEnumType[v]
-    self.status = v
+    self.status = _M_RequestStartStopStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if "transactionId" in o:
@@ -224,10 +218,8 @@ def _decode_RequestStartTransactionRequest(o: Any) -> RequestStartTransactionReq
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "evseId" in o:
@@ -239,24 +231,18 @@ def _decode_RequestStartTransactionRequest(o: Any) -> RequestStartTransactionReq
     else:
         self.evse_id = None
     if "groupIdToken" in o:
-        v = o["groupIdToken"]
-        v = _decode_IdTokenType(v)
+        self.group_id_token = _decode_IdTokenType(o["groupIdToken"])
         n += 1
-        self.group_id_token = v
     else:
         self.group_id_token = None
-    v = o["idToken"]
-    v = _decode_IdTokenType(v)
-    self.id_token = v
+    self.id_token = _decode_IdTokenType(o["idToken"])
     v = o["remoteStartId"]
     if v.__class__ is not int:
         v = integer(v)
     self.remote_start_id = v
     if "chargingProfile" in o:
-        v = o["chargingProfile"]
-        v = _decode_ChargingProfileType(v)
+        self.charging_profile = _decode_ChargingProfileType(o["chargingProfile"])
         n += 1
-        self.charging_profile = v
     else:
         self.charging_profile = None
     if len(o) != n:

@@ -99,23 +99,16 @@ def _decode_RequestStopTransactionResponse(o: Any) -> RequestStopTransactionResp
     if o.__class__ is not dict:
         raise Refused
     self = _U_RequestStopTransactionResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_RequestStartStopStatusEnumType[v]
-    self.status = v
+    self.status = _M_RequestStartStopStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -147,10 +140,8 @@ def _decode_RequestStopTransactionRequest(o: Any) -> RequestStopTransactionReque
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["transactionId"]

@@ -83,13 +83,10 @@ def _decode_ReservationStatusUpdateResponse(o: Any) -> ReservationStatusUpdateRe
     if o.__class__ is not dict:
         raise Refused
     self = _U_ReservationStatusUpdateResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -116,10 +113,8 @@ def _decode_ReservationStatusUpdateRequest(o: Any) -> ReservationStatusUpdateReq
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["reservationId"]

@@ -149,23 +149,16 @@ def _decode_ReserveNowResponse(o: Any) -> ReserveNowResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_ReserveNowResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_ReserveNowStatusEnumType[v]
-    self.status = v
+    self.status = _M_ReserveNowStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -195,29 +188,21 @@ def _decode_ReserveNowRequest(o: Any) -> ReserveNowRequest:
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
     self.id = v
-    v = o["expiryDateTime"]
-    v = parse_datetime(v)
-    self.expiry_date_time = v
+    self.expiry_date_time = parse_datetime(o["expiryDateTime"])
     if "connectorType" in o:
-        v = o["connectorType"]
-        v = _M_ConnectorEnumType[v]
+        self.connector_type = _M_ConnectorEnumType[o["connectorType"]]
         n += 1
-        self.connector_type = v
     else:
         self.connector_type = None
-    v = o["idToken"]
-    v = _decode_IdTokenType(v)
-    self.id_token = v
+    self.id_token = _decode_IdTokenType(o["idToken"])
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
@@ -227,10 +212,8 @@ def _decode_ReserveNowRequest(o: Any) -> ReserveNowRequest:
     else:
         self.evse_id = None
     if "groupIdToken" in o:
-        v = o["groupIdToken"]
-        v = _decode_IdTokenType(v)
+        self.group_id_token = _decode_IdTokenType(o["groupIdToken"])
         n += 1
-        self.group_id_token = v
     else:
         self.group_id_token = None
     if len(o) != n:

@@ -108,23 +108,16 @@ def _decode_ResetResponse(o: Any) -> ResetResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_ResetResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_ResetStatusEnumType[v]
-    self.status = v
+    self.status = _M_ResetStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -154,15 +147,11 @@ def _decode_ResetRequest(o: Any) -> ResetRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["type"]
-    v = _M_ResetEnumType[v]
-    self.type = v
+    self.type = _M_ResetEnumType[o["type"]]
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:

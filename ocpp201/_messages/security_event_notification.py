@@ -90,13 +90,10 @@ def _decode_SecurityEventNotificationResponse(
     if o.__class__ is not dict:
         raise Refused
     self = _U_SecurityEventNotificationResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -125,19 +122,15 @@ def _decode_SecurityEventNotificationRequest(
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["type"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
     self.type = v
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    self.timestamp = v
+    self.timestamp = parse_datetime(o["timestamp"])
     if "techInfo" in o:
         v = o["techInfo"]
         if v.__class__ is not str or len(v) > 255:

@@ -123,23 +123,16 @@ def _decode_SendLocalListResponse(o: Any) -> SendLocalListResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_SendLocalListResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_SendLocalListStatusEnumType[v]
-    self.status = v
+    self.status = _M_SendLocalListStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -169,10 +162,8 @@ def _decode_SendLocalListRequest(o: Any) -> SendLocalListRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "localAuthorizationList" in o:
@@ -188,9 +179,7 @@ def _decode_SendLocalListRequest(o: Any) -> SendLocalListRequest:
     if v.__class__ is not int:
         v = integer(v)
     self.version_number = v
-    v = o["updateType"]
-    v = _M_UpdateEnumType[v]
-    self.update_type = v
+    self.update_type = _M_UpdateEnumType[o["updateType"]]
     if len(o) != n:
         raise Refused
     self.__class__ = SendLocalListRequest

@@ -123,23 +123,16 @@ def _decode_SetChargingProfileResponse(o: Any) -> SetChargingProfileResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_SetChargingProfileResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_ChargingProfileStatusEnumType[v]
-    self.status = v
+    self.status = _M_ChargingProfileStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -171,19 +164,15 @@ def _decode_SetChargingProfileRequest(o: Any) -> SetChargingProfileRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
     self.evse_id = v
-    v = o["chargingProfile"]
-    v = _decode_ChargingProfileType(v)
-    self.charging_profile = v
+    self.charging_profile = _decode_ChargingProfileType(o["chargingProfile"])
     if len(o) != n:
         raise Refused
     self.__class__ = SetChargingProfileRequest

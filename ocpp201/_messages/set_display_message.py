@@ -106,23 +106,16 @@ def _decode_SetDisplayMessageResponse(o: Any) -> SetDisplayMessageResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_SetDisplayMessageResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_DisplayMessageStatusEnumType[v]
-    self.status = v
+    self.status = _M_DisplayMessageStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -149,18 +142,13 @@ def _decode_SetDisplayMessageRequest(o: Any) -> SetDisplayMessageRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_SetDisplayMessageRequest()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["message"]
-    v = _decode_MessageInfoType(v)
-    self.message = v
+    self.message = _decode_MessageInfoType(o["message"])
     if len(o) != n:
         raise Refused
     self.__class__ = SetDisplayMessageRequest

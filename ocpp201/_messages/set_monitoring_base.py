@@ -99,23 +99,16 @@ def _decode_SetMonitoringBaseResponse(o: Any) -> SetMonitoringBaseResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_SetMonitoringBaseResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_GenericDeviceModelStatusEnumType[v]
-    self.status = v
+    self.status = _M_GenericDeviceModelStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -142,18 +135,13 @@ def _decode_SetMonitoringBaseRequest(o: Any) -> SetMonitoringBaseRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_SetMonitoringBaseRequest()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["monitoringBase"]
-    v = _M_MonitoringBaseEnumType[v]
-    self.monitoring_base = v
+    self.monitoring_base = _M_MonitoringBaseEnumType[o["monitoringBase"]]
     if len(o) != n:
         raise Refused
     self.__class__ = SetMonitoringBaseRequest

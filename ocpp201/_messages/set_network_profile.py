@@ -115,23 +115,16 @@ def _decode_SetNetworkProfileResponse(o: Any) -> SetNetworkProfileResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_SetNetworkProfileResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_SetNetworkProfileStatusEnumType[v]
-    self.status = v
+    self.status = _M_SetNetworkProfileStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -161,19 +154,15 @@ def _decode_SetNetworkProfileRequest(o: Any) -> SetNetworkProfileRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["configurationSlot"]
     if v.__class__ is not int:
         v = integer(v)
     self.configuration_slot = v
-    v = o["connectionData"]
-    v = _decode_NetworkConnectionProfileType(v)
-    self.connection_data = v
+    self.connection_data = _decode_NetworkConnectionProfileType(o["connectionData"])
     if len(o) != n:
         raise Refused
     self.__class__ = SetNetworkProfileRequest

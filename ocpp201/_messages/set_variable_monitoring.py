@@ -99,10 +99,8 @@ def _decode_SetVariableMonitoringResponse(o: Any) -> SetVariableMonitoringRespon
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["setMonitoringResult"]
@@ -136,10 +134,8 @@ def _decode_SetVariableMonitoringRequest(o: Any) -> SetVariableMonitoringRequest
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["setMonitoringData"]

@@ -93,10 +93,8 @@ def _decode_SetVariablesResponse(o: Any) -> SetVariablesResponse:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["setVariableResult"]
@@ -128,10 +126,8 @@ def _decode_SetVariablesRequest(o: Any) -> SetVariablesRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["setVariableData"]

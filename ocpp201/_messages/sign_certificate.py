@@ -115,23 +115,16 @@ def _decode_SignCertificateResponse(o: Any) -> SignCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_SignCertificateResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_GenericStatusEnumType[v]
-    self.status = v
+    self.status = _M_GenericStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -161,10 +154,8 @@ def _decode_SignCertificateRequest(o: Any) -> SignCertificateRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["csr"]
@@ -172,10 +163,8 @@ def _decode_SignCertificateRequest(o: Any) -> SignCertificateRequest:
         raise Refused
     self.csr = v
     if "certificateType" in o:
-        v = o["certificateType"]
-        v = _M_CertificateSigningUseEnumType[v]
+        self.certificate_type = _M_CertificateSigningUseEnumType[o["certificateType"]]
         n += 1
-        self.certificate_type = v
     else:
         self.certificate_type = None
     if len(o) != n:

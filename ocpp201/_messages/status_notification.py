@@ -103,13 +103,10 @@ def _decode_StatusNotificationResponse(o: Any) -> StatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_StatusNotificationResponse()
-    v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if len(o) != n:
@@ -136,18 +133,12 @@ def _decode_StatusNotificationRequest(o: Any) -> StatusNotificationRequest:
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    self.timestamp = v
-    v = o["connectorStatus"]
-    v = _M_ConnectorStatusEnumType[v]
-    self.connector_status = v
+    self.timestamp = parse_datetime(o["timestamp"])
+    self.connector_status = _M_ConnectorStatusEnumType[o["connectorStatus"]]
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)

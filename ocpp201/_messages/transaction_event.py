@@ -293,10 +293,8 @@ def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "totalCost" in o:
@@ -318,10 +316,8 @@ def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:
     else:
         self.charging_priority = None
     if "idTokenInfo" in o:
-        v = o["idTokenInfo"]
-        v = _decode_IdTokenInfoType(v)
+        self.id_token_info = _decode_IdTokenInfoType(o["idTokenInfo"])
         n += 1
-        self.id_token_info = v
     else:
         self.id_token_info = None
     if "updatedPersonalMessage" in o:
@@ -365,15 +361,11 @@ def _decode_TransactionEventRequest(o: Any) -> TransactionEventRequest:
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["eventType"]
-    v = _M_TransactionEventEnumType[v]
-    self.event_type = v
+    self.event_type = _M_TransactionEventEnumType[o["eventType"]]
     if "meterValue" in o:
         v = o["meterValue"]
         if v.__class__ is not list or len(v) < 1:
@@ -383,12 +375,8 @@ def _decode_TransactionEventRequest(o: Any) -> TransactionEventRequest:
         self.meter_value = v
     else:
         self.meter_value = None
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    self.timestamp = v
-    v = o["triggerReason"]
-    v = _M_TriggerReasonEnumType[v]
-    self.trigger_reason = v
+    self.timestamp = parse_datetime(o["timestamp"])
+    self.trigger_reason = _M_TriggerReasonEnumType[o["triggerReason"]]
     v = o["seqNo"]
     if v.__class__ is not int:
         v = integer(v)
@@ -425,21 +413,15 @@ def _decode_TransactionEventRequest(o: Any) -> TransactionEventRequest:
         self.reservation_id = v
     else:
         self.reservation_id = None
-    v = o["transactionInfo"]
-    v = _decode_TransactionType(v)
-    self.transaction_info = v
+    self.transaction_info = _decode_TransactionType(o["transactionInfo"])
     if "evse" in o:
-        v = o["evse"]
-        v = _decode_EVSEType(v)
+        self.evse = _decode_EVSEType(o["evse"])
         n += 1
-        self.evse = v
     else:
         self.evse = None
     if "idToken" in o:
-        v = o["idToken"]
-        v = _decode_IdTokenType(v)
+        self.id_token = _decode_IdTokenType(o["idToken"])
         n += 1
-        self.id_token = v
     else:
         self.id_token = None
     if len(o) != n:

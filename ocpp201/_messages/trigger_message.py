@@ -110,23 +110,16 @@ def _decode_TriggerMessageResponse(o: Any) -> TriggerMessageResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_TriggerMessageResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_TriggerMessageStatusEnumType[v]
-    self.status = v
+    self.status = _M_TriggerMessageStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -153,25 +146,18 @@ def _decode_TriggerMessageRequest(o: Any) -> TriggerMessageRequest:
     if o.__class__ is not dict:
         raise Refused
     self = _U_TriggerMessageRequest()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "evse" in o:
-        v = o["evse"]
-        v = _decode_EVSEType(v)
+        self.evse = _decode_EVSEType(o["evse"])
         n += 1
-        self.evse = v
     else:
         self.evse = None
-    v = o["requestedMessage"]
-    v = _M_MessageTriggerEnumType[v]
-    self.requested_message = v
+    self.requested_message = _M_MessageTriggerEnumType[o["requestedMessage"]]
     if len(o) != n:
         raise Refused
     self.__class__ = TriggerMessageRequest

@@ -101,23 +101,16 @@ def _decode_UnlockConnectorResponse(o: Any) -> UnlockConnectorResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_UnlockConnectorResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_UnlockStatusEnumType[v]
-    self.status = v
+    self.status = _M_UnlockStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -147,10 +140,8 @@ def _decode_UnlockConnectorRequest(o: Any) -> UnlockConnectorRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["evseId"]

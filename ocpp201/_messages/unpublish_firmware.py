@@ -84,18 +84,13 @@ def _decode_UnpublishFirmwareResponse(o: Any) -> UnpublishFirmwareResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_UnpublishFirmwareResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_UnpublishFirmwareStatusEnumType[v]
-    self.status = v
+    self.status = _M_UnpublishFirmwareStatusEnumType[o["status"]]
     if len(o) != n:
         raise Refused
     self.__class__ = UnpublishFirmwareResponse
@@ -120,10 +115,8 @@ def _decode_UnpublishFirmwareRequest(o: Any) -> UnpublishFirmwareRequest:
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     v = o["checksum"]

@@ -132,23 +132,16 @@ def _decode_UpdateFirmwareResponse(o: Any) -> UpdateFirmwareResponse:
     if o.__class__ is not dict:
         raise Refused
     self = _U_UpdateFirmwareResponse()
-    v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
-    v = o["status"]
-    v = _M_UpdateFirmwareStatusEnumType[v]
-    self.status = v
+    self.status = _M_UpdateFirmwareStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
-        self.status_info = v
     else:
         self.status_info = None
     if len(o) != n:
@@ -178,10 +171,8 @@ def _decode_UpdateFirmwareRequest(o: Any) -> UpdateFirmwareRequest:
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
-        self.custom_data = v
     else:
         self.custom_data = None
     if "retries" in o:
@@ -204,9 +195,7 @@ def _decode_UpdateFirmwareRequest(o: Any) -> UpdateFirmwareRequest:
     if v.__class__ is not int:
         v = integer(v)
     self.request_id = v
-    v = o["firmware"]
-    v = _decode_FirmwareType(v)
-    self.firmware = v
+    self.firmware = _decode_FirmwareType(o["firmware"])
     if len(o) != n:
         raise Refused
     self.__class__ = UpdateFirmwareRequest
