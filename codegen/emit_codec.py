@@ -3,9 +3,12 @@
 For each object definition the generator writes, next to its class,
 
 * ``_decode_X(o)``: straight-line Python with every schema check of ``X`` inlined; it
-  builds the object without running the attrs validators (it has made their checks)
-  and raises ``Refused`` (or fails on the way) when anything is wrong, leaving the
-  explanation to the interpretive path of ``ocpp201._schema``;
+  builds the object without running the attrs validators (it has made their checks):
+  plain attribute assignments on an instance of ``_U_X``, a subclass of ``X`` with the
+  same slots and neither attrs' ``__init__`` nor its validating ``__setattr__``, made
+  an ``X`` at the end by setting its ``__class__``; it raises ``Refused`` (or fails on
+  the way) when anything is wrong, leaving the explanation to the interpretive path
+  of ``ocpp201._schema``;
 * ``_encode_X(obj)``: the JSON-ready dict of a valid object;
 * the module table ``_CODECS`` the codec looks the functions up in.
 
@@ -27,6 +30,7 @@ class _Out:
         self.lines: list[str] = []
         self.used: set[str] = set()
         self.enums: set[str] = set()
+        self.shells: list[str] = []
 
     def add(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
@@ -120,6 +124,20 @@ def _check(out: _Out, type_expr: TypeExpr, depth: int) -> None:
         _check_array(out, type_expr, depth)
 
 
+def _converted(out: _Out, type_expr: TypeExpr, src: str) -> str | None:
+    """The expression converting ``src`` when ``type_expr`` needs no other check (an
+    enumeration, an object, a date-time, an untyped value), else None."""
+    if isinstance(type_expr, Ref):
+        if type_expr.name in out.model.enums:
+            return f"{out.members(type_expr.name)}[{src}]"
+        return f"_decode_{type_expr.name}({src})"
+    if isinstance(type_expr, Primitive) and type_expr.kind in ("date-time", "any"):
+        helper = "parse_datetime" if type_expr.kind == "date-time" else "any_json"
+        out.used.add(helper)
+        return f"{helper}({src})"
+    return None
+
+
 def _check_array(out: _Out, array: Array, depth: int) -> None:
     condition = "v.__class__ is not list"
     if array.min_items is not None or array.max_items is not None:
@@ -149,35 +167,56 @@ def _check_array(out: _Out, array: Array, depth: int) -> None:
 
 
 def _decoder(out: _Out, obj: ObjectDef) -> None:
-    out.used.update({"Refused", "set_field"})
+    out.used.update({"Refused", "unchecked"})
+    out.shells.append(obj.name)
     out.define(f"_decode_{obj.name}", "o: Any", obj.name)
     out.refuse_if(1, "o.__class__ is not dict")
-    out.add(1, f"self = object.__new__({obj.name})")
+    out.add(1, f"self = _U_{obj.name}()")
+    declared = len(out.lines)
     out.add(1, "v: Any")
     if not obj.extensible:
         out.add(1, f"n = {sum(f.required for f in obj.fields)}")
     for field in obj.fields:
+        depth = 1 if field.required else 2
+        direct = f"self.{field.name} = " + (
+            _converted(out, field.type, f'o["{field.wire}"]') or "?"
+        )
+        if not field.required:
+            out.add(1, f'if "{field.wire}" in o:')
+        if "?" not in direct and len(direct) + 4 * depth <= LINE:
+            # One conversion and no check of its own: no temporary.
+            out.add(depth, direct)
+            if not field.required:
+                if not obj.extensible:
+                    out.add(2, "n += 1")
+                out.add(1, "else:")
+                out.add(2, f"self.{field.name} = None")
+            continue
         if field.required:
             out.add(1, f'v = o["{field.wire}"]')
             _check(out, field.type, 1)
         else:
-            out.add(1, f'if "{field.wire}" in o:')
             out.add(2, f'v = o["{field.wire}"]')
             _check(out, field.type, 2)
             if not obj.extensible:
                 out.add(2, "n += 1")
+            out.add(2, f"self.{field.name} = v")
             out.add(1, "else:")
-            out.add(2, "v = None")
-        out.add(1, f'set_field(self, "{field.name}", v)')
+            out.add(2, f"self.{field.name} = None")
+            continue
+        out.add(1, f"self.{field.name} = v")
     if obj.extensible:
         out.used.add("json_problem")
         known = ", ".join(f'"{f.wire}"' for f in obj.fields)
         out.add(1, f"extra = {{k: x for k, x in o.items() if k not in ({known},)}}")
         out.refuse_if(1, "json_problem(extra) is not None")
-        out.add(1, 'set_field(self, "extra", extra)')
+        out.add(1, "self.extra = extra")
     else:
         out.refuse_if(1, "len(o) != n")  # a key the schema does not know
+    out.add(1, f"self.__class__ = {obj.name}")
     out.add(1, "return self")
+    if not any(line.lstrip().startswith("v = ") for line in out.lines[declared:]):
+        del out.lines[declared]  # every field was converted without a temporary
 
 
 def _encoded(out: _Out, type_expr: TypeExpr) -> str:
@@ -245,6 +284,8 @@ def codec_blocks(
     constants = []
     for name in sorted(out.enums):
         constants.extend(layout(f"_M_{name} = ", Call("members", (name,)), "", ""))
+    for name in out.shells:
+        constants.extend(layout(f"_U_{name} = ", Call("unchecked", (name,)), "", ""))
     table = ["_CODECS: Codecs = {"]
     for obj in objects:
         pair = Call("", (f"_decode_{obj.name}", f"_encode_{obj.name}"), collection=True)

@@ -29,6 +29,7 @@ _COMMON = re.compile(
 )
 _FROMISO = sys.version_info >= (3, 11)  # 3.10's fromisoformat() refuses "Z"
 _OFFSETS: dict[int, timezone] = {0: timezone.utc}
+_ISOFORMAT = datetime.isoformat  # unbound: a subclass's override is not used
 
 
 def parse_datetime(text: str) -> datetime:
@@ -72,13 +73,11 @@ def format_datetime(value: datetime) -> str:
     offset = value.utcoffset()
     if offset is None:
         raise ValueError(f"{value!r} has no timezone; OCPP date-times need one")
-    text = (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    )
+    # The C-implemented isoformat() starts with "YYYY-MM-DDTHH:MM:SS" (year padded).
+    text = _ISOFORMAT(value)[:19]
     millis = value.microsecond // 1000
     if millis:
-        text += f".{millis:03d}"
+        text = f"{text}.{millis:03d}"
     if not offset:
         return text + "Z"
     minutes = int(offset.total_seconds()) // 60

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from ._datetime import format_datetime, parse_datetime
 from ._schema import JSON_NULL, json_problem
@@ -28,16 +28,28 @@ __all__ = [
     "json_problem",
     "members",
     "parse_datetime",
-    "set_field",
+    "unchecked",
 ]
 
 INF: Final = math.inf
+T = TypeVar("T")
 
 Codecs = dict[type[Any], tuple[Callable[[Any], Any], Callable[[Any], dict[str, Any]]]]
 """The type of a generated module's ``_CODECS`` table: class -> (decoder, encoder)."""
 
-set_field: Final = object.__setattr__
-"""Sets a field of a decoded object without running its validator again."""
+
+def unchecked(cls: type[T]) -> Callable[[], T]:
+    """A subclass of ``cls`` with the same slots whose fields are set without running
+    their validators again: a generated decoder makes an empty instance of it (no
+    attrs ``__init__``), sets its fields by plain attribute assignments (about 3x
+    faster than ``object.__setattr__`` calls), then sets its ``__class__`` to ``cls``,
+    which the identical layout allows."""
+    namespace = {
+        "__slots__": (),
+        "__init__": object.__init__,
+        "__setattr__": object.__setattr__,
+    }
+    return type(f"_Unchecked{cls.__name__}", (cls,), namespace)
 
 
 def members(enum_type: type[enum.Enum]) -> dict[Any, Any]:

@@ -7,7 +7,8 @@ float range, an integer with more digits than Python converts).
 
 * With the standard library, module-level hooks (no closures built per message) see
   each object's pairs and each number; the first anomaly aborts the parse, and only
-  then is the text parsed again by the exact path that returns the value too.
+  then is the text parsed again by the exact path that returns the value too.  The
+  decoder's scanner is called directly when the text is a bare value.
 * With orjson, the text is parsed without hooks and the anomalies are found at C
   speed: the text and orjson's compact writing of the value hold the same number of
   colons unless an object lost a duplicate member; infinities are refused by orjson.
@@ -29,7 +30,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, cast
 
 __all__ = ["ToolargeNumber", "backend", "explaining_loads", "loads", "use_backend"]
 
@@ -108,6 +110,8 @@ _STDLIB: Final = json.JSONDecoder(
     parse_int=_integer,
     parse_constant=_reject_constant,
 )
+# The scanner decode() calls (set by JSONDecoder.__init__; typeshed does not list it).
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = cast(Any, _STDLIB).scan_once
 _RUN: Final = b"0" * 19  # digits: an integer orjson may read as a float
 _DIGITS: Final = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
 
@@ -125,9 +129,23 @@ def loads(text: str) -> tuple[Any, bool]:
     if text.startswith("\ufeff"):
         return json.loads(text), False  # raises the standard library's BOM error
     try:
-        return _STDLIB.decode(text), False
+        return _stdlib_decode(text), False
     except _Anomaly:
         return _hooked_loads(text)  # rare: the exact, slower path
+
+
+def _stdlib_decode(text: str) -> Any:
+    """``_STDLIB.decode(text)``, without its two Python layers when ``text`` is one
+    JSON value with nothing around it; any other text (whitespace around the value,
+    extra data, no value) goes to ``decode()`` itself, which raises its usual error.
+    Errors met inside the value are raised by the scanner itself either way."""
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        return _STDLIB.decode(text)
+    if end != len(text):
+        return _STDLIB.decode(text)
+    return value
 
 
 def _orjson_loads(text: str) -> tuple[Any, bool] | None:
@@ -142,7 +160,8 @@ def _orjson_loads(text: str) -> tuple[Any, bool] | None:
     """
     try:
         raw = text.encode()
-        if b"\\u" in raw or _RUN in raw.translate(_DIGITS):
+        # A lone backslash is found by memchr; only then is the slower search made.
+        if (b"\\" in raw and b"\\u" in raw) or _RUN in raw.translate(_DIGITS):
             return None
         value = _orjson.loads(raw)
         written = _orjson.dumps(value)

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -73,37 +73,39 @@ class ACChargingParametersType:
     """
 
 
+_U_ACChargingParametersType = unchecked(ACChargingParametersType)
+
+
 def _decode_ACChargingParametersType(o: Any) -> ACChargingParametersType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ACChargingParametersType)
+    self = _U_ACChargingParametersType()
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["energyAmount"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "energy_amount", v)
+    self.energy_amount = v
     v = o["evMinCurrent"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "ev_min_current", v)
+    self.ev_min_current = v
     v = o["evMaxCurrent"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "ev_max_current", v)
+    self.ev_max_current = v
     v = o["evMaxVoltage"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "ev_max_voltage", v)
+    self.ev_max_voltage = v
     if len(o) != n:
         raise Refused
+    self.__class__ = ACChargingParametersType
     return self
 
 

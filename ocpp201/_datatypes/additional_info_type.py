@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -51,29 +51,31 @@ class AdditionalInfoType:
     """
 
 
+_U_AdditionalInfoType = unchecked(AdditionalInfoType)
+
+
 def _decode_AdditionalInfoType(o: Any) -> AdditionalInfoType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(AdditionalInfoType)
+    self = _U_AdditionalInfoType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["additionalIdToken"]
     if v.__class__ is not str or len(v) > 36:
         raise Refused
-    set_field(self, "additional_id_token", v)
+    self.additional_id_token = v
     v = o["type"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
-    set_field(self, "type", v)
+    self.type = v
     if len(o) != n:
         raise Refused
+    self.__class__ = AdditionalInfoType
     return self
 
 

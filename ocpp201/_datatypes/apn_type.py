@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.apn_authentication import APNAuthenticationEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, Boolean, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -124,70 +124,68 @@ class APNType:
 
 
 _M_APNAuthenticationEnumType = members(APNAuthenticationEnumType)
+_U_APNType = unchecked(APNType)
 
 
 def _decode_APNType(o: Any) -> APNType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(APNType)
+    self = _U_APNType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["apn"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "apn", v)
+    self.apn = v
     if "apnUserName" in o:
         v = o["apnUserName"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
         n += 1
+        self.apn_user_name = v
     else:
-        v = None
-    set_field(self, "apn_user_name", v)
+        self.apn_user_name = None
     if "apnPassword" in o:
         v = o["apnPassword"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
         n += 1
+        self.apn_password = v
     else:
-        v = None
-    set_field(self, "apn_password", v)
+        self.apn_password = None
     if "simPin" in o:
         v = o["simPin"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.sim_pin = v
     else:
-        v = None
-    set_field(self, "sim_pin", v)
+        self.sim_pin = None
     if "preferredNetwork" in o:
         v = o["preferredNetwork"]
         if v.__class__ is not str or len(v) > 6:
             raise Refused
         n += 1
+        self.preferred_network = v
     else:
-        v = None
-    set_field(self, "preferred_network", v)
+        self.preferred_network = None
     if "useOnlyPreferredNetwork" in o:
         v = o["useOnlyPreferredNetwork"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.use_only_preferred_network = v
     else:
-        v = None
-    set_field(self, "use_only_preferred_network", v)
-    v = o["apnAuthentication"]
-    v = _M_APNAuthenticationEnumType[v]
-    set_field(self, "apn_authentication", v)
+        self.use_only_preferred_network = None
+    self.apn_authentication = _M_APNAuthenticationEnumType[o["apnAuthentication"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = APNType
     return self
 
 

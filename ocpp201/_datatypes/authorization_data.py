@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -69,31 +69,28 @@ class AuthorizationData:
     """
 
 
+_U_AuthorizationData = unchecked(AuthorizationData)
+
+
 def _decode_AuthorizationData(o: Any) -> AuthorizationData:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(AuthorizationData)
-    v: Any
+    self = _U_AuthorizationData()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["idToken"]
-    v = _decode_IdTokenType(v)
-    set_field(self, "id_token", v)
+        self.custom_data = None
+    self.id_token = _decode_IdTokenType(o["idToken"])
     if "idTokenInfo" in o:
-        v = o["idTokenInfo"]
-        v = _decode_IdTokenInfoType(v)
+        self.id_token_info = _decode_IdTokenInfoType(o["idTokenInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "id_token_info", v)
+        self.id_token_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = AuthorizationData
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.get_certificate_id_use import GetCertificateIdUseEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt
 from .certificate_hash_data_type import (
     CertificateHashDataType,
@@ -66,38 +66,36 @@ class CertificateHashDataChainType:
 
 
 _M_GetCertificateIdUseEnumType = members(GetCertificateIdUseEnumType)
+_U_CertificateHashDataChainType = unchecked(CertificateHashDataChainType)
 
 
 def _decode_CertificateHashDataChainType(o: Any) -> CertificateHashDataChainType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CertificateHashDataChainType)
+    self = _U_CertificateHashDataChainType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["certificateHashData"]
     v = _decode_CertificateHashDataType(v)
-    set_field(self, "certificate_hash_data", v)
-    v = o["certificateType"]
-    v = _M_GetCertificateIdUseEnumType[v]
-    set_field(self, "certificate_type", v)
+    self.certificate_hash_data = v
+    self.certificate_type = _M_GetCertificateIdUseEnumType[o["certificateType"]]
     if "childCertificateHashData" in o:
         v = o["childCertificateHashData"]
         if v.__class__ is not list or not 1 <= len(v) <= 4:
             raise Refused
         v = [_decode_CertificateHashDataType(x) for x in v]
         n += 1
+        self.child_certificate_hash_data = v
     else:
-        v = None
-    set_field(self, "child_certificate_hash_data", v)
+        self.child_certificate_hash_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CertificateHashDataChainType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, Boolean, EnumOf, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -62,34 +62,34 @@ class ChargingLimitType:
 
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
+_U_ChargingLimitType = unchecked(ChargingLimitType)
 
 
 def _decode_ChargingLimitType(o: Any) -> ChargingLimitType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChargingLimitType)
+    self = _U_ChargingLimitType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["chargingLimitSource"]
     v = _M_ChargingLimitSourceEnumType[v]
-    set_field(self, "charging_limit_source", v)
+    self.charging_limit_source = v
     if "isGridCritical" in o:
         v = o["isGridCritical"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.is_grid_critical = v
     else:
-        v = None
-    set_field(self, "is_grid_critical", v)
+        self.is_grid_critical = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChargingLimitType
     return self
 
 

@@ -15,7 +15,7 @@ from .._fastpath import (
     format_datetime,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, ObjectOf, Opt
 from .ac_charging_parameters_type import (
@@ -104,47 +104,45 @@ class ChargingNeedsType:
 
 
 _M_EnergyTransferModeEnumType = members(EnergyTransferModeEnumType)
+_U_ChargingNeedsType = unchecked(ChargingNeedsType)
 
 
 def _decode_ChargingNeedsType(o: Any) -> ChargingNeedsType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChargingNeedsType)
+    self = _U_ChargingNeedsType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "acChargingParameters" in o:
         v = o["acChargingParameters"]
         v = _decode_ACChargingParametersType(v)
         n += 1
+        self.ac_charging_parameters = v
     else:
-        v = None
-    set_field(self, "ac_charging_parameters", v)
+        self.ac_charging_parameters = None
     if "dcChargingParameters" in o:
         v = o["dcChargingParameters"]
         v = _decode_DCChargingParametersType(v)
         n += 1
+        self.dc_charging_parameters = v
     else:
-        v = None
-    set_field(self, "dc_charging_parameters", v)
+        self.dc_charging_parameters = None
     v = o["requestedEnergyTransfer"]
     v = _M_EnergyTransferModeEnumType[v]
-    set_field(self, "requested_energy_transfer", v)
+    self.requested_energy_transfer = v
     if "departureTime" in o:
-        v = o["departureTime"]
-        v = parse_datetime(v)
+        self.departure_time = parse_datetime(o["departureTime"])
         n += 1
     else:
-        v = None
-    set_field(self, "departure_time", v)
+        self.departure_time = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChargingNeedsType
     return self
 
 

@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
 from .._enums.charging_profile_purpose import ChargingProfilePurposeEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -99,56 +99,56 @@ class ChargingProfileCriterionType:
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
+_U_ChargingProfileCriterionType = unchecked(ChargingProfileCriterionType)
 
 
 def _decode_ChargingProfileCriterionType(o: Any) -> ChargingProfileCriterionType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChargingProfileCriterionType)
+    self = _U_ChargingProfileCriterionType()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "chargingProfilePurpose" in o:
         v = o["chargingProfilePurpose"]
         v = _M_ChargingProfilePurposeEnumType[v]
         n += 1
+        self.charging_profile_purpose = v
     else:
-        v = None
-    set_field(self, "charging_profile_purpose", v)
+        self.charging_profile_purpose = None
     if "stackLevel" in o:
         v = o["stackLevel"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.stack_level = v
     else:
-        v = None
-    set_field(self, "stack_level", v)
+        self.stack_level = None
     if "chargingProfileId" in o:
         v = o["chargingProfileId"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [x if x.__class__ is int else integer(x) for x in v]
         n += 1
+        self.charging_profile_id = v
     else:
-        v = None
-    set_field(self, "charging_profile_id", v)
+        self.charging_profile_id = None
     if "chargingLimitSource" in o:
         v = o["chargingLimitSource"]
         if v.__class__ is not list or not 1 <= len(v) <= 4:
             raise Refused
         v = [_M_ChargingLimitSourceEnumType[x] for x in v]
         n += 1
+        self.charging_limit_source = v
     else:
-        v = None
-    set_field(self, "charging_limit_source", v)
+        self.charging_limit_source = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChargingProfileCriterionType
     return self
 
 

@@ -18,7 +18,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .charging_schedule_type import (
@@ -160,71 +160,65 @@ class ChargingProfileType:
 _M_ChargingProfileKindEnumType = members(ChargingProfileKindEnumType)
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
 _M_RecurrencyKindEnumType = members(RecurrencyKindEnumType)
+_U_ChargingProfileType = unchecked(ChargingProfileType)
 
 
 def _decode_ChargingProfileType(o: Any) -> ChargingProfileType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChargingProfileType)
+    self = _U_ChargingProfileType()
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     v = o["stackLevel"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "stack_level", v)
+    self.stack_level = v
     v = o["chargingProfilePurpose"]
     v = _M_ChargingProfilePurposeEnumType[v]
-    set_field(self, "charging_profile_purpose", v)
+    self.charging_profile_purpose = v
     v = o["chargingProfileKind"]
     v = _M_ChargingProfileKindEnumType[v]
-    set_field(self, "charging_profile_kind", v)
+    self.charging_profile_kind = v
     if "recurrencyKind" in o:
-        v = o["recurrencyKind"]
-        v = _M_RecurrencyKindEnumType[v]
+        self.recurrency_kind = _M_RecurrencyKindEnumType[o["recurrencyKind"]]
         n += 1
     else:
-        v = None
-    set_field(self, "recurrency_kind", v)
+        self.recurrency_kind = None
     if "validFrom" in o:
-        v = o["validFrom"]
-        v = parse_datetime(v)
+        self.valid_from = parse_datetime(o["validFrom"])
         n += 1
     else:
-        v = None
-    set_field(self, "valid_from", v)
+        self.valid_from = None
     if "validTo" in o:
-        v = o["validTo"]
-        v = parse_datetime(v)
+        self.valid_to = parse_datetime(o["validTo"])
         n += 1
     else:
-        v = None
-    set_field(self, "valid_to", v)
+        self.valid_to = None
     v = o["chargingSchedule"]
     if v.__class__ is not list or not 1 <= len(v) <= 3:
         raise Refused
     v = [_decode_ChargingScheduleType(x) for x in v]
-    set_field(self, "charging_schedule", v)
+    self.charging_schedule = v
     if "transactionId" in o:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
         n += 1
+        self.transaction_id = v
     else:
-        v = None
-    set_field(self, "transaction_id", v)
+        self.transaction_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChargingProfileType
     return self
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import INF, Codecs, Refused, integer, set_field
+from .._fastpath import INF, Codecs, Refused, integer, unchecked
 from .._schema import WIRE, Integer, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -88,47 +88,49 @@ class ChargingSchedulePeriodType:
     """
 
 
+_U_ChargingSchedulePeriodType = unchecked(ChargingSchedulePeriodType)
+
+
 def _decode_ChargingSchedulePeriodType(o: Any) -> ChargingSchedulePeriodType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChargingSchedulePeriodType)
+    self = _U_ChargingSchedulePeriodType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["startPeriod"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "start_period", v)
+    self.start_period = v
     v = o["limit"]
     if v.__class__ is not float and v.__class__ is not int:
         raise Refused
     if not -INF < v < INF:
         raise Refused
-    set_field(self, "limit", v)
+    self.limit = v
     if "numberPhases" in o:
         v = o["numberPhases"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.number_phases = v
     else:
-        v = None
-    set_field(self, "number_phases", v)
+        self.number_phases = None
     if "phaseToUse" in o:
         v = o["phaseToUse"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.phase_to_use = v
     else:
-        v = None
-    set_field(self, "phase_to_use", v)
+        self.phase_to_use = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChargingSchedulePeriodType
     return self
 
 

@@ -17,7 +17,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, Number, ObjectOf, Opt
 from .charging_schedule_period_type import (
@@ -147,48 +147,43 @@ class ChargingScheduleType:
 
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
+_U_ChargingScheduleType = unchecked(ChargingScheduleType)
 
 
 def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChargingScheduleType)
+    self = _U_ChargingScheduleType()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     if "startSchedule" in o:
-        v = o["startSchedule"]
-        v = parse_datetime(v)
+        self.start_schedule = parse_datetime(o["startSchedule"])
         n += 1
     else:
-        v = None
-    set_field(self, "start_schedule", v)
+        self.start_schedule = None
     if "duration" in o:
         v = o["duration"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.duration = v
     else:
-        v = None
-    set_field(self, "duration", v)
-    v = o["chargingRateUnit"]
-    v = _M_ChargingRateUnitEnumType[v]
-    set_field(self, "charging_rate_unit", v)
+        self.duration = None
+    self.charging_rate_unit = _M_ChargingRateUnitEnumType[o["chargingRateUnit"]]
     v = o["chargingSchedulePeriod"]
     if v.__class__ is not list or not 1 <= len(v) <= 1024:
         raise Refused
     v = [_decode_ChargingSchedulePeriodType(x) for x in v]
-    set_field(self, "charging_schedule_period", v)
+    self.charging_schedule_period = v
     if "minChargingRate" in o:
         v = o["minChargingRate"]
         if v.__class__ is not float and v.__class__ is not int:
@@ -196,18 +191,17 @@ def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
         if not -INF < v < INF:
             raise Refused
         n += 1
+        self.min_charging_rate = v
     else:
-        v = None
-    set_field(self, "min_charging_rate", v)
+        self.min_charging_rate = None
     if "salesTariff" in o:
-        v = o["salesTariff"]
-        v = _decode_SalesTariffType(v)
+        self.sales_tariff = _decode_SalesTariffType(o["salesTariff"])
         n += 1
     else:
-        v = None
-    set_field(self, "sales_tariff", v)
+        self.sales_tariff = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChargingScheduleType
     return self
 
 

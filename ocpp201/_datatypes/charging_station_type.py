@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -77,52 +77,52 @@ class ChargingStationType:
     """This contains the firmware version of the Charging Station."""
 
 
+_U_ChargingStationType = unchecked(ChargingStationType)
+
+
 def _decode_ChargingStationType(o: Any) -> ChargingStationType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChargingStationType)
+    self = _U_ChargingStationType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "serialNumber" in o:
         v = o["serialNumber"]
         if v.__class__ is not str or len(v) > 25:
             raise Refused
         n += 1
+        self.serial_number = v
     else:
-        v = None
-    set_field(self, "serial_number", v)
+        self.serial_number = None
     v = o["model"]
     if v.__class__ is not str or len(v) > 20:
         raise Refused
-    set_field(self, "model", v)
+    self.model = v
     if "modem" in o:
-        v = o["modem"]
-        v = _decode_ModemType(v)
+        self.modem = _decode_ModemType(o["modem"])
         n += 1
     else:
-        v = None
-    set_field(self, "modem", v)
+        self.modem = None
     v = o["vendorName"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
-    set_field(self, "vendor_name", v)
+    self.vendor_name = v
     if "firmwareVersion" in o:
         v = o["firmwareVersion"]
         if v.__class__ is not str or len(v) > 50:
             raise Refused
         n += 1
+        self.firmware_version = v
     else:
-        v = None
-    set_field(self, "firmware_version", v)
+        self.firmware_version = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChargingStationType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.charging_profile_purpose import ChargingProfilePurposeEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -86,46 +86,46 @@ class ClearChargingProfileType:
 
 
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
+_U_ClearChargingProfileType = unchecked(ClearChargingProfileType)
 
 
 def _decode_ClearChargingProfileType(o: Any) -> ClearChargingProfileType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearChargingProfileType)
+    self = _U_ClearChargingProfileType()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
+        self.evse_id = None
     if "chargingProfilePurpose" in o:
         v = o["chargingProfilePurpose"]
         v = _M_ChargingProfilePurposeEnumType[v]
         n += 1
+        self.charging_profile_purpose = v
     else:
-        v = None
-    set_field(self, "charging_profile_purpose", v)
+        self.charging_profile_purpose = None
     if "stackLevel" in o:
         v = o["stackLevel"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.stack_level = v
     else:
-        v = None
-    set_field(self, "stack_level", v)
+        self.stack_level = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearChargingProfileType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.clear_monitoring_status import ClearMonitoringStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -61,37 +61,33 @@ class ClearMonitoringResultType:
 
 
 _M_ClearMonitoringStatusEnumType = members(ClearMonitoringStatusEnumType)
+_U_ClearMonitoringResultType = unchecked(ClearMonitoringResultType)
 
 
 def _decode_ClearMonitoringResultType(o: Any) -> ClearMonitoringResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearMonitoringResultType)
+    self = _U_ClearMonitoringResultType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_ClearMonitoringStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_ClearMonitoringStatusEnumType[o["status"]]
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearMonitoringResultType
     return self
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -64,40 +64,40 @@ class ComponentType:
     """
 
 
+_U_ComponentType = unchecked(ComponentType)
+
+
 def _decode_ComponentType(o: Any) -> ComponentType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ComponentType)
+    self = _U_ComponentType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "evse" in o:
-        v = o["evse"]
-        v = _decode_EVSEType(v)
+        self.evse = _decode_EVSEType(o["evse"])
         n += 1
     else:
-        v = None
-    set_field(self, "evse", v)
+        self.evse = None
     v = o["name"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
-    set_field(self, "name", v)
+    self.name = v
     if "instance" in o:
         v = o["instance"]
         if v.__class__ is not str or len(v) > 50:
             raise Refused
         n += 1
+        self.instance = v
     else:
-        v = None
-    set_field(self, "instance", v)
+        self.instance = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ComponentType
     return self
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -52,31 +52,28 @@ class ComponentVariableType:
     """Reference key to a component-variable."""
 
 
+_U_ComponentVariableType = unchecked(ComponentVariableType)
+
+
 def _decode_ComponentVariableType(o: Any) -> ComponentVariableType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ComponentVariableType)
-    v: Any
+    self = _U_ComponentVariableType()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
+        self.custom_data = None
+    self.component = _decode_ComponentType(o["component"])
     if "variable" in o:
-        v = o["variable"]
-        v = _decode_VariableType(v)
+        self.variable = _decode_VariableType(o["variable"])
         n += 1
     else:
-        v = None
-    set_field(self, "variable", v)
+        self.variable = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ComponentVariableType
     return self
 
 

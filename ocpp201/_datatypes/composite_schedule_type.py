@@ -16,7 +16,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt
 from .charging_schedule_period_type import (
@@ -99,42 +99,38 @@ class CompositeScheduleType:
 
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
+_U_CompositeScheduleType = unchecked(CompositeScheduleType)
 
 
 def _decode_CompositeScheduleType(o: Any) -> CompositeScheduleType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CompositeScheduleType)
+    self = _U_CompositeScheduleType()
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["chargingSchedulePeriod"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_ChargingSchedulePeriodType(x) for x in v]
-    set_field(self, "charging_schedule_period", v)
+    self.charging_schedule_period = v
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     v = o["duration"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "duration", v)
-    v = o["scheduleStart"]
-    v = parse_datetime(v)
-    set_field(self, "schedule_start", v)
-    v = o["chargingRateUnit"]
-    v = _M_ChargingRateUnitEnumType[v]
-    set_field(self, "charging_rate_unit", v)
+    self.duration = v
+    self.schedule_start = parse_datetime(o["scheduleStart"])
+    self.charging_rate_unit = _M_ChargingRateUnitEnumType[o["chargingRateUnit"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = CompositeScheduleType
     return self
 
 

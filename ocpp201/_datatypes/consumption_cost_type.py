@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import INF, Codecs, Refused, set_field
+from .._fastpath import INF, Codecs, Refused, unchecked
 from .._schema import WIRE, ArrayOf, Number, ObjectOf, Opt
 from .cost_type import CostType, _decode_CostType, _encode_CostType
 from .custom_data_type import (
@@ -58,32 +58,34 @@ class ConsumptionCostType:
     """
 
 
+_U_ConsumptionCostType = unchecked(ConsumptionCostType)
+
+
 def _decode_ConsumptionCostType(o: Any) -> ConsumptionCostType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ConsumptionCostType)
+    self = _U_ConsumptionCostType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["startValue"]
     if v.__class__ is not float and v.__class__ is not int:
         raise Refused
     if not -INF < v < INF:
         raise Refused
-    set_field(self, "start_value", v)
+    self.start_value = v
     v = o["cost"]
     if v.__class__ is not list or not 1 <= len(v) <= 3:
         raise Refused
     v = [_decode_CostType(x) for x in v]
-    set_field(self, "cost", v)
+    self.cost = v
     if len(o) != n:
         raise Refused
+    self.__class__ = ConsumptionCostType
     return self
 
 

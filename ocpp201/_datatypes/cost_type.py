@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.cost_kind import CostKindEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -69,38 +69,36 @@ class CostType:
 
 
 _M_CostKindEnumType = members(CostKindEnumType)
+_U_CostType = unchecked(CostType)
 
 
 def _decode_CostType(o: Any) -> CostType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CostType)
+    self = _U_CostType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["costKind"]
-    v = _M_CostKindEnumType[v]
-    set_field(self, "cost_kind", v)
+        self.custom_data = None
+    self.cost_kind = _M_CostKindEnumType[o["costKind"]]
     v = o["amount"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "amount", v)
+    self.amount = v
     if "amountMultiplier" in o:
         v = o["amountMultiplier"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.amount_multiplier = v
     else:
-        v = None
-    set_field(self, "amount_multiplier", v)
+        self.amount_multiplier = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CostType
     return self
 
 

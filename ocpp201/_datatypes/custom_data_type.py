@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, json_problem, set_field
+from .._fastpath import Codecs, Refused, json_problem, unchecked
 from .._schema import EXTRA, WIRE, ExtraKeys, String
 
 
@@ -30,19 +30,23 @@ class CustomDataType:
     """
 
 
+_U_CustomDataType = unchecked(CustomDataType)
+
+
 def _decode_CustomDataType(o: Any) -> CustomDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CustomDataType)
+    self = _U_CustomDataType()
     v: Any
     v = o["vendorId"]
     if v.__class__ is not str or len(v) > 255:
         raise Refused
-    set_field(self, "vendor_id", v)
+    self.vendor_id = v
     extra = {k: x for k, x in o.items() if k not in ("vendorId",)}
     if json_problem(extra) is not None:
         raise Refused
-    set_field(self, "extra", extra)
+    self.extra = extra
+    self.__class__ = CustomDataType
     return self
 
 

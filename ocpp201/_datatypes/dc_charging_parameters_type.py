@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -126,43 +126,44 @@ class DCChargingParametersType:
     """
 
 
+_U_DCChargingParametersType = unchecked(DCChargingParametersType)
+
+
 def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(DCChargingParametersType)
+    self = _U_DCChargingParametersType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["evMaxCurrent"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "ev_max_current", v)
+    self.ev_max_current = v
     v = o["evMaxVoltage"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "ev_max_voltage", v)
+    self.ev_max_voltage = v
     if "energyAmount" in o:
         v = o["energyAmount"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.energy_amount = v
     else:
-        v = None
-    set_field(self, "energy_amount", v)
+        self.energy_amount = None
     if "evMaxPower" in o:
         v = o["evMaxPower"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.ev_max_power = v
     else:
-        v = None
-    set_field(self, "ev_max_power", v)
+        self.ev_max_power = None
     if "stateOfCharge" in o:
         v = o["stateOfCharge"]
         if v.__class__ is not int:
@@ -170,17 +171,17 @@ def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
         if not 0.0 <= v <= 100.0:
             raise Refused
         n += 1
+        self.state_of_charge = v
     else:
-        v = None
-    set_field(self, "state_of_charge", v)
+        self.state_of_charge = None
     if "evEnergyCapacity" in o:
         v = o["evEnergyCapacity"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.ev_energy_capacity = v
     else:
-        v = None
-    set_field(self, "ev_energy_capacity", v)
+        self.ev_energy_capacity = None
     if "fullSoC" in o:
         v = o["fullSoC"]
         if v.__class__ is not int:
@@ -188,9 +189,9 @@ def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
         if not 0.0 <= v <= 100.0:
             raise Refused
         n += 1
+        self.full_soc = v
     else:
-        v = None
-    set_field(self, "full_soc", v)
+        self.full_soc = None
     if "bulkSoC" in o:
         v = o["bulkSoC"]
         if v.__class__ is not int:
@@ -198,11 +199,12 @@ def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
         if not 0.0 <= v <= 100.0:
             raise Refused
         n += 1
+        self.bulk_soc = v
     else:
-        v = None
-    set_field(self, "bulk_soc", v)
+        self.bulk_soc = None
     if len(o) != n:
         raise Refused
+    self.__class__ = DCChargingParametersType
     return self
 
 

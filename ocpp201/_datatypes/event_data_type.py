@@ -17,7 +17,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, Boolean, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
@@ -145,94 +145,86 @@ class EventDataType:
 
 _M_EventNotificationEnumType = members(EventNotificationEnumType)
 _M_EventTriggerEnumType = members(EventTriggerEnumType)
+_U_EventDataType = unchecked(EventDataType)
 
 
 def _decode_EventDataType(o: Any) -> EventDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(EventDataType)
+    self = _U_EventDataType()
     v: Any
     n = 7
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["eventId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "event_id", v)
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    set_field(self, "timestamp", v)
-    v = o["trigger"]
-    v = _M_EventTriggerEnumType[v]
-    set_field(self, "trigger", v)
+    self.event_id = v
+    self.timestamp = parse_datetime(o["timestamp"])
+    self.trigger = _M_EventTriggerEnumType[o["trigger"]]
     if "cause" in o:
         v = o["cause"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.cause = v
     else:
-        v = None
-    set_field(self, "cause", v)
+        self.cause = None
     v = o["actualValue"]
     if v.__class__ is not str or len(v) > 2500:
         raise Refused
-    set_field(self, "actual_value", v)
+    self.actual_value = v
     if "techCode" in o:
         v = o["techCode"]
         if v.__class__ is not str or len(v) > 50:
             raise Refused
         n += 1
+        self.tech_code = v
     else:
-        v = None
-    set_field(self, "tech_code", v)
+        self.tech_code = None
     if "techInfo" in o:
         v = o["techInfo"]
         if v.__class__ is not str or len(v) > 500:
             raise Refused
         n += 1
+        self.tech_info = v
     else:
-        v = None
-    set_field(self, "tech_info", v)
+        self.tech_info = None
     if "cleared" in o:
         v = o["cleared"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.cleared = v
     else:
-        v = None
-    set_field(self, "cleared", v)
+        self.cleared = None
     if "transactionId" in o:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
         n += 1
+        self.transaction_id = v
     else:
-        v = None
-    set_field(self, "transaction_id", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
+        self.transaction_id = None
+    self.component = _decode_ComponentType(o["component"])
     if "variableMonitoringId" in o:
         v = o["variableMonitoringId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.variable_monitoring_id = v
     else:
-        v = None
-    set_field(self, "variable_monitoring_id", v)
+        self.variable_monitoring_id = None
     v = o["eventNotificationType"]
     v = _M_EventNotificationEnumType[v]
-    set_field(self, "event_notification_type", v)
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+    self.event_notification_type = v
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
+    self.__class__ = EventDataType
     return self
 
 

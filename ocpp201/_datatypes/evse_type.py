@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -56,33 +56,35 @@ class EVSEType:
     """
 
 
+_U_EVSEType = unchecked(EVSEType)
+
+
 def _decode_EVSEType(o: Any) -> EVSEType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(EVSEType)
+    self = _U_EVSEType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     if "connectorId" in o:
         v = o["connectorId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.connector_id = v
     else:
-        v = None
-    set_field(self, "connector_id", v)
+        self.connector_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = EVSEType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, set_field
+from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -85,51 +85,49 @@ class FirmwareType:
     """
 
 
+_U_FirmwareType = unchecked(FirmwareType)
+
+
 def _decode_FirmwareType(o: Any) -> FirmwareType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(FirmwareType)
+    self = _U_FirmwareType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["location"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "location", v)
-    v = o["retrieveDateTime"]
-    v = parse_datetime(v)
-    set_field(self, "retrieve_date_time", v)
+    self.location = v
+    self.retrieve_date_time = parse_datetime(o["retrieveDateTime"])
     if "installDateTime" in o:
-        v = o["installDateTime"]
-        v = parse_datetime(v)
+        self.install_date_time = parse_datetime(o["installDateTime"])
         n += 1
     else:
-        v = None
-    set_field(self, "install_date_time", v)
+        self.install_date_time = None
     if "signingCertificate" in o:
         v = o["signingCertificate"]
         if v.__class__ is not str or len(v) > 5500:
             raise Refused
         n += 1
+        self.signing_certificate = v
     else:
-        v = None
-    set_field(self, "signing_certificate", v)
+        self.signing_certificate = None
     if "signature" in o:
         v = o["signature"]
         if v.__class__ is not str or len(v) > 800:
             raise Refused
         n += 1
+        self.signature = v
     else:
-        v = None
-    set_field(self, "signature", v)
+        self.signature = None
     if len(o) != n:
         raise Refused
+    self.__class__ = FirmwareType
     return self
 
 

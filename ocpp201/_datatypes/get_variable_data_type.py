@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -63,36 +63,29 @@ class GetVariableDataType:
 
 
 _M_AttributeEnumType = members(AttributeEnumType)
+_U_GetVariableDataType = unchecked(GetVariableDataType)
 
 
 def _decode_GetVariableDataType(o: Any) -> GetVariableDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetVariableDataType)
-    v: Any
+    self = _U_GetVariableDataType()
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "attributeType" in o:
-        v = o["attributeType"]
-        v = _M_AttributeEnumType[v]
+        self.attribute_type = _M_AttributeEnumType[o["attributeType"]]
         n += 1
     else:
-        v = None
-    set_field(self, "attribute_type", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+        self.attribute_type = None
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
+    self.__class__ = GetVariableDataType
     return self
 
 

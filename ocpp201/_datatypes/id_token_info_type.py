@@ -16,7 +16,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
@@ -148,80 +148,72 @@ class IdTokenInfoType:
 
 
 _M_AuthorizationStatusEnumType = members(AuthorizationStatusEnumType)
+_U_IdTokenInfoType = unchecked(IdTokenInfoType)
 
 
 def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(IdTokenInfoType)
+    self = _U_IdTokenInfoType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_AuthorizationStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_AuthorizationStatusEnumType[o["status"]]
     if "cacheExpiryDateTime" in o:
-        v = o["cacheExpiryDateTime"]
-        v = parse_datetime(v)
+        self.cache_expiry_date_time = parse_datetime(o["cacheExpiryDateTime"])
         n += 1
     else:
-        v = None
-    set_field(self, "cache_expiry_date_time", v)
+        self.cache_expiry_date_time = None
     if "chargingPriority" in o:
         v = o["chargingPriority"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.charging_priority = v
     else:
-        v = None
-    set_field(self, "charging_priority", v)
+        self.charging_priority = None
     if "language1" in o:
         v = o["language1"]
         if v.__class__ is not str or len(v) > 8:
             raise Refused
         n += 1
+        self.language1 = v
     else:
-        v = None
-    set_field(self, "language1", v)
+        self.language1 = None
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [x if x.__class__ is int else integer(x) for x in v]
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
+        self.evse_id = None
     if "groupIdToken" in o:
-        v = o["groupIdToken"]
-        v = _decode_IdTokenType(v)
+        self.group_id_token = _decode_IdTokenType(o["groupIdToken"])
         n += 1
     else:
-        v = None
-    set_field(self, "group_id_token", v)
+        self.group_id_token = None
     if "language2" in o:
         v = o["language2"]
         if v.__class__ is not str or len(v) > 8:
             raise Refused
         n += 1
+        self.language2 = v
     else:
-        v = None
-    set_field(self, "language2", v)
+        self.language2 = None
     if "personalMessage" in o:
-        v = o["personalMessage"]
-        v = _decode_MessageContentType(v)
+        self.personal_message = _decode_MessageContentType(o["personalMessage"])
         n += 1
     else:
-        v = None
-    set_field(self, "personal_message", v)
+        self.personal_message = None
     if len(o) != n:
         raise Refused
+    self.__class__ = IdTokenInfoType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.id_token import IdTokenEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt, String
 from .additional_info_type import (
     AdditionalInfoType,
@@ -68,39 +68,37 @@ class IdTokenType:
 
 
 _M_IdTokenEnumType = members(IdTokenEnumType)
+_U_IdTokenType = unchecked(IdTokenType)
 
 
 def _decode_IdTokenType(o: Any) -> IdTokenType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(IdTokenType)
+    self = _U_IdTokenType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "additionalInfo" in o:
         v = o["additionalInfo"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_AdditionalInfoType(x) for x in v]
         n += 1
+        self.additional_info = v
     else:
-        v = None
-    set_field(self, "additional_info", v)
+        self.additional_info = None
     v = o["idToken"]
     if v.__class__ is not str or len(v) > 36:
         raise Refused
-    set_field(self, "id_token", v)
-    v = o["type"]
-    v = _M_IdTokenEnumType[v]
-    set_field(self, "type", v)
+    self.id_token = v
+    self.type = _M_IdTokenEnumType[o["type"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = IdTokenType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, set_field
+from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -72,39 +72,37 @@ class LogParametersType:
     """
 
 
+_U_LogParametersType = unchecked(LogParametersType)
+
+
 def _decode_LogParametersType(o: Any) -> LogParametersType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(LogParametersType)
+    self = _U_LogParametersType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["remoteLocation"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "remote_location", v)
+    self.remote_location = v
     if "oldestTimestamp" in o:
-        v = o["oldestTimestamp"]
-        v = parse_datetime(v)
+        self.oldest_timestamp = parse_datetime(o["oldestTimestamp"])
         n += 1
     else:
-        v = None
-    set_field(self, "oldest_timestamp", v)
+        self.oldest_timestamp = None
     if "latestTimestamp" in o:
-        v = o["latestTimestamp"]
-        v = parse_datetime(v)
+        self.latest_timestamp = parse_datetime(o["latestTimestamp"])
         n += 1
     else:
-        v = None
-    set_field(self, "latest_timestamp", v)
+        self.latest_timestamp = None
     if len(o) != n:
         raise Refused
+    self.__class__ = LogParametersType
     return self
 
 

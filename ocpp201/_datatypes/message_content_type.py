@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.message_format import MessageFormatEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -68,38 +68,36 @@ class MessageContentType:
 
 
 _M_MessageFormatEnumType = members(MessageFormatEnumType)
+_U_MessageContentType = unchecked(MessageContentType)
 
 
 def _decode_MessageContentType(o: Any) -> MessageContentType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(MessageContentType)
+    self = _U_MessageContentType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["format"]
-    v = _M_MessageFormatEnumType[v]
-    set_field(self, "format", v)
+        self.custom_data = None
+    self.format = _M_MessageFormatEnumType[o["format"]]
     if "language" in o:
         v = o["language"]
         if v.__class__ is not str or len(v) > 8:
             raise Refused
         n += 1
+        self.language = v
     else:
-        v = None
-    set_field(self, "language", v)
+        self.language = None
     v = o["content"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "content", v)
+    self.content = v
     if len(o) != n:
         raise Refused
+    self.__class__ = MessageContentType
     return self
 
 

@@ -17,7 +17,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
@@ -139,69 +139,57 @@ class MessageInfoType:
 
 _M_MessagePriorityEnumType = members(MessagePriorityEnumType)
 _M_MessageStateEnumType = members(MessageStateEnumType)
+_U_MessageInfoType = unchecked(MessageInfoType)
 
 
 def _decode_MessageInfoType(o: Any) -> MessageInfoType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(MessageInfoType)
+    self = _U_MessageInfoType()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "display" in o:
-        v = o["display"]
-        v = _decode_ComponentType(v)
+        self.display = _decode_ComponentType(o["display"])
         n += 1
     else:
-        v = None
-    set_field(self, "display", v)
+        self.display = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
-    v = o["priority"]
-    v = _M_MessagePriorityEnumType[v]
-    set_field(self, "priority", v)
+    self.id = v
+    self.priority = _M_MessagePriorityEnumType[o["priority"]]
     if "state" in o:
-        v = o["state"]
-        v = _M_MessageStateEnumType[v]
+        self.state = _M_MessageStateEnumType[o["state"]]
         n += 1
     else:
-        v = None
-    set_field(self, "state", v)
+        self.state = None
     if "startDateTime" in o:
-        v = o["startDateTime"]
-        v = parse_datetime(v)
+        self.start_date_time = parse_datetime(o["startDateTime"])
         n += 1
     else:
-        v = None
-    set_field(self, "start_date_time", v)
+        self.start_date_time = None
     if "endDateTime" in o:
-        v = o["endDateTime"]
-        v = parse_datetime(v)
+        self.end_date_time = parse_datetime(o["endDateTime"])
         n += 1
     else:
-        v = None
-    set_field(self, "end_date_time", v)
+        self.end_date_time = None
     if "transactionId" in o:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
         n += 1
+        self.transaction_id = v
     else:
-        v = None
-    set_field(self, "transaction_id", v)
-    v = o["message"]
-    v = _decode_MessageContentType(v)
-    set_field(self, "message", v)
+        self.transaction_id = None
+    self.message = _decode_MessageContentType(o["message"])
     if len(o) != n:
         raise Refused
+    self.__class__ = MessageInfoType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, set_field
+from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
 from .._schema import WIRE, ArrayOf, DateTime, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -73,29 +73,29 @@ class MeterValueType:
     """
 
 
+_U_MeterValueType = unchecked(MeterValueType)
+
+
 def _decode_MeterValueType(o: Any) -> MeterValueType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(MeterValueType)
+    self = _U_MeterValueType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["sampledValue"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_SampledValueType(x) for x in v]
-    set_field(self, "sampled_value", v)
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    set_field(self, "timestamp", v)
+    self.sampled_value = v
+    self.timestamp = parse_datetime(o["timestamp"])
     if len(o) != n:
         raise Refused
+    self.__class__ = MeterValueType
     return self
 
 

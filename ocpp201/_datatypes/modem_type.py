@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -60,37 +60,39 @@ class ModemType:
     """
 
 
+_U_ModemType = unchecked(ModemType)
+
+
 def _decode_ModemType(o: Any) -> ModemType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ModemType)
+    self = _U_ModemType()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "iccid" in o:
         v = o["iccid"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
         n += 1
+        self.iccid = v
     else:
-        v = None
-    set_field(self, "iccid", v)
+        self.iccid = None
     if "imsi" in o:
         v = o["imsi"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
         n += 1
+        self.imsi = v
     else:
-        v = None
-    set_field(self, "imsi", v)
+        self.imsi = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ModemType
     return self
 
 

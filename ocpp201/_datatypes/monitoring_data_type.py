@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -63,32 +63,30 @@ class MonitoringDataType:
     """A monitoring setting for a variable."""
 
 
+_U_MonitoringDataType = unchecked(MonitoringDataType)
+
+
 def _decode_MonitoringDataType(o: Any) -> MonitoringDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(MonitoringDataType)
+    self = _U_MonitoringDataType()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+        self.custom_data = None
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     v = o["variableMonitoring"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_VariableMonitoringType(x) for x in v]
-    set_field(self, "variable_monitoring", v)
+    self.variable_monitoring = v
     if len(o) != n:
         raise Refused
+    self.__class__ = MonitoringDataType
     return self
 
 

@@ -10,7 +10,7 @@ from attrs import define, field
 from .._enums.ocpp_interface import OCPPInterfaceEnumType
 from .._enums.ocpp_transport import OCPPTransportEnumType
 from .._enums.ocpp_version import OCPPVersionEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 from .apn_type import APNType, _decode_APNType, _encode_APNType
 from .custom_data_type import (
@@ -142,58 +142,48 @@ class NetworkConnectionProfileType:
 _M_OCPPInterfaceEnumType = members(OCPPInterfaceEnumType)
 _M_OCPPTransportEnumType = members(OCPPTransportEnumType)
 _M_OCPPVersionEnumType = members(OCPPVersionEnumType)
+_U_NetworkConnectionProfileType = unchecked(NetworkConnectionProfileType)
 
 
 def _decode_NetworkConnectionProfileType(o: Any) -> NetworkConnectionProfileType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NetworkConnectionProfileType)
+    self = _U_NetworkConnectionProfileType()
     v: Any
     n = 6
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "apn" in o:
-        v = o["apn"]
-        v = _decode_APNType(v)
+        self.apn = _decode_APNType(o["apn"])
         n += 1
     else:
-        v = None
-    set_field(self, "apn", v)
-    v = o["ocppVersion"]
-    v = _M_OCPPVersionEnumType[v]
-    set_field(self, "ocpp_version", v)
-    v = o["ocppTransport"]
-    v = _M_OCPPTransportEnumType[v]
-    set_field(self, "ocpp_transport", v)
+        self.apn = None
+    self.ocpp_version = _M_OCPPVersionEnumType[o["ocppVersion"]]
+    self.ocpp_transport = _M_OCPPTransportEnumType[o["ocppTransport"]]
     v = o["ocppCsmsUrl"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "ocpp_csms_url", v)
+    self.ocpp_csms_url = v
     v = o["messageTimeout"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "message_timeout", v)
+    self.message_timeout = v
     v = o["securityProfile"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "security_profile", v)
-    v = o["ocppInterface"]
-    v = _M_OCPPInterfaceEnumType[v]
-    set_field(self, "ocpp_interface", v)
+    self.security_profile = v
+    self.ocpp_interface = _M_OCPPInterfaceEnumType[o["ocppInterface"]]
     if "vpn" in o:
-        v = o["vpn"]
-        v = _decode_VPNType(v)
+        self.vpn = _decode_VPNType(o["vpn"])
         n += 1
     else:
-        v = None
-    set_field(self, "vpn", v)
+        self.vpn = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NetworkConnectionProfileType
     return self
 
 

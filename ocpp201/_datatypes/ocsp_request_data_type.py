@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.hash_algorithm import HashAlgorithmEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -65,42 +65,40 @@ class OCSPRequestDataType:
 
 
 _M_HashAlgorithmEnumType = members(HashAlgorithmEnumType)
+_U_OCSPRequestDataType = unchecked(OCSPRequestDataType)
 
 
 def _decode_OCSPRequestDataType(o: Any) -> OCSPRequestDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(OCSPRequestDataType)
+    self = _U_OCSPRequestDataType()
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["hashAlgorithm"]
-    v = _M_HashAlgorithmEnumType[v]
-    set_field(self, "hash_algorithm", v)
+        self.custom_data = None
+    self.hash_algorithm = _M_HashAlgorithmEnumType[o["hashAlgorithm"]]
     v = o["issuerNameHash"]
     if v.__class__ is not str or len(v) > 128:
         raise Refused
-    set_field(self, "issuer_name_hash", v)
+    self.issuer_name_hash = v
     v = o["issuerKeyHash"]
     if v.__class__ is not str or len(v) > 128:
         raise Refused
-    set_field(self, "issuer_key_hash", v)
+    self.issuer_key_hash = v
     v = o["serialNumber"]
     if v.__class__ is not str or len(v) > 40:
         raise Refused
-    set_field(self, "serial_number", v)
+    self.serial_number = v
     v = o["responderURL"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "responder_url", v)
+    self.responder_url = v
     if len(o) != n:
         raise Refused
+    self.__class__ = OCSPRequestDataType
     return self
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -55,33 +55,35 @@ class RelativeTimeIntervalType:
     """
 
 
+_U_RelativeTimeIntervalType = unchecked(RelativeTimeIntervalType)
+
+
 def _decode_RelativeTimeIntervalType(o: Any) -> RelativeTimeIntervalType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(RelativeTimeIntervalType)
+    self = _U_RelativeTimeIntervalType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["start"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "start", v)
+    self.start = v
     if "duration" in o:
         v = o["duration"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.duration = v
     else:
-        v = None
-    set_field(self, "duration", v)
+        self.duration = None
     if len(o) != n:
         raise Refused
+    self.__class__ = RelativeTimeIntervalType
     return self
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -77,39 +77,37 @@ class ReportDataType:
     """Fixed read-only parameters of a variable."""
 
 
+_U_ReportDataType = unchecked(ReportDataType)
+
+
 def _decode_ReportDataType(o: Any) -> ReportDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReportDataType)
+    self = _U_ReportDataType()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+        self.custom_data = None
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     v = o["variableAttribute"]
     if v.__class__ is not list or not 1 <= len(v) <= 4:
         raise Refused
     v = [_decode_VariableAttributeType(x) for x in v]
-    set_field(self, "variable_attribute", v)
+    self.variable_attribute = v
     if "variableCharacteristics" in o:
         v = o["variableCharacteristics"]
         v = _decode_VariableCharacteristicsType(v)
         n += 1
+        self.variable_characteristics = v
     else:
-        v = None
-    set_field(self, "variable_characteristics", v)
+        self.variable_characteristics = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ReportDataType
     return self
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 from .consumption_cost_type import (
     ConsumptionCostType,
@@ -85,22 +85,23 @@ class SalesTariffEntryType:
     """
 
 
+_U_SalesTariffEntryType = unchecked(SalesTariffEntryType)
+
+
 def _decode_SalesTariffEntryType(o: Any) -> SalesTariffEntryType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SalesTariffEntryType)
+    self = _U_SalesTariffEntryType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["relativeTimeInterval"]
     v = _decode_RelativeTimeIntervalType(v)
-    set_field(self, "relative_time_interval", v)
+    self.relative_time_interval = v
     if "ePriceLevel" in o:
         v = o["ePriceLevel"]
         if v.__class__ is not int:
@@ -108,20 +109,21 @@ def _decode_SalesTariffEntryType(o: Any) -> SalesTariffEntryType:
         if v < 0.0:
             raise Refused
         n += 1
+        self.e_price_level = v
     else:
-        v = None
-    set_field(self, "e_price_level", v)
+        self.e_price_level = None
     if "consumptionCost" in o:
         v = o["consumptionCost"]
         if v.__class__ is not list or not 1 <= len(v) <= 3:
             raise Refused
         v = [_decode_ConsumptionCostType(x) for x in v]
         n += 1
+        self.consumption_cost = v
     else:
-        v = None
-    set_field(self, "consumption_cost", v)
+        self.consumption_cost = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SalesTariffEntryType
     return self
 
 

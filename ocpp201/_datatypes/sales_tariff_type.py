@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -90,46 +90,48 @@ class SalesTariffType:
     """
 
 
+_U_SalesTariffType = unchecked(SalesTariffType)
+
+
 def _decode_SalesTariffType(o: Any) -> SalesTariffType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SalesTariffType)
+    self = _U_SalesTariffType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     if "salesTariffDescription" in o:
         v = o["salesTariffDescription"]
         if v.__class__ is not str or len(v) > 32:
             raise Refused
         n += 1
+        self.sales_tariff_description = v
     else:
-        v = None
-    set_field(self, "sales_tariff_description", v)
+        self.sales_tariff_description = None
     if "numEPriceLevels" in o:
         v = o["numEPriceLevels"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.num_e_price_levels = v
     else:
-        v = None
-    set_field(self, "num_e_price_levels", v)
+        self.num_e_price_levels = None
     v = o["salesTariffEntry"]
     if v.__class__ is not list or not 1 <= len(v) <= 1024:
         raise Refused
     v = [_decode_SalesTariffEntryType(x) for x in v]
-    set_field(self, "sales_tariff_entry", v)
+    self.sales_tariff_entry = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SalesTariffType
     return self
 
 

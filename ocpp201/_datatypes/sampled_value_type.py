@@ -11,7 +11,7 @@ from .._enums.location import LocationEnumType
 from .._enums.measurand import MeasurandEnumType
 from .._enums.phase import PhaseEnumType
 from .._enums.reading_context import ReadingContextEnumType
-from .._fastpath import INF, Codecs, Refused, members, set_field
+from .._fastpath import INF, Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -136,71 +136,59 @@ _M_LocationEnumType = members(LocationEnumType)
 _M_MeasurandEnumType = members(MeasurandEnumType)
 _M_PhaseEnumType = members(PhaseEnumType)
 _M_ReadingContextEnumType = members(ReadingContextEnumType)
+_U_SampledValueType = unchecked(SampledValueType)
 
 
 def _decode_SampledValueType(o: Any) -> SampledValueType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SampledValueType)
+    self = _U_SampledValueType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["value"]
     if v.__class__ is not float and v.__class__ is not int:
         raise Refused
     if not -INF < v < INF:
         raise Refused
-    set_field(self, "value", v)
+    self.value = v
     if "context" in o:
-        v = o["context"]
-        v = _M_ReadingContextEnumType[v]
+        self.context = _M_ReadingContextEnumType[o["context"]]
         n += 1
     else:
-        v = None
-    set_field(self, "context", v)
+        self.context = None
     if "measurand" in o:
-        v = o["measurand"]
-        v = _M_MeasurandEnumType[v]
+        self.measurand = _M_MeasurandEnumType[o["measurand"]]
         n += 1
     else:
-        v = None
-    set_field(self, "measurand", v)
+        self.measurand = None
     if "phase" in o:
-        v = o["phase"]
-        v = _M_PhaseEnumType[v]
+        self.phase = _M_PhaseEnumType[o["phase"]]
         n += 1
     else:
-        v = None
-    set_field(self, "phase", v)
+        self.phase = None
     if "location" in o:
-        v = o["location"]
-        v = _M_LocationEnumType[v]
+        self.location = _M_LocationEnumType[o["location"]]
         n += 1
     else:
-        v = None
-    set_field(self, "location", v)
+        self.location = None
     if "signedMeterValue" in o:
-        v = o["signedMeterValue"]
-        v = _decode_SignedMeterValueType(v)
+        self.signed_meter_value = _decode_SignedMeterValueType(o["signedMeterValue"])
         n += 1
     else:
-        v = None
-    set_field(self, "signed_meter_value", v)
+        self.signed_meter_value = None
     if "unitOfMeasure" in o:
-        v = o["unitOfMeasure"]
-        v = _decode_UnitOfMeasureType(v)
+        self.unit_of_measure = _decode_UnitOfMeasureType(o["unitOfMeasure"])
         n += 1
     else:
-        v = None
-    set_field(self, "unit_of_measure", v)
+        self.unit_of_measure = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SampledValueType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
-from .._fastpath import INF, Codecs, Refused, integer, members, set_field
+from .._fastpath import INF, Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, Boolean, EnumOf, Integer, Number, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -138,58 +138,52 @@ class SetMonitoringDataType:
 
 
 _M_MonitorEnumType = members(MonitorEnumType)
+_U_SetMonitoringDataType = unchecked(SetMonitoringDataType)
 
 
 def _decode_SetMonitoringDataType(o: Any) -> SetMonitoringDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetMonitoringDataType)
+    self = _U_SetMonitoringDataType()
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "id" in o:
         v = o["id"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.id = v
     else:
-        v = None
-    set_field(self, "id", v)
+        self.id = None
     if "transaction" in o:
         v = o["transaction"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.transaction = v
     else:
-        v = None
-    set_field(self, "transaction", v)
+        self.transaction = None
     v = o["value"]
     if v.__class__ is not float and v.__class__ is not int:
         raise Refused
     if not -INF < v < INF:
         raise Refused
-    set_field(self, "value", v)
-    v = o["type"]
-    v = _M_MonitorEnumType[v]
-    set_field(self, "type", v)
+    self.value = v
+    self.type = _M_MonitorEnumType[o["type"]]
     v = o["severity"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "severity", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+    self.severity = v
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
+    self.__class__ = SetMonitoringDataType
     return self
 
 

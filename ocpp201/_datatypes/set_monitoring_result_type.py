@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
 from .._enums.set_monitoring_status import SetMonitoringStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -147,54 +147,44 @@ class SetMonitoringResultType:
 
 _M_MonitorEnumType = members(MonitorEnumType)
 _M_SetMonitoringStatusEnumType = members(SetMonitoringStatusEnumType)
+_U_SetMonitoringResultType = unchecked(SetMonitoringResultType)
 
 
 def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetMonitoringResultType)
+    self = _U_SetMonitoringResultType()
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "id" in o:
         v = o["id"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.id = v
     else:
-        v = None
-    set_field(self, "id", v)
+        self.id = None
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
-    v = o["status"]
-    v = _M_SetMonitoringStatusEnumType[v]
-    set_field(self, "status", v)
-    v = o["type"]
-    v = _M_MonitorEnumType[v]
-    set_field(self, "type", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+        self.status_info = None
+    self.status = _M_SetMonitoringStatusEnumType[o["status"]]
+    self.type = _M_MonitorEnumType[o["type"]]
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     v = o["severity"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "severity", v)
+    self.severity = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SetMonitoringResultType
     return self
 
 

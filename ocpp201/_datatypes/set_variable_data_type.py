@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -78,40 +78,34 @@ class SetVariableDataType:
 
 
 _M_AttributeEnumType = members(AttributeEnumType)
+_U_SetVariableDataType = unchecked(SetVariableDataType)
 
 
 def _decode_SetVariableDataType(o: Any) -> SetVariableDataType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetVariableDataType)
+    self = _U_SetVariableDataType()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "attributeType" in o:
-        v = o["attributeType"]
-        v = _M_AttributeEnumType[v]
+        self.attribute_type = _M_AttributeEnumType[o["attributeType"]]
         n += 1
     else:
-        v = None
-    set_field(self, "attribute_type", v)
+        self.attribute_type = None
     v = o["attributeValue"]
     if v.__class__ is not str or len(v) > 1000:
         raise Refused
-    set_field(self, "attribute_value", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+    self.attribute_value = v
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
+    self.__class__ = SetVariableDataType
     return self
 
 

@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
 from .._enums.set_variable_status import SetVariableStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -84,46 +84,35 @@ class SetVariableResultType:
 
 _M_AttributeEnumType = members(AttributeEnumType)
 _M_SetVariableStatusEnumType = members(SetVariableStatusEnumType)
+_U_SetVariableResultType = unchecked(SetVariableResultType)
 
 
 def _decode_SetVariableResultType(o: Any) -> SetVariableResultType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetVariableResultType)
-    v: Any
+    self = _U_SetVariableResultType()
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "attributeType" in o:
-        v = o["attributeType"]
-        v = _M_AttributeEnumType[v]
+        self.attribute_type = _M_AttributeEnumType[o["attributeType"]]
         n += 1
     else:
-        v = None
-    set_field(self, "attribute_type", v)
-    v = o["attributeStatus"]
-    v = _M_SetVariableStatusEnumType[v]
-    set_field(self, "attribute_status", v)
+        self.attribute_type = None
+    self.attribute_status = _M_SetVariableStatusEnumType[o["attributeStatus"]]
     if "attributeStatusInfo" in o:
-        v = o["attributeStatusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.attribute_status_info = _decode_StatusInfoType(o["attributeStatusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "attribute_status_info", v)
-    v = o["component"]
-    v = _decode_ComponentType(v)
-    set_field(self, "component", v)
-    v = o["variable"]
-    v = _decode_VariableType(v)
-    set_field(self, "variable", v)
+        self.attribute_status_info = None
+    self.component = _decode_ComponentType(o["component"])
+    self.variable = _decode_VariableType(o["variable"])
     if len(o) != n:
         raise Refused
+    self.__class__ = SetVariableResultType
     return self
 
 

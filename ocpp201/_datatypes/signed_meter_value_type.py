@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -65,37 +65,39 @@ class SignedMeterValueType:
     """
 
 
+_U_SignedMeterValueType = unchecked(SignedMeterValueType)
+
+
 def _decode_SignedMeterValueType(o: Any) -> SignedMeterValueType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SignedMeterValueType)
+    self = _U_SignedMeterValueType()
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["signedMeterData"]
     if v.__class__ is not str or len(v) > 2500:
         raise Refused
-    set_field(self, "signed_meter_data", v)
+    self.signed_meter_data = v
     v = o["signingMethod"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
-    set_field(self, "signing_method", v)
+    self.signing_method = v
     v = o["encodingMethod"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
-    set_field(self, "encoding_method", v)
+    self.encoding_method = v
     v = o["publicKey"]
     if v.__class__ is not str or len(v) > 2500:
         raise Refused
-    set_field(self, "public_key", v)
+    self.public_key = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SignedMeterValueType
     return self
 
 

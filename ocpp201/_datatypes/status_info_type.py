@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -49,33 +49,35 @@ class StatusInfoType:
     """Additional text to provide detailed information."""
 
 
+_U_StatusInfoType = unchecked(StatusInfoType)
+
+
 def _decode_StatusInfoType(o: Any) -> StatusInfoType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(StatusInfoType)
+    self = _U_StatusInfoType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["reasonCode"]
     if v.__class__ is not str or len(v) > 20:
         raise Refused
-    set_field(self, "reason_code", v)
+    self.reason_code = v
     if "additionalInfo" in o:
         v = o["additionalInfo"]
         if v.__class__ is not str or len(v) > 512:
             raise Refused
         n += 1
+        self.additional_info = v
     else:
-        v = None
-    set_field(self, "additional_info", v)
+        self.additional_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = StatusInfoType
     return self
 
 

@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.charging_state import ChargingStateEnumType
 from .._enums.reason import ReasonEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -98,57 +98,53 @@ class TransactionType:
 
 _M_ChargingStateEnumType = members(ChargingStateEnumType)
 _M_ReasonEnumType = members(ReasonEnumType)
+_U_TransactionType = unchecked(TransactionType)
 
 
 def _decode_TransactionType(o: Any) -> TransactionType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(TransactionType)
+    self = _U_TransactionType()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["transactionId"]
     if v.__class__ is not str or len(v) > 36:
         raise Refused
-    set_field(self, "transaction_id", v)
+    self.transaction_id = v
     if "chargingState" in o:
-        v = o["chargingState"]
-        v = _M_ChargingStateEnumType[v]
+        self.charging_state = _M_ChargingStateEnumType[o["chargingState"]]
         n += 1
     else:
-        v = None
-    set_field(self, "charging_state", v)
+        self.charging_state = None
     if "timeSpentCharging" in o:
         v = o["timeSpentCharging"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.time_spent_charging = v
     else:
-        v = None
-    set_field(self, "time_spent_charging", v)
+        self.time_spent_charging = None
     if "stoppedReason" in o:
-        v = o["stoppedReason"]
-        v = _M_ReasonEnumType[v]
+        self.stopped_reason = _M_ReasonEnumType[o["stoppedReason"]]
         n += 1
     else:
-        v = None
-    set_field(self, "stopped_reason", v)
+        self.stopped_reason = None
     if "remoteStartId" in o:
         v = o["remoteStartId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.remote_start_id = v
     else:
-        v = None
-    set_field(self, "remote_start_id", v)
+        self.remote_start_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = TransactionType
     return self
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -69,37 +69,39 @@ class UnitOfMeasureType:
     """
 
 
+_U_UnitOfMeasureType = unchecked(UnitOfMeasureType)
+
+
 def _decode_UnitOfMeasureType(o: Any) -> UnitOfMeasureType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(UnitOfMeasureType)
+    self = _U_UnitOfMeasureType()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "unit" in o:
         v = o["unit"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
         n += 1
+        self.unit = v
     else:
-        v = None
-    set_field(self, "unit", v)
+        self.unit = None
     if "multiplier" in o:
         v = o["multiplier"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.multiplier = v
     else:
-        v = None
-    set_field(self, "multiplier", v)
+        self.multiplier = None
     if len(o) != n:
         raise Refused
+    self.__class__ = UnitOfMeasureType
     return self
 
 

@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
 from .._enums.mutability import MutabilityEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, Boolean, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -100,61 +100,57 @@ class VariableAttributeType:
 
 _M_AttributeEnumType = members(AttributeEnumType)
 _M_MutabilityEnumType = members(MutabilityEnumType)
+_U_VariableAttributeType = unchecked(VariableAttributeType)
 
 
 def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(VariableAttributeType)
+    self = _U_VariableAttributeType()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "type" in o:
-        v = o["type"]
-        v = _M_AttributeEnumType[v]
+        self.type = _M_AttributeEnumType[o["type"]]
         n += 1
     else:
-        v = None
-    set_field(self, "type", v)
+        self.type = None
     if "value" in o:
         v = o["value"]
         if v.__class__ is not str or len(v) > 2500:
             raise Refused
         n += 1
+        self.value = v
     else:
-        v = None
-    set_field(self, "value", v)
+        self.value = None
     if "mutability" in o:
-        v = o["mutability"]
-        v = _M_MutabilityEnumType[v]
+        self.mutability = _M_MutabilityEnumType[o["mutability"]]
         n += 1
     else:
-        v = None
-    set_field(self, "mutability", v)
+        self.mutability = None
     if "persistent" in o:
         v = o["persistent"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.persistent = v
     else:
-        v = None
-    set_field(self, "persistent", v)
+        self.persistent = None
     if "constant" in o:
         v = o["constant"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.constant = v
     else:
-        v = None
-    set_field(self, "constant", v)
+        self.constant = None
     if len(o) != n:
         raise Refused
+    self.__class__ = VariableAttributeType
     return self
 
 

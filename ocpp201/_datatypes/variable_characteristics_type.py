@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.data import DataEnumType
-from .._fastpath import INF, Codecs, Refused, members, set_field
+from .._fastpath import INF, Codecs, Refused, members, unchecked
 from .._schema import WIRE, Boolean, EnumOf, Number, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -106,32 +106,29 @@ class VariableCharacteristicsType:
 
 
 _M_DataEnumType = members(DataEnumType)
+_U_VariableCharacteristicsType = unchecked(VariableCharacteristicsType)
 
 
 def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(VariableCharacteristicsType)
+    self = _U_VariableCharacteristicsType()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "unit" in o:
         v = o["unit"]
         if v.__class__ is not str or len(v) > 16:
             raise Refused
         n += 1
+        self.unit = v
     else:
-        v = None
-    set_field(self, "unit", v)
-    v = o["dataType"]
-    v = _M_DataEnumType[v]
-    set_field(self, "data_type", v)
+        self.unit = None
+    self.data_type = _M_DataEnumType[o["dataType"]]
     if "minLimit" in o:
         v = o["minLimit"]
         if v.__class__ is not float and v.__class__ is not int:
@@ -139,9 +136,9 @@ def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
         if not -INF < v < INF:
             raise Refused
         n += 1
+        self.min_limit = v
     else:
-        v = None
-    set_field(self, "min_limit", v)
+        self.min_limit = None
     if "maxLimit" in o:
         v = o["maxLimit"]
         if v.__class__ is not float and v.__class__ is not int:
@@ -149,23 +146,24 @@ def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
         if not -INF < v < INF:
             raise Refused
         n += 1
+        self.max_limit = v
     else:
-        v = None
-    set_field(self, "max_limit", v)
+        self.max_limit = None
     if "valuesList" in o:
         v = o["valuesList"]
         if v.__class__ is not str or len(v) > 1000:
             raise Refused
         n += 1
+        self.values_list = v
     else:
-        v = None
-    set_field(self, "values_list", v)
+        self.values_list = None
     v = o["supportsMonitoring"]
     if v.__class__ is not bool:
         raise Refused
-    set_field(self, "supports_monitoring", v)
+    self.supports_monitoring = v
     if len(o) != n:
         raise Refused
+    self.__class__ = VariableCharacteristicsType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
-from .._fastpath import INF, Codecs, Refused, integer, members, set_field
+from .._fastpath import INF, Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, Boolean, EnumOf, Integer, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -111,44 +111,42 @@ class VariableMonitoringType:
 
 
 _M_MonitorEnumType = members(MonitorEnumType)
+_U_VariableMonitoringType = unchecked(VariableMonitoringType)
 
 
 def _decode_VariableMonitoringType(o: Any) -> VariableMonitoringType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(VariableMonitoringType)
+    self = _U_VariableMonitoringType()
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     v = o["transaction"]
     if v.__class__ is not bool:
         raise Refused
-    set_field(self, "transaction", v)
+    self.transaction = v
     v = o["value"]
     if v.__class__ is not float and v.__class__ is not int:
         raise Refused
     if not -INF < v < INF:
         raise Refused
-    set_field(self, "value", v)
-    v = o["type"]
-    v = _M_MonitorEnumType[v]
-    set_field(self, "type", v)
+    self.value = v
+    self.type = _M_MonitorEnumType[o["type"]]
     v = o["severity"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "severity", v)
+    self.severity = v
     if len(o) != n:
         raise Refused
+    self.__class__ = VariableMonitoringType
     return self
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.vpn import VPNEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -85,50 +85,48 @@ class VPNType:
 
 
 _M_VPNEnumType = members(VPNEnumType)
+_U_VPNType = unchecked(VPNType)
 
 
 def _decode_VPNType(o: Any) -> VPNType:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(VPNType)
+    self = _U_VPNType()
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["server"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "server", v)
+    self.server = v
     v = o["user"]
     if v.__class__ is not str or len(v) > 20:
         raise Refused
-    set_field(self, "user", v)
+    self.user = v
     if "group" in o:
         v = o["group"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
         n += 1
+        self.group = v
     else:
-        v = None
-    set_field(self, "group", v)
+        self.group = None
     v = o["password"]
     if v.__class__ is not str or len(v) > 20:
         raise Refused
-    set_field(self, "password", v)
+    self.password = v
     v = o["key"]
     if v.__class__ is not str or len(v) > 255:
         raise Refused
-    set_field(self, "key", v)
-    v = o["type"]
-    v = _M_VPNEnumType[v]
-    set_field(self, "type", v)
+    self.key = v
+    self.type = _M_VPNEnumType[o["type"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = VPNType
     return self
 
 

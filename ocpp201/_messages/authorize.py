@@ -29,7 +29,7 @@ from .._datatypes.ocsp_request_data_type import (
     _encode_OCSPRequestDataType,
 )
 from .._enums.authorize_certificate_status import AuthorizeCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt, String
 
 
@@ -129,33 +129,32 @@ class AuthorizeRequest(Request[AuthorizeResponse]):
 
 
 _M_AuthorizeCertificateStatusEnumType = members(AuthorizeCertificateStatusEnumType)
+_U_AuthorizeResponse = unchecked(AuthorizeResponse)
+_U_AuthorizeRequest = unchecked(AuthorizeRequest)
 
 
 def _decode_AuthorizeResponse(o: Any) -> AuthorizeResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(AuthorizeResponse)
+    self = _U_AuthorizeResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["idTokenInfo"]
-    v = _decode_IdTokenInfoType(v)
-    set_field(self, "id_token_info", v)
+        self.custom_data = None
+    self.id_token_info = _decode_IdTokenInfoType(o["idTokenInfo"])
     if "certificateStatus" in o:
         v = o["certificateStatus"]
         v = _M_AuthorizeCertificateStatusEnumType[v]
         n += 1
+        self.certificate_status = v
     else:
-        v = None
-    set_field(self, "certificate_status", v)
+        self.certificate_status = None
     if len(o) != n:
         raise Refused
+    self.__class__ = AuthorizeResponse
     return self
 
 
@@ -176,38 +175,35 @@ def _encode_AuthorizeResponse(obj: AuthorizeResponse) -> dict[str, Any]:
 def _decode_AuthorizeRequest(o: Any) -> AuthorizeRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(AuthorizeRequest)
+    self = _U_AuthorizeRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["idToken"]
-    v = _decode_IdTokenType(v)
-    set_field(self, "id_token", v)
+        self.custom_data = None
+    self.id_token = _decode_IdTokenType(o["idToken"])
     if "certificate" in o:
         v = o["certificate"]
         if v.__class__ is not str or len(v) > 5500:
             raise Refused
         n += 1
+        self.certificate = v
     else:
-        v = None
-    set_field(self, "certificate", v)
+        self.certificate = None
     if "iso15118CertificateHashData" in o:
         v = o["iso15118CertificateHashData"]
         if v.__class__ is not list or not 1 <= len(v) <= 4:
             raise Refused
         v = [_decode_OCSPRequestDataType(x) for x in v]
         n += 1
+        self.iso15118_certificate_hash_data = v
     else:
-        v = None
-    set_field(self, "iso15118_certificate_hash_data", v)
+        self.iso15118_certificate_hash_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = AuthorizeRequest
     return self
 
 

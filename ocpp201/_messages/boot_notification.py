@@ -33,7 +33,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -132,40 +132,35 @@ class BootNotificationRequest(Request[BootNotificationResponse]):
 
 _M_BootReasonEnumType = members(BootReasonEnumType)
 _M_RegistrationStatusEnumType = members(RegistrationStatusEnumType)
+_U_BootNotificationResponse = unchecked(BootNotificationResponse)
+_U_BootNotificationRequest = unchecked(BootNotificationRequest)
 
 
 def _decode_BootNotificationResponse(o: Any) -> BootNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(BootNotificationResponse)
+    self = _U_BootNotificationResponse()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["currentTime"]
-    v = parse_datetime(v)
-    set_field(self, "current_time", v)
+        self.custom_data = None
+    self.current_time = parse_datetime(o["currentTime"])
     v = o["interval"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "interval", v)
-    v = o["status"]
-    v = _M_RegistrationStatusEnumType[v]
-    set_field(self, "status", v)
+    self.interval = v
+    self.status = _M_RegistrationStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = BootNotificationResponse
     return self
 
 
@@ -190,24 +185,18 @@ def _encode_BootNotificationResponse(obj: BootNotificationResponse) -> dict[str,
 def _decode_BootNotificationRequest(o: Any) -> BootNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(BootNotificationRequest)
-    v: Any
+    self = _U_BootNotificationRequest()
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["chargingStation"]
-    v = _decode_ChargingStationType(v)
-    set_field(self, "charging_station", v)
-    v = o["reason"]
-    v = _M_BootReasonEnumType[v]
-    set_field(self, "reason", v)
+        self.custom_data = None
+    self.charging_station = _decode_ChargingStationType(o["chargingStation"])
+    self.reason = _M_BootReasonEnumType[o["reason"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = BootNotificationRequest
     return self
 
 

@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.cancel_reservation_status import CancelReservationStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -89,33 +89,29 @@ class CancelReservationRequest(Request[CancelReservationResponse]):
 
 
 _M_CancelReservationStatusEnumType = members(CancelReservationStatusEnumType)
+_U_CancelReservationResponse = unchecked(CancelReservationResponse)
+_U_CancelReservationRequest = unchecked(CancelReservationRequest)
 
 
 def _decode_CancelReservationResponse(o: Any) -> CancelReservationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CancelReservationResponse)
-    v: Any
+    self = _U_CancelReservationResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_CancelReservationStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_CancelReservationStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CancelReservationResponse
     return self
 
 
@@ -136,22 +132,21 @@ def _encode_CancelReservationResponse(obj: CancelReservationResponse) -> dict[st
 def _decode_CancelReservationRequest(o: Any) -> CancelReservationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CancelReservationRequest)
+    self = _U_CancelReservationRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["reservationId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "reservation_id", v)
+    self.reservation_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = CancelReservationRequest
     return self
 
 

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_signed_status import CertificateSignedStatusEnumType
 from .._enums.certificate_signing_use import CertificateSigningUseEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -123,33 +123,29 @@ class CertificateSignedRequest(Request[CertificateSignedResponse]):
 
 _M_CertificateSignedStatusEnumType = members(CertificateSignedStatusEnumType)
 _M_CertificateSigningUseEnumType = members(CertificateSigningUseEnumType)
+_U_CertificateSignedResponse = unchecked(CertificateSignedResponse)
+_U_CertificateSignedRequest = unchecked(CertificateSignedRequest)
 
 
 def _decode_CertificateSignedResponse(o: Any) -> CertificateSignedResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CertificateSignedResponse)
-    v: Any
+    self = _U_CertificateSignedResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_CertificateSignedStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_CertificateSignedStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CertificateSignedResponse
     return self
 
 
@@ -170,29 +166,26 @@ def _encode_CertificateSignedResponse(obj: CertificateSignedResponse) -> dict[st
 def _decode_CertificateSignedRequest(o: Any) -> CertificateSignedRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CertificateSignedRequest)
+    self = _U_CertificateSignedRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["certificateChain"]
     if v.__class__ is not str or len(v) > 10000:
         raise Refused
-    set_field(self, "certificate_chain", v)
+    self.certificate_chain = v
     if "certificateType" in o:
-        v = o["certificateType"]
-        v = _M_CertificateSigningUseEnumType[v]
+        self.certificate_type = _M_CertificateSigningUseEnumType[o["certificateType"]]
         n += 1
     else:
-        v = None
-    set_field(self, "certificate_type", v)
+        self.certificate_type = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CertificateSignedRequest
     return self
 
 

@@ -21,7 +21,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.change_availability_status import ChangeAvailabilityStatusEnumType
 from .._enums.operational_status import OperationalStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -107,33 +107,29 @@ class ChangeAvailabilityRequest(Request[ChangeAvailabilityResponse]):
 
 _M_ChangeAvailabilityStatusEnumType = members(ChangeAvailabilityStatusEnumType)
 _M_OperationalStatusEnumType = members(OperationalStatusEnumType)
+_U_ChangeAvailabilityResponse = unchecked(ChangeAvailabilityResponse)
+_U_ChangeAvailabilityRequest = unchecked(ChangeAvailabilityRequest)
 
 
 def _decode_ChangeAvailabilityResponse(o: Any) -> ChangeAvailabilityResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChangeAvailabilityResponse)
-    v: Any
+    self = _U_ChangeAvailabilityResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_ChangeAvailabilityStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_ChangeAvailabilityStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ChangeAvailabilityResponse
     return self
 
 
@@ -156,28 +152,22 @@ def _encode_ChangeAvailabilityResponse(
 def _decode_ChangeAvailabilityRequest(o: Any) -> ChangeAvailabilityRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ChangeAvailabilityRequest)
-    v: Any
+    self = _U_ChangeAvailabilityRequest()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "evse" in o:
-        v = o["evse"]
-        v = _decode_EVSEType(v)
+        self.evse = _decode_EVSEType(o["evse"])
         n += 1
     else:
-        v = None
-    set_field(self, "evse", v)
-    v = o["operationalStatus"]
-    v = _M_OperationalStatusEnumType[v]
-    set_field(self, "operational_status", v)
+        self.evse = None
+    self.operational_status = _M_OperationalStatusEnumType[o["operationalStatus"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = ChangeAvailabilityRequest
     return self
 
 

@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_cache_status import ClearCacheStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -82,33 +82,29 @@ class ClearCacheRequest(Request[ClearCacheResponse]):
 
 
 _M_ClearCacheStatusEnumType = members(ClearCacheStatusEnumType)
+_U_ClearCacheResponse = unchecked(ClearCacheResponse)
+_U_ClearCacheRequest = unchecked(ClearCacheRequest)
 
 
 def _decode_ClearCacheResponse(o: Any) -> ClearCacheResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearCacheResponse)
-    v: Any
+    self = _U_ClearCacheResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_ClearCacheStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_ClearCacheStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearCacheResponse
     return self
 
 
@@ -129,18 +125,16 @@ def _encode_ClearCacheResponse(obj: ClearCacheResponse) -> dict[str, Any]:
 def _decode_ClearCacheRequest(o: Any) -> ClearCacheRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearCacheRequest)
-    v: Any
+    self = _U_ClearCacheRequest()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearCacheRequest
     return self
 
 

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_charging_profile_status import ClearChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -108,33 +108,29 @@ class ClearChargingProfileRequest(Request[ClearChargingProfileResponse]):
 
 
 _M_ClearChargingProfileStatusEnumType = members(ClearChargingProfileStatusEnumType)
+_U_ClearChargingProfileResponse = unchecked(ClearChargingProfileResponse)
+_U_ClearChargingProfileRequest = unchecked(ClearChargingProfileRequest)
 
 
 def _decode_ClearChargingProfileResponse(o: Any) -> ClearChargingProfileResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearChargingProfileResponse)
-    v: Any
+    self = _U_ClearChargingProfileResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_ClearChargingProfileStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_ClearChargingProfileStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearChargingProfileResponse
     return self
 
 
@@ -157,33 +153,32 @@ def _encode_ClearChargingProfileResponse(
 def _decode_ClearChargingProfileRequest(o: Any) -> ClearChargingProfileRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearChargingProfileRequest)
+    self = _U_ClearChargingProfileRequest()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "chargingProfileId" in o:
         v = o["chargingProfileId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.charging_profile_id = v
     else:
-        v = None
-    set_field(self, "charging_profile_id", v)
+        self.charging_profile_id = None
     if "chargingProfileCriteria" in o:
         v = o["chargingProfileCriteria"]
         v = _decode_ClearChargingProfileType(v)
         n += 1
+        self.charging_profile_criteria = v
     else:
-        v = None
-    set_field(self, "charging_profile_criteria", v)
+        self.charging_profile_criteria = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearChargingProfileRequest
     return self
 
 

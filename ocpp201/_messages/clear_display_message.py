@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_message_status import ClearMessageStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -87,33 +87,29 @@ class ClearDisplayMessageRequest(Request[ClearDisplayMessageResponse]):
 
 
 _M_ClearMessageStatusEnumType = members(ClearMessageStatusEnumType)
+_U_ClearDisplayMessageResponse = unchecked(ClearDisplayMessageResponse)
+_U_ClearDisplayMessageRequest = unchecked(ClearDisplayMessageRequest)
 
 
 def _decode_ClearDisplayMessageResponse(o: Any) -> ClearDisplayMessageResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearDisplayMessageResponse)
-    v: Any
+    self = _U_ClearDisplayMessageResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_ClearMessageStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_ClearMessageStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearDisplayMessageResponse
     return self
 
 
@@ -136,22 +132,21 @@ def _encode_ClearDisplayMessageResponse(
 def _decode_ClearDisplayMessageRequest(o: Any) -> ClearDisplayMessageRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearDisplayMessageRequest)
+    self = _U_ClearDisplayMessageRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
+    self.id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearDisplayMessageRequest
     return self
 
 

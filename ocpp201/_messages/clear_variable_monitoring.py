@@ -18,7 +18,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
@@ -79,26 +79,29 @@ class ClearVariableMonitoringRequest(Request[ClearVariableMonitoringResponse]):
     """List of the monitors to be cleared, identified by there Id."""
 
 
+_U_ClearVariableMonitoringResponse = unchecked(ClearVariableMonitoringResponse)
+_U_ClearVariableMonitoringRequest = unchecked(ClearVariableMonitoringRequest)
+
+
 def _decode_ClearVariableMonitoringResponse(o: Any) -> ClearVariableMonitoringResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearVariableMonitoringResponse)
+    self = _U_ClearVariableMonitoringResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["clearMonitoringResult"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_ClearMonitoringResultType(x) for x in v]
-    set_field(self, "clear_monitoring_result", v)
+    self.clear_monitoring_result = v
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearVariableMonitoringResponse
     return self
 
 
@@ -118,23 +121,22 @@ def _encode_ClearVariableMonitoringResponse(
 def _decode_ClearVariableMonitoringRequest(o: Any) -> ClearVariableMonitoringRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearVariableMonitoringRequest)
+    self = _U_ClearVariableMonitoringRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [x if x.__class__ is int else integer(x) for x in v]
-    set_field(self, "id", v)
+    self.id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearVariableMonitoringRequest
     return self
 
 

@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -76,23 +76,23 @@ class ClearedChargingLimitRequest(Request[ClearedChargingLimitResponse]):
 
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
+_U_ClearedChargingLimitResponse = unchecked(ClearedChargingLimitResponse)
+_U_ClearedChargingLimitRequest = unchecked(ClearedChargingLimitRequest)
 
 
 def _decode_ClearedChargingLimitResponse(o: Any) -> ClearedChargingLimitResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearedChargingLimitResponse)
-    v: Any
+    self = _U_ClearedChargingLimitResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearedChargingLimitResponse
     return self
 
 
@@ -110,29 +110,28 @@ def _encode_ClearedChargingLimitResponse(
 def _decode_ClearedChargingLimitRequest(o: Any) -> ClearedChargingLimitRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ClearedChargingLimitRequest)
+    self = _U_ClearedChargingLimitRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["chargingLimitSource"]
     v = _M_ChargingLimitSourceEnumType[v]
-    set_field(self, "charging_limit_source", v)
+    self.charging_limit_source = v
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
+        self.evse_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ClearedChargingLimitRequest
     return self
 
 

@@ -13,7 +13,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import INF, Codecs, Refused, set_field
+from .._fastpath import INF, Codecs, Refused, unchecked
 from .._schema import WIRE, Number, ObjectOf, Opt, String
 
 
@@ -74,21 +74,23 @@ class CostUpdatedRequest(Request[CostUpdatedResponse]):
     """Transaction Id of the transaction the current cost are asked for."""
 
 
+_U_CostUpdatedResponse = unchecked(CostUpdatedResponse)
+_U_CostUpdatedRequest = unchecked(CostUpdatedRequest)
+
+
 def _decode_CostUpdatedResponse(o: Any) -> CostUpdatedResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CostUpdatedResponse)
-    v: Any
+    self = _U_CostUpdatedResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CostUpdatedResponse
     return self
 
 
@@ -104,28 +106,27 @@ def _encode_CostUpdatedResponse(obj: CostUpdatedResponse) -> dict[str, Any]:
 def _decode_CostUpdatedRequest(o: Any) -> CostUpdatedRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CostUpdatedRequest)
+    self = _U_CostUpdatedRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["totalCost"]
     if v.__class__ is not float and v.__class__ is not int:
         raise Refused
     if not -INF < v < INF:
         raise Refused
-    set_field(self, "total_cost", v)
+    self.total_cost = v
     v = o["transactionId"]
     if v.__class__ is not str or len(v) > 36:
         raise Refused
-    set_field(self, "transaction_id", v)
+    self.transaction_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = CostUpdatedRequest
     return self
 
 

@@ -29,7 +29,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.customer_information_status import CustomerInformationStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, Boolean, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -139,33 +139,29 @@ class CustomerInformationRequest(Request[CustomerInformationResponse]):
 
 
 _M_CustomerInformationStatusEnumType = members(CustomerInformationStatusEnumType)
+_U_CustomerInformationResponse = unchecked(CustomerInformationResponse)
+_U_CustomerInformationRequest = unchecked(CustomerInformationRequest)
 
 
 def _decode_CustomerInformationResponse(o: Any) -> CustomerInformationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CustomerInformationResponse)
-    v: Any
+    self = _U_CustomerInformationResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_CustomerInformationStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_CustomerInformationStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CustomerInformationResponse
     return self
 
 
@@ -188,52 +184,49 @@ def _encode_CustomerInformationResponse(
 def _decode_CustomerInformationRequest(o: Any) -> CustomerInformationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(CustomerInformationRequest)
+    self = _U_CustomerInformationRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "customerCertificate" in o:
         v = o["customerCertificate"]
         v = _decode_CertificateHashDataType(v)
         n += 1
+        self.customer_certificate = v
     else:
-        v = None
-    set_field(self, "customer_certificate", v)
+        self.customer_certificate = None
     if "idToken" in o:
-        v = o["idToken"]
-        v = _decode_IdTokenType(v)
+        self.id_token = _decode_IdTokenType(o["idToken"])
         n += 1
     else:
-        v = None
-    set_field(self, "id_token", v)
+        self.id_token = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     v = o["report"]
     if v.__class__ is not bool:
         raise Refused
-    set_field(self, "report", v)
+    self.report = v
     v = o["clear"]
     if v.__class__ is not bool:
         raise Refused
-    set_field(self, "clear", v)
+    self.clear = v
     if "customerIdentifier" in o:
         v = o["customerIdentifier"]
         if v.__class__ is not str or len(v) > 64:
             raise Refused
         n += 1
+        self.customer_identifier = v
     else:
-        v = None
-    set_field(self, "customer_identifier", v)
+        self.customer_identifier = None
     if len(o) != n:
         raise Refused
+    self.__class__ = CustomerInformationRequest
     return self
 
 

@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.data_transfer_status import DataTransferStatusEnumType
-from .._fastpath import JSON_NULL, Codecs, Refused, any_json, members, set_field
+from .._fastpath import JSON_NULL, Codecs, Refused, any_json, members, unchecked
 from .._schema import WIRE, AnyJson, EnumOf, ObjectOf, Opt, String
 
 
@@ -107,40 +107,34 @@ class DataTransferRequest(Request[DataTransferResponse]):
 
 
 _M_DataTransferStatusEnumType = members(DataTransferStatusEnumType)
+_U_DataTransferResponse = unchecked(DataTransferResponse)
+_U_DataTransferRequest = unchecked(DataTransferRequest)
 
 
 def _decode_DataTransferResponse(o: Any) -> DataTransferResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(DataTransferResponse)
-    v: Any
+    self = _U_DataTransferResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_DataTransferStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_DataTransferStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if "data" in o:
-        v = o["data"]
-        v = any_json(v)
+        self.data = any_json(o["data"])
         n += 1
     else:
-        v = None
-    set_field(self, "data", v)
+        self.data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = DataTransferResponse
     return self
 
 
@@ -164,37 +158,34 @@ def _encode_DataTransferResponse(obj: DataTransferResponse) -> dict[str, Any]:
 def _decode_DataTransferRequest(o: Any) -> DataTransferRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(DataTransferRequest)
+    self = _U_DataTransferRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "messageId" in o:
         v = o["messageId"]
         if v.__class__ is not str or len(v) > 50:
             raise Refused
         n += 1
+        self.message_id = v
     else:
-        v = None
-    set_field(self, "message_id", v)
+        self.message_id = None
     if "data" in o:
-        v = o["data"]
-        v = any_json(v)
+        self.data = any_json(o["data"])
         n += 1
     else:
-        v = None
-    set_field(self, "data", v)
+        self.data = None
     v = o["vendorId"]
     if v.__class__ is not str or len(v) > 255:
         raise Refused
-    set_field(self, "vendor_id", v)
+    self.vendor_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = DataTransferRequest
     return self
 
 

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.delete_certificate_status import DeleteCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -94,33 +94,29 @@ class DeleteCertificateRequest(Request[DeleteCertificateResponse]):
 
 
 _M_DeleteCertificateStatusEnumType = members(DeleteCertificateStatusEnumType)
+_U_DeleteCertificateResponse = unchecked(DeleteCertificateResponse)
+_U_DeleteCertificateRequest = unchecked(DeleteCertificateRequest)
 
 
 def _decode_DeleteCertificateResponse(o: Any) -> DeleteCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(DeleteCertificateResponse)
-    v: Any
+    self = _U_DeleteCertificateResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_DeleteCertificateStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_DeleteCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = DeleteCertificateResponse
     return self
 
 
@@ -141,21 +137,20 @@ def _encode_DeleteCertificateResponse(obj: DeleteCertificateResponse) -> dict[st
 def _decode_DeleteCertificateRequest(o: Any) -> DeleteCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(DeleteCertificateRequest)
+    self = _U_DeleteCertificateRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["certificateHashData"]
     v = _decode_CertificateHashDataType(v)
-    set_field(self, "certificate_hash_data", v)
+    self.certificate_hash_data = v
     if len(o) != n:
         raise Refused
+    self.__class__ = DeleteCertificateRequest
     return self
 
 

@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.firmware_status import FirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -83,6 +83,8 @@ class FirmwareStatusNotificationRequest(Request[FirmwareStatusNotificationRespon
 
 
 _M_FirmwareStatusEnumType = members(FirmwareStatusEnumType)
+_U_FirmwareStatusNotificationResponse = unchecked(FirmwareStatusNotificationResponse)
+_U_FirmwareStatusNotificationRequest = unchecked(FirmwareStatusNotificationRequest)
 
 
 def _decode_FirmwareStatusNotificationResponse(
@@ -90,18 +92,16 @@ def _decode_FirmwareStatusNotificationResponse(
 ) -> FirmwareStatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(FirmwareStatusNotificationResponse)
-    v: Any
+    self = _U_FirmwareStatusNotificationResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = FirmwareStatusNotificationResponse
     return self
 
 
@@ -121,29 +121,26 @@ def _decode_FirmwareStatusNotificationRequest(
 ) -> FirmwareStatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(FirmwareStatusNotificationRequest)
+    self = _U_FirmwareStatusNotificationRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_FirmwareStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_FirmwareStatusEnumType[o["status"]]
     if "requestId" in o:
         v = o["requestId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.request_id = v
     else:
-        v = None
-    set_field(self, "request_id", v)
+        self.request_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = FirmwareStatusNotificationRequest
     return self
 
 

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_action import CertificateActionEnumType
 from .._enums.iso15118_ev_certificate_status import Iso15118EVCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -109,37 +109,34 @@ class Get15118EVCertificateRequest(Request[Get15118EVCertificateResponse]):
 
 _M_CertificateActionEnumType = members(CertificateActionEnumType)
 _M_Iso15118EVCertificateStatusEnumType = members(Iso15118EVCertificateStatusEnumType)
+_U_Get15118EVCertificateResponse = unchecked(Get15118EVCertificateResponse)
+_U_Get15118EVCertificateRequest = unchecked(Get15118EVCertificateRequest)
 
 
 def _decode_Get15118EVCertificateResponse(o: Any) -> Get15118EVCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(Get15118EVCertificateResponse)
+    self = _U_Get15118EVCertificateResponse()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_Iso15118EVCertificateStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_Iso15118EVCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     v = o["exiResponse"]
     if v.__class__ is not str or len(v) > 5600:
         raise Refused
-    set_field(self, "exi_response", v)
+    self.exi_response = v
     if len(o) != n:
         raise Refused
+    self.__class__ = Get15118EVCertificateResponse
     return self
 
 
@@ -164,29 +161,26 @@ def _encode_Get15118EVCertificateResponse(
 def _decode_Get15118EVCertificateRequest(o: Any) -> Get15118EVCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(Get15118EVCertificateRequest)
+    self = _U_Get15118EVCertificateRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["iso15118SchemaVersion"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
-    set_field(self, "iso15118_schema_version", v)
-    v = o["action"]
-    v = _M_CertificateActionEnumType[v]
-    set_field(self, "action", v)
+    self.iso15118_schema_version = v
+    self.action = _M_CertificateActionEnumType[o["action"]]
     v = o["exiRequest"]
     if v.__class__ is not str or len(v) > 5600:
         raise Refused
-    set_field(self, "exi_request", v)
+    self.exi_request = v
     if len(o) != n:
         raise Refused
+    self.__class__ = Get15118EVCertificateRequest
     return self
 
 

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.report_base import ReportBaseEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -93,33 +93,29 @@ class GetBaseReportRequest(Request[GetBaseReportResponse]):
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_ReportBaseEnumType = members(ReportBaseEnumType)
+_U_GetBaseReportResponse = unchecked(GetBaseReportResponse)
+_U_GetBaseReportRequest = unchecked(GetBaseReportRequest)
 
 
 def _decode_GetBaseReportResponse(o: Any) -> GetBaseReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetBaseReportResponse)
-    v: Any
+    self = _U_GetBaseReportResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericDeviceModelStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericDeviceModelStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetBaseReportResponse
     return self
 
 
@@ -140,25 +136,22 @@ def _encode_GetBaseReportResponse(obj: GetBaseReportResponse) -> dict[str, Any]:
 def _decode_GetBaseReportRequest(o: Any) -> GetBaseReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetBaseReportRequest)
+    self = _U_GetBaseReportRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
-    v = o["reportBase"]
-    v = _M_ReportBaseEnumType[v]
-    set_field(self, "report_base", v)
+    self.request_id = v
+    self.report_base = _M_ReportBaseEnumType[o["reportBase"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = GetBaseReportRequest
     return self
 
 

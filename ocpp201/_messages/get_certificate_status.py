@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.get_certificate_status import GetCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -106,41 +106,38 @@ class GetCertificateStatusRequest(Request[GetCertificateStatusResponse]):
 
 
 _M_GetCertificateStatusEnumType = members(GetCertificateStatusEnumType)
+_U_GetCertificateStatusResponse = unchecked(GetCertificateStatusResponse)
+_U_GetCertificateStatusRequest = unchecked(GetCertificateStatusRequest)
 
 
 def _decode_GetCertificateStatusResponse(o: Any) -> GetCertificateStatusResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetCertificateStatusResponse)
+    self = _U_GetCertificateStatusResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GetCertificateStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GetCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if "ocspResult" in o:
         v = o["ocspResult"]
         if v.__class__ is not str or len(v) > 5500:
             raise Refused
         n += 1
+        self.ocsp_result = v
     else:
-        v = None
-    set_field(self, "ocsp_result", v)
+        self.ocsp_result = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetCertificateStatusResponse
     return self
 
 
@@ -166,21 +163,17 @@ def _encode_GetCertificateStatusResponse(
 def _decode_GetCertificateStatusRequest(o: Any) -> GetCertificateStatusRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetCertificateStatusRequest)
-    v: Any
+    self = _U_GetCertificateStatusRequest()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["ocspRequestData"]
-    v = _decode_OCSPRequestDataType(v)
-    set_field(self, "ocsp_request_data", v)
+        self.custom_data = None
+    self.ocsp_request_data = _decode_OCSPRequestDataType(o["ocspRequestData"])
     if len(o) != n:
         raise Refused
+    self.__class__ = GetCertificateStatusRequest
     return self
 
 

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.get_charging_profile_status import GetChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -125,33 +125,29 @@ class GetChargingProfilesRequest(Request[GetChargingProfilesResponse]):
 
 
 _M_GetChargingProfileStatusEnumType = members(GetChargingProfileStatusEnumType)
+_U_GetChargingProfilesResponse = unchecked(GetChargingProfilesResponse)
+_U_GetChargingProfilesRequest = unchecked(GetChargingProfilesRequest)
 
 
 def _decode_GetChargingProfilesResponse(o: Any) -> GetChargingProfilesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetChargingProfilesResponse)
-    v: Any
+    self = _U_GetChargingProfilesResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GetChargingProfileStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GetChargingProfileStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetChargingProfilesResponse
     return self
 
 
@@ -174,33 +170,30 @@ def _encode_GetChargingProfilesResponse(
 def _decode_GetChargingProfilesRequest(o: Any) -> GetChargingProfilesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetChargingProfilesRequest)
+    self = _U_GetChargingProfilesRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
-    v = o["chargingProfile"]
-    v = _decode_ChargingProfileCriterionType(v)
-    set_field(self, "charging_profile", v)
+        self.evse_id = None
+    self.charging_profile = _decode_ChargingProfileCriterionType(o["chargingProfile"])
     if len(o) != n:
         raise Refused
+    self.__class__ = GetChargingProfilesRequest
     return self
 
 

@@ -25,7 +25,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.charging_rate_unit import ChargingRateUnitEnumType
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -122,40 +122,34 @@ class GetCompositeScheduleRequest(Request[GetCompositeScheduleResponse]):
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
+_U_GetCompositeScheduleResponse = unchecked(GetCompositeScheduleResponse)
+_U_GetCompositeScheduleRequest = unchecked(GetCompositeScheduleRequest)
 
 
 def _decode_GetCompositeScheduleResponse(o: Any) -> GetCompositeScheduleResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetCompositeScheduleResponse)
-    v: Any
+    self = _U_GetCompositeScheduleResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if "schedule" in o:
-        v = o["schedule"]
-        v = _decode_CompositeScheduleType(v)
+        self.schedule = _decode_CompositeScheduleType(o["schedule"])
         n += 1
     else:
-        v = None
-    set_field(self, "schedule", v)
+        self.schedule = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetCompositeScheduleResponse
     return self
 
 
@@ -181,33 +175,30 @@ def _encode_GetCompositeScheduleResponse(
 def _decode_GetCompositeScheduleRequest(o: Any) -> GetCompositeScheduleRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetCompositeScheduleRequest)
+    self = _U_GetCompositeScheduleRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["duration"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "duration", v)
+    self.duration = v
     if "chargingRateUnit" in o:
-        v = o["chargingRateUnit"]
-        v = _M_ChargingRateUnitEnumType[v]
+        self.charging_rate_unit = _M_ChargingRateUnitEnumType[o["chargingRateUnit"]]
         n += 1
     else:
-        v = None
-    set_field(self, "charging_rate_unit", v)
+        self.charging_rate_unit = None
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetCompositeScheduleRequest
     return self
 
 

@@ -21,7 +21,7 @@ from .._datatypes.status_info_type import (
 from .._enums.get_display_messages_status import GetDisplayMessagesStatusEnumType
 from .._enums.message_priority import MessagePriorityEnumType
 from .._enums.message_state import MessageStateEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -126,33 +126,29 @@ class GetDisplayMessagesRequest(Request[GetDisplayMessagesResponse]):
 _M_GetDisplayMessagesStatusEnumType = members(GetDisplayMessagesStatusEnumType)
 _M_MessagePriorityEnumType = members(MessagePriorityEnumType)
 _M_MessageStateEnumType = members(MessageStateEnumType)
+_U_GetDisplayMessagesResponse = unchecked(GetDisplayMessagesResponse)
+_U_GetDisplayMessagesRequest = unchecked(GetDisplayMessagesRequest)
 
 
 def _decode_GetDisplayMessagesResponse(o: Any) -> GetDisplayMessagesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetDisplayMessagesResponse)
-    v: Any
+    self = _U_GetDisplayMessagesResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GetDisplayMessagesStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GetDisplayMessagesStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetDisplayMessagesResponse
     return self
 
 
@@ -175,45 +171,40 @@ def _encode_GetDisplayMessagesResponse(
 def _decode_GetDisplayMessagesRequest(o: Any) -> GetDisplayMessagesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetDisplayMessagesRequest)
+    self = _U_GetDisplayMessagesRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "id" in o:
         v = o["id"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [x if x.__class__ is int else integer(x) for x in v]
         n += 1
+        self.id = v
     else:
-        v = None
-    set_field(self, "id", v)
+        self.id = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if "priority" in o:
-        v = o["priority"]
-        v = _M_MessagePriorityEnumType[v]
+        self.priority = _M_MessagePriorityEnumType[o["priority"]]
         n += 1
     else:
-        v = None
-    set_field(self, "priority", v)
+        self.priority = None
     if "state" in o:
-        v = o["state"]
-        v = _M_MessageStateEnumType[v]
+        self.state = _M_MessageStateEnumType[o["state"]]
         n += 1
     else:
-        v = None
-    set_field(self, "state", v)
+        self.state = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetDisplayMessagesRequest
     return self
 
 

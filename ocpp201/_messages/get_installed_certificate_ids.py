@@ -27,7 +27,7 @@ from .._enums.get_certificate_id_use import GetCertificateIdUseEnumType
 from .._enums.get_installed_certificate_status import (
     GetInstalledCertificateStatusEnumType,
 )
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt
 
 
@@ -113,6 +113,8 @@ _M_GetCertificateIdUseEnumType = members(GetCertificateIdUseEnumType)
 _M_GetInstalledCertificateStatusEnumType = members(
     GetInstalledCertificateStatusEnumType
 )
+_U_GetInstalledCertificateIdsResponse = unchecked(GetInstalledCertificateIdsResponse)
+_U_GetInstalledCertificateIdsRequest = unchecked(GetInstalledCertificateIdsRequest)
 
 
 def _decode_GetInstalledCertificateIdsResponse(
@@ -120,37 +122,32 @@ def _decode_GetInstalledCertificateIdsResponse(
 ) -> GetInstalledCertificateIdsResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetInstalledCertificateIdsResponse)
+    self = _U_GetInstalledCertificateIdsResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GetInstalledCertificateStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GetInstalledCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if "certificateHashDataChain" in o:
         v = o["certificateHashDataChain"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_CertificateHashDataChainType(x) for x in v]
         n += 1
+        self.certificate_hash_data_chain = v
     else:
-        v = None
-    set_field(self, "certificate_hash_data_chain", v)
+        self.certificate_hash_data_chain = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetInstalledCertificateIdsResponse
     return self
 
 
@@ -180,27 +177,26 @@ def _decode_GetInstalledCertificateIdsRequest(
 ) -> GetInstalledCertificateIdsRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetInstalledCertificateIdsRequest)
+    self = _U_GetInstalledCertificateIdsRequest()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "certificateType" in o:
         v = o["certificateType"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_M_GetCertificateIdUseEnumType[x] for x in v]
         n += 1
+        self.certificate_type = v
     else:
-        v = None
-    set_field(self, "certificate_type", v)
+        self.certificate_type = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetInstalledCertificateIdsRequest
     return self
 
 

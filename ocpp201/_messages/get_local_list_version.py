@@ -13,7 +13,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 
 
@@ -68,25 +68,28 @@ class GetLocalListVersionRequest(Request[GetLocalListVersionResponse]):
     """
 
 
+_U_GetLocalListVersionResponse = unchecked(GetLocalListVersionResponse)
+_U_GetLocalListVersionRequest = unchecked(GetLocalListVersionRequest)
+
+
 def _decode_GetLocalListVersionResponse(o: Any) -> GetLocalListVersionResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetLocalListVersionResponse)
+    self = _U_GetLocalListVersionResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["versionNumber"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "version_number", v)
+    self.version_number = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetLocalListVersionResponse
     return self
 
 
@@ -106,18 +109,16 @@ def _encode_GetLocalListVersionResponse(
 def _decode_GetLocalListVersionRequest(o: Any) -> GetLocalListVersionRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetLocalListVersionRequest)
-    v: Any
+    self = _U_GetLocalListVersionRequest()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetLocalListVersionRequest
     return self
 
 

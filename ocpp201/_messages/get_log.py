@@ -25,7 +25,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.log import LogEnumType
 from .._enums.log_status import LogStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -141,41 +141,38 @@ class GetLogRequest(Request[GetLogResponse]):
 
 _M_LogEnumType = members(LogEnumType)
 _M_LogStatusEnumType = members(LogStatusEnumType)
+_U_GetLogResponse = unchecked(GetLogResponse)
+_U_GetLogRequest = unchecked(GetLogRequest)
 
 
 def _decode_GetLogResponse(o: Any) -> GetLogResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetLogResponse)
+    self = _U_GetLogResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_LogStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_LogStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if "filename" in o:
         v = o["filename"]
         if v.__class__ is not str or len(v) > 255:
             raise Refused
         n += 1
+        self.filename = v
     else:
-        v = None
-    set_field(self, "filename", v)
+        self.filename = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetLogResponse
     return self
 
 
@@ -199,44 +196,39 @@ def _encode_GetLogResponse(obj: GetLogResponse) -> dict[str, Any]:
 def _decode_GetLogRequest(o: Any) -> GetLogRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetLogRequest)
+    self = _U_GetLogRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["log"]
-    v = _decode_LogParametersType(v)
-    set_field(self, "log", v)
-    v = o["logType"]
-    v = _M_LogEnumType[v]
-    set_field(self, "log_type", v)
+        self.custom_data = None
+    self.log = _decode_LogParametersType(o["log"])
+    self.log_type = _M_LogEnumType[o["logType"]]
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if "retries" in o:
         v = o["retries"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.retries = v
     else:
-        v = None
-    set_field(self, "retries", v)
+        self.retries = None
     if "retryInterval" in o:
         v = o["retryInterval"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.retry_interval = v
     else:
-        v = None
-    set_field(self, "retry_interval", v)
+        self.retry_interval = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetLogRequest
     return self
 
 

@@ -25,7 +25,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.monitoring_criterion import MonitoringCriterionEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -119,33 +119,29 @@ class GetMonitoringReportRequest(Request[GetMonitoringReportResponse]):
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_MonitoringCriterionEnumType = members(MonitoringCriterionEnumType)
+_U_GetMonitoringReportResponse = unchecked(GetMonitoringReportResponse)
+_U_GetMonitoringReportRequest = unchecked(GetMonitoringReportRequest)
 
 
 def _decode_GetMonitoringReportResponse(o: Any) -> GetMonitoringReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetMonitoringReportResponse)
-    v: Any
+    self = _U_GetMonitoringReportResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericDeviceModelStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericDeviceModelStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetMonitoringReportResponse
     return self
 
 
@@ -168,40 +164,39 @@ def _encode_GetMonitoringReportResponse(
 def _decode_GetMonitoringReportRequest(o: Any) -> GetMonitoringReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetMonitoringReportRequest)
+    self = _U_GetMonitoringReportRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "componentVariable" in o:
         v = o["componentVariable"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_ComponentVariableType(x) for x in v]
         n += 1
+        self.component_variable = v
     else:
-        v = None
-    set_field(self, "component_variable", v)
+        self.component_variable = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if "monitoringCriteria" in o:
         v = o["monitoringCriteria"]
         if v.__class__ is not list or not 1 <= len(v) <= 3:
             raise Refused
         v = [_M_MonitoringCriterionEnumType[x] for x in v]
         n += 1
+        self.monitoring_criteria = v
     else:
-        v = None
-    set_field(self, "monitoring_criteria", v)
+        self.monitoring_criteria = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetMonitoringReportRequest
     return self
 
 

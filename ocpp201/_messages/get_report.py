@@ -25,7 +25,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.component_criterion import ComponentCriterionEnumType
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -116,33 +116,29 @@ class GetReportRequest(Request[GetReportResponse]):
 
 _M_ComponentCriterionEnumType = members(ComponentCriterionEnumType)
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
+_U_GetReportResponse = unchecked(GetReportResponse)
+_U_GetReportRequest = unchecked(GetReportRequest)
 
 
 def _decode_GetReportResponse(o: Any) -> GetReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetReportResponse)
-    v: Any
+    self = _U_GetReportResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericDeviceModelStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericDeviceModelStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetReportResponse
     return self
 
 
@@ -163,40 +159,39 @@ def _encode_GetReportResponse(obj: GetReportResponse) -> dict[str, Any]:
 def _decode_GetReportRequest(o: Any) -> GetReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetReportRequest)
+    self = _U_GetReportRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "componentVariable" in o:
         v = o["componentVariable"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_ComponentVariableType(x) for x in v]
         n += 1
+        self.component_variable = v
     else:
-        v = None
-    set_field(self, "component_variable", v)
+        self.component_variable = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if "componentCriteria" in o:
         v = o["componentCriteria"]
         if v.__class__ is not list or not 1 <= len(v) <= 4:
             raise Refused
         v = [_M_ComponentCriterionEnumType[x] for x in v]
         n += 1
+        self.component_criteria = v
     else:
-        v = None
-    set_field(self, "component_criteria", v)
+        self.component_criteria = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetReportRequest
     return self
 
 

@@ -13,7 +13,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, Boolean, ObjectOf, Opt, String
 
 
@@ -80,33 +80,36 @@ class GetTransactionStatusRequest(Request[GetTransactionStatusResponse]):
     """The Id of the transaction for which the status is requested."""
 
 
+_U_GetTransactionStatusResponse = unchecked(GetTransactionStatusResponse)
+_U_GetTransactionStatusRequest = unchecked(GetTransactionStatusRequest)
+
+
 def _decode_GetTransactionStatusResponse(o: Any) -> GetTransactionStatusResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetTransactionStatusResponse)
+    self = _U_GetTransactionStatusResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "ongoingIndicator" in o:
         v = o["ongoingIndicator"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.ongoing_indicator = v
     else:
-        v = None
-    set_field(self, "ongoing_indicator", v)
+        self.ongoing_indicator = None
     v = o["messagesInQueue"]
     if v.__class__ is not bool:
         raise Refused
-    set_field(self, "messages_in_queue", v)
+    self.messages_in_queue = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetTransactionStatusResponse
     return self
 
 
@@ -129,26 +132,25 @@ def _encode_GetTransactionStatusResponse(
 def _decode_GetTransactionStatusRequest(o: Any) -> GetTransactionStatusRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetTransactionStatusRequest)
+    self = _U_GetTransactionStatusRequest()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "transactionId" in o:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
         n += 1
+        self.transaction_id = v
     else:
-        v = None
-    set_field(self, "transaction_id", v)
+        self.transaction_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = GetTransactionStatusRequest
     return self
 
 

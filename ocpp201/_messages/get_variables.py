@@ -23,7 +23,7 @@ from .._datatypes.get_variable_result_type import (
     _decode_GetVariableResultType,
     _encode_GetVariableResultType,
 )
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
@@ -85,26 +85,29 @@ class GetVariablesRequest(Request[GetVariablesResponse]):
     """Class to hold parameters for GetVariables request."""
 
 
+_U_GetVariablesResponse = unchecked(GetVariablesResponse)
+_U_GetVariablesRequest = unchecked(GetVariablesRequest)
+
+
 def _decode_GetVariablesResponse(o: Any) -> GetVariablesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetVariablesResponse)
+    self = _U_GetVariablesResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["getVariableResult"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_GetVariableResultType(x) for x in v]
-    set_field(self, "get_variable_result", v)
+    self.get_variable_result = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetVariablesResponse
     return self
 
 
@@ -122,23 +125,22 @@ def _encode_GetVariablesResponse(obj: GetVariablesResponse) -> dict[str, Any]:
 def _decode_GetVariablesRequest(o: Any) -> GetVariablesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(GetVariablesRequest)
+    self = _U_GetVariablesRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["getVariableData"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_GetVariableDataType(x) for x in v]
-    set_field(self, "get_variable_data", v)
+    self.get_variable_data = v
     if len(o) != n:
         raise Refused
+    self.__class__ = GetVariablesRequest
     return self
 
 

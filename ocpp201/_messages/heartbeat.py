@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, set_field
+from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
 from .._schema import WIRE, DateTime, ObjectOf, Opt
 
 
@@ -67,24 +67,24 @@ class HeartbeatRequest(Request[HeartbeatResponse]):
     """
 
 
+_U_HeartbeatResponse = unchecked(HeartbeatResponse)
+_U_HeartbeatRequest = unchecked(HeartbeatRequest)
+
+
 def _decode_HeartbeatResponse(o: Any) -> HeartbeatResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(HeartbeatResponse)
-    v: Any
+    self = _U_HeartbeatResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["currentTime"]
-    v = parse_datetime(v)
-    set_field(self, "current_time", v)
+        self.custom_data = None
+    self.current_time = parse_datetime(o["currentTime"])
     if len(o) != n:
         raise Refused
+    self.__class__ = HeartbeatResponse
     return self
 
 
@@ -102,18 +102,16 @@ def _encode_HeartbeatResponse(obj: HeartbeatResponse) -> dict[str, Any]:
 def _decode_HeartbeatRequest(o: Any) -> HeartbeatRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(HeartbeatRequest)
-    v: Any
+    self = _U_HeartbeatRequest()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = HeartbeatRequest
     return self
 
 

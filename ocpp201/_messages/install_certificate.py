@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.install_certificate_status import InstallCertificateStatusEnumType
 from .._enums.install_certificate_use import InstallCertificateUseEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -95,33 +95,29 @@ class InstallCertificateRequest(Request[InstallCertificateResponse]):
 
 _M_InstallCertificateStatusEnumType = members(InstallCertificateStatusEnumType)
 _M_InstallCertificateUseEnumType = members(InstallCertificateUseEnumType)
+_U_InstallCertificateResponse = unchecked(InstallCertificateResponse)
+_U_InstallCertificateRequest = unchecked(InstallCertificateRequest)
 
 
 def _decode_InstallCertificateResponse(o: Any) -> InstallCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(InstallCertificateResponse)
-    v: Any
+    self = _U_InstallCertificateResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_InstallCertificateStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_InstallCertificateStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = InstallCertificateResponse
     return self
 
 
@@ -144,25 +140,22 @@ def _encode_InstallCertificateResponse(
 def _decode_InstallCertificateRequest(o: Any) -> InstallCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(InstallCertificateRequest)
+    self = _U_InstallCertificateRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["certificateType"]
-    v = _M_InstallCertificateUseEnumType[v]
-    set_field(self, "certificate_type", v)
+        self.custom_data = None
+    self.certificate_type = _M_InstallCertificateUseEnumType[o["certificateType"]]
     v = o["certificate"]
     if v.__class__ is not str or len(v) > 5500:
         raise Refused
-    set_field(self, "certificate", v)
+    self.certificate = v
     if len(o) != n:
         raise Refused
+    self.__class__ = InstallCertificateRequest
     return self
 
 

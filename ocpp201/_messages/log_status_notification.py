@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.upload_log_status import UploadLogStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -83,23 +83,23 @@ class LogStatusNotificationRequest(Request[LogStatusNotificationResponse]):
 
 
 _M_UploadLogStatusEnumType = members(UploadLogStatusEnumType)
+_U_LogStatusNotificationResponse = unchecked(LogStatusNotificationResponse)
+_U_LogStatusNotificationRequest = unchecked(LogStatusNotificationRequest)
 
 
 def _decode_LogStatusNotificationResponse(o: Any) -> LogStatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(LogStatusNotificationResponse)
-    v: Any
+    self = _U_LogStatusNotificationResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = LogStatusNotificationResponse
     return self
 
 
@@ -117,29 +117,26 @@ def _encode_LogStatusNotificationResponse(
 def _decode_LogStatusNotificationRequest(o: Any) -> LogStatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(LogStatusNotificationRequest)
+    self = _U_LogStatusNotificationRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_UploadLogStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_UploadLogStatusEnumType[o["status"]]
     if "requestId" in o:
         v = o["requestId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.request_id = v
     else:
-        v = None
-    set_field(self, "request_id", v)
+        self.request_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = LogStatusNotificationRequest
     return self
 
 

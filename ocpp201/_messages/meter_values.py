@@ -18,7 +18,7 @@ from .._datatypes.meter_value_type import (
     _decode_MeterValueType,
     _encode_MeterValueType,
 )
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
@@ -92,21 +92,23 @@ class MeterValuesRequest(Request[MeterValuesResponse]):
     """
 
 
+_U_MeterValuesResponse = unchecked(MeterValuesResponse)
+_U_MeterValuesRequest = unchecked(MeterValuesRequest)
+
+
 def _decode_MeterValuesResponse(o: Any) -> MeterValuesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(MeterValuesResponse)
-    v: Any
+    self = _U_MeterValuesResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = MeterValuesResponse
     return self
 
 
@@ -122,27 +124,26 @@ def _encode_MeterValuesResponse(obj: MeterValuesResponse) -> dict[str, Any]:
 def _decode_MeterValuesRequest(o: Any) -> MeterValuesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(MeterValuesRequest)
+    self = _U_MeterValuesRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     v = o["meterValue"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_MeterValueType(x) for x in v]
-    set_field(self, "meter_value", v)
+    self.meter_value = v
     if len(o) != n:
         raise Refused
+    self.__class__ = MeterValuesRequest
     return self
 
 

@@ -23,7 +23,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
@@ -102,21 +102,23 @@ class NotifyChargingLimitRequest(Request[NotifyChargingLimitResponse]):
     """
 
 
+_U_NotifyChargingLimitResponse = unchecked(NotifyChargingLimitResponse)
+_U_NotifyChargingLimitRequest = unchecked(NotifyChargingLimitRequest)
+
+
 def _decode_NotifyChargingLimitResponse(o: Any) -> NotifyChargingLimitResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyChargingLimitResponse)
-    v: Any
+    self = _U_NotifyChargingLimitResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyChargingLimitResponse
     return self
 
 
@@ -134,38 +136,35 @@ def _encode_NotifyChargingLimitResponse(
 def _decode_NotifyChargingLimitRequest(o: Any) -> NotifyChargingLimitRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyChargingLimitRequest)
+    self = _U_NotifyChargingLimitRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "chargingSchedule" in o:
         v = o["chargingSchedule"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_ChargingScheduleType(x) for x in v]
         n += 1
+        self.charging_schedule = v
     else:
-        v = None
-    set_field(self, "charging_schedule", v)
+        self.charging_schedule = None
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
-    v = o["chargingLimit"]
-    v = _decode_ChargingLimitType(v)
-    set_field(self, "charging_limit", v)
+        self.evse_id = None
+    self.charging_limit = _decode_ChargingLimitType(o["chargingLimit"])
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyChargingLimitRequest
     return self
 
 

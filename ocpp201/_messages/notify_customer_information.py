@@ -20,7 +20,7 @@ from .._fastpath import (
     format_datetime,
     integer,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, Boolean, DateTime, Integer, ObjectOf, Opt, String
 
@@ -103,23 +103,25 @@ class NotifyCustomerInformationRequest(Request[NotifyCustomerInformationResponse
     """The Id of the request."""
 
 
+_U_NotifyCustomerInformationResponse = unchecked(NotifyCustomerInformationResponse)
+_U_NotifyCustomerInformationRequest = unchecked(NotifyCustomerInformationRequest)
+
+
 def _decode_NotifyCustomerInformationResponse(
     o: Any,
 ) -> NotifyCustomerInformationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyCustomerInformationResponse)
-    v: Any
+    self = _U_NotifyCustomerInformationResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyCustomerInformationResponse
     return self
 
 
@@ -139,41 +141,38 @@ def _decode_NotifyCustomerInformationRequest(
 ) -> NotifyCustomerInformationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyCustomerInformationRequest)
+    self = _U_NotifyCustomerInformationRequest()
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["data"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "data", v)
+    self.data = v
     if "tbc" in o:
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.tbc = v
     else:
-        v = None
-    set_field(self, "tbc", v)
+        self.tbc = None
     v = o["seqNo"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "seq_no", v)
-    v = o["generatedAt"]
-    v = parse_datetime(v)
-    set_field(self, "generated_at", v)
+    self.seq_no = v
+    self.generated_at = parse_datetime(o["generatedAt"])
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyCustomerInformationRequest
     return self
 
 

@@ -18,7 +18,7 @@ from .._datatypes.message_info_type import (
     _decode_MessageInfoType,
     _encode_MessageInfoType,
 )
-from .._fastpath import Codecs, Refused, integer, set_field
+from .._fastpath import Codecs, Refused, integer, unchecked
 from .._schema import WIRE, ArrayOf, Boolean, Integer, ObjectOf, Opt
 
 
@@ -102,21 +102,23 @@ class NotifyDisplayMessagesRequest(Request[NotifyDisplayMessagesResponse]):
     """
 
 
+_U_NotifyDisplayMessagesResponse = unchecked(NotifyDisplayMessagesResponse)
+_U_NotifyDisplayMessagesRequest = unchecked(NotifyDisplayMessagesRequest)
+
+
 def _decode_NotifyDisplayMessagesResponse(o: Any) -> NotifyDisplayMessagesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyDisplayMessagesResponse)
-    v: Any
+    self = _U_NotifyDisplayMessagesResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyDisplayMessagesResponse
     return self
 
 
@@ -134,39 +136,38 @@ def _encode_NotifyDisplayMessagesResponse(
 def _decode_NotifyDisplayMessagesRequest(o: Any) -> NotifyDisplayMessagesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyDisplayMessagesRequest)
+    self = _U_NotifyDisplayMessagesRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "messageInfo" in o:
         v = o["messageInfo"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_MessageInfoType(x) for x in v]
         n += 1
+        self.message_info = v
     else:
-        v = None
-    set_field(self, "message_info", v)
+        self.message_info = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if "tbc" in o:
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.tbc = v
     else:
-        v = None
-    set_field(self, "tbc", v)
+        self.tbc = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyDisplayMessagesRequest
     return self
 
 

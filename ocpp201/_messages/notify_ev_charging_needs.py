@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.notify_ev_charging_needs_status import NotifyEVChargingNeedsStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -114,33 +114,29 @@ class NotifyEVChargingNeedsRequest(Request[NotifyEVChargingNeedsResponse]):
 
 
 _M_NotifyEVChargingNeedsStatusEnumType = members(NotifyEVChargingNeedsStatusEnumType)
+_U_NotifyEVChargingNeedsResponse = unchecked(NotifyEVChargingNeedsResponse)
+_U_NotifyEVChargingNeedsRequest = unchecked(NotifyEVChargingNeedsRequest)
 
 
 def _decode_NotifyEVChargingNeedsResponse(o: Any) -> NotifyEVChargingNeedsResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyEVChargingNeedsResponse)
-    v: Any
+    self = _U_NotifyEVChargingNeedsResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_NotifyEVChargingNeedsStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_NotifyEVChargingNeedsStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyEVChargingNeedsResponse
     return self
 
 
@@ -163,33 +159,30 @@ def _encode_NotifyEVChargingNeedsResponse(
 def _decode_NotifyEVChargingNeedsRequest(o: Any) -> NotifyEVChargingNeedsRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyEVChargingNeedsRequest)
+    self = _U_NotifyEVChargingNeedsRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "maxScheduleTuples" in o:
         v = o["maxScheduleTuples"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.max_schedule_tuples = v
     else:
-        v = None
-    set_field(self, "max_schedule_tuples", v)
-    v = o["chargingNeeds"]
-    v = _decode_ChargingNeedsType(v)
-    set_field(self, "charging_needs", v)
+        self.max_schedule_tuples = None
+    self.charging_needs = _decode_ChargingNeedsType(o["chargingNeeds"])
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyEVChargingNeedsRequest
     return self
 
 

@@ -32,7 +32,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -123,6 +123,8 @@ class NotifyEVChargingScheduleRequest(Request[NotifyEVChargingScheduleResponse])
 
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
+_U_NotifyEVChargingScheduleResponse = unchecked(NotifyEVChargingScheduleResponse)
+_U_NotifyEVChargingScheduleRequest = unchecked(NotifyEVChargingScheduleRequest)
 
 
 def _decode_NotifyEVChargingScheduleResponse(
@@ -130,28 +132,22 @@ def _decode_NotifyEVChargingScheduleResponse(
 ) -> NotifyEVChargingScheduleResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyEVChargingScheduleResponse)
-    v: Any
+    self = _U_NotifyEVChargingScheduleResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyEVChargingScheduleResponse
     return self
 
 
@@ -174,28 +170,23 @@ def _encode_NotifyEVChargingScheduleResponse(
 def _decode_NotifyEVChargingScheduleRequest(o: Any) -> NotifyEVChargingScheduleRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyEVChargingScheduleRequest)
+    self = _U_NotifyEVChargingScheduleRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["timeBase"]
-    v = parse_datetime(v)
-    set_field(self, "time_base", v)
-    v = o["chargingSchedule"]
-    v = _decode_ChargingScheduleType(v)
-    set_field(self, "charging_schedule", v)
+        self.custom_data = None
+    self.time_base = parse_datetime(o["timeBase"])
+    self.charging_schedule = _decode_ChargingScheduleType(o["chargingSchedule"])
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyEVChargingScheduleRequest
     return self
 
 

@@ -25,7 +25,7 @@ from .._fastpath import (
     format_datetime,
     integer,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
@@ -104,21 +104,23 @@ class NotifyEventRequest(Request[NotifyEventResponse]):
     """Class to report an event notification for a component-variable."""
 
 
+_U_NotifyEventResponse = unchecked(NotifyEventResponse)
+_U_NotifyEventRequest = unchecked(NotifyEventRequest)
+
+
 def _decode_NotifyEventResponse(o: Any) -> NotifyEventResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyEventResponse)
-    v: Any
+    self = _U_NotifyEventResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyEventResponse
     return self
 
 
@@ -134,38 +136,35 @@ def _encode_NotifyEventResponse(obj: NotifyEventResponse) -> dict[str, Any]:
 def _decode_NotifyEventRequest(o: Any) -> NotifyEventRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyEventRequest)
+    self = _U_NotifyEventRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["generatedAt"]
-    v = parse_datetime(v)
-    set_field(self, "generated_at", v)
+        self.custom_data = None
+    self.generated_at = parse_datetime(o["generatedAt"])
     if "tbc" in o:
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.tbc = v
     else:
-        v = None
-    set_field(self, "tbc", v)
+        self.tbc = None
     v = o["seqNo"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "seq_no", v)
+    self.seq_no = v
     v = o["eventData"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_EventDataType(x) for x in v]
-    set_field(self, "event_data", v)
+    self.event_data = v
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyEventRequest
     return self
 
 

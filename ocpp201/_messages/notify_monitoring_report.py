@@ -25,7 +25,7 @@ from .._fastpath import (
     format_datetime,
     integer,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
@@ -111,21 +111,23 @@ class NotifyMonitoringReportRequest(Request[NotifyMonitoringReportResponse]):
     """Timestamp of the moment this message was generated at the Charging Station."""
 
 
+_U_NotifyMonitoringReportResponse = unchecked(NotifyMonitoringReportResponse)
+_U_NotifyMonitoringReportRequest = unchecked(NotifyMonitoringReportRequest)
+
+
 def _decode_NotifyMonitoringReportResponse(o: Any) -> NotifyMonitoringReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyMonitoringReportResponse)
-    v: Any
+    self = _U_NotifyMonitoringReportResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyMonitoringReportResponse
     return self
 
 
@@ -143,46 +145,43 @@ def _encode_NotifyMonitoringReportResponse(
 def _decode_NotifyMonitoringReportRequest(o: Any) -> NotifyMonitoringReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyMonitoringReportRequest)
+    self = _U_NotifyMonitoringReportRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "monitor" in o:
         v = o["monitor"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_MonitoringDataType(x) for x in v]
         n += 1
+        self.monitor = v
     else:
-        v = None
-    set_field(self, "monitor", v)
+        self.monitor = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if "tbc" in o:
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.tbc = v
     else:
-        v = None
-    set_field(self, "tbc", v)
+        self.tbc = None
     v = o["seqNo"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "seq_no", v)
-    v = o["generatedAt"]
-    v = parse_datetime(v)
-    set_field(self, "generated_at", v)
+    self.seq_no = v
+    self.generated_at = parse_datetime(o["generatedAt"])
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyMonitoringReportRequest
     return self
 
 

@@ -25,7 +25,7 @@ from .._fastpath import (
     format_datetime,
     integer,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
@@ -113,21 +113,23 @@ class NotifyReportRequest(Request[NotifyReportResponse]):
     """Sequence number of this message. First message starts at 0."""
 
 
+_U_NotifyReportResponse = unchecked(NotifyReportResponse)
+_U_NotifyReportRequest = unchecked(NotifyReportRequest)
+
+
 def _decode_NotifyReportResponse(o: Any) -> NotifyReportResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyReportResponse)
-    v: Any
+    self = _U_NotifyReportResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyReportResponse
     return self
 
 
@@ -143,46 +145,43 @@ def _encode_NotifyReportResponse(obj: NotifyReportResponse) -> dict[str, Any]:
 def _decode_NotifyReportRequest(o: Any) -> NotifyReportRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(NotifyReportRequest)
+    self = _U_NotifyReportRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
-    v = o["generatedAt"]
-    v = parse_datetime(v)
-    set_field(self, "generated_at", v)
+    self.request_id = v
+    self.generated_at = parse_datetime(o["generatedAt"])
     if "reportData" in o:
         v = o["reportData"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_ReportDataType(x) for x in v]
         n += 1
+        self.report_data = v
     else:
-        v = None
-    set_field(self, "report_data", v)
+        self.report_data = None
     if "tbc" in o:
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.tbc = v
     else:
-        v = None
-    set_field(self, "tbc", v)
+        self.tbc = None
     v = o["seqNo"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "seq_no", v)
+    self.seq_no = v
     if len(o) != n:
         raise Refused
+    self.__class__ = NotifyReportRequest
     return self
 
 

@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -123,33 +123,29 @@ class PublishFirmwareRequest(Request[PublishFirmwareResponse]):
 
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
+_U_PublishFirmwareResponse = unchecked(PublishFirmwareResponse)
+_U_PublishFirmwareRequest = unchecked(PublishFirmwareRequest)
 
 
 def _decode_PublishFirmwareResponse(o: Any) -> PublishFirmwareResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(PublishFirmwareResponse)
-    v: Any
+    self = _U_PublishFirmwareResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = PublishFirmwareResponse
     return self
 
 
@@ -170,46 +166,45 @@ def _encode_PublishFirmwareResponse(obj: PublishFirmwareResponse) -> dict[str, A
 def _decode_PublishFirmwareRequest(o: Any) -> PublishFirmwareRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(PublishFirmwareRequest)
+    self = _U_PublishFirmwareRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["location"]
     if v.__class__ is not str or len(v) > 512:
         raise Refused
-    set_field(self, "location", v)
+    self.location = v
     if "retries" in o:
         v = o["retries"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.retries = v
     else:
-        v = None
-    set_field(self, "retries", v)
+        self.retries = None
     v = o["checksum"]
     if v.__class__ is not str or len(v) > 32:
         raise Refused
-    set_field(self, "checksum", v)
+    self.checksum = v
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     if "retryInterval" in o:
         v = o["retryInterval"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.retry_interval = v
     else:
-        v = None
-    set_field(self, "retry_interval", v)
+        self.retry_interval = None
     if len(o) != n:
         raise Refused
+    self.__class__ = PublishFirmwareRequest
     return self
 
 

@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.publish_firmware_status import PublishFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -96,6 +96,12 @@ class PublishFirmwareStatusNotificationRequest(
 
 
 _M_PublishFirmwareStatusEnumType = members(PublishFirmwareStatusEnumType)
+_U_PublishFirmwareStatusNotificationResponse = unchecked(
+    PublishFirmwareStatusNotificationResponse
+)
+_U_PublishFirmwareStatusNotificationRequest = unchecked(
+    PublishFirmwareStatusNotificationRequest
+)
 
 
 def _decode_PublishFirmwareStatusNotificationResponse(
@@ -103,18 +109,16 @@ def _decode_PublishFirmwareStatusNotificationResponse(
 ) -> PublishFirmwareStatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(PublishFirmwareStatusNotificationResponse)
-    v: Any
+    self = _U_PublishFirmwareStatusNotificationResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = PublishFirmwareStatusNotificationResponse
     return self
 
 
@@ -134,19 +138,15 @@ def _decode_PublishFirmwareStatusNotificationRequest(
 ) -> PublishFirmwareStatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(PublishFirmwareStatusNotificationRequest)
+    self = _U_PublishFirmwareStatusNotificationRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_PublishFirmwareStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_PublishFirmwareStatusEnumType[o["status"]]
     if "location" in o:
         v = o["location"]
         if v.__class__ is not list or len(v) < 1:
@@ -155,19 +155,20 @@ def _decode_PublishFirmwareStatusNotificationRequest(
             if x.__class__ is not str or len(x) > 512:
                 raise Refused
         n += 1
+        self.location = v
     else:
-        v = None
-    set_field(self, "location", v)
+        self.location = None
     if "requestId" in o:
         v = o["requestId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.request_id = v
     else:
-        v = None
-    set_field(self, "request_id", v)
+        self.request_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = PublishFirmwareStatusNotificationRequest
     return self
 
 

@@ -19,7 +19,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, ArrayOf, Boolean, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -122,23 +122,23 @@ class ReportChargingProfilesRequest(Request[ReportChargingProfilesResponse]):
 
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
+_U_ReportChargingProfilesResponse = unchecked(ReportChargingProfilesResponse)
+_U_ReportChargingProfilesRequest = unchecked(ReportChargingProfilesRequest)
 
 
 def _decode_ReportChargingProfilesResponse(o: Any) -> ReportChargingProfilesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReportChargingProfilesResponse)
-    v: Any
+    self = _U_ReportChargingProfilesResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ReportChargingProfilesResponse
     return self
 
 
@@ -156,42 +156,41 @@ def _encode_ReportChargingProfilesResponse(
 def _decode_ReportChargingProfilesRequest(o: Any) -> ReportChargingProfilesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReportChargingProfilesRequest)
+    self = _U_ReportChargingProfilesRequest()
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
+    self.request_id = v
     v = o["chargingLimitSource"]
     v = _M_ChargingLimitSourceEnumType[v]
-    set_field(self, "charging_limit_source", v)
+    self.charging_limit_source = v
     v = o["chargingProfile"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_ChargingProfileType(x) for x in v]
-    set_field(self, "charging_profile", v)
+    self.charging_profile = v
     if "tbc" in o:
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.tbc = v
     else:
-        v = None
-    set_field(self, "tbc", v)
+        self.tbc = None
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = ReportChargingProfilesRequest
     return self
 
 

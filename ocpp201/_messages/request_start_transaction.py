@@ -29,7 +29,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.request_start_stop_status import RequestStartStopStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -157,41 +157,38 @@ class RequestStartTransactionRequest(Request[RequestStartTransactionResponse]):
 
 
 _M_RequestStartStopStatusEnumType = members(RequestStartStopStatusEnumType)
+_U_RequestStartTransactionResponse = unchecked(RequestStartTransactionResponse)
+_U_RequestStartTransactionRequest = unchecked(RequestStartTransactionRequest)
 
 
 def _decode_RequestStartTransactionResponse(o: Any) -> RequestStartTransactionResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(RequestStartTransactionResponse)
+    self = _U_RequestStartTransactionResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_RequestStartStopStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_RequestStartStopStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if "transactionId" in o:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
         n += 1
+        self.transaction_id = v
     else:
-        v = None
-    set_field(self, "transaction_id", v)
+        self.transaction_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = RequestStartTransactionResponse
     return self
 
 
@@ -217,47 +214,40 @@ def _encode_RequestStartTransactionResponse(
 def _decode_RequestStartTransactionRequest(o: Any) -> RequestStartTransactionRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(RequestStartTransactionRequest)
+    self = _U_RequestStartTransactionRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
+        self.evse_id = None
     if "groupIdToken" in o:
-        v = o["groupIdToken"]
-        v = _decode_IdTokenType(v)
+        self.group_id_token = _decode_IdTokenType(o["groupIdToken"])
         n += 1
     else:
-        v = None
-    set_field(self, "group_id_token", v)
-    v = o["idToken"]
-    v = _decode_IdTokenType(v)
-    set_field(self, "id_token", v)
+        self.group_id_token = None
+    self.id_token = _decode_IdTokenType(o["idToken"])
     v = o["remoteStartId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "remote_start_id", v)
+    self.remote_start_id = v
     if "chargingProfile" in o:
-        v = o["chargingProfile"]
-        v = _decode_ChargingProfileType(v)
+        self.charging_profile = _decode_ChargingProfileType(o["chargingProfile"])
         n += 1
     else:
-        v = None
-    set_field(self, "charging_profile", v)
+        self.charging_profile = None
     if len(o) != n:
         raise Refused
+    self.__class__ = RequestStartTransactionRequest
     return self
 
 

@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.request_start_stop_status import RequestStartStopStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -91,33 +91,29 @@ class RequestStopTransactionRequest(Request[RequestStopTransactionResponse]):
 
 
 _M_RequestStartStopStatusEnumType = members(RequestStartStopStatusEnumType)
+_U_RequestStopTransactionResponse = unchecked(RequestStopTransactionResponse)
+_U_RequestStopTransactionRequest = unchecked(RequestStopTransactionRequest)
 
 
 def _decode_RequestStopTransactionResponse(o: Any) -> RequestStopTransactionResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(RequestStopTransactionResponse)
-    v: Any
+    self = _U_RequestStopTransactionResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_RequestStartStopStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_RequestStartStopStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = RequestStopTransactionResponse
     return self
 
 
@@ -140,22 +136,21 @@ def _encode_RequestStopTransactionResponse(
 def _decode_RequestStopTransactionRequest(o: Any) -> RequestStopTransactionRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(RequestStopTransactionRequest)
+    self = _U_RequestStopTransactionRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["transactionId"]
     if v.__class__ is not str or len(v) > 36:
         raise Refused
-    set_field(self, "transaction_id", v)
+    self.transaction_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = RequestStopTransactionRequest
     return self
 
 

@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.reservation_update_status import ReservationUpdateStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -75,23 +75,23 @@ class ReservationStatusUpdateRequest(Request[ReservationStatusUpdateResponse]):
 
 
 _M_ReservationUpdateStatusEnumType = members(ReservationUpdateStatusEnumType)
+_U_ReservationStatusUpdateResponse = unchecked(ReservationStatusUpdateResponse)
+_U_ReservationStatusUpdateRequest = unchecked(ReservationStatusUpdateRequest)
 
 
 def _decode_ReservationStatusUpdateResponse(o: Any) -> ReservationStatusUpdateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReservationStatusUpdateResponse)
-    v: Any
+    self = _U_ReservationStatusUpdateResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ReservationStatusUpdateResponse
     return self
 
 
@@ -109,25 +109,24 @@ def _encode_ReservationStatusUpdateResponse(
 def _decode_ReservationStatusUpdateRequest(o: Any) -> ReservationStatusUpdateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReservationStatusUpdateRequest)
+    self = _U_ReservationStatusUpdateRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["reservationId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "reservation_id", v)
+    self.reservation_id = v
     v = o["reservationUpdateStatus"]
     v = _M_ReservationUpdateStatusEnumType[v]
-    set_field(self, "reservation_update_status", v)
+    self.reservation_update_status = v
     if len(o) != n:
         raise Refused
+    self.__class__ = ReservationStatusUpdateRequest
     return self
 
 

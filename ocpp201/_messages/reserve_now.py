@@ -33,7 +33,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -141,33 +141,29 @@ class ReserveNowRequest(Request[ReserveNowResponse]):
 
 _M_ConnectorEnumType = members(ConnectorEnumType)
 _M_ReserveNowStatusEnumType = members(ReserveNowStatusEnumType)
+_U_ReserveNowResponse = unchecked(ReserveNowResponse)
+_U_ReserveNowRequest = unchecked(ReserveNowRequest)
 
 
 def _decode_ReserveNowResponse(o: Any) -> ReserveNowResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReserveNowResponse)
-    v: Any
+    self = _U_ReserveNowResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_ReserveNowStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_ReserveNowStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ReserveNowResponse
     return self
 
 
@@ -188,50 +184,41 @@ def _encode_ReserveNowResponse(obj: ReserveNowResponse) -> dict[str, Any]:
 def _decode_ReserveNowRequest(o: Any) -> ReserveNowRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ReserveNowRequest)
+    self = _U_ReserveNowRequest()
     v: Any
     n = 3
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["id"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "id", v)
-    v = o["expiryDateTime"]
-    v = parse_datetime(v)
-    set_field(self, "expiry_date_time", v)
+    self.id = v
+    self.expiry_date_time = parse_datetime(o["expiryDateTime"])
     if "connectorType" in o:
-        v = o["connectorType"]
-        v = _M_ConnectorEnumType[v]
+        self.connector_type = _M_ConnectorEnumType[o["connectorType"]]
         n += 1
     else:
-        v = None
-    set_field(self, "connector_type", v)
-    v = o["idToken"]
-    v = _decode_IdTokenType(v)
-    set_field(self, "id_token", v)
+        self.connector_type = None
+    self.id_token = _decode_IdTokenType(o["idToken"])
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
+        self.evse_id = None
     if "groupIdToken" in o:
-        v = o["groupIdToken"]
-        v = _decode_IdTokenType(v)
+        self.group_id_token = _decode_IdTokenType(o["groupIdToken"])
         n += 1
     else:
-        v = None
-    set_field(self, "group_id_token", v)
+        self.group_id_token = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ReserveNowRequest
     return self
 
 

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.reset import ResetEnumType
 from .._enums.reset_status import ResetStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -100,33 +100,29 @@ class ResetRequest(Request[ResetResponse]):
 
 _M_ResetEnumType = members(ResetEnumType)
 _M_ResetStatusEnumType = members(ResetStatusEnumType)
+_U_ResetResponse = unchecked(ResetResponse)
+_U_ResetRequest = unchecked(ResetRequest)
 
 
 def _decode_ResetResponse(o: Any) -> ResetResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ResetResponse)
-    v: Any
+    self = _U_ResetResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_ResetStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_ResetStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ResetResponse
     return self
 
 
@@ -147,29 +143,26 @@ def _encode_ResetResponse(obj: ResetResponse) -> dict[str, Any]:
 def _decode_ResetRequest(o: Any) -> ResetRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(ResetRequest)
+    self = _U_ResetRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["type"]
-    v = _M_ResetEnumType[v]
-    set_field(self, "type", v)
+        self.custom_data = None
+    self.type = _M_ResetEnumType[o["type"]]
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.evse_id = v
     else:
-        v = None
-    set_field(self, "evse_id", v)
+        self.evse_id = None
     if len(o) != n:
         raise Refused
+    self.__class__ = ResetRequest
     return self
 
 

@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, set_field
+from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 
 
@@ -80,23 +80,25 @@ class SecurityEventNotificationRequest(Request[SecurityEventNotificationResponse
     """Additional information about the occurred security event."""
 
 
+_U_SecurityEventNotificationResponse = unchecked(SecurityEventNotificationResponse)
+_U_SecurityEventNotificationRequest = unchecked(SecurityEventNotificationRequest)
+
+
 def _decode_SecurityEventNotificationResponse(
     o: Any,
 ) -> SecurityEventNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SecurityEventNotificationResponse)
-    v: Any
+    self = _U_SecurityEventNotificationResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SecurityEventNotificationResponse
     return self
 
 
@@ -116,33 +118,30 @@ def _decode_SecurityEventNotificationRequest(
 ) -> SecurityEventNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SecurityEventNotificationRequest)
+    self = _U_SecurityEventNotificationRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["type"]
     if v.__class__ is not str or len(v) > 50:
         raise Refused
-    set_field(self, "type", v)
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    set_field(self, "timestamp", v)
+    self.type = v
+    self.timestamp = parse_datetime(o["timestamp"])
     if "techInfo" in o:
         v = o["techInfo"]
         if v.__class__ is not str or len(v) > 255:
             raise Refused
         n += 1
+        self.tech_info = v
     else:
-        v = None
-    set_field(self, "tech_info", v)
+        self.tech_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SecurityEventNotificationRequest
     return self
 
 

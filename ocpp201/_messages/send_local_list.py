@@ -25,7 +25,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.send_local_list_status import SendLocalListStatusEnumType
 from .._enums.update import UpdateEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -115,33 +115,29 @@ class SendLocalListRequest(Request[SendLocalListResponse]):
 
 _M_SendLocalListStatusEnumType = members(SendLocalListStatusEnumType)
 _M_UpdateEnumType = members(UpdateEnumType)
+_U_SendLocalListResponse = unchecked(SendLocalListResponse)
+_U_SendLocalListRequest = unchecked(SendLocalListRequest)
 
 
 def _decode_SendLocalListResponse(o: Any) -> SendLocalListResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SendLocalListResponse)
-    v: Any
+    self = _U_SendLocalListResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_SendLocalListStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_SendLocalListStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SendLocalListResponse
     return self
 
 
@@ -162,34 +158,31 @@ def _encode_SendLocalListResponse(obj: SendLocalListResponse) -> dict[str, Any]:
 def _decode_SendLocalListRequest(o: Any) -> SendLocalListRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SendLocalListRequest)
+    self = _U_SendLocalListRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "localAuthorizationList" in o:
         v = o["localAuthorizationList"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_AuthorizationData(x) for x in v]
         n += 1
+        self.local_authorization_list = v
     else:
-        v = None
-    set_field(self, "local_authorization_list", v)
+        self.local_authorization_list = None
     v = o["versionNumber"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "version_number", v)
-    v = o["updateType"]
-    v = _M_UpdateEnumType[v]
-    set_field(self, "update_type", v)
+    self.version_number = v
+    self.update_type = _M_UpdateEnumType[o["updateType"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = SendLocalListRequest
     return self
 
 

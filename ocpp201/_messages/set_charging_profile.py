@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.charging_profile_status import ChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -115,33 +115,29 @@ class SetChargingProfileRequest(Request[SetChargingProfileResponse]):
 
 
 _M_ChargingProfileStatusEnumType = members(ChargingProfileStatusEnumType)
+_U_SetChargingProfileResponse = unchecked(SetChargingProfileResponse)
+_U_SetChargingProfileRequest = unchecked(SetChargingProfileRequest)
 
 
 def _decode_SetChargingProfileResponse(o: Any) -> SetChargingProfileResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetChargingProfileResponse)
-    v: Any
+    self = _U_SetChargingProfileResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_ChargingProfileStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_ChargingProfileStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SetChargingProfileResponse
     return self
 
 
@@ -164,25 +160,22 @@ def _encode_SetChargingProfileResponse(
 def _decode_SetChargingProfileRequest(o: Any) -> SetChargingProfileRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetChargingProfileRequest)
+    self = _U_SetChargingProfileRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
-    v = o["chargingProfile"]
-    v = _decode_ChargingProfileType(v)
-    set_field(self, "charging_profile", v)
+    self.evse_id = v
+    self.charging_profile = _decode_ChargingProfileType(o["chargingProfile"])
     if len(o) != n:
         raise Refused
+    self.__class__ = SetChargingProfileRequest
     return self
 
 

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.display_message_status import DisplayMessageStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -98,33 +98,29 @@ class SetDisplayMessageRequest(Request[SetDisplayMessageResponse]):
 
 
 _M_DisplayMessageStatusEnumType = members(DisplayMessageStatusEnumType)
+_U_SetDisplayMessageResponse = unchecked(SetDisplayMessageResponse)
+_U_SetDisplayMessageRequest = unchecked(SetDisplayMessageRequest)
 
 
 def _decode_SetDisplayMessageResponse(o: Any) -> SetDisplayMessageResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetDisplayMessageResponse)
-    v: Any
+    self = _U_SetDisplayMessageResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_DisplayMessageStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_DisplayMessageStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SetDisplayMessageResponse
     return self
 
 
@@ -145,21 +141,17 @@ def _encode_SetDisplayMessageResponse(obj: SetDisplayMessageResponse) -> dict[st
 def _decode_SetDisplayMessageRequest(o: Any) -> SetDisplayMessageRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetDisplayMessageRequest)
-    v: Any
+    self = _U_SetDisplayMessageRequest()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["message"]
-    v = _decode_MessageInfoType(v)
-    set_field(self, "message", v)
+        self.custom_data = None
+    self.message = _decode_MessageInfoType(o["message"])
     if len(o) != n:
         raise Refused
+    self.__class__ = SetDisplayMessageRequest
     return self
 
 

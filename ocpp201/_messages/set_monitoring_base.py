@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.monitoring_base import MonitoringBaseEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -91,33 +91,29 @@ class SetMonitoringBaseRequest(Request[SetMonitoringBaseResponse]):
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_MonitoringBaseEnumType = members(MonitoringBaseEnumType)
+_U_SetMonitoringBaseResponse = unchecked(SetMonitoringBaseResponse)
+_U_SetMonitoringBaseRequest = unchecked(SetMonitoringBaseRequest)
 
 
 def _decode_SetMonitoringBaseResponse(o: Any) -> SetMonitoringBaseResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetMonitoringBaseResponse)
-    v: Any
+    self = _U_SetMonitoringBaseResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericDeviceModelStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericDeviceModelStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SetMonitoringBaseResponse
     return self
 
 
@@ -138,21 +134,17 @@ def _encode_SetMonitoringBaseResponse(obj: SetMonitoringBaseResponse) -> dict[st
 def _decode_SetMonitoringBaseRequest(o: Any) -> SetMonitoringBaseRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetMonitoringBaseRequest)
-    v: Any
+    self = _U_SetMonitoringBaseRequest()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["monitoringBase"]
-    v = _M_MonitoringBaseEnumType[v]
-    set_field(self, "monitoring_base", v)
+        self.custom_data = None
+    self.monitoring_base = _M_MonitoringBaseEnumType[o["monitoringBase"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = SetMonitoringBaseRequest
     return self
 
 

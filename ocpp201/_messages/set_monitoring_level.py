@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -135,33 +135,29 @@ class SetMonitoringLevelRequest(Request[SetMonitoringLevelResponse]):
 
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
+_U_SetMonitoringLevelResponse = unchecked(SetMonitoringLevelResponse)
+_U_SetMonitoringLevelRequest = unchecked(SetMonitoringLevelRequest)
 
 
 def _decode_SetMonitoringLevelResponse(o: Any) -> SetMonitoringLevelResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetMonitoringLevelResponse)
-    v: Any
+    self = _U_SetMonitoringLevelResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SetMonitoringLevelResponse
     return self
 
 
@@ -184,22 +180,21 @@ def _encode_SetMonitoringLevelResponse(
 def _decode_SetMonitoringLevelRequest(o: Any) -> SetMonitoringLevelRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetMonitoringLevelRequest)
+    self = _U_SetMonitoringLevelRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["severity"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "severity", v)
+    self.severity = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SetMonitoringLevelRequest
     return self
 
 

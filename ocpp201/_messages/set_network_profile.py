@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.set_network_profile_status import SetNetworkProfileStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -107,33 +107,29 @@ class SetNetworkProfileRequest(Request[SetNetworkProfileResponse]):
 
 
 _M_SetNetworkProfileStatusEnumType = members(SetNetworkProfileStatusEnumType)
+_U_SetNetworkProfileResponse = unchecked(SetNetworkProfileResponse)
+_U_SetNetworkProfileRequest = unchecked(SetNetworkProfileRequest)
 
 
 def _decode_SetNetworkProfileResponse(o: Any) -> SetNetworkProfileResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetNetworkProfileResponse)
-    v: Any
+    self = _U_SetNetworkProfileResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_SetNetworkProfileStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_SetNetworkProfileStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SetNetworkProfileResponse
     return self
 
 
@@ -154,25 +150,22 @@ def _encode_SetNetworkProfileResponse(obj: SetNetworkProfileResponse) -> dict[st
 def _decode_SetNetworkProfileRequest(o: Any) -> SetNetworkProfileRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetNetworkProfileRequest)
+    self = _U_SetNetworkProfileRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["configurationSlot"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "configuration_slot", v)
-    v = o["connectionData"]
-    v = _decode_NetworkConnectionProfileType(v)
-    set_field(self, "connection_data", v)
+    self.configuration_slot = v
+    self.connection_data = _decode_NetworkConnectionProfileType(o["connectionData"])
     if len(o) != n:
         raise Refused
+    self.__class__ = SetNetworkProfileRequest
     return self
 
 

@@ -23,7 +23,7 @@ from .._datatypes.set_monitoring_result_type import (
     _decode_SetMonitoringResultType,
     _encode_SetMonitoringResultType,
 )
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
@@ -88,26 +88,29 @@ class SetVariableMonitoringRequest(Request[SetVariableMonitoringResponse]):
     """Class to hold parameters of SetVariableMonitoring request."""
 
 
+_U_SetVariableMonitoringResponse = unchecked(SetVariableMonitoringResponse)
+_U_SetVariableMonitoringRequest = unchecked(SetVariableMonitoringRequest)
+
+
 def _decode_SetVariableMonitoringResponse(o: Any) -> SetVariableMonitoringResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetVariableMonitoringResponse)
+    self = _U_SetVariableMonitoringResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["setMonitoringResult"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_SetMonitoringResultType(x) for x in v]
-    set_field(self, "set_monitoring_result", v)
+    self.set_monitoring_result = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SetVariableMonitoringResponse
     return self
 
 
@@ -127,23 +130,22 @@ def _encode_SetVariableMonitoringResponse(
 def _decode_SetVariableMonitoringRequest(o: Any) -> SetVariableMonitoringRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetVariableMonitoringRequest)
+    self = _U_SetVariableMonitoringRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["setMonitoringData"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_SetMonitoringDataType(x) for x in v]
-    set_field(self, "set_monitoring_data", v)
+    self.set_monitoring_data = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SetVariableMonitoringRequest
     return self
 
 

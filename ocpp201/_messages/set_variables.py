@@ -23,7 +23,7 @@ from .._datatypes.set_variable_result_type import (
     _decode_SetVariableResultType,
     _encode_SetVariableResultType,
 )
-from .._fastpath import Codecs, Refused, set_field
+from .._fastpath import Codecs, Refused, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
@@ -82,26 +82,29 @@ class SetVariablesRequest(Request[SetVariablesResponse]):
     )
 
 
+_U_SetVariablesResponse = unchecked(SetVariablesResponse)
+_U_SetVariablesRequest = unchecked(SetVariablesRequest)
+
+
 def _decode_SetVariablesResponse(o: Any) -> SetVariablesResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetVariablesResponse)
+    self = _U_SetVariablesResponse()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["setVariableResult"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_SetVariableResultType(x) for x in v]
-    set_field(self, "set_variable_result", v)
+    self.set_variable_result = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SetVariablesResponse
     return self
 
 
@@ -119,23 +122,22 @@ def _encode_SetVariablesResponse(obj: SetVariablesResponse) -> dict[str, Any]:
 def _decode_SetVariablesRequest(o: Any) -> SetVariablesRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SetVariablesRequest)
+    self = _U_SetVariablesRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["setVariableData"]
     if v.__class__ is not list or len(v) < 1:
         raise Refused
     v = [_decode_SetVariableDataType(x) for x in v]
-    set_field(self, "set_variable_data", v)
+    self.set_variable_data = v
     if len(o) != n:
         raise Refused
+    self.__class__ = SetVariablesRequest
     return self
 
 

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_signing_use import CertificateSigningUseEnumType
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -107,33 +107,29 @@ class SignCertificateRequest(Request[SignCertificateResponse]):
 
 _M_CertificateSigningUseEnumType = members(CertificateSigningUseEnumType)
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
+_U_SignCertificateResponse = unchecked(SignCertificateResponse)
+_U_SignCertificateRequest = unchecked(SignCertificateRequest)
 
 
 def _decode_SignCertificateResponse(o: Any) -> SignCertificateResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SignCertificateResponse)
-    v: Any
+    self = _U_SignCertificateResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_GenericStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_GenericStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SignCertificateResponse
     return self
 
 
@@ -154,29 +150,26 @@ def _encode_SignCertificateResponse(obj: SignCertificateResponse) -> dict[str, A
 def _decode_SignCertificateRequest(o: Any) -> SignCertificateRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(SignCertificateRequest)
+    self = _U_SignCertificateRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["csr"]
     if v.__class__ is not str or len(v) > 5500:
         raise Refused
-    set_field(self, "csr", v)
+    self.csr = v
     if "certificateType" in o:
-        v = o["certificateType"]
-        v = _M_CertificateSigningUseEnumType[v]
+        self.certificate_type = _M_CertificateSigningUseEnumType[o["certificateType"]]
         n += 1
     else:
-        v = None
-    set_field(self, "certificate_type", v)
+        self.certificate_type = None
     if len(o) != n:
         raise Refused
+    self.__class__ = SignCertificateRequest
     return self
 
 

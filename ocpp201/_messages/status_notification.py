@@ -22,7 +22,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -95,23 +95,23 @@ class StatusNotificationRequest(Request[StatusNotificationResponse]):
 
 
 _M_ConnectorStatusEnumType = members(ConnectorStatusEnumType)
+_U_StatusNotificationResponse = unchecked(StatusNotificationResponse)
+_U_StatusNotificationRequest = unchecked(StatusNotificationRequest)
 
 
 def _decode_StatusNotificationResponse(o: Any) -> StatusNotificationResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(StatusNotificationResponse)
-    v: Any
+    self = _U_StatusNotificationResponse()
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if len(o) != n:
         raise Refused
+    self.__class__ = StatusNotificationResponse
     return self
 
 
@@ -129,32 +129,27 @@ def _encode_StatusNotificationResponse(
 def _decode_StatusNotificationRequest(o: Any) -> StatusNotificationRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(StatusNotificationRequest)
+    self = _U_StatusNotificationRequest()
     v: Any
     n = 4
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    set_field(self, "timestamp", v)
-    v = o["connectorStatus"]
-    v = _M_ConnectorStatusEnumType[v]
-    set_field(self, "connector_status", v)
+        self.custom_data = None
+    self.timestamp = parse_datetime(o["timestamp"])
+    self.connector_status = _M_ConnectorStatusEnumType[o["connectorStatus"]]
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     v = o["connectorId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "connector_id", v)
+    self.connector_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = StatusNotificationRequest
     return self
 
 

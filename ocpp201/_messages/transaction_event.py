@@ -50,7 +50,7 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    set_field,
+    unchecked,
 )
 from .._schema import (
     WIRE,
@@ -282,21 +282,21 @@ class TransactionEventRequest(Request[TransactionEventResponse]):
 
 _M_TransactionEventEnumType = members(TransactionEventEnumType)
 _M_TriggerReasonEnumType = members(TriggerReasonEnumType)
+_U_TransactionEventResponse = unchecked(TransactionEventResponse)
+_U_TransactionEventRequest = unchecked(TransactionEventRequest)
 
 
 def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(TransactionEventResponse)
+    self = _U_TransactionEventResponse()
     v: Any
     n = 0
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "totalCost" in o:
         v = o["totalCost"]
         if v.__class__ is not float and v.__class__ is not int:
@@ -304,33 +304,32 @@ def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:
         if not -INF < v < INF:
             raise Refused
         n += 1
+        self.total_cost = v
     else:
-        v = None
-    set_field(self, "total_cost", v)
+        self.total_cost = None
     if "chargingPriority" in o:
         v = o["chargingPriority"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.charging_priority = v
     else:
-        v = None
-    set_field(self, "charging_priority", v)
+        self.charging_priority = None
     if "idTokenInfo" in o:
-        v = o["idTokenInfo"]
-        v = _decode_IdTokenInfoType(v)
+        self.id_token_info = _decode_IdTokenInfoType(o["idTokenInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "id_token_info", v)
+        self.id_token_info = None
     if "updatedPersonalMessage" in o:
         v = o["updatedPersonalMessage"]
         v = _decode_MessageContentType(v)
         n += 1
+        self.updated_personal_message = v
     else:
-        v = None
-    set_field(self, "updated_personal_message", v)
+        self.updated_personal_message = None
     if len(o) != n:
         raise Refused
+    self.__class__ = TransactionEventResponse
     return self
 
 
@@ -358,89 +357,76 @@ def _encode_TransactionEventResponse(obj: TransactionEventResponse) -> dict[str,
 def _decode_TransactionEventRequest(o: Any) -> TransactionEventRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(TransactionEventRequest)
+    self = _U_TransactionEventRequest()
     v: Any
     n = 5
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["eventType"]
-    v = _M_TransactionEventEnumType[v]
-    set_field(self, "event_type", v)
+        self.custom_data = None
+    self.event_type = _M_TransactionEventEnumType[o["eventType"]]
     if "meterValue" in o:
         v = o["meterValue"]
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_MeterValueType(x) for x in v]
         n += 1
+        self.meter_value = v
     else:
-        v = None
-    set_field(self, "meter_value", v)
-    v = o["timestamp"]
-    v = parse_datetime(v)
-    set_field(self, "timestamp", v)
-    v = o["triggerReason"]
-    v = _M_TriggerReasonEnumType[v]
-    set_field(self, "trigger_reason", v)
+        self.meter_value = None
+    self.timestamp = parse_datetime(o["timestamp"])
+    self.trigger_reason = _M_TriggerReasonEnumType[o["triggerReason"]]
     v = o["seqNo"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "seq_no", v)
+    self.seq_no = v
     if "offline" in o:
         v = o["offline"]
         if v.__class__ is not bool:
             raise Refused
         n += 1
+        self.offline = v
     else:
-        v = None
-    set_field(self, "offline", v)
+        self.offline = None
     if "numberOfPhasesUsed" in o:
         v = o["numberOfPhasesUsed"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.number_of_phases_used = v
     else:
-        v = None
-    set_field(self, "number_of_phases_used", v)
+        self.number_of_phases_used = None
     if "cableMaxCurrent" in o:
         v = o["cableMaxCurrent"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.cable_max_current = v
     else:
-        v = None
-    set_field(self, "cable_max_current", v)
+        self.cable_max_current = None
     if "reservationId" in o:
         v = o["reservationId"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.reservation_id = v
     else:
-        v = None
-    set_field(self, "reservation_id", v)
-    v = o["transactionInfo"]
-    v = _decode_TransactionType(v)
-    set_field(self, "transaction_info", v)
+        self.reservation_id = None
+    self.transaction_info = _decode_TransactionType(o["transactionInfo"])
     if "evse" in o:
-        v = o["evse"]
-        v = _decode_EVSEType(v)
+        self.evse = _decode_EVSEType(o["evse"])
         n += 1
     else:
-        v = None
-    set_field(self, "evse", v)
+        self.evse = None
     if "idToken" in o:
-        v = o["idToken"]
-        v = _decode_IdTokenType(v)
+        self.id_token = _decode_IdTokenType(o["idToken"])
         n += 1
     else:
-        v = None
-    set_field(self, "id_token", v)
+        self.id_token = None
     if len(o) != n:
         raise Refused
+    self.__class__ = TransactionEventRequest
     return self
 
 

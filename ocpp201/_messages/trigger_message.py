@@ -21,7 +21,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.message_trigger import MessageTriggerEnumType
 from .._enums.trigger_message_status import TriggerMessageStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -102,33 +102,29 @@ class TriggerMessageRequest(Request[TriggerMessageResponse]):
 
 _M_MessageTriggerEnumType = members(MessageTriggerEnumType)
 _M_TriggerMessageStatusEnumType = members(TriggerMessageStatusEnumType)
+_U_TriggerMessageResponse = unchecked(TriggerMessageResponse)
+_U_TriggerMessageRequest = unchecked(TriggerMessageRequest)
 
 
 def _decode_TriggerMessageResponse(o: Any) -> TriggerMessageResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(TriggerMessageResponse)
-    v: Any
+    self = _U_TriggerMessageResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_TriggerMessageStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_TriggerMessageStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = TriggerMessageResponse
     return self
 
 
@@ -149,28 +145,22 @@ def _encode_TriggerMessageResponse(obj: TriggerMessageResponse) -> dict[str, Any
 def _decode_TriggerMessageRequest(o: Any) -> TriggerMessageRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(TriggerMessageRequest)
-    v: Any
+    self = _U_TriggerMessageRequest()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "evse" in o:
-        v = o["evse"]
-        v = _decode_EVSEType(v)
+        self.evse = _decode_EVSEType(o["evse"])
         n += 1
     else:
-        v = None
-    set_field(self, "evse", v)
-    v = o["requestedMessage"]
-    v = _M_MessageTriggerEnumType[v]
-    set_field(self, "requested_message", v)
+        self.evse = None
+    self.requested_message = _M_MessageTriggerEnumType[o["requestedMessage"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = TriggerMessageRequest
     return self
 
 

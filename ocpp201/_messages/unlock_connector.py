@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.unlock_status import UnlockStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -93,33 +93,29 @@ class UnlockConnectorRequest(Request[UnlockConnectorResponse]):
 
 
 _M_UnlockStatusEnumType = members(UnlockStatusEnumType)
+_U_UnlockConnectorResponse = unchecked(UnlockConnectorResponse)
+_U_UnlockConnectorRequest = unchecked(UnlockConnectorRequest)
 
 
 def _decode_UnlockConnectorResponse(o: Any) -> UnlockConnectorResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(UnlockConnectorResponse)
-    v: Any
+    self = _U_UnlockConnectorResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_UnlockStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_UnlockStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = UnlockConnectorResponse
     return self
 
 
@@ -140,26 +136,25 @@ def _encode_UnlockConnectorResponse(obj: UnlockConnectorResponse) -> dict[str, A
 def _decode_UnlockConnectorRequest(o: Any) -> UnlockConnectorRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(UnlockConnectorRequest)
+    self = _U_UnlockConnectorRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["evseId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "evse_id", v)
+    self.evse_id = v
     v = o["connectorId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "connector_id", v)
+    self.connector_id = v
     if len(o) != n:
         raise Refused
+    self.__class__ = UnlockConnectorRequest
     return self
 
 

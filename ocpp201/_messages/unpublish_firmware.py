@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.unpublish_firmware_status import UnpublishFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, members, set_field
+from .._fastpath import Codecs, Refused, members, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -76,26 +76,24 @@ class UnpublishFirmwareRequest(Request[UnpublishFirmwareResponse]):
 
 
 _M_UnpublishFirmwareStatusEnumType = members(UnpublishFirmwareStatusEnumType)
+_U_UnpublishFirmwareResponse = unchecked(UnpublishFirmwareResponse)
+_U_UnpublishFirmwareRequest = unchecked(UnpublishFirmwareRequest)
 
 
 def _decode_UnpublishFirmwareResponse(o: Any) -> UnpublishFirmwareResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(UnpublishFirmwareResponse)
-    v: Any
+    self = _U_UnpublishFirmwareResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_UnpublishFirmwareStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_UnpublishFirmwareStatusEnumType[o["status"]]
     if len(o) != n:
         raise Refused
+    self.__class__ = UnpublishFirmwareResponse
     return self
 
 
@@ -113,22 +111,21 @@ def _encode_UnpublishFirmwareResponse(obj: UnpublishFirmwareResponse) -> dict[st
 def _decode_UnpublishFirmwareRequest(o: Any) -> UnpublishFirmwareRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(UnpublishFirmwareRequest)
+    self = _U_UnpublishFirmwareRequest()
     v: Any
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     v = o["checksum"]
     if v.__class__ is not str or len(v) > 32:
         raise Refused
-    set_field(self, "checksum", v)
+    self.checksum = v
     if len(o) != n:
         raise Refused
+    self.__class__ = UnpublishFirmwareRequest
     return self
 
 

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.update_firmware_status import UpdateFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, set_field
+from .._fastpath import Codecs, Refused, integer, members, unchecked
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -124,33 +124,29 @@ class UpdateFirmwareRequest(Request[UpdateFirmwareResponse]):
 
 
 _M_UpdateFirmwareStatusEnumType = members(UpdateFirmwareStatusEnumType)
+_U_UpdateFirmwareResponse = unchecked(UpdateFirmwareResponse)
+_U_UpdateFirmwareRequest = unchecked(UpdateFirmwareRequest)
 
 
 def _decode_UpdateFirmwareResponse(o: Any) -> UpdateFirmwareResponse:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(UpdateFirmwareResponse)
-    v: Any
+    self = _U_UpdateFirmwareResponse()
     n = 1
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
-    v = o["status"]
-    v = _M_UpdateFirmwareStatusEnumType[v]
-    set_field(self, "status", v)
+        self.custom_data = None
+    self.status = _M_UpdateFirmwareStatusEnumType[o["status"]]
     if "statusInfo" in o:
-        v = o["statusInfo"]
-        v = _decode_StatusInfoType(v)
+        self.status_info = _decode_StatusInfoType(o["statusInfo"])
         n += 1
     else:
-        v = None
-    set_field(self, "status_info", v)
+        self.status_info = None
     if len(o) != n:
         raise Refused
+    self.__class__ = UpdateFirmwareResponse
     return self
 
 
@@ -171,41 +167,38 @@ def _encode_UpdateFirmwareResponse(obj: UpdateFirmwareResponse) -> dict[str, Any
 def _decode_UpdateFirmwareRequest(o: Any) -> UpdateFirmwareRequest:
     if o.__class__ is not dict:
         raise Refused
-    self = object.__new__(UpdateFirmwareRequest)
+    self = _U_UpdateFirmwareRequest()
     v: Any
     n = 2
     if "customData" in o:
-        v = o["customData"]
-        v = _decode_CustomDataType(v)
+        self.custom_data = _decode_CustomDataType(o["customData"])
         n += 1
     else:
-        v = None
-    set_field(self, "custom_data", v)
+        self.custom_data = None
     if "retries" in o:
         v = o["retries"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.retries = v
     else:
-        v = None
-    set_field(self, "retries", v)
+        self.retries = None
     if "retryInterval" in o:
         v = o["retryInterval"]
         if v.__class__ is not int:
             v = integer(v)
         n += 1
+        self.retry_interval = v
     else:
-        v = None
-    set_field(self, "retry_interval", v)
+        self.retry_interval = None
     v = o["requestId"]
     if v.__class__ is not int:
         v = integer(v)
-    set_field(self, "request_id", v)
-    v = o["firmware"]
-    v = _decode_FirmwareType(v)
-    set_field(self, "firmware", v)
+    self.request_id = v
+    self.firmware = _decode_FirmwareType(o["firmware"])
     if len(o) != n:
         raise Refused
+    self.__class__ = UpdateFirmwareRequest
     return self
 
 
