@@ -94,17 +94,23 @@ class StationRegistration:
     counter, e.g. one shared by every station of a :class:`RegistrationGate`).
     """
 
-    __slots__ = ("_allowed", "_status", "gated", "refused")
+    # The set and the counter are made on first use: every CSMS endpoint has one
+    # of these, and most stations are Accepted at once.
+    __slots__ = ("_allowed", "_refused", "_status", "gated")
 
     def __init__(self, refused: collections.Counter[str] | None = None) -> None:
         self._status: RegistrationStatusEnumType | None = None
-        self._allowed: set[str] = set()
+        self._allowed: set[str] | None = None
         self.gated = False
         """Whether the gate is shut (a BootNotification answered, not Accepted)."""
-        self.refused: collections.Counter[str] = (
-            collections.Counter() if refused is None else refused
-        )
+        self._refused = refused
+
+    @property
+    def refused(self) -> collections.Counter[str]:
         """How many CALLs :meth:`refuse` refused, by action."""
+        if self._refused is None:
+            self._refused = collections.Counter()
+        return self._refused
 
     @property
     def status(self) -> RegistrationStatusEnumType | None:
@@ -114,12 +120,12 @@ class StationRegistration:
     @property
     def allowed(self) -> frozenset[str]:
         """The actions the CSMS asked for while the station is not Accepted."""
-        return frozenset(self._allowed)
+        return frozenset(self._allowed or ())
 
     def booted(self, status: RegistrationStatusEnumType) -> None:
         """Record the status a BootNotification was answered with."""
         if status != self._status:
-            self._allowed.clear()
+            self._allowed = None
         self._status = status
         self.gated = status != _ACCEPTED
 
@@ -137,6 +143,8 @@ class StationRegistration:
 
     def asked_for(self, action: object) -> None:
         """Let ``action`` pass while the station is Pending."""
+        if self._allowed is None:
+            self._allowed = set()
         self._allowed.add(_name(action))
 
     def refuse(self, action: object, *, csms: bool = True) -> str | None:
@@ -166,7 +174,7 @@ class StationRegistration:
         if name == BOOT_NOTIFICATION:
             return None
         if self._status == _PENDING:
-            if name in self._allowed:
+            if self._allowed is not None and name in self._allowed:
                 return None
             return (
                 f"{name} before the BootNotification was Accepted: while Pending "
