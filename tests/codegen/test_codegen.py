@@ -269,6 +269,7 @@ def test_generator_handles_the_ocpp_2_1_schemas(tmp_path: Path) -> None:
     for name in (
         "_base.py",
         "_schema.py",
+        "_values.py",
         "_errors.py",
         "_codec.py",
         "_fastpath.py",
