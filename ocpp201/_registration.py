@@ -36,7 +36,9 @@ Pending the CSMS may send anything (B02.FR.01).
 from __future__ import annotations
 
 import collections
+import functools
 import threading
+from collections.abc import Callable
 from typing import Final
 
 from ._enums.registration_status import RegistrationStatusEnumType
@@ -96,10 +98,15 @@ class StationRegistration:
 
     # The set and the counter are made on first use: every CSMS endpoint has one
     # of these, and most stations are Accepted at once.
-    __slots__ = ("_allowed", "_refused", "_status", "gated")
+    __slots__ = ("_allowed", "_refused", "_status", "_touch", "gated")
 
-    def __init__(self, refused: collections.Counter[str] | None = None) -> None:
+    def __init__(
+        self,
+        refused: collections.Counter[str] | None = None,
+        touch: Callable[[], None] | None = None,
+    ) -> None:
         self._status: RegistrationStatusEnumType | None = None
+        self._touch = touch  # a RegistrationGate's: this station just booted
         self._allowed: set[str] | None = None
         self.gated = False
         """Whether the gate is shut (a BootNotification answered, not Accepted)."""
@@ -128,6 +135,8 @@ class StationRegistration:
             self._allowed = None
         self._status = status
         self.gated = status != _ACCEPTED
+        if self._touch is not None:
+            self._touch()
 
     def sent(self, action: str, requested_message: object = None) -> None:
         """The CSMS sent ``action`` (with ``requestedMessage`` for a
@@ -217,7 +226,9 @@ class RegistrationGate:
         with self._lock:
             state = self._stations.get(identity)
             if state is None:
-                state = self._stations[identity] = StationRegistration(self.refused)
+                touch = functools.partial(self._touch, identity)
+                state = StationRegistration(self.refused, touch)
+                self._stations[identity] = state
                 while len(self._stations) > self.max_stations:
                     self._stations.popitem(last=False)
             return state
@@ -230,6 +241,9 @@ class RegistrationGate:
     def booted(self, identity: str, status: RegistrationStatusEnumType) -> None:
         """Record the BootNotification answer given to ``identity``."""
         self.station(identity).booted(status)
+
+    def _touch(self, identity: str) -> None:
+        """``identity`` booted (on any connection): the last to be forgotten."""
         with self._lock:
             if identity in self._stations:
                 self._stations.move_to_end(identity)
