@@ -119,8 +119,9 @@ def test_sdist_and_wheel_hold_generated_modules_schemas_and_py_typed(
     (wheel,) = dist.glob("ocpp201-*.whl")
     (sdist,) = dist.glob("ocpp201-*.tar.gz")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for module in ("messages", "datatypes", "enums", "actions", "_handlers"):
+    for module in ("messages", "datatypes", "enums", "actions", "_decorators"):
         assert f"ocpp201/{module}.py" in names
+    assert "ocpp201/_decorators.pyi" in names
     assert "ocpp201/py.typed" in names
     assert "ocpp201/cli/validate.py" in names and "ocpp201/cli/example.py" in names
     assert len([n for n in names if n.startswith("ocpp201/schemas/")]) >= 129

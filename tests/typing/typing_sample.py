@@ -10,10 +10,9 @@ from datetime import datetime, timezone
 
 from typing_extensions import assert_type, reveal_type
 
+from ocpp201 import CSMS, ChargePoint, after, on
 from ocpp201 import datatypes as d
 from ocpp201 import enums as e
-from ocpp201._endpoint import CSMS, ChargePoint
-from ocpp201._handlers import after, on
 from ocpp201.actions import Action
 from ocpp201.messages import (
     BootNotificationRequest,
