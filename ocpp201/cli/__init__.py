@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "main", "missing_websockets"]
 
 #: Command name -> module that implements it, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -26,6 +26,21 @@ COMMANDS: dict[str, str] = {
     "validate": "ocpp201.cli.validate",
     "example": "ocpp201.cli.example",
 }
+
+
+def missing_websockets(what: str) -> bool:
+    """Tell on stderr that ``what`` needs the ``websockets`` extra, when it cannot be
+    imported; True then (the command returns 2)."""
+    try:
+        import websockets  # noqa: F401, PLC0415 - optional extra
+    except ImportError as exc:
+        print(
+            f"{what} needs the websockets package, which cannot be imported ({exc}):"
+            " pip install 'ocpp201[websockets]'",
+            file=sys.stderr,
+        )
+        return True
+    return False
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,6 +37,8 @@ from ..trace import Trace
 if TYPE_CHECKING:
     from ..examples.charging_station import Station
 
+from . import missing_websockets
+
 __all__ = ["add_parser", "run", "run_demo"]
 
 Write = Callable[[str], object]
@@ -110,14 +112,7 @@ def _print(line: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; 2 when the ``websockets`` extra is missing."""
-    try:
-        import websockets  # noqa: F401, PLC0415 - optional extra
-    except ImportError as exc:
-        print(
-            f"the demo needs the websockets package, which cannot be imported ({exc}):"
-            " pip install 'ocpp201[websockets]'",
-            file=sys.stderr,
-        )
+    if missing_websockets("the demo"):
         return 2
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"

@@ -21,6 +21,8 @@ import ssl
 import sys
 from typing import IO, Any
 
+from . import missing_websockets
+
 __all__ = ["add_parser", "run"]
 
 
@@ -177,14 +179,7 @@ async def serve_main(args: argparse.Namespace, out: IO[str]) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """``ocpp201 serve``; 2 for a usage error or a missing extra."""
-    try:
-        import websockets  # noqa: F401, PLC0415 - optional extra
-    except ImportError as exc:
-        print(
-            f"serve needs the websockets package, which cannot be imported ({exc}):"
-            " pip install 'ocpp201[websockets]'",
-            file=sys.stderr,
-        )
+    if missing_websockets("serve"):
         return 2
     import logging  # noqa: PLC0415
 

@@ -18,6 +18,8 @@ import ssl
 import sys
 from typing import Any
 
+from . import missing_websockets
+
 __all__ = ["add_parser", "run"]
 
 
@@ -89,14 +91,7 @@ def _print_text(summary: dict[str, Any], args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """``ocpp201 simulate``; 0 without errors, 1 with, 2 for a usage error."""
-    try:
-        import websockets  # noqa: F401, PLC0415 - optional extra
-    except ImportError as exc:
-        print(
-            f"simulate needs the websockets package, which cannot be imported ({exc}):"
-            " pip install 'ocpp201[websockets]'",
-            file=sys.stderr,
-        )
+    if missing_websockets("simulate"):
         return 2
     from ..tools.simulator import SimulationConfig, simulate  # noqa: PLC0415
 
