@@ -92,15 +92,19 @@ class Caller:
                 asyncio.ensure_future(self._watch_nodes()),
             ]
 
+    def _withdraw(self, request_id: str) -> None:
+        """Delete the call's "wanted" marker, so no node delivers it any more."""
+        self._batcher.fire(
+            functools.partial(_delete, key=self._keys.wanted(request_id))
+        )
+
     async def close(self) -> None:
         self._stopping = True
         await stop_tasks(self._tasks)
         self._tasks = []
         for request_id, flight in self._pending.items():
             if not flight.future.done():  # an error, not a cancellation: not theirs
-                self._batcher.fire(
-                    functools.partial(_delete, key=self._keys.wanted(request_id))
-                )
+                self._withdraw(request_id)
                 flight.future.set_exception(
                     FleetError(
                         f"the fleet was closed during a call to {flight.identity!r}"
@@ -157,9 +161,7 @@ class Caller:
                     result = await asyncio.wait_for(self._batcher.submit(send), left)
                 except asyncio.TimeoutError:
                     # Unsent, it is dropped; sent, this runs after it.
-                    self._batcher.fire(
-                        lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
-                    )
+                    self._withdraw(request_id)
                     raise CallTimeoutError(
                         f"Redis did not answer within {timeout:g} s (a call to"
                         f" station {identity!r})"
@@ -182,22 +184,16 @@ class Caller:
                 try:
                     reply = await asyncio.wait_for(flight.future, left + _GRACE)
                 except NodeGoneError:  # a hung node that wakes up must not deliver it
-                    self._batcher.fire(
-                        lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
-                    )
+                    self._withdraw(request_id)
                     raise
                 except asyncio.TimeoutError:
-                    self._batcher.fire(
-                        lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
-                    )
+                    self._withdraw(request_id)
                     raise CallTimeoutError(
                         f"no answer from station {identity!r} (node {node!r}) within"
                         f" {timeout:g} s"
                     ) from None
             except asyncio.CancelledError:  # withdrawn, unless already delivered
-                self._batcher.fire(
-                    lambda pipe: _one(pipe.delete(keys.wanted(request_id)))
-                )
+                self._withdraw(request_id)
                 raise
             finally:
                 self._pending.pop(request_id, None)
@@ -286,10 +282,6 @@ class Caller:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _one(_: Any) -> int:
-    return 1
 
 
 def _delete(pipe: Pipeline, key: str) -> int:
