@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from ._csr import check_csr
+from ._csr import check_csr, leaf_key_usage
 from ._hashdata import certificate_pem
 from ._keys import KeyType, PrivateKey, PublicKey, generate_private_key, private_key_pem
 
@@ -37,21 +37,6 @@ _CA_USAGE = x509.KeyUsage(
     encipher_only=False,
     decipher_only=False,
 )
-
-
-def _leaf_usage(key: PublicKey) -> x509.KeyUsage:
-    is_ec = isinstance(key, ec.EllipticCurvePublicKey)
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=not is_ec,
-        data_encipherment=False,
-        key_agreement=is_ec,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
 
 
 def _name(organization: str, common_name: str) -> x509.Name:
@@ -195,7 +180,7 @@ class CertificateAuthority:
         builder = (
             self._builder(request.subject, public_key, not_before, valid_for)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-            .add_extension(_leaf_usage(public_key), critical=True)
+            .add_extension(leaf_key_usage(public_key), critical=True)
         )
         if ocsp_url is not None:
             builder = builder.add_extension(
@@ -232,7 +217,7 @@ class CertificateAuthority:
         builder = (
             self._builder(_name(organization, host), key.public_key(), None, valid_for)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-            .add_extension(_leaf_usage(key.public_key()), critical=True)
+            .add_extension(leaf_key_usage(key.public_key()), critical=True)
             .add_extension(x509.SubjectAlternativeName([alt]), critical=False)
         )
         return self._sign(builder), key

@@ -115,11 +115,12 @@ class CsrSubject:
         return x509.Name(attributes)
 
 
-def _key_usage(key: PrivateKey) -> x509.KeyUsage:
+def leaf_key_usage(key: PublicKey) -> x509.KeyUsage:
+    """The Key Usage of a station's (leaf) certificate or CSR for ``key``."""
     # A00.FR.512: restrict the key to what it is used for -- TLS client
     # authentication and (ISO 15118) TLS server: signatures, plus key agreement for
     # EC (ECDH) or key encipherment for RSA key transport.
-    is_ec = isinstance(key, ec.EllipticCurvePrivateKey)
+    is_ec = isinstance(key, ec.EllipticCurvePublicKey)
     return x509.KeyUsage(
         digital_signature=True,
         content_commitment=False,
@@ -148,7 +149,7 @@ def build_csr(private_key: PrivateKey, subject: CsrSubject) -> str:
         x509.CertificateSigningRequestBuilder()
         .subject_name(subject.name())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(private_key), critical=True)
+        .add_extension(leaf_key_usage(private_key.public_key()), critical=True)
     )
     csr = builder.sign(private_key, hashes.SHA256())
     return csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
