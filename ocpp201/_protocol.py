@@ -111,6 +111,9 @@ class StartedCall:
 
 _NO_IDS: Final[set[str]] = frozenset()  # type: ignore[assignment]
 """Shared by every connection until its first CALL (never mutated: empty)."""
+_NO_PENDING: Final[dict[str, ActionInfo]] = {}
+"""Shared by every connection until its first CALL of ours (never added to)."""
+_NO_ACTIONS: Final[frozenset[str]] = frozenset()
 _NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
 _NO_LIMITS: Final = MessageLimits(None, None)
 
@@ -181,8 +184,10 @@ class RpcConnection:
         """The registration gate's state of the station (``None``: no gate)."""
         self.role = role
         self.validate_incoming = validate_incoming
-        self.tolerant_actions = frozenset(
-            str(getattr(a, "value", a)) for a in tolerant_actions
+        # An empty set is shared: a thousand connections need not hold their own.
+        self.tolerant_actions = (
+            frozenset(str(getattr(a, "value", a)) for a in tolerant_actions)
+            or _NO_ACTIONS
         )
         """Actions decoded tolerantly whatever ``validate_incoming`` says."""
         self.validate_outgoing = validate_outgoing
@@ -212,7 +217,8 @@ class RpcConnection:
         self._max_violations = max_violations
         self._violations = 0
         self._owner = owner
-        self._pending: dict[str, ActionInfo] = {}  # our CALLs awaiting an answer
+        # Our CALLs awaiting an answer: a dict made at our first CALL.
+        self._pending: dict[str, ActionInfo] = _NO_PENDING
         # The peer's CALLs admitted, unanswered: a set made at the first CALL.
         self._in_progress: set[str] = _NO_IDS
         self._closed: str | None = None
@@ -661,6 +667,8 @@ class RpcConnection:
         frame = _framing.encode_call(message_id, prepared.action, prepared.payload)
         info = self.lookup(prepared.action)
         assert info is not None
+        if self._pending is _NO_PENDING:
+            self._pending = {}
         self._pending[message_id] = info
         registration = self.registration
         if registration is not None and registration.gated:
