@@ -22,10 +22,11 @@ so a driver can report without recomputing anything.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import attrs
 
+from ._construct import factory
 from ._errors import ErrorCode, OCPPError, Problem, ValidationError
 
 __all__ = [
@@ -168,3 +169,9 @@ Event = (
     | FrameDropped
     | (CloseConnection)
 )
+
+
+# The core makes one of these per message: built without attrs' frozen __init__.
+new_call_received: Final = factory(CallReceived)
+new_send_reply: Final = factory(SendReply)
+new_call_succeeded: Final = factory(CallSucceeded)

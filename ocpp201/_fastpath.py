@@ -12,8 +12,9 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
+from ._construct import unchecked
 from ._datetime import format_datetime, parse_datetime
 from ._schema import JSON_NULL, json_problem
 
@@ -32,24 +33,9 @@ __all__ = [
 ]
 
 INF: Final = math.inf
-T = TypeVar("T")
 
 Codecs = dict[type[Any], tuple[Callable[[Any], Any], Callable[[Any], dict[str, Any]]]]
 """The type of a generated module's ``_CODECS`` table: class -> (decoder, encoder)."""
-
-
-def unchecked(cls: type[T]) -> Callable[[], T]:
-    """A subclass of ``cls`` with the same slots whose fields are set without running
-    their validators again: a generated decoder makes an empty instance of it (no
-    attrs ``__init__``), sets its fields by plain attribute assignments (about 3x
-    faster than ``object.__setattr__`` calls), then sets its ``__class__`` to ``cls``,
-    which the identical layout allows."""
-    namespace = {
-        "__slots__": (),
-        "__init__": object.__init__,
-        "__setattr__": object.__setattr__,
-    }
-    return type(f"_Unchecked{cls.__name__}", (cls,), namespace)
 
 
 def members(enum_type: type[enum.Enum]) -> dict[Any, Any]:

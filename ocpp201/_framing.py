@@ -31,6 +31,7 @@ from typing import Any, Final
 import attrs
 
 from . import _json
+from ._construct import factory
 from ._errors import ErrorCode, LocalProtocolError, Problem, _part4_code
 
 __all__ = [
@@ -141,17 +142,14 @@ class Ignore:
     reason: str
 
 
+_new_call: Final = factory(Call)  # one per CALL: built without attrs' frozen __init__
+_new_call_result: Final = factory(CallResult)
+
 Frame = Call | CallResult | CallErrorFrame
 Incoming = Call | CallResult | CallErrorFrame | Reply | Ignore
 
 
 # --------------------------------------------------------------------------- JSON
-
-
-def _fast_loads(text: str) -> tuple[Any, bool]:
-    """Parse ``text``; return the value and whether duplicates or overflows occurred
-    (one parse, see ``ocpp201._json``)."""
-    return _json.loads(text)
 
 
 class _Pairs(list[tuple[str, Any]]):
@@ -461,7 +459,7 @@ def _decode(message: str | bytes) -> Incoming:
     else:
         text = message
     try:
-        frame, anomalies = _fast_loads(text)
+        frame, anomalies = _json.loads(text)
     except (ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         return make_reply(
@@ -552,7 +550,7 @@ def _decode_call(
             f"the CALL action {_describe(action)} is not a string",
         )
     problems = _payload_anomalies(text, 3) if anomalies else ()
-    return Call(message_id, action, frame[3], problems)
+    return _new_call(message_id, action, frame[3], problems)
 
 
 def _decode_call_result(
@@ -565,7 +563,7 @@ def _decode_call_result(
             message_id, f"a CALLRESULT has 3 elements, this one has {len(frame)}"
         )
     problems = _payload_anomalies(text, 2) if anomalies else ()
-    return CallResult(message_id, frame[2], problems)
+    return _new_call_result(message_id, frame[2], problems)
 
 
 def _decode_call_error(frame: list[Any], message_id: str | None) -> Incoming:

@@ -34,7 +34,7 @@ import attrs
 
 from . import _framing
 from ._base import Sender
-from ._codec import from_payload, to_payload
+from ._codec import decode_payload, to_payload
 from ._errors import (
     CallError,
     ConnectionClosedError,
@@ -49,13 +49,15 @@ from ._errors import (
 from ._events import (
     CallFailed,
     CallReceived,
-    CallSucceeded,
     CloseConnection,
     Event,
     FrameDropped,
     SendReply,
     UnmatchedResponse,
     ValidationFailure,
+    new_call_received,
+    new_call_succeeded,
+    new_send_reply,
 )
 from ._framing import Call, CallErrorFrame, CallResult, Ignore, Reply
 from ._lenient import from_payload_tolerant
@@ -376,7 +378,7 @@ class RpcConnection:
             return CallFailed(message_id, info.name, remote, failure)
         if info.name == BOOT_NOTIFICATION and self.registration is not None:
             self.registration.booted(response.status)  # a station: our own boot
-        return CallSucceeded(message_id, info.name, response, ignored)
+        return new_call_succeeded(message_id, info.name, response, ignored)
 
     def _receive_call(
         self, call: Call, message: str | bytes, received_at: float | None
@@ -434,7 +436,9 @@ class RpcConnection:
         if self._in_progress is _NO_IDS:
             self._in_progress = set()
         self._in_progress.add(message_id)
-        return CallReceived(message_id, action, request, handler, ignored, received_at)
+        return new_call_received(
+            message_id, action, request, handler, ignored, received_at
+        )
 
     def _free(self, message_id: str) -> None:
         """The peer's CALL ``message_id`` is answered (or never will be)."""
@@ -474,10 +478,10 @@ class RpcConnection:
         """The one boundary to the codec for incoming payloads (strict or
         tolerant); returns the object and what tolerant decoding tolerated
         (duplicate keys and oversized numbers included)."""
-        if not self.is_tolerant(info.name):
+        if self.validate_incoming and info.name not in self.tolerant_actions:
             if syntax_problems:
                 raise ValidationError(syntax_problems, type_name=cls.__name__)
-            return from_payload(cls, payload), ()
+            return decode_payload(cls, payload)
         obj, tolerated = from_payload_tolerant(cls, payload)
         if syntax_problems:
             tolerated = (*syntax_problems, *tolerated)
@@ -556,7 +560,9 @@ class RpcConnection:
         self._free(call.message_id)
         info = self.lookup(call.action)
         assert info is not None  # admitted by receive()
-        if not isinstance(response, info.response):
+        if response.__class__ is not info.response and not isinstance(
+            response, info.response
+        ):
             return attrs.evolve(
                 self._internal_error(call.message_id, call.action),
                 reason=f"handler {call.handler}() for {call.action} returned "
@@ -587,7 +593,7 @@ class RpcConnection:
             )
         if call.action == BOOT_NOTIFICATION and self.registration is not None:
             self.registration.booted(response.status)  # type: ignore[attr-defined]
-        return SendReply(frame, call.message_id)
+        return new_send_reply(frame, call.message_id)
 
     def respond_error(
         self,

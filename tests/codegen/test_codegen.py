@@ -273,6 +273,7 @@ def test_generator_handles_the_ocpp_2_1_schemas(tmp_path: Path) -> None:
         "_errors.py",
         "_codec.py",
         "_fastpath.py",
+        "_construct.py",
         "_datetime.py",
         "_lazy.py",
     ):
