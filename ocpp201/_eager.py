@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, TypeVar
 
-__all__ = ["Started", "bounded", "resume", "start", "unfinished"]
+__all__ = ["Started", "bounded", "finish", "resume", "start", "unfinished"]
 
 T = TypeVar("T")
 
@@ -33,10 +33,17 @@ class Started:
         self.first = first
 
 
-def start(coro: Coroutine[Any, Any, T]) -> tuple[T | None, Started | None]:
+async def _awaiting(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+def start(coro: Awaitable[T]) -> tuple[T | None, Started | None]:
     """Run ``coro`` until it first suspends.  ``(result, None)`` when it finished
     (an exception it raised propagates), ``(None, Started)`` when it suspended:
-    then :func:`resume` (or :func:`unfinished` in a task) must continue it."""
+    then :func:`resume` (or :func:`unfinished` in a task) must continue it.  Any
+    other awaitable (a future, say) is awaited by a coroutine of its own."""
+    if type(coro) is not types.CoroutineType:
+        coro = _awaiting(coro)
     try:
         first = coro.send(None)
     except StopIteration as stop:
@@ -79,6 +86,12 @@ async def bounded(coro: Coroutine[Any, Any, T], timeout: float) -> tuple[bool, A
     result, started = start(coro)
     if started is None:
         return True, result
+    return await finish(started, timeout)
+
+
+async def finish(started: Started, timeout: float) -> tuple[bool, Any]:
+    """Continue ``started`` (see :func:`start`) in the current task, at most
+    ``timeout`` seconds: what :func:`bounded` returns."""
     if _timeout is None:  # pragma: no cover - Python 3.10
         try:
             return True, await asyncio.wait_for(unfinished(started), timeout)

@@ -334,6 +334,10 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
 
     async def _send(self, frame: str) -> None:
         await self.connection.send(frame)
+        self._sent(frame)
+
+    def _sent(self, frame: str) -> None:
+        """Log (at DEBUG) and hook a frame just sent."""
         logger = self._logger or self.logger
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("> %s", cut_for_log(frame))
@@ -347,18 +351,22 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         :class:`SendTimeoutError` (the caller treats the connection as broken).
         """
         try:
-            # The first step runs inline: a send that does not wait (the common
-            # case) costs no task and no timer; only one that waits is bounded.
-            sent, _ = await _eager.bounded(self._send(frame), self.send_timeout)
-            expired = not sent
+            # The connection's send runs inline up to its first wait: a send that
+            # does not wait (the common case) costs no task and no timer; only one
+            # that waits is bounded.
+            _, started = _eager.start(self.connection.send(frame))
+            sent = (
+                started is None or (await _eager.finish(started, self.send_timeout))[0]
+            )
         except Exception as exc:
             self.logger.info("could not send a reply (%s): %s", type(exc).__name__, exc)
             return
-        if expired:
+        if not sent:
             raise SendTimeoutError(
                 f"sending a reply took longer than send_timeout ({self.send_timeout:g}"
                 " s): the peer is not reading"
             )
+        self._sent(frame)
 
     # ------------------------------------------------------------------ call
 
@@ -401,7 +409,8 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         try:
             recv = self.connection.recv
             while True:
-                if self._busy() and not await self._wait_for_room():
+                # Busy needs an admitted CALL, hence a handler running (or queued).
+                if self._handling and self._busy() and not await self._wait_for_room():
                     reason = "the connection closed while the endpoint paused reading"
                     self.logger.info("%s", reason)
                     return
@@ -490,8 +499,10 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         if kind is CallReceived:
             if self._handling or self._queue:
                 self._dispatch(cast(CallReceived, event))
-            else:
-                await self._handle_now(cast(CallReceived, event))
+                return
+            reply = self._handle_now(cast(CallReceived, event))
+            if reply is not None:
+                await self._send_reply(reply.frame)  # SendTimeoutError: run() breaks
         elif kind is SendReply:
             reply = cast(SendReply, event)
             self._report(reply)

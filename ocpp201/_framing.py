@@ -447,7 +447,9 @@ def decode(message: str | bytes) -> Incoming:
 
 
 def _decode(message: str | bytes) -> Incoming:
-    if isinstance(message, bytes | bytearray | memoryview):
+    if type(message) is str:
+        text = message
+    elif isinstance(message, bytes | bytearray | memoryview):
         try:
             text = bytes(message).decode("utf-8")
         except UnicodeDecodeError as exc:

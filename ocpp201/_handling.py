@@ -84,22 +84,23 @@ class HandlerRunner:
             self._handling += 1
             self._tasks.spawn(self._handle_calls())
 
-    async def _handle_now(self, call: CallReceived) -> None:
+    def _handle_now(self, call: CallReceived) -> SendReply | None:
         """Handle ``call`` in the receive loop's own task when nothing else is being
-        handled: a plain-function handler (or one returning a ready value) costs no
-        task.  A handler returning an awaitable continues in a handler task, as
-        :meth:`_dispatch` would have started it, and the receive loop reads on.
+        handled, and return the reply for the loop to send: a plain-function handler
+        (or one returning a ready value) costs no task.  A handler returning an
+        awaitable continues in a handler task, as :meth:`_dispatch` would have
+        started it (then ``None``), and the receive loop reads on.
 
         Called only while no handler runs and none is queued, so arrival order
-        holds; the reply is sent before the next message is read (the loop reads
-        nothing meanwhile: back-pressure as for one running handler).  An action
-        with ``@after`` handlers goes to a handler task at once: starting them
-        may wait for the previous ones, which may await ``call()``, whose answer
-        the receive loop must read.
+        holds; the loop sends the reply before it reads the next message
+        (back-pressure as for one running handler).  An action with ``@after``
+        handlers goes to a handler task at once (``None``): starting them may wait
+        for the previous ones, which may await ``call()``, whose answer the receive
+        loop must read.
         """
         if call.action in self._routes.after:
             self._dispatch(call)
-            return
+            return None
         self._handling += 1
         try:
             started = self._start_handler(call)
@@ -109,12 +110,12 @@ class HandlerRunner:
             raise  # the receive loop itself is being cancelled
         if type(started) is not tuple:
             self._tasks.spawn(self._handle_calls(call, started))
-            return
+            return None
         self._handling -= 1
-        reply, _ = started
+        reply: SendReply = started[0]
         self._report(reply)
         self._make_room()
-        await self._send_reply(reply.frame)  # SendTimeoutError: run() breaks
+        return reply
 
     async def _handle_calls(
         self, call: CallReceived | None = None, started: Any = None

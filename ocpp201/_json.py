@@ -10,8 +10,9 @@ float range, an integer with more digits than Python converts).
   then is the text parsed again by the exact path that returns the value too.  The
   decoder's scanner is called directly when the text is a bare value.
 * With orjson, the text is parsed without hooks and the anomalies are found at C
-  speed: the text and orjson's compact writing of the value hold the same number of
-  colons unless an object lost a duplicate member; infinities are refused by orjson.
+  speed: a text that is orjson's own compact writing of its value has none; else
+  the text and that writing hold the same number of colons unless an object lost a
+  duplicate member; infinities are refused by orjson.
   A text this cannot judge exactly (a ``\\u`` escape, a run of 19 digits, anything
   orjson refuses) goes to the standard library, which decides.
 
@@ -151,22 +152,27 @@ def _stdlib_decode(text: str) -> Any:
 def _orjson_loads(text: str) -> tuple[Any, bool] | None:
     """orjson's parse and a verdict, or None when the standard library must decide.
 
-    Duplicate keys: every ``:`` of JSON text is an object member's or inside a
-    string, and orjson's compact writing of the parsed value has the same strings, so
-    the two hold as many colons unless an object lost a member -- provided no ``\\u``
+    When orjson's compact writing of the parsed value is the text itself (a peer
+    writing compact JSON, as most do), the text has no anomaly: a duplicate member
+    would be missing from the writing, an integer orjson read as a float would be
+    written as a float.  Otherwise, duplicate keys: every ``:`` of JSON text is an
+    object member's or inside a string, and the writing has the same strings, so the
+    two hold as many colons unless an object lost a member -- provided no ``\\u``
     escape writes a colon unseen.  Too large numbers: orjson refuses infinities; an
     integer of 19 digits or more may have become a float, so such a text goes to the
     standard library.
     """
     try:
         raw = text.encode()
-        # A lone backslash is found by memchr; only then is the slower search made.
-        if (b"\\" in raw and b"\\u" in raw) or _RUN in raw.translate(_DIGITS):
-            return None
         value = _orjson.loads(raw)
         written = _orjson.dumps(value)
     except (UnicodeEncodeError, _orjson.JSONDecodeError, _orjson.JSONEncodeError):
         return None  # a lone surrogate; not JSON to orjson; nested too deep to write
+    if written == raw:
+        return value, False
+    # A lone backslash is found by memchr; only then is the slower search made.
+    if (b"\\" in raw and b"\\u" in raw) or _RUN in raw.translate(_DIGITS):
+        return None
     return value, raw.count(b":") != written.count(b":")
 
 
