@@ -424,7 +424,12 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
                     self.logger.info("connection closed: %s", reason)
                     return
                 try:
-                    await self._receive(message)
+                    answer = self._receive(message)
+                    if answer is not None:
+                        if type(answer) is str:  # SendTimeoutError: the loop breaks
+                            await self._send_reply(answer)
+                        else:
+                            await self._close_for(cast(CloseConnection, answer))
                 except SendTimeoutError as exc:
                     reason = str(exc)
                     await self._break(reason, wait_for_run=False)
@@ -488,7 +493,9 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         if self._room is not None:
             self._room.set()
 
-    async def _receive(self, message: str | bytes) -> None:
+    def _receive(self, message: str | bytes) -> str | CloseConnection | None:
+        """Take one received message; return the frame to send (a reply), the
+        :class:`CloseConnection` to carry out, or ``None`` (nothing to send)."""
         if self.hooks.frame_received is not None:
             self._hook(self.hooks.frame_received, message)
         logger = self._logger or self.logger
@@ -499,19 +506,18 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         if kind is CallReceived:
             if self._handling or self._queue:
                 self._dispatch(cast(CallReceived, event))
-                return
+                return None
             reply = self._handle_now(cast(CallReceived, event))
-            if reply is not None:
-                await self._send_reply(reply.frame)  # SendTimeoutError: run() breaks
-        elif kind is SendReply:
+            return None if reply is None else reply.frame
+        if kind is SendReply:
             reply = cast(SendReply, event)
             self._report(reply)
             if reply.code is ErrorCode.SECURITY_ERROR:  # the registration gate
                 self._bad_frames.warning(
                     "refused: %s; answering SecurityError", reply.reason
                 )
-            await self._send_reply(reply.frame)
-        elif kind is CallSucceeded or kind is CallFailed:
+            return reply.frame
+        if kind is CallSucceeded or kind is CallFailed:
             self._settle(cast("CallSucceeded | CallFailed", event))
         elif kind is FrameDropped:
             dropped = cast(FrameDropped, event)
@@ -527,17 +533,21 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
                 )
                 self._hook(self.hooks.unmatched_response, dropped.unmatched)
         else:
-            closing = cast(CloseConnection, event)
-            self.logger.error(
-                "closing the connection (%d): the peer %s",
-                closing.code,
-                closing.reason,
-            )
-            # Closed first, so that nothing more (a reply racing) reaches the peer.
-            await self._close_connection(closing.code, "policy violation")
-            raise _PolicyCloseError(
-                self._fail_calls(f"closed by this side: the peer {closing.reason}")
-            )  # run() ends: without close(), nothing else would end its recv()
+            return cast(CloseConnection, event)
+        return None
+
+    async def _close_for(self, closing: CloseConnection) -> None:
+        """Close the connection as the core decided; raises _PolicyCloseError."""
+        self.logger.error(
+            "closing the connection (%d): the peer %s",
+            closing.code,
+            closing.reason,
+        )
+        # Closed first, so that nothing more (a reply racing) reaches the peer.
+        await self._close_connection(closing.code, "policy violation")
+        raise _PolicyCloseError(
+            self._fail_calls(f"closed by this side: the peer {closing.reason}")
+        )  # run() ends: without close(), nothing else would end its recv()
 
     # ------------------------------------------------------------------ shutdown
 

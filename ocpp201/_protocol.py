@@ -415,11 +415,13 @@ class RpcConnection:
             return self._error(
                 message_id, ErrorCode.NOT_SUPPORTED, f"{action} is not supported"
             )
-        if self.backlog_full:
+        limit = self._max_in_progress
+        if limit is not None and len(self._in_progress) >= limit:  # backlog_full
             return self._refuse(message_id)
-        problem = self._limits.check(info, call, message)
-        if problem is not None:
-            return self._invalid_request(message_id, action, problem)
+        if self._limits is not _NO_LIMITS:
+            problem = self._limits.check(info, call, message)
+            if problem is not None:
+                return self._invalid_request(message_id, action, problem)
         try:
             request, ignored = self._decode(
                 info, info.request, call.payload, call.syntax_problems
@@ -571,7 +573,9 @@ class RpcConnection:
                 our_fault=True,
             )
         try:
-            payload = self._encode(response)
+            # check: what the attrs validators cannot have seen (lists changed after
+            # construction, untyped values, objects a tolerant decoding built).
+            payload = to_payload(response, check=self.validate_outgoing)
             frame = _framing.encode_call_result(call.message_id, payload)
         except ValidationError as exc:
             failure = ValidationFailure(
@@ -618,11 +622,6 @@ class RpcConnection:
 
     # ------------------------------------------------------------------ calling
 
-    def _encode(self, obj: Any) -> dict[str, Any]:
-        # check=True: what the attrs validators cannot have seen (lists changed
-        # after construction, untyped values, objects a tolerant decoding built).
-        return to_payload(obj, check=self.validate_outgoing)
-
     def prepare_call(self, request: object) -> PreparedCall:
         """Check and encode ``request`` for a CALL; changes no state.
 
@@ -645,7 +644,7 @@ class RpcConnection:
                 f"{ROLE_NAMES[info.sender]} sends it"
             )
         try:
-            payload = self._encode(request)
+            payload = to_payload(request, check=self.validate_outgoing)
         except ValidationError as exc:
             raise LocalValidationError(exc.problems, type_name=exc.type_name) from None
         except Exception as exc:
