@@ -10,6 +10,7 @@ general path.  Both paths give the same value for every text the first accepts.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from datetime import datetime, timedelta, timezone
@@ -64,12 +65,32 @@ def parse_datetime(text: str) -> datetime:
     )
 
 
+_UTC = timezone.utc
+# The last whole second formatted in UTC, and its "YYYY-MM-DDTHH:MM:SS": a busy
+# endpoint formats the same second many times, and isoformat() costs 5 timestamp()s.
+_last_second: tuple[float, str] = (math.nan, "")
+# Below 2**33 s (the year 2242) a timestamp() is within 1 us of the true value
+# (the microseconds are exact and divided once), so its floor is the true second.
+_EXACT_SECONDS = 2.0**33
+
+
 def format_datetime(value: datetime) -> str:
     """Format a timezone-aware datetime as Part 2 section 2.1.4 asks.
 
     RFC 3339, at most 3 fractional digits (omitted when there are no milliseconds), and
     ``Z`` for a zero offset; any other offset is kept as ``+hh:mm``.
     """
+    global _last_second  # noqa: PLW0603 -- a one-entry cache, replaced whole
+    if value.tzinfo is _UTC:
+        stamp = value.timestamp()
+        if 0.0 <= stamp < _EXACT_SECONDS:
+            second = stamp // 1
+            cached, text = _last_second
+            if second != cached:
+                text = _ISOFORMAT(value)[:19]
+                _last_second = (second, text)
+            millis = value.microsecond // 1000
+            return f"{text}.{millis:03d}Z" if millis else text + "Z"
     offset = value.utcoffset()
     if offset is None:
         raise ValueError(f"{value!r} has no timezone; OCPP date-times need one")

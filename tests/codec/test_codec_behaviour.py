@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 
 import pytest
 from attrs import define, field
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ocpp201 import (
     JSON_NULL,
@@ -39,6 +41,7 @@ from ocpp201.messages import (
     DataTransferRequest,
     GetVariablesRequest,
     HeartbeatRequest,
+    HeartbeatResponse,
     MeterValuesRequest,
     NotifyEVChargingNeedsRequest,
     SetVariablesRequest,
@@ -192,6 +195,38 @@ def test_date_time_encoding(wire: str, back: str) -> None:
         {"currentTime": wire, "interval": 1, "status": "Accepted"},
     )
     assert to_payload(obj)["currentTime"] == back
+
+
+def _formatted_by_hand(value: datetime) -> str:
+    """Part 2's form, built from the fields (an oracle independent of isoformat)."""
+    v = value.astimezone(timezone.utc)
+    millis = f".{v.microsecond // 1000:03d}" if v.microsecond >= 1000 else ""
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T"
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}{millis}Z"
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@settings(max_examples=2000)
+@given(
+    # Any second from 0001-01-02 to 9999-12-30 (far from 1970 a float timestamp
+    # is coarser than a microsecond), with the microseconds at a second's edges.
+    st.integers(-62135510400, 253402041600),
+    st.sampled_from([0, 1, 999, 1000, 999_998, 999_999]) | st.integers(0, 999_999),
+    st.sampled_from([0, 1, -1, 1000, -1000]),
+)
+def test_utc_date_times_are_formatted_exactly(
+    second: int, micro: int, nudge: int
+) -> None:
+    """The formatter caches the last UTC second it wrote: consecutive values in
+    the same second, the next or the previous one, any year, all come out right."""
+    value = _EPOCH + timedelta(seconds=second, microseconds=micro)
+    for each in (value, value + timedelta(microseconds=nudge), value):
+        payload = to_payload(HeartbeatResponse(current_time=each))
+        assert payload["currentTime"] == _formatted_by_hand(each)
 
 
 @pytest.mark.parametrize(
