@@ -254,15 +254,20 @@ def _write_compact(value: Any) -> str:
     return "".join(_C_WRITER(value, 0))
 
 
-def dumps(value: Any) -> str:
+def dumps(value: Any, checked: bool = False) -> str:
     """Encode ``value`` as compact JSON text that is always valid UTF-8.
 
     Non-ASCII characters are written as themselves.  A string holding a lone surrogate
     (which a peer may legally send as a ``\\uD800`` escape) cannot be written as UTF-8;
     only then is the whole text written with ASCII escapes, which carries the same JSON
     value.  ``NaN`` and infinities raise :class:`ValueError`; values JSON cannot hold
-    raise :class:`TypeError`.
+    raise :class:`TypeError`.  ``checked``: outgoing validation checked the payload
+    in ``value``; orjson, when in use, writes it (see ``_json.write_checked``).
     """
+    if checked:
+        fast = _json.write_checked(value)
+        if fast is not None:
+            return fast
     text = _write_compact(value)
     if not text.isascii():
         try:
@@ -297,28 +302,33 @@ def _check_id(message_id: str) -> None:
         )
 
 
-def encode_call(message_id: str, action: str, payload: Mapping[str, Any]) -> str:
-    """``[2, messageId, action, payload]`` as JSON text.
+def encode_call(
+    message_id: str, action: str, payload: Mapping[str, Any], checked: bool = False
+) -> str:
+    """``[2, messageId, action, payload]`` as JSON text (``checked``: see
+    :func:`dumps`).
 
     Raises :class:`LocalProtocolError` for an invalid id or a payload JSON cannot hold.
     """
     _check_id(message_id)
     try:
-        return dumps([CALL, message_id, action, payload])
+        return dumps([CALL, message_id, action, payload], checked)
     except (TypeError, ValueError, RecursionError) as exc:
         raise LocalProtocolError(
             f"cannot encode {action} payload as JSON: {exc}"
         ) from exc
 
 
-def encode_call_result(message_id: str, payload: Mapping[str, Any]) -> str:
-    """``[3, messageId, payload]`` as JSON text.
+def encode_call_result(
+    message_id: str, payload: Mapping[str, Any], checked: bool = False
+) -> str:
+    """``[3, messageId, payload]`` as JSON text (``checked``: see :func:`dumps`).
 
     Raises :class:`LocalProtocolError` for an invalid id or a payload JSON cannot hold.
     """
     _check_id(message_id)
     try:
-        return dumps([CALLRESULT, message_id, payload])
+        return dumps([CALLRESULT, message_id, payload], checked)
     except (TypeError, ValueError, RecursionError) as exc:
         raise LocalProtocolError(
             f"cannot encode CALLRESULT payload as JSON: {exc}"

@@ -34,7 +34,14 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final, cast
 
-__all__ = ["ToolargeNumber", "backend", "explaining_loads", "loads", "use_backend"]
+__all__ = [
+    "ToolargeNumber",
+    "backend",
+    "explaining_loads",
+    "loads",
+    "use_backend",
+    "write_checked",
+]
 
 _MAX_FLOAT: Final = sys.float_info.max
 _MAX_DIGITS: Final = getattr(sys, "get_int_max_str_digits", lambda: 0)()
@@ -67,6 +74,28 @@ def backend() -> str:
     if _orjson is _LATER:
         _orjson = _load_orjson()
     return "stdlib" if _orjson is None else "orjson"
+
+
+def write_checked(value: Any) -> str | None:
+    """Compact JSON text of ``value`` written by orjson, or None (the standard
+    library must write it): orjson not in use, or something orjson cannot write as
+    the standard library would (an integer beyond 64 bits, a lone surrogate, a
+    ``NaN``, which orjson would write as ``null``, and any ``null`` with it).
+
+    Only for a value outgoing validation checked: it holds nothing but JSON values
+    (no datetime, UUID or enumeration, which orjson writes and the standard library
+    refuses).  orjson writes the same text but for floats in exponent form
+    (``1e16``, the standard library ``1e+16``): the same JSON number.
+    """
+    if _orjson is _LATER:
+        backend()
+    if _orjson is None:
+        return None
+    try:
+        raw: bytes = _orjson.dumps(value)
+    except _orjson.JSONEncodeError:
+        return None
+    return None if b"null" in raw else raw.decode()
 
 
 def use_backend(name: str) -> None:

@@ -100,6 +100,8 @@ class PreparedCall:
 
     action: str
     payload: dict[str, Any]
+    checked: bool = False
+    """Whether outgoing validation checked ``payload``."""
 
 
 @attrs.frozen(slots=True)
@@ -575,8 +577,9 @@ class RpcConnection:
         try:
             # check: what the attrs validators cannot have seen (lists changed after
             # construction, untyped values, objects a tolerant decoding built).
-            payload = to_payload(response, check=self.validate_outgoing)
-            frame = _framing.encode_call_result(call.message_id, payload)
+            checked = self.validate_outgoing
+            payload = to_payload(response, check=checked)
+            frame = _framing.encode_call_result(call.message_id, payload, checked)
         except ValidationError as exc:
             failure = ValidationFailure(
                 direction="outgoing",
@@ -651,7 +654,7 @@ class RpcConnection:
             raise LocalProtocolError(
                 f"cannot encode the {info.name} request: {exc}"
             ) from exc
-        return PreparedCall(info.name, payload)
+        return PreparedCall(info.name, payload, self.validate_outgoing)
 
     def start_call(self, prepared: PreparedCall) -> StartedCall:
         """Give ``prepared`` its message id and make it our outstanding CALL.
@@ -669,7 +672,9 @@ class RpcConnection:
                 "another CALL is outstanding; Part 4 section 4.1.1 allows one"
             )
         message_id = self._new_message_id()
-        frame = _framing.encode_call(message_id, prepared.action, prepared.payload)
+        frame = _framing.encode_call(
+            message_id, prepared.action, prepared.payload, prepared.checked
+        )
         info = self.lookup(prepared.action)
         assert info is not None
         if self._pending is _NO_PENDING:

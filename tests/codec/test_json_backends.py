@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from typing import Any
 
 import oracle
@@ -150,13 +151,25 @@ json_values = st.recursive(
 )
 
 
-@given(payload=json_values, duplicate=st.booleans(), big=st.booleans())
+@given(
+    payload=json_values,
+    duplicate=st.booleans(),
+    big=st.booleans(),
+    compact=st.booleans(),
+)
 @settings(max_examples=200)
 def test_generated_texts_give_the_same_outcome(
-    payload: Any, duplicate: bool, big: bool
+    payload: Any, duplicate: bool, big: bool, compact: bool
 ) -> None:
+    """Compact texts are often orjson's own writing of their value (its quick
+    verdict); the others, and those with an anomaly, never are."""
     pytest.importorskip("orjson")
-    text = json.dumps([2, "id", "Heartbeat", {"p": payload}], ensure_ascii=False)
+    separators = (",", ":") if compact else None
+    text = json.dumps(
+        [2, "id", "Heartbeat", {"p": payload}],
+        ensure_ascii=False,
+        separators=separators,
+    )
     if duplicate:
         text = text[:-2] + ',"p":0}]'
     if big:
@@ -212,3 +225,67 @@ def test_integers_beyond_what_the_receiver_reads_are_answered_with_the_id(
         assert value == int("9" * digits)
     else:
         assert not isinstance(value, int)
+
+
+# ---------------------------------------------------------------- writing frames
+
+
+@given(payload=json_values)
+@settings(max_examples=200)
+def test_checked_payloads_are_written_with_the_same_value(payload: Any) -> None:
+    """A payload outgoing validation checked is written by orjson when it is in
+    use: the same JSON value as the standard library's text, and the same text
+    unless a float is in it (orjson writes ``1e-7``, the standard library
+    ``1e-07``)."""
+    pytest.importorskip("orjson")
+    frame = [3, "id", {"p": payload}]
+    reference = _framing.dumps(frame)  # unchecked: always the standard library
+    before = _json.backend()
+    _json.use_backend("orjson")
+    try:
+        written = _framing.dumps(frame, checked=True)
+    finally:
+        _json.use_backend(before)
+    assert json.loads(written) == json.loads(reference)
+    if not _has_float(payload):
+        assert written == reference
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    return False
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (2**64, '[3,"id",18446744073709551616]'),  # beyond orjson's 64 bits
+        ("\ud800", '[3,"id","\\ud800"]'),  # a lone surrogate: ASCII escapes
+        (None, '[3,"id",null]'),  # a null (the NaN guard) goes the same way
+    ],
+)
+def test_what_orjson_cannot_write_alike_is_left_to_the_standard_library(
+    value: Any, expected: str, json_backend: str
+) -> None:
+    assert _framing.dumps([3, "id", value], checked=True) == expected
+
+
+def test_a_float_may_be_written_in_another_form(json_backend: str) -> None:
+    written = _framing.dumps([3, "id", 1e-7], checked=True)
+    form = "1e-07" if json_backend == "stdlib" else "1e-7"  # orjson's
+    assert written == f'[3,"id",{form}]'
+    assert json.loads(written)[2] == 1e-7
+
+
+@pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
+def test_nan_is_refused_even_when_checked(number: float, json_backend: str) -> None:
+    """orjson writes NaN and the infinities as null; they are refused all the same
+    (a payload outgoing validation checked holds none, but a bug must not send
+    one)."""
+    with pytest.raises(ValueError):
+        _framing.dumps([3, "id", {"x": number}], checked=True)
