@@ -196,13 +196,21 @@ def class_docstring(obj: ObjectDef, model: Model, fallback_doc: str) -> list[str
 
 
 def class_lines(
-    obj: ObjectDef, model: Model, base: str, fallback_doc: str, extra: list[str]
+    obj: ObjectDef,
+    model: Model,
+    base: str,
+    fallback_doc: str,
+    extra: list[str],
+    *,
+    init: list[str] | None = None,
 ) -> list[str]:
-    """An attrs class for an object definition."""
+    """An attrs class for an object definition; ``init``: the lines of its own
+    ``__init__`` (then attrs makes none)."""
     head = f"class {obj.name}({base}):" if base else f"class {obj.name}:"
     if len(head) > LINE:
         head = f"class {obj.name}(\n    {base}\n):"
-    lines = ["@define(kw_only=True)", *head.split("\n")]
+    decorator = "@define(kw_only=True, init=False)" if init else "@define(kw_only=True)"
+    lines = [decorator, *head.split("\n")]
     doc = class_docstring(obj, model, fallback_doc)
     lines.extend(doc)
     body: list[str] = list(extra)
@@ -236,6 +244,8 @@ def class_lines(
         )
     if body and doc:
         lines.append("")
+    if init:
+        body += ["", *init]
     if not body and not doc:
         body = ["    pass"]
     lines.extend(body)

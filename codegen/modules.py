@@ -28,6 +28,7 @@ from .emit import (
     isort_key,
 )
 from .emit_codec import codec_blocks
+from .emit_init import init_helpers, init_lines
 from .layout import LINE
 from .model import Model, ObjectDef
 from .naming import snake_case
@@ -82,6 +83,7 @@ def _object_module(
     defs = [o for o, _, _ in objects]
     enums, datatypes, specs = _used(defs, model)
     codec, helpers, _ = codec_blocks(defs, model)
+    helpers |= init_helpers(defs, model)
     own = {o.name for o in defs}
     needed: dict[str, set[str]] = {}
     for name in datatypes - own:
@@ -119,7 +121,8 @@ def _object_module(
         extra = (
             [f'    ACTION: ClassVar[str] = "{action_of[obj.name]}"'] if messages else []
         )
-        blocks.append(class_lines(obj, model, base, fallback, extra))
+        init = init_lines(obj, model)
+        blocks.append(class_lines(obj, model, base, fallback, extra, init=init))
     blocks.extend(block for block in codec if block)
     blocks.append(_all(own))
     return _source(docline, imports, blocks)

@@ -12,13 +12,14 @@ frozen exactly as one made by its ``__init__``.
 
 from __future__ import annotations
 
+import functools
 import linecache
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, Final, Protocol, TypeVar, cast
 
 import attrs
 
-__all__ = ["factory", "unchecked"]
+__all__ = ["factory", "twin", "unchecked"]
 
 T = TypeVar("T")
 
@@ -36,6 +37,15 @@ def unchecked(cls: type[T]) -> Callable[[], T]:
         "__delattr__": object.__delattr__,
     }
     return type(f"_Unchecked{cls.__name__}", (cls,), namespace)
+
+
+class _Twins(Protocol):
+    def __call__(self, cls: type[T], /) -> Callable[[], T]: ...
+
+
+twin: Final = cast(_Twins, functools.cache(unchecked))
+"""The twin of a class (see :func:`unchecked`), made once: a generated
+``__init__`` asks for the twin of its instance's class, a subclass's included."""
 
 
 def factory(cls: type[T]) -> Callable[..., T]:

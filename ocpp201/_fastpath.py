@@ -1,5 +1,6 @@
-"""What the generated decode/encode functions call (``python -m codegen`` writes them
-next to each class, in ``datatypes.py`` and ``messages.py``).
+"""What the generated decode/encode functions and ``__init__`` methods call
+(``python -m codegen`` writes them next to each class, in ``ocpp201._datatypes`` and
+``ocpp201._messages``).
 
 A generated decoder is straight-line Python with every schema check inlined; when a
 check fails it raises :class:`Refused` (or a ``KeyError``, ``TypeError`` ... on the
@@ -12,30 +13,44 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable
+from datetime import timezone
 from typing import Any, Final
 
-from ._construct import unchecked
+import attrs
+
+from ._construct import twin
 from ._datetime import format_datetime, parse_datetime
 from ._schema import JSON_NULL, json_problem
 
 __all__ = [
     "INF",
     "JSON_NULL",
+    "UTC",
     "Codecs",
     "Refused",
     "any_json",
+    "check_field",
     "format_datetime",
     "integer",
     "json_problem",
     "members",
     "parse_datetime",
-    "unchecked",
+    "twin",
 ]
 
 INF: Final = math.inf
+UTC: Final = timezone.utc
 
 Codecs = dict[type[Any], tuple[Callable[[Any], Any], Callable[[Any], dict[str, Any]]]]
 """The type of a generated module's ``_CODECS`` table: class -> (decoder, encoder)."""
+
+
+def check_field(obj: Any, name: str, value: Any) -> None:
+    """Run the attrs validator of field ``name`` of ``obj`` on ``value``: what a
+    generated ``__init__`` does when its inline check does not accept a value (it
+    raises :class:`~ocpp201.ValidationError`, or accepts a subclass, say)."""
+    attribute = getattr(attrs.fields(type(obj)), name)
+    attribute.validator(obj, attribute, value)
 
 
 def members(enum_type: type[enum.Enum]) -> dict[Any, Any]:

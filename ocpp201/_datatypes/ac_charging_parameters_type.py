@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ACChargingParametersType:
     """AC_ Charging_ Parameters
     urn:x-oca:ocpp:uid:2:233250
@@ -72,8 +72,42 @@ class ACChargingParametersType:
     Maximum voltage supported by the electric vehicle
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        energy_amount: int,
+        ev_min_current: int,
+        ev_max_current: int,
+        ev_max_voltage: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = energy_amount
+        if v.__class__ is not int:
+            check_field(self, "energy_amount", v)
+        v = ev_min_current
+        if v.__class__ is not int:
+            check_field(self, "ev_min_current", v)
+        v = ev_max_current
+        if v.__class__ is not int:
+            check_field(self, "ev_max_current", v)
+        v = ev_max_voltage
+        if v.__class__ is not int:
+            check_field(self, "ev_max_voltage", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.energy_amount = energy_amount
+        self.ev_min_current = ev_min_current
+        self.ev_max_current = ev_max_current
+        self.ev_max_voltage = ev_max_voltage
+        self.__class__ = cls
 
-_U_ACChargingParametersType = unchecked(ACChargingParametersType)
+
+_U_ACChargingParametersType = twin(ACChargingParametersType)
 
 
 def _decode_ACChargingParametersType(o: Any) -> ACChargingParametersType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class AdditionalInfoType:
     """Contains a case insensitive identifier to use for the authorization and the
     type of authorization to support multiple forms of identifiers.
@@ -50,8 +50,32 @@ class AdditionalInfoType:
     implementation needs to be agreed upon by all involved parties.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        additional_id_token: str,
+        type: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = additional_id_token
+        if v.__class__ is not str or len(v) > 36:
+            check_field(self, "additional_id_token", v)
+        v = type
+        if v.__class__ is not str or len(v) > 50:
+            check_field(self, "type", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.additional_id_token = additional_id_token
+        self.type = type
+        self.__class__ = cls
 
-_U_AdditionalInfoType = unchecked(AdditionalInfoType)
+
+_U_AdditionalInfoType = twin(AdditionalInfoType)
 
 
 def _decode_AdditionalInfoType(o: Any) -> AdditionalInfoType:

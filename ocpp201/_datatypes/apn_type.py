@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.apn_authentication import APNAuthenticationEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, Boolean, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class APNType:
     """APN
     urn:x-oca:ocpp:uid:2:233134
@@ -122,9 +122,58 @@ class APNType:
     Authentication method.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        apn: str,
+        apn_user_name: str | None = None,
+        apn_password: str | None = None,
+        sim_pin: int | None = None,
+        preferred_network: str | None = None,
+        use_only_preferred_network: bool | None = None,
+        apn_authentication: APNAuthenticationEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = apn
+        if v.__class__ is not str or len(v) > 512:
+            check_field(self, "apn", v)
+        v = apn_user_name
+        if v is not None and (v.__class__ is not str or len(v) > 20):
+            check_field(self, "apn_user_name", v)
+        v = apn_password
+        if v is not None and (v.__class__ is not str or len(v) > 20):
+            check_field(self, "apn_password", v)
+        v = sim_pin
+        if v is not None and v.__class__ is not int:
+            check_field(self, "sim_pin", v)
+        v = preferred_network
+        if v is not None and (v.__class__ is not str or len(v) > 6):
+            check_field(self, "preferred_network", v)
+        v = use_only_preferred_network
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "use_only_preferred_network", v)
+        v = apn_authentication
+        if v.__class__ is not APNAuthenticationEnumType:
+            check_field(self, "apn_authentication", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.apn = apn
+        self.apn_user_name = apn_user_name
+        self.apn_password = apn_password
+        self.sim_pin = sim_pin
+        self.preferred_network = preferred_network
+        self.use_only_preferred_network = use_only_preferred_network
+        self.apn_authentication = apn_authentication
+        self.__class__ = cls
+
 
 _M_APNAuthenticationEnumType = members(APNAuthenticationEnumType)
-_U_APNType = unchecked(APNType)
+_U_APNType = twin(APNType)
 
 
 def _decode_APNType(o: Any) -> APNType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -22,7 +22,7 @@ from .id_token_info_type import (
 from .id_token_type import IdTokenType, _decode_IdTokenType, _encode_IdTokenType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class AuthorizationData:
     """Contains the identifier to use for authorization.
 
@@ -68,8 +68,32 @@ class AuthorizationData:
     the status has no end date.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id_token: IdTokenType,
+        id_token_info: IdTokenInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id_token
+        if v.__class__ is not IdTokenType:
+            check_field(self, "id_token", v)
+        v = id_token_info
+        if v is not None and v.__class__ is not IdTokenInfoType:
+            check_field(self, "id_token_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id_token = id_token
+        self.id_token_info = id_token_info
+        self.__class__ = cls
 
-_U_AuthorizationData = unchecked(AuthorizationData)
+
+_U_AuthorizationData = twin(AuthorizationData)
 
 
 def _decode_AuthorizationData(o: Any) -> AuthorizationData:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.get_certificate_id_use import GetCertificateIdUseEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt
 from .certificate_hash_data_type import (
     CertificateHashDataType,
@@ -22,7 +22,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class CertificateHashDataChainType:
     """The ``CertificateHashDataChainType`` datatype.
 
@@ -64,9 +64,38 @@ class CertificateHashDataChainType:
         metadata={WIRE: "childCertificateHashData"},
     )
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        certificate_hash_data: CertificateHashDataType,
+        certificate_type: GetCertificateIdUseEnumType,
+        child_certificate_hash_data: list[CertificateHashDataType] | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = certificate_hash_data
+        if v.__class__ is not CertificateHashDataType:
+            check_field(self, "certificate_hash_data", v)
+        v = certificate_type
+        if v.__class__ is not GetCertificateIdUseEnumType:
+            check_field(self, "certificate_type", v)
+        v = child_certificate_hash_data
+        if v is not None:
+            check_field(self, "child_certificate_hash_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.certificate_hash_data = certificate_hash_data
+        self.certificate_type = certificate_type
+        self.child_certificate_hash_data = child_certificate_hash_data
+        self.__class__ = cls
+
 
 _M_GetCertificateIdUseEnumType = members(GetCertificateIdUseEnumType)
-_U_CertificateHashDataChainType = unchecked(CertificateHashDataChainType)
+_U_CertificateHashDataChainType = twin(CertificateHashDataChainType)
 
 
 def _decode_CertificateHashDataChainType(o: Any) -> CertificateHashDataChainType:

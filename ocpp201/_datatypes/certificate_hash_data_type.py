@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.hash_algorithm import HashAlgorithmEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class CertificateHashDataType:
     """The ``CertificateHashDataType`` datatype.
 
@@ -59,9 +59,43 @@ class CertificateHashDataType:
     serial_number: str = field(validator=String(40), metadata={WIRE: "serialNumber"})
     """The serial number of the certificate."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        hash_algorithm: HashAlgorithmEnumType,
+        issuer_name_hash: str,
+        issuer_key_hash: str,
+        serial_number: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = hash_algorithm
+        if v.__class__ is not HashAlgorithmEnumType:
+            check_field(self, "hash_algorithm", v)
+        v = issuer_name_hash
+        if v.__class__ is not str or len(v) > 128:
+            check_field(self, "issuer_name_hash", v)
+        v = issuer_key_hash
+        if v.__class__ is not str or len(v) > 128:
+            check_field(self, "issuer_key_hash", v)
+        v = serial_number
+        if v.__class__ is not str or len(v) > 40:
+            check_field(self, "serial_number", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.hash_algorithm = hash_algorithm
+        self.issuer_name_hash = issuer_name_hash
+        self.issuer_key_hash = issuer_key_hash
+        self.serial_number = serial_number
+        self.__class__ = cls
+
 
 _M_HashAlgorithmEnumType = members(HashAlgorithmEnumType)
-_U_CertificateHashDataType = unchecked(CertificateHashDataType)
+_U_CertificateHashDataType = twin(CertificateHashDataType)
 
 
 def _decode_CertificateHashDataType(o: Any) -> CertificateHashDataType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, Boolean, EnumOf, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ChargingLimitType:
     """Charging_ Limit
     urn:x-enexis:ecdm:uid:2:234489
@@ -60,9 +60,33 @@ class ChargingLimitType:
     Indicates whether the charging limit is critical for the grid.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        charging_limit_source: ChargingLimitSourceEnumType,
+        is_grid_critical: bool | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = charging_limit_source
+        if v.__class__ is not ChargingLimitSourceEnumType:
+            check_field(self, "charging_limit_source", v)
+        v = is_grid_critical
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "is_grid_critical", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.charging_limit_source = charging_limit_source
+        self.is_grid_critical = is_grid_critical
+        self.__class__ = cls
+
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
-_U_ChargingLimitType = unchecked(ChargingLimitType)
+_U_ChargingLimitType = twin(ChargingLimitType)
 
 
 def _decode_ChargingLimitType(o: Any) -> ChargingLimitType:

@@ -10,12 +10,14 @@ from attrs import define, field
 
 from .._enums.energy_transfer_mode import EnergyTransferModeEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, DateTime, EnumOf, ObjectOf, Opt
 from .ac_charging_parameters_type import (
@@ -35,7 +37,7 @@ from .dc_charging_parameters_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ChargingNeedsType:
     """Charging_ Needs
     urn:x-oca:ocpp:uid:2:233249
@@ -102,9 +104,43 @@ class ChargingNeedsType:
     Estimated departure time of the EV.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        ac_charging_parameters: ACChargingParametersType | None = None,
+        dc_charging_parameters: DCChargingParametersType | None = None,
+        requested_energy_transfer: EnergyTransferModeEnumType,
+        departure_time: datetime | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = ac_charging_parameters
+        if v is not None and v.__class__ is not ACChargingParametersType:
+            check_field(self, "ac_charging_parameters", v)
+        v = dc_charging_parameters
+        if v is not None and v.__class__ is not DCChargingParametersType:
+            check_field(self, "dc_charging_parameters", v)
+        v = requested_energy_transfer
+        if v.__class__ is not EnergyTransferModeEnumType:
+            check_field(self, "requested_energy_transfer", v)
+        v = departure_time
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "departure_time", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.ac_charging_parameters = ac_charging_parameters
+        self.dc_charging_parameters = dc_charging_parameters
+        self.requested_energy_transfer = requested_energy_transfer
+        self.departure_time = departure_time
+        self.__class__ = cls
+
 
 _M_EnergyTransferModeEnumType = members(EnergyTransferModeEnumType)
-_U_ChargingNeedsType = unchecked(ChargingNeedsType)
+_U_ChargingNeedsType = twin(ChargingNeedsType)
 
 
 def _decode_ChargingNeedsType(o: Any) -> ChargingNeedsType:

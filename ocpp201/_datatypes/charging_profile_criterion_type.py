@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
 from .._enums.charging_profile_purpose import ChargingProfilePurposeEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -18,7 +18,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ChargingProfileCriterionType:
     """Charging_ Profile
     urn:x-oca:ocpp:uid:2:233255
@@ -96,10 +96,44 @@ class ChargingProfileCriterionType:
     omitted, the Charging Station SHALL not filter on chargingLimitSource.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        charging_profile_purpose: ChargingProfilePurposeEnumType | None = None,
+        stack_level: int | None = None,
+        charging_profile_id: list[int] | None = None,
+        charging_limit_source: list[ChargingLimitSourceEnumType] | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = charging_profile_purpose
+        if v is not None and v.__class__ is not ChargingProfilePurposeEnumType:
+            check_field(self, "charging_profile_purpose", v)
+        v = stack_level
+        if v is not None and v.__class__ is not int:
+            check_field(self, "stack_level", v)
+        v = charging_profile_id
+        if v is not None:
+            check_field(self, "charging_profile_id", v)
+        v = charging_limit_source
+        if v is not None:
+            check_field(self, "charging_limit_source", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.charging_profile_purpose = charging_profile_purpose
+        self.stack_level = stack_level
+        self.charging_profile_id = charging_profile_id
+        self.charging_limit_source = charging_limit_source
+        self.__class__ = cls
+
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
-_U_ChargingProfileCriterionType = unchecked(ChargingProfileCriterionType)
+_U_ChargingProfileCriterionType = twin(ChargingProfileCriterionType)
 
 
 def _decode_ChargingProfileCriterionType(o: Any) -> ChargingProfileCriterionType:

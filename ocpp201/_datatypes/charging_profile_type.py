@@ -12,13 +12,15 @@ from .._enums.charging_profile_kind import ChargingProfileKindEnumType
 from .._enums.charging_profile_purpose import ChargingProfilePurposeEnumType
 from .._enums.recurrency_kind import RecurrencyKindEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .charging_schedule_type import (
@@ -33,7 +35,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ChargingProfileType:
     """Charging_ Profile
     urn:x-oca:ocpp:uid:2:233255
@@ -156,11 +158,69 @@ class ChargingProfileType:
     transactionId is used to match the profile to a specific transaction.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int,
+        stack_level: int,
+        charging_profile_purpose: ChargingProfilePurposeEnumType,
+        charging_profile_kind: ChargingProfileKindEnumType,
+        recurrency_kind: RecurrencyKindEnumType | None = None,
+        valid_from: datetime | None = None,
+        valid_to: datetime | None = None,
+        charging_schedule: list[ChargingScheduleType],
+        transaction_id: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        v = stack_level
+        if v.__class__ is not int:
+            check_field(self, "stack_level", v)
+        v = charging_profile_purpose
+        if v.__class__ is not ChargingProfilePurposeEnumType:
+            check_field(self, "charging_profile_purpose", v)
+        v = charging_profile_kind
+        if v.__class__ is not ChargingProfileKindEnumType:
+            check_field(self, "charging_profile_kind", v)
+        v = recurrency_kind
+        if v is not None and v.__class__ is not RecurrencyKindEnumType:
+            check_field(self, "recurrency_kind", v)
+        v = valid_from
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "valid_from", v)
+        v = valid_to
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "valid_to", v)
+        v = charging_schedule
+        check_field(self, "charging_schedule", v)
+        v = transaction_id
+        if v is not None and (v.__class__ is not str or len(v) > 36):
+            check_field(self, "transaction_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.stack_level = stack_level
+        self.charging_profile_purpose = charging_profile_purpose
+        self.charging_profile_kind = charging_profile_kind
+        self.recurrency_kind = recurrency_kind
+        self.valid_from = valid_from
+        self.valid_to = valid_to
+        self.charging_schedule = charging_schedule
+        self.transaction_id = transaction_id
+        self.__class__ = cls
+
 
 _M_ChargingProfileKindEnumType = members(ChargingProfileKindEnumType)
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
 _M_RecurrencyKindEnumType = members(RecurrencyKindEnumType)
-_U_ChargingProfileType = unchecked(ChargingProfileType)
+_U_ChargingProfileType = twin(ChargingProfileType)
 
 
 def _decode_ChargingProfileType(o: Any) -> ChargingProfileType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import INF, Codecs, Refused, integer, unchecked
+from .._fastpath import INF, Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, Integer, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ChargingSchedulePeriodType:
     """Charging_ Schedule_ Period
     urn:x-oca:ocpp:uid:2:233257
@@ -87,8 +87,42 @@ class ChargingSchedulePeriodType:
     will make the selection on its own.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        start_period: int,
+        limit: float,
+        number_phases: int | None = None,
+        phase_to_use: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = start_period
+        if v.__class__ is not int:
+            check_field(self, "start_period", v)
+        v = limit
+        if v.__class__ is not float or not -INF < v < INF:
+            check_field(self, "limit", v)
+        v = number_phases
+        if v is not None and v.__class__ is not int:
+            check_field(self, "number_phases", v)
+        v = phase_to_use
+        if v is not None and v.__class__ is not int:
+            check_field(self, "phase_to_use", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.start_period = start_period
+        self.limit = limit
+        self.number_phases = number_phases
+        self.phase_to_use = phase_to_use
+        self.__class__ = cls
 
-_U_ChargingSchedulePeriodType = unchecked(ChargingSchedulePeriodType)
+
+_U_ChargingSchedulePeriodType = twin(ChargingSchedulePeriodType)
 
 
 def _decode_ChargingSchedulePeriodType(o: Any) -> ChargingSchedulePeriodType:

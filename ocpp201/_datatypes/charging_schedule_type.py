@@ -11,13 +11,15 @@ from attrs import define, field
 from .._enums.charging_rate_unit import ChargingRateUnitEnumType
 from .._fastpath import (
     INF,
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, Number, ObjectOf, Opt
 from .charging_schedule_period_type import (
@@ -37,7 +39,7 @@ from .sales_tariff_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ChargingScheduleType:
     """Charging_ Schedule
     urn:x-oca:ocpp:uid:2:233256
@@ -145,9 +147,57 @@ class ChargingScheduleType:
     15118-2>>.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int,
+        start_schedule: datetime | None = None,
+        duration: int | None = None,
+        charging_rate_unit: ChargingRateUnitEnumType,
+        charging_schedule_period: list[ChargingSchedulePeriodType],
+        min_charging_rate: float | None = None,
+        sales_tariff: SalesTariffType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        v = start_schedule
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "start_schedule", v)
+        v = duration
+        if v is not None and v.__class__ is not int:
+            check_field(self, "duration", v)
+        v = charging_rate_unit
+        if v.__class__ is not ChargingRateUnitEnumType:
+            check_field(self, "charging_rate_unit", v)
+        v = charging_schedule_period
+        check_field(self, "charging_schedule_period", v)
+        v = min_charging_rate
+        if v is not None and (v.__class__ is not float or not -INF < v < INF):
+            check_field(self, "min_charging_rate", v)
+        v = sales_tariff
+        if v is not None and v.__class__ is not SalesTariffType:
+            check_field(self, "sales_tariff", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.start_schedule = start_schedule
+        self.duration = duration
+        self.charging_rate_unit = charging_rate_unit
+        self.charging_schedule_period = charging_schedule_period
+        self.min_charging_rate = min_charging_rate
+        self.sales_tariff = sales_tariff
+        self.__class__ = cls
+
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
-_U_ChargingScheduleType = unchecked(ChargingScheduleType)
+_U_ChargingScheduleType = twin(ChargingScheduleType)
 
 
 def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:

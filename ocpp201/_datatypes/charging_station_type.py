@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 from .modem_type import ModemType, _decode_ModemType, _encode_ModemType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ChargingStationType:
     """Charge_ Point
     urn:x-oca:ocpp:uid:2:233122
@@ -76,8 +76,47 @@ class ChargingStationType:
     )
     """This contains the firmware version of the Charging Station."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        serial_number: str | None = None,
+        model: str,
+        modem: ModemType | None = None,
+        vendor_name: str,
+        firmware_version: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = serial_number
+        if v is not None and (v.__class__ is not str or len(v) > 25):
+            check_field(self, "serial_number", v)
+        v = model
+        if v.__class__ is not str or len(v) > 20:
+            check_field(self, "model", v)
+        v = modem
+        if v is not None and v.__class__ is not ModemType:
+            check_field(self, "modem", v)
+        v = vendor_name
+        if v.__class__ is not str or len(v) > 50:
+            check_field(self, "vendor_name", v)
+        v = firmware_version
+        if v is not None and (v.__class__ is not str or len(v) > 50):
+            check_field(self, "firmware_version", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.serial_number = serial_number
+        self.model = model
+        self.modem = modem
+        self.vendor_name = vendor_name
+        self.firmware_version = firmware_version
+        self.__class__ = cls
 
-_U_ChargingStationType = unchecked(ChargingStationType)
+
+_U_ChargingStationType = twin(ChargingStationType)
 
 
 def _decode_ChargingStationType(o: Any) -> ChargingStationType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.charging_profile_purpose import ChargingProfilePurposeEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ClearChargingProfileType:
     """Charging_ Profile
     urn:x-oca:ocpp:uid:2:233255
@@ -84,9 +84,38 @@ class ClearChargingProfileType:
     meet the other criteria in the request.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        evse_id: int | None = None,
+        charging_profile_purpose: ChargingProfilePurposeEnumType | None = None,
+        stack_level: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = evse_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = charging_profile_purpose
+        if v is not None and v.__class__ is not ChargingProfilePurposeEnumType:
+            check_field(self, "charging_profile_purpose", v)
+        v = stack_level
+        if v is not None and v.__class__ is not int:
+            check_field(self, "stack_level", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.evse_id = evse_id
+        self.charging_profile_purpose = charging_profile_purpose
+        self.stack_level = stack_level
+        self.__class__ = cls
+
 
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
-_U_ClearChargingProfileType = unchecked(ClearChargingProfileType)
+_U_ClearChargingProfileType = twin(ClearChargingProfileType)
 
 
 def _decode_ClearChargingProfileType(o: Any) -> ClearChargingProfileType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.clear_monitoring_status import ClearMonitoringStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -22,7 +22,7 @@ from .status_info_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ClearMonitoringResultType:
     """The ``ClearMonitoringResultType`` datatype.
 
@@ -59,9 +59,38 @@ class ClearMonitoringResultType:
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: ClearMonitoringStatusEnumType,
+        id: int,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not ClearMonitoringStatusEnumType:
+            check_field(self, "status", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.id = id
+        self.status_info = status_info
+        self.__class__ = cls
+
 
 _M_ClearMonitoringStatusEnumType = members(ClearMonitoringStatusEnumType)
-_U_ClearMonitoringResultType = unchecked(ClearMonitoringResultType)
+_U_ClearMonitoringResultType = twin(ClearMonitoringResultType)
 
 
 def _decode_ClearMonitoringResultType(o: Any) -> ClearMonitoringResultType:

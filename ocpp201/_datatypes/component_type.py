@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 from .evse_type import EVSEType, _decode_EVSEType, _encode_EVSEType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ComponentType:
     """A physical or logical component
 
@@ -63,8 +63,37 @@ class ComponentType:
     Insensitive. strongly advised to use Camel Case.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        evse: EVSEType | None = None,
+        name: str,
+        instance: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = evse
+        if v is not None and v.__class__ is not EVSEType:
+            check_field(self, "evse", v)
+        v = name
+        if v.__class__ is not str or len(v) > 50:
+            check_field(self, "name", v)
+        v = instance
+        if v is not None and (v.__class__ is not str or len(v) > 50):
+            check_field(self, "instance", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.evse = evse
+        self.name = name
+        self.instance = instance
+        self.__class__ = cls
 
-_U_ComponentType = unchecked(ComponentType)
+
+_U_ComponentType = twin(ComponentType)
 
 
 def _decode_ComponentType(o: Any) -> ComponentType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -18,7 +18,7 @@ from .custom_data_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ComponentVariableType:
     """Class to report components, variables and variable attributes and
     characteristics.
@@ -51,8 +51,32 @@ class ComponentVariableType:
     )
     """Reference key to a component-variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        component: ComponentType,
+        variable: VariableType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable
+        if v is not None and v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.component = component
+        self.variable = variable
+        self.__class__ = cls
 
-_U_ComponentVariableType = unchecked(ComponentVariableType)
+
+_U_ComponentVariableType = twin(ComponentVariableType)
 
 
 def _decode_ComponentVariableType(o: Any) -> ComponentVariableType:

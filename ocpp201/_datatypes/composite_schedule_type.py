@@ -10,13 +10,15 @@ from attrs import define, field
 
 from .._enums.charging_rate_unit import ChargingRateUnitEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt
 from .charging_schedule_period_type import (
@@ -31,7 +33,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class CompositeScheduleType:
     """Composite_ Schedule
     urn:x-oca:ocpp:uid:2:233362
@@ -97,9 +99,47 @@ class CompositeScheduleType:
     expressed in.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        charging_schedule_period: list[ChargingSchedulePeriodType],
+        evse_id: int,
+        duration: int,
+        schedule_start: datetime,
+        charging_rate_unit: ChargingRateUnitEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = charging_schedule_period
+        check_field(self, "charging_schedule_period", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = duration
+        if v.__class__ is not int:
+            check_field(self, "duration", v)
+        v = schedule_start
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "schedule_start", v)
+        v = charging_rate_unit
+        if v.__class__ is not ChargingRateUnitEnumType:
+            check_field(self, "charging_rate_unit", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.charging_schedule_period = charging_schedule_period
+        self.evse_id = evse_id
+        self.duration = duration
+        self.schedule_start = schedule_start
+        self.charging_rate_unit = charging_rate_unit
+        self.__class__ = cls
+
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
-_U_CompositeScheduleType = unchecked(CompositeScheduleType)
+_U_CompositeScheduleType = twin(CompositeScheduleType)
 
 
 def _decode_CompositeScheduleType(o: Any) -> CompositeScheduleType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import INF, Codecs, Refused, unchecked
+from .._fastpath import INF, Codecs, Refused, check_field, twin
 from .._schema import WIRE, ArrayOf, Number, ObjectOf, Opt
 from .cost_type import CostType, _decode_CostType, _encode_CostType
 from .custom_data_type import (
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ConsumptionCostType:
     """Consumption_ Cost
     urn:x-oca:ocpp:uid:2:233259
@@ -57,8 +57,31 @@ class ConsumptionCostType:
     urn:x-oca:ocpp:uid:2:233258
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        start_value: float,
+        cost: list[CostType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = start_value
+        if v.__class__ is not float or not -INF < v < INF:
+            check_field(self, "start_value", v)
+        v = cost
+        check_field(self, "cost", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.start_value = start_value
+        self.cost = cost
+        self.__class__ = cls
 
-_U_ConsumptionCostType = unchecked(ConsumptionCostType)
+
+_U_ConsumptionCostType = twin(ConsumptionCostType)
 
 
 def _decode_ConsumptionCostType(o: Any) -> ConsumptionCostType:

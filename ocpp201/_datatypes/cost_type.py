@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.cost_kind import CostKindEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class CostType:
     """Cost
     urn:x-oca:ocpp:uid:2:233258
@@ -67,9 +67,38 @@ class CostType:
     final value is determined by: amount * 10 ^ amountMultiplier
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        cost_kind: CostKindEnumType,
+        amount: int,
+        amount_multiplier: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = cost_kind
+        if v.__class__ is not CostKindEnumType:
+            check_field(self, "cost_kind", v)
+        v = amount
+        if v.__class__ is not int:
+            check_field(self, "amount", v)
+        v = amount_multiplier
+        if v is not None and v.__class__ is not int:
+            check_field(self, "amount_multiplier", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.cost_kind = cost_kind
+        self.amount = amount
+        self.amount_multiplier = amount_multiplier
+        self.__class__ = cls
+
 
 _M_CostKindEnumType = members(CostKindEnumType)
-_U_CostType = unchecked(CostType)
+_U_CostType = twin(CostType)
 
 
 def _decode_CostType(o: Any) -> CostType:

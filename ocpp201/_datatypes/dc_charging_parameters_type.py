@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class DCChargingParametersType:
     """DC_ Charging_ Parameters
     urn:x-oca:ocpp:uid:2:233251
@@ -125,8 +125,62 @@ class DCChargingParametersType:
     (possible values: 0 - 100)
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        ev_max_current: int,
+        ev_max_voltage: int,
+        energy_amount: int | None = None,
+        ev_max_power: int | None = None,
+        state_of_charge: int | None = None,
+        ev_energy_capacity: int | None = None,
+        full_soc: int | None = None,
+        bulk_soc: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = ev_max_current
+        if v.__class__ is not int:
+            check_field(self, "ev_max_current", v)
+        v = ev_max_voltage
+        if v.__class__ is not int:
+            check_field(self, "ev_max_voltage", v)
+        v = energy_amount
+        if v is not None and v.__class__ is not int:
+            check_field(self, "energy_amount", v)
+        v = ev_max_power
+        if v is not None and v.__class__ is not int:
+            check_field(self, "ev_max_power", v)
+        v = state_of_charge
+        if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
+            check_field(self, "state_of_charge", v)
+        v = ev_energy_capacity
+        if v is not None and v.__class__ is not int:
+            check_field(self, "ev_energy_capacity", v)
+        v = full_soc
+        if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
+            check_field(self, "full_soc", v)
+        v = bulk_soc
+        if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
+            check_field(self, "bulk_soc", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.ev_max_current = ev_max_current
+        self.ev_max_voltage = ev_max_voltage
+        self.energy_amount = energy_amount
+        self.ev_max_power = ev_max_power
+        self.state_of_charge = state_of_charge
+        self.ev_energy_capacity = ev_energy_capacity
+        self.full_soc = full_soc
+        self.bulk_soc = bulk_soc
+        self.__class__ = cls
 
-_U_DCChargingParametersType = unchecked(DCChargingParametersType)
+
+_U_DCChargingParametersType = twin(DCChargingParametersType)
 
 
 def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:

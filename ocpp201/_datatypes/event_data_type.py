@@ -11,13 +11,15 @@ from attrs import define, field
 from .._enums.event_notification import EventNotificationEnumType
 from .._enums.event_trigger import EventTriggerEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, Boolean, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
@@ -29,7 +31,7 @@ from .custom_data_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class EventDataType:
     """Class to report an event notification for a component-variable.
 
@@ -142,10 +144,89 @@ class EventDataType:
     )
     """Reference key to a component-variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        event_id: int,
+        timestamp: datetime,
+        trigger: EventTriggerEnumType,
+        cause: int | None = None,
+        actual_value: str,
+        tech_code: str | None = None,
+        tech_info: str | None = None,
+        cleared: bool | None = None,
+        transaction_id: str | None = None,
+        component: ComponentType,
+        variable_monitoring_id: int | None = None,
+        event_notification_type: EventNotificationEnumType,
+        variable: VariableType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = event_id
+        if v.__class__ is not int:
+            check_field(self, "event_id", v)
+        v = timestamp
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "timestamp", v)
+        v = trigger
+        if v.__class__ is not EventTriggerEnumType:
+            check_field(self, "trigger", v)
+        v = cause
+        if v is not None and v.__class__ is not int:
+            check_field(self, "cause", v)
+        v = actual_value
+        if v.__class__ is not str or len(v) > 2500:
+            check_field(self, "actual_value", v)
+        v = tech_code
+        if v is not None and (v.__class__ is not str or len(v) > 50):
+            check_field(self, "tech_code", v)
+        v = tech_info
+        if v is not None and (v.__class__ is not str or len(v) > 500):
+            check_field(self, "tech_info", v)
+        v = cleared
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "cleared", v)
+        v = transaction_id
+        if v is not None and (v.__class__ is not str or len(v) > 36):
+            check_field(self, "transaction_id", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable_monitoring_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "variable_monitoring_id", v)
+        v = event_notification_type
+        if v.__class__ is not EventNotificationEnumType:
+            check_field(self, "event_notification_type", v)
+        v = variable
+        if v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.event_id = event_id
+        self.timestamp = timestamp
+        self.trigger = trigger
+        self.cause = cause
+        self.actual_value = actual_value
+        self.tech_code = tech_code
+        self.tech_info = tech_info
+        self.cleared = cleared
+        self.transaction_id = transaction_id
+        self.component = component
+        self.variable_monitoring_id = variable_monitoring_id
+        self.event_notification_type = event_notification_type
+        self.variable = variable
+        self.__class__ = cls
+
 
 _M_EventNotificationEnumType = members(EventNotificationEnumType)
 _M_EventTriggerEnumType = members(EventTriggerEnumType)
-_U_EventDataType = unchecked(EventDataType)
+_U_EventDataType = twin(EventDataType)
 
 
 def _decode_EventDataType(o: Any) -> EventDataType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class EVSEType:
     """EVSE
     urn:x-oca:ocpp:uid:2:233123
@@ -55,8 +55,32 @@ class EVSEType:
     number.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int,
+        connector_id: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        v = connector_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "connector_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.connector_id = connector_id
+        self.__class__ = cls
 
-_U_EVSEType = unchecked(EVSEType)
+
+_U_EVSEType = twin(EVSEType)
 
 
 def _decode_EVSEType(o: Any) -> EVSEType:

@@ -8,7 +8,15 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
+from .._fastpath import (
+    UTC,
+    Codecs,
+    Refused,
+    check_field,
+    format_datetime,
+    parse_datetime,
+    twin,
+)
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +25,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class FirmwareType:
     """Firmware
     urn:x-enexis:ecdm:uid:2:233291
@@ -84,8 +92,47 @@ class FirmwareType:
     Base64 encoded firmware signature.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        location: str,
+        retrieve_date_time: datetime,
+        install_date_time: datetime | None = None,
+        signing_certificate: str | None = None,
+        signature: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = location
+        if v.__class__ is not str or len(v) > 512:
+            check_field(self, "location", v)
+        v = retrieve_date_time
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "retrieve_date_time", v)
+        v = install_date_time
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "install_date_time", v)
+        v = signing_certificate
+        if v is not None and (v.__class__ is not str or len(v) > 5500):
+            check_field(self, "signing_certificate", v)
+        v = signature
+        if v is not None and (v.__class__ is not str or len(v) > 800):
+            check_field(self, "signature", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.location = location
+        self.retrieve_date_time = retrieve_date_time
+        self.install_date_time = install_date_time
+        self.signing_certificate = signing_certificate
+        self.signature = signature
+        self.__class__ = cls
 
-_U_FirmwareType = unchecked(FirmwareType)
+
+_U_FirmwareType = twin(FirmwareType)
 
 
 def _decode_FirmwareType(o: Any) -> FirmwareType:

@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
 from .._enums.get_variable_status import GetVariableStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -25,7 +25,7 @@ from .status_info_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetVariableResultType:
     """Class to hold results of GetVariables request.
 
@@ -99,10 +99,54 @@ class GetVariableResultType:
     )
     """Reference key to a component-variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        attribute_status_info: StatusInfoType | None = None,
+        attribute_status: GetVariableStatusEnumType,
+        attribute_type: AttributeEnumType | None = None,
+        attribute_value: str | None = None,
+        component: ComponentType,
+        variable: VariableType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = attribute_status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "attribute_status_info", v)
+        v = attribute_status
+        if v.__class__ is not GetVariableStatusEnumType:
+            check_field(self, "attribute_status", v)
+        v = attribute_type
+        if v is not None and v.__class__ is not AttributeEnumType:
+            check_field(self, "attribute_type", v)
+        v = attribute_value
+        if v is not None and (v.__class__ is not str or len(v) > 2500):
+            check_field(self, "attribute_value", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable
+        if v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.attribute_status_info = attribute_status_info
+        self.attribute_status = attribute_status
+        self.attribute_type = attribute_type
+        self.attribute_value = attribute_value
+        self.component = component
+        self.variable = variable
+        self.__class__ = cls
+
 
 _M_AttributeEnumType = members(AttributeEnumType)
 _M_GetVariableStatusEnumType = members(GetVariableStatusEnumType)
-_U_GetVariableResultType = unchecked(GetVariableResultType)
+_U_GetVariableResultType = twin(GetVariableResultType)
 
 
 def _decode_GetVariableResultType(o: Any) -> GetVariableResultType:

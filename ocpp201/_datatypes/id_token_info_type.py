@@ -10,13 +10,15 @@ from attrs import define, field
 
 from .._enums.authorization_status import AuthorizationStatusEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
@@ -32,7 +34,7 @@ from .message_content_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class IdTokenInfoType:
     """ID_ Token
     urn:x-oca:ocpp:uid:2:233247
@@ -146,9 +148,63 @@ class IdTokenInfoType:
     Contains message details, for a message to be displayed on a Charging Station.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: AuthorizationStatusEnumType,
+        cache_expiry_date_time: datetime | None = None,
+        charging_priority: int | None = None,
+        language1: str | None = None,
+        evse_id: list[int] | None = None,
+        group_id_token: IdTokenType | None = None,
+        language2: str | None = None,
+        personal_message: MessageContentType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not AuthorizationStatusEnumType:
+            check_field(self, "status", v)
+        v = cache_expiry_date_time
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "cache_expiry_date_time", v)
+        v = charging_priority
+        if v is not None and v.__class__ is not int:
+            check_field(self, "charging_priority", v)
+        v = language1
+        if v is not None and (v.__class__ is not str or len(v) > 8):
+            check_field(self, "language1", v)
+        v = evse_id
+        if v is not None:
+            check_field(self, "evse_id", v)
+        v = group_id_token
+        if v is not None and v.__class__ is not IdTokenType:
+            check_field(self, "group_id_token", v)
+        v = language2
+        if v is not None and (v.__class__ is not str or len(v) > 8):
+            check_field(self, "language2", v)
+        v = personal_message
+        if v is not None and v.__class__ is not MessageContentType:
+            check_field(self, "personal_message", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.cache_expiry_date_time = cache_expiry_date_time
+        self.charging_priority = charging_priority
+        self.language1 = language1
+        self.evse_id = evse_id
+        self.group_id_token = group_id_token
+        self.language2 = language2
+        self.personal_message = personal_message
+        self.__class__ = cls
+
 
 _M_AuthorizationStatusEnumType = members(AuthorizationStatusEnumType)
-_U_IdTokenInfoType = unchecked(IdTokenInfoType)
+_U_IdTokenInfoType = twin(IdTokenInfoType)
 
 
 def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.id_token import IdTokenEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt, String
 from .additional_info_type import (
     AdditionalInfoType,
@@ -22,7 +22,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class IdTokenType:
     """Contains a case insensitive identifier to use for the authorization and the
     type of authorization to support multiple forms of identifiers.
@@ -66,9 +66,38 @@ class IdTokenType:
     )
     """Enumeration of possible idToken types."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        additional_info: list[AdditionalInfoType] | None = None,
+        id_token: str,
+        type: IdTokenEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = additional_info
+        if v is not None:
+            check_field(self, "additional_info", v)
+        v = id_token
+        if v.__class__ is not str or len(v) > 36:
+            check_field(self, "id_token", v)
+        v = type
+        if v.__class__ is not IdTokenEnumType:
+            check_field(self, "type", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.additional_info = additional_info
+        self.id_token = id_token
+        self.type = type
+        self.__class__ = cls
+
 
 _M_IdTokenEnumType = members(IdTokenEnumType)
-_U_IdTokenType = unchecked(IdTokenType)
+_U_IdTokenType = twin(IdTokenType)
 
 
 def _decode_IdTokenType(o: Any) -> IdTokenType:

@@ -8,7 +8,15 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
+from .._fastpath import (
+    UTC,
+    Codecs,
+    Refused,
+    check_field,
+    format_datetime,
+    parse_datetime,
+    twin,
+)
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +25,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class LogParametersType:
     """Log
     urn:x-enexis:ecdm:uid:2:233373
@@ -71,8 +79,37 @@ class LogParametersType:
     in the diagnostics.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        remote_location: str,
+        oldest_timestamp: datetime | None = None,
+        latest_timestamp: datetime | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = remote_location
+        if v.__class__ is not str or len(v) > 512:
+            check_field(self, "remote_location", v)
+        v = oldest_timestamp
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "oldest_timestamp", v)
+        v = latest_timestamp
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "latest_timestamp", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.remote_location = remote_location
+        self.oldest_timestamp = oldest_timestamp
+        self.latest_timestamp = latest_timestamp
+        self.__class__ = cls
 
-_U_LogParametersType = unchecked(LogParametersType)
+
+_U_LogParametersType = twin(LogParametersType)
 
 
 def _decode_LogParametersType(o: Any) -> LogParametersType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.message_format import MessageFormatEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class MessageContentType:
     """Message_ Content
     urn:x-enexis:ecdm:uid:2:234490
@@ -66,9 +66,38 @@ class MessageContentType:
     Message contents.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        format: MessageFormatEnumType,
+        language: str | None = None,
+        content: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = format
+        if v.__class__ is not MessageFormatEnumType:
+            check_field(self, "format", v)
+        v = language
+        if v is not None and (v.__class__ is not str or len(v) > 8):
+            check_field(self, "language", v)
+        v = content
+        if v.__class__ is not str or len(v) > 512:
+            check_field(self, "content", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.format = format
+        self.language = language
+        self.content = content
+        self.__class__ = cls
+
 
 _M_MessageFormatEnumType = members(MessageFormatEnumType)
-_U_MessageContentType = unchecked(MessageContentType)
+_U_MessageContentType = twin(MessageContentType)
 
 
 def _decode_MessageContentType(o: Any) -> MessageContentType:

@@ -11,13 +11,15 @@ from attrs import define, field
 from .._enums.message_priority import MessagePriorityEnumType
 from .._enums.message_state import MessageStateEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
@@ -33,7 +35,7 @@ from .message_content_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class MessageInfoType:
     """Message_ Info
     urn:x-enexis:ecdm:uid:2:233264
@@ -136,10 +138,64 @@ class MessageInfoType:
     Contains message details, for a message to be displayed on a Charging Station.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        display: ComponentType | None = None,
+        id: int,
+        priority: MessagePriorityEnumType,
+        state: MessageStateEnumType | None = None,
+        start_date_time: datetime | None = None,
+        end_date_time: datetime | None = None,
+        transaction_id: str | None = None,
+        message: MessageContentType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = display
+        if v is not None and v.__class__ is not ComponentType:
+            check_field(self, "display", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        v = priority
+        if v.__class__ is not MessagePriorityEnumType:
+            check_field(self, "priority", v)
+        v = state
+        if v is not None and v.__class__ is not MessageStateEnumType:
+            check_field(self, "state", v)
+        v = start_date_time
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "start_date_time", v)
+        v = end_date_time
+        if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
+            check_field(self, "end_date_time", v)
+        v = transaction_id
+        if v is not None and (v.__class__ is not str or len(v) > 36):
+            check_field(self, "transaction_id", v)
+        v = message
+        if v.__class__ is not MessageContentType:
+            check_field(self, "message", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.display = display
+        self.id = id
+        self.priority = priority
+        self.state = state
+        self.start_date_time = start_date_time
+        self.end_date_time = end_date_time
+        self.transaction_id = transaction_id
+        self.message = message
+        self.__class__ = cls
+
 
 _M_MessagePriorityEnumType = members(MessagePriorityEnumType)
 _M_MessageStateEnumType = members(MessageStateEnumType)
-_U_MessageInfoType = unchecked(MessageInfoType)
+_U_MessageInfoType = twin(MessageInfoType)
 
 
 def _decode_MessageInfoType(o: Any) -> MessageInfoType:

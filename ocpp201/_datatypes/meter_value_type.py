@@ -8,7 +8,15 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
+from .._fastpath import (
+    UTC,
+    Codecs,
+    Refused,
+    check_field,
+    format_datetime,
+    parse_datetime,
+    twin,
+)
 from .._schema import WIRE, ArrayOf, DateTime, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -22,7 +30,7 @@ from .sampled_value_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class MeterValueType:
     """Meter_ Value
     urn:x-oca:ocpp:uid:2:233265
@@ -72,8 +80,31 @@ class MeterValueType:
     Timestamp for measured value(s).
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        sampled_value: list[SampledValueType],
+        timestamp: datetime,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = sampled_value
+        check_field(self, "sampled_value", v)
+        v = timestamp
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "timestamp", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.sampled_value = sampled_value
+        self.timestamp = timestamp
+        self.__class__ = cls
 
-_U_MeterValueType = unchecked(MeterValueType)
+
+_U_MeterValueType = twin(MeterValueType)
 
 
 def _decode_MeterValueType(o: Any) -> MeterValueType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ModemType:
     """Wireless_ Communication_ Module
     urn:x-oca:ocpp:uid:2:233306
@@ -59,8 +59,32 @@ class ModemType:
     This contains the IMSI of the modem’s SIM card.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        iccid: str | None = None,
+        imsi: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = iccid
+        if v is not None and (v.__class__ is not str or len(v) > 20):
+            check_field(self, "iccid", v)
+        v = imsi
+        if v is not None and (v.__class__ is not str or len(v) > 20):
+            check_field(self, "imsi", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.iccid = iccid
+        self.imsi = imsi
+        self.__class__ = cls
 
-_U_ModemType = unchecked(ModemType)
+
+_U_ModemType = twin(ModemType)
 
 
 def _decode_ModemType(o: Any) -> ModemType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -23,7 +23,7 @@ from .variable_monitoring_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class MonitoringDataType:
     """Class to hold parameters of SetVariableMonitoring request.
 
@@ -62,8 +62,36 @@ class MonitoringDataType:
     )
     """A monitoring setting for a variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        component: ComponentType,
+        variable: VariableType,
+        variable_monitoring: list[VariableMonitoringType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable
+        if v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        v = variable_monitoring
+        check_field(self, "variable_monitoring", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.component = component
+        self.variable = variable
+        self.variable_monitoring = variable_monitoring
+        self.__class__ = cls
 
-_U_MonitoringDataType = unchecked(MonitoringDataType)
+
+_U_MonitoringDataType = twin(MonitoringDataType)
 
 
 def _decode_MonitoringDataType(o: Any) -> MonitoringDataType:

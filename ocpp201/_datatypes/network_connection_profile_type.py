@@ -10,7 +10,7 @@ from attrs import define, field
 from .._enums.ocpp_interface import OCPPInterfaceEnumType
 from .._enums.ocpp_transport import OCPPTransportEnumType
 from .._enums.ocpp_version import OCPPVersionEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 from .apn_type import APNType, _decode_APNType, _encode_APNType
 from .custom_data_type import (
@@ -21,7 +21,7 @@ from .custom_data_type import (
 from .vpn_type import VPNType, _decode_VPNType, _encode_VPNType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NetworkConnectionProfileType:
     """Communication_ Function
     urn:x-oca:ocpp:uid:2:233304
@@ -138,11 +138,65 @@ class NetworkConnectionProfileType:
     VPN Configuration settings
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        apn: APNType | None = None,
+        ocpp_version: OCPPVersionEnumType,
+        ocpp_transport: OCPPTransportEnumType,
+        ocpp_csms_url: str,
+        message_timeout: int,
+        security_profile: int,
+        ocpp_interface: OCPPInterfaceEnumType,
+        vpn: VPNType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = apn
+        if v is not None and v.__class__ is not APNType:
+            check_field(self, "apn", v)
+        v = ocpp_version
+        if v.__class__ is not OCPPVersionEnumType:
+            check_field(self, "ocpp_version", v)
+        v = ocpp_transport
+        if v.__class__ is not OCPPTransportEnumType:
+            check_field(self, "ocpp_transport", v)
+        v = ocpp_csms_url
+        if v.__class__ is not str or len(v) > 512:
+            check_field(self, "ocpp_csms_url", v)
+        v = message_timeout
+        if v.__class__ is not int:
+            check_field(self, "message_timeout", v)
+        v = security_profile
+        if v.__class__ is not int:
+            check_field(self, "security_profile", v)
+        v = ocpp_interface
+        if v.__class__ is not OCPPInterfaceEnumType:
+            check_field(self, "ocpp_interface", v)
+        v = vpn
+        if v is not None and v.__class__ is not VPNType:
+            check_field(self, "vpn", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.apn = apn
+        self.ocpp_version = ocpp_version
+        self.ocpp_transport = ocpp_transport
+        self.ocpp_csms_url = ocpp_csms_url
+        self.message_timeout = message_timeout
+        self.security_profile = security_profile
+        self.ocpp_interface = ocpp_interface
+        self.vpn = vpn
+        self.__class__ = cls
+
 
 _M_OCPPInterfaceEnumType = members(OCPPInterfaceEnumType)
 _M_OCPPTransportEnumType = members(OCPPTransportEnumType)
 _M_OCPPVersionEnumType = members(OCPPVersionEnumType)
-_U_NetworkConnectionProfileType = unchecked(NetworkConnectionProfileType)
+_U_NetworkConnectionProfileType = twin(NetworkConnectionProfileType)
 
 
 def _decode_NetworkConnectionProfileType(o: Any) -> NetworkConnectionProfileType:

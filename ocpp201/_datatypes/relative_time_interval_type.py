@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class RelativeTimeIntervalType:
     """Relative_ Timer_ Interval
     urn:x-oca:ocpp:uid:2:233270
@@ -54,8 +54,32 @@ class RelativeTimeIntervalType:
     Duration of the interval, in seconds.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        start: int,
+        duration: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = start
+        if v.__class__ is not int:
+            check_field(self, "start", v)
+        v = duration
+        if v is not None and v.__class__ is not int:
+            check_field(self, "duration", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.start = start
+        self.duration = duration
+        self.__class__ = cls
 
-_U_RelativeTimeIntervalType = unchecked(RelativeTimeIntervalType)
+
+_U_RelativeTimeIntervalType = twin(RelativeTimeIntervalType)
 
 
 def _decode_RelativeTimeIntervalType(o: Any) -> RelativeTimeIntervalType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -28,7 +28,7 @@ from .variable_characteristics_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ReportDataType:
     """Class to report components, variables and variable attributes and
     characteristics.
@@ -76,8 +76,41 @@ class ReportDataType:
     )
     """Fixed read-only parameters of a variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        component: ComponentType,
+        variable: VariableType,
+        variable_attribute: list[VariableAttributeType],
+        variable_characteristics: VariableCharacteristicsType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable
+        if v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        v = variable_attribute
+        check_field(self, "variable_attribute", v)
+        v = variable_characteristics
+        if v is not None and v.__class__ is not VariableCharacteristicsType:
+            check_field(self, "variable_characteristics", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.component = component
+        self.variable = variable
+        self.variable_attribute = variable_attribute
+        self.variable_characteristics = variable_characteristics
+        self.__class__ = cls
 
-_U_ReportDataType = unchecked(ReportDataType)
+
+_U_ReportDataType = twin(ReportDataType)
 
 
 def _decode_ReportDataType(o: Any) -> ReportDataType:

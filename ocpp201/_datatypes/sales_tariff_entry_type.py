@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 from .consumption_cost_type import (
     ConsumptionCostType,
@@ -26,7 +26,7 @@ from .relative_time_interval_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SalesTariffEntryType:
     """Sales_ Tariff_ Entry
     urn:x-oca:ocpp:uid:2:233271
@@ -84,8 +84,37 @@ class SalesTariffEntryType:
     urn:x-oca:ocpp:uid:2:233259
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        relative_time_interval: RelativeTimeIntervalType,
+        e_price_level: int | None = None,
+        consumption_cost: list[ConsumptionCostType] | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = relative_time_interval
+        if v.__class__ is not RelativeTimeIntervalType:
+            check_field(self, "relative_time_interval", v)
+        v = e_price_level
+        if v is not None and (v.__class__ is not int or v < 0.0):
+            check_field(self, "e_price_level", v)
+        v = consumption_cost
+        if v is not None:
+            check_field(self, "consumption_cost", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.relative_time_interval = relative_time_interval
+        self.e_price_level = e_price_level
+        self.consumption_cost = consumption_cost
+        self.__class__ = cls
 
-_U_SalesTariffEntryType = unchecked(SalesTariffEntryType)
+
+_U_SalesTariffEntryType = twin(SalesTariffEntryType)
 
 
 def _decode_SalesTariffEntryType(o: Any) -> SalesTariffEntryType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -21,7 +21,7 @@ from .sales_tariff_entry_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SalesTariffType:
     """Sales_ Tariff
     urn:x-oca:ocpp:uid:2:233272
@@ -89,8 +89,41 @@ class SalesTariffType:
     urn:x-oca:ocpp:uid:2:233271
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int,
+        sales_tariff_description: str | None = None,
+        num_e_price_levels: int | None = None,
+        sales_tariff_entry: list[SalesTariffEntryType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        v = sales_tariff_description
+        if v is not None and (v.__class__ is not str or len(v) > 32):
+            check_field(self, "sales_tariff_description", v)
+        v = num_e_price_levels
+        if v is not None and v.__class__ is not int:
+            check_field(self, "num_e_price_levels", v)
+        v = sales_tariff_entry
+        check_field(self, "sales_tariff_entry", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.sales_tariff_description = sales_tariff_description
+        self.num_e_price_levels = num_e_price_levels
+        self.sales_tariff_entry = sales_tariff_entry
+        self.__class__ = cls
 
-_U_SalesTariffType = unchecked(SalesTariffType)
+
+_U_SalesTariffType = twin(SalesTariffType)
 
 
 def _decode_SalesTariffType(o: Any) -> SalesTariffType:

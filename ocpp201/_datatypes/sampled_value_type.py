@@ -11,7 +11,7 @@ from .._enums.location import LocationEnumType
 from .._enums.measurand import MeasurandEnumType
 from .._enums.phase import PhaseEnumType
 from .._enums.reading_context import ReadingContextEnumType
-from .._fastpath import INF, Codecs, Refused, members, unchecked
+from .._fastpath import INF, Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -30,7 +30,7 @@ from .unit_of_measure_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SampledValueType:
     """Sampled_ Value
     urn:x-oca:ocpp:uid:2:233266
@@ -131,12 +131,61 @@ class SampledValueType:
     )
     """Represents a UnitOfMeasure with a multiplier"""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        value: float,
+        context: ReadingContextEnumType | None = None,
+        measurand: MeasurandEnumType | None = None,
+        phase: PhaseEnumType | None = None,
+        location: LocationEnumType | None = None,
+        signed_meter_value: SignedMeterValueType | None = None,
+        unit_of_measure: UnitOfMeasureType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = value
+        if v.__class__ is not float or not -INF < v < INF:
+            check_field(self, "value", v)
+        v = context
+        if v is not None and v.__class__ is not ReadingContextEnumType:
+            check_field(self, "context", v)
+        v = measurand
+        if v is not None and v.__class__ is not MeasurandEnumType:
+            check_field(self, "measurand", v)
+        v = phase
+        if v is not None and v.__class__ is not PhaseEnumType:
+            check_field(self, "phase", v)
+        v = location
+        if v is not None and v.__class__ is not LocationEnumType:
+            check_field(self, "location", v)
+        v = signed_meter_value
+        if v is not None and v.__class__ is not SignedMeterValueType:
+            check_field(self, "signed_meter_value", v)
+        v = unit_of_measure
+        if v is not None and v.__class__ is not UnitOfMeasureType:
+            check_field(self, "unit_of_measure", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.value = value
+        self.context = context
+        self.measurand = measurand
+        self.phase = phase
+        self.location = location
+        self.signed_meter_value = signed_meter_value
+        self.unit_of_measure = unit_of_measure
+        self.__class__ = cls
+
 
 _M_LocationEnumType = members(LocationEnumType)
 _M_MeasurandEnumType = members(MeasurandEnumType)
 _M_PhaseEnumType = members(PhaseEnumType)
 _M_ReadingContextEnumType = members(ReadingContextEnumType)
-_U_SampledValueType = unchecked(SampledValueType)
+_U_SampledValueType = twin(SampledValueType)
 
 
 def _decode_SampledValueType(o: Any) -> SampledValueType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
-from .._fastpath import INF, Codecs, Refused, integer, members, unchecked
+from .._fastpath import INF, Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, Boolean, EnumOf, Integer, Number, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -19,7 +19,7 @@ from .custom_data_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetMonitoringDataType:
     """Class to hold parameters of SetVariableMonitoring request.
 
@@ -136,9 +136,58 @@ class SetMonitoringDataType:
     )
     """Reference key to a component-variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int | None = None,
+        transaction: bool | None = None,
+        value: float,
+        type: MonitorEnumType,
+        severity: int,
+        component: ComponentType,
+        variable: VariableType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "id", v)
+        v = transaction
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "transaction", v)
+        v = value
+        if v.__class__ is not float or not -INF < v < INF:
+            check_field(self, "value", v)
+        v = type
+        if v.__class__ is not MonitorEnumType:
+            check_field(self, "type", v)
+        v = severity
+        if v.__class__ is not int:
+            check_field(self, "severity", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable
+        if v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.transaction = transaction
+        self.value = value
+        self.type = type
+        self.severity = severity
+        self.component = component
+        self.variable = variable
+        self.__class__ = cls
+
 
 _M_MonitorEnumType = members(MonitorEnumType)
-_U_SetMonitoringDataType = unchecked(SetMonitoringDataType)
+_U_SetMonitoringDataType = twin(SetMonitoringDataType)
 
 
 def _decode_SetMonitoringDataType(o: Any) -> SetMonitoringDataType:

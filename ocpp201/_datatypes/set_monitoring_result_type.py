@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
 from .._enums.set_monitoring_status import SetMonitoringStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -25,7 +25,7 @@ from .status_info_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetMonitoringResultType:
     """Class to hold result of SetVariableMonitoring request.
 
@@ -144,10 +144,59 @@ class SetMonitoringResultType:
     operations.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int | None = None,
+        status_info: StatusInfoType | None = None,
+        status: SetMonitoringStatusEnumType,
+        type: MonitorEnumType,
+        component: ComponentType,
+        variable: VariableType,
+        severity: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "id", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        v = status
+        if v.__class__ is not SetMonitoringStatusEnumType:
+            check_field(self, "status", v)
+        v = type
+        if v.__class__ is not MonitorEnumType:
+            check_field(self, "type", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable
+        if v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        v = severity
+        if v.__class__ is not int:
+            check_field(self, "severity", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.status_info = status_info
+        self.status = status
+        self.type = type
+        self.component = component
+        self.variable = variable
+        self.severity = severity
+        self.__class__ = cls
+
 
 _M_MonitorEnumType = members(MonitorEnumType)
 _M_SetMonitoringStatusEnumType = members(SetMonitoringStatusEnumType)
-_U_SetMonitoringResultType = unchecked(SetMonitoringResultType)
+_U_SetMonitoringResultType = twin(SetMonitoringResultType)
 
 
 def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:

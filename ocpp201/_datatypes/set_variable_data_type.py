@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -19,7 +19,7 @@ from .custom_data_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetVariableDataType:
     """The ``SetVariableDataType`` datatype.
 
@@ -76,9 +76,43 @@ class SetVariableDataType:
     )
     """Reference key to a component-variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        attribute_type: AttributeEnumType | None = None,
+        attribute_value: str,
+        component: ComponentType,
+        variable: VariableType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = attribute_type
+        if v is not None and v.__class__ is not AttributeEnumType:
+            check_field(self, "attribute_type", v)
+        v = attribute_value
+        if v.__class__ is not str or len(v) > 1000:
+            check_field(self, "attribute_value", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable
+        if v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.attribute_type = attribute_type
+        self.attribute_value = attribute_value
+        self.component = component
+        self.variable = variable
+        self.__class__ = cls
+
 
 _M_AttributeEnumType = members(AttributeEnumType)
-_U_SetVariableDataType = unchecked(SetVariableDataType)
+_U_SetVariableDataType = twin(SetVariableDataType)
 
 
 def _decode_SetVariableDataType(o: Any) -> SetVariableDataType:

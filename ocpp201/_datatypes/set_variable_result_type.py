@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
 from .._enums.set_variable_status import SetVariableStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -25,7 +25,7 @@ from .status_info_type import (
 from .variable_type import VariableType, _decode_VariableType, _encode_VariableType
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetVariableResultType:
     """The ``SetVariableResultType`` datatype.
 
@@ -81,10 +81,49 @@ class SetVariableResultType:
     )
     """Reference key to a component-variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        attribute_type: AttributeEnumType | None = None,
+        attribute_status: SetVariableStatusEnumType,
+        attribute_status_info: StatusInfoType | None = None,
+        component: ComponentType,
+        variable: VariableType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = attribute_type
+        if v is not None and v.__class__ is not AttributeEnumType:
+            check_field(self, "attribute_type", v)
+        v = attribute_status
+        if v.__class__ is not SetVariableStatusEnumType:
+            check_field(self, "attribute_status", v)
+        v = attribute_status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "attribute_status_info", v)
+        v = component
+        if v.__class__ is not ComponentType:
+            check_field(self, "component", v)
+        v = variable
+        if v.__class__ is not VariableType:
+            check_field(self, "variable", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.attribute_type = attribute_type
+        self.attribute_status = attribute_status
+        self.attribute_status_info = attribute_status_info
+        self.component = component
+        self.variable = variable
+        self.__class__ = cls
+
 
 _M_AttributeEnumType = members(AttributeEnumType)
 _M_SetVariableStatusEnumType = members(SetVariableStatusEnumType)
-_U_SetVariableResultType = unchecked(SetVariableResultType)
+_U_SetVariableResultType = twin(SetVariableResultType)
 
 
 def _decode_SetVariableResultType(o: Any) -> SetVariableResultType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SignedMeterValueType:
     """Represent a signed version of the meter value.
 
@@ -64,8 +64,42 @@ class SignedMeterValueType:
     _PublicKeyWithSignedMeterValue_.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        signed_meter_data: str,
+        signing_method: str,
+        encoding_method: str,
+        public_key: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = signed_meter_data
+        if v.__class__ is not str or len(v) > 2500:
+            check_field(self, "signed_meter_data", v)
+        v = signing_method
+        if v.__class__ is not str or len(v) > 50:
+            check_field(self, "signing_method", v)
+        v = encoding_method
+        if v.__class__ is not str or len(v) > 50:
+            check_field(self, "encoding_method", v)
+        v = public_key
+        if v.__class__ is not str or len(v) > 2500:
+            check_field(self, "public_key", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.signed_meter_data = signed_meter_data
+        self.signing_method = signing_method
+        self.encoding_method = encoding_method
+        self.public_key = public_key
+        self.__class__ = cls
 
-_U_SignedMeterValueType = unchecked(SignedMeterValueType)
+
+_U_SignedMeterValueType = twin(SignedMeterValueType)
 
 
 def _decode_SignedMeterValueType(o: Any) -> SignedMeterValueType:

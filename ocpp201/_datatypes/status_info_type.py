@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class StatusInfoType:
     """Element providing more information about the status.
 
@@ -48,8 +48,32 @@ class StatusInfoType:
     )
     """Additional text to provide detailed information."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        reason_code: str,
+        additional_info: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = reason_code
+        if v.__class__ is not str or len(v) > 20:
+            check_field(self, "reason_code", v)
+        v = additional_info
+        if v is not None and (v.__class__ is not str or len(v) > 512):
+            check_field(self, "additional_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.reason_code = reason_code
+        self.additional_info = additional_info
+        self.__class__ = cls
 
-_U_StatusInfoType = unchecked(StatusInfoType)
+
+_U_StatusInfoType = twin(StatusInfoType)
 
 
 def _decode_StatusInfoType(o: Any) -> StatusInfoType:

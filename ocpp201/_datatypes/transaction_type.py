@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.charging_state import ChargingStateEnumType
 from .._enums.reason import ReasonEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -18,7 +18,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class TransactionType:
     """Transaction
     urn:x-oca:ocpp:uid:2:233318
@@ -95,10 +95,49 @@ class TransactionType:
     transaction to the given start request.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        transaction_id: str,
+        charging_state: ChargingStateEnumType | None = None,
+        time_spent_charging: int | None = None,
+        stopped_reason: ReasonEnumType | None = None,
+        remote_start_id: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = transaction_id
+        if v.__class__ is not str or len(v) > 36:
+            check_field(self, "transaction_id", v)
+        v = charging_state
+        if v is not None and v.__class__ is not ChargingStateEnumType:
+            check_field(self, "charging_state", v)
+        v = time_spent_charging
+        if v is not None and v.__class__ is not int:
+            check_field(self, "time_spent_charging", v)
+        v = stopped_reason
+        if v is not None and v.__class__ is not ReasonEnumType:
+            check_field(self, "stopped_reason", v)
+        v = remote_start_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "remote_start_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.transaction_id = transaction_id
+        self.charging_state = charging_state
+        self.time_spent_charging = time_spent_charging
+        self.stopped_reason = stopped_reason
+        self.remote_start_id = remote_start_id
+        self.__class__ = cls
+
 
 _M_ChargingStateEnumType = members(ChargingStateEnumType)
 _M_ReasonEnumType = members(ReasonEnumType)
-_U_TransactionType = unchecked(TransactionType)
+_U_TransactionType = twin(TransactionType)
 
 
 def _decode_TransactionType(o: Any) -> TransactionType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class UnitOfMeasureType:
     """Represents a UnitOfMeasure with a multiplier
 
@@ -68,8 +68,32 @@ class UnitOfMeasureType:
     None).
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        unit: str | None = None,
+        multiplier: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = unit
+        if v is not None and (v.__class__ is not str or len(v) > 20):
+            check_field(self, "unit", v)
+        v = multiplier
+        if v is not None and v.__class__ is not int:
+            check_field(self, "multiplier", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.unit = unit
+        self.multiplier = multiplier
+        self.__class__ = cls
 
-_U_UnitOfMeasureType = unchecked(UnitOfMeasureType)
+
+_U_UnitOfMeasureType = twin(UnitOfMeasureType)
 
 
 def _decode_UnitOfMeasureType(o: Any) -> UnitOfMeasureType:

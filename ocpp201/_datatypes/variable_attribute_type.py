@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
 from .._enums.mutability import MutabilityEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, Boolean, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -18,7 +18,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class VariableAttributeType:
     """Attribute data of a variable.
 
@@ -97,10 +97,49 @@ class VariableAttributeType:
     stays None).
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        type: AttributeEnumType | None = None,
+        value: str | None = None,
+        mutability: MutabilityEnumType | None = None,
+        persistent: bool | None = None,
+        constant: bool | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = type
+        if v is not None and v.__class__ is not AttributeEnumType:
+            check_field(self, "type", v)
+        v = value
+        if v is not None and (v.__class__ is not str or len(v) > 2500):
+            check_field(self, "value", v)
+        v = mutability
+        if v is not None and v.__class__ is not MutabilityEnumType:
+            check_field(self, "mutability", v)
+        v = persistent
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "persistent", v)
+        v = constant
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "constant", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.type = type
+        self.value = value
+        self.mutability = mutability
+        self.persistent = persistent
+        self.constant = constant
+        self.__class__ = cls
+
 
 _M_AttributeEnumType = members(AttributeEnumType)
 _M_MutabilityEnumType = members(MutabilityEnumType)
-_U_VariableAttributeType = unchecked(VariableAttributeType)
+_U_VariableAttributeType = twin(VariableAttributeType)
 
 
 def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.data import DataEnumType
-from .._fastpath import INF, Codecs, Refused, members, unchecked
+from .._fastpath import INF, Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, Boolean, EnumOf, Number, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class VariableCharacteristicsType:
     """Fixed read-only parameters of a variable.
 
@@ -104,9 +104,53 @@ class VariableCharacteristicsType:
     )
     """Flag indicating if this variable supports monitoring."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        unit: str | None = None,
+        data_type: DataEnumType,
+        min_limit: float | None = None,
+        max_limit: float | None = None,
+        values_list: str | None = None,
+        supports_monitoring: bool,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = unit
+        if v is not None and (v.__class__ is not str or len(v) > 16):
+            check_field(self, "unit", v)
+        v = data_type
+        if v.__class__ is not DataEnumType:
+            check_field(self, "data_type", v)
+        v = min_limit
+        if v is not None and (v.__class__ is not float or not -INF < v < INF):
+            check_field(self, "min_limit", v)
+        v = max_limit
+        if v is not None and (v.__class__ is not float or not -INF < v < INF):
+            check_field(self, "max_limit", v)
+        v = values_list
+        if v is not None and (v.__class__ is not str or len(v) > 1000):
+            check_field(self, "values_list", v)
+        v = supports_monitoring
+        if v.__class__ is not bool:
+            check_field(self, "supports_monitoring", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.unit = unit
+        self.data_type = data_type
+        self.min_limit = min_limit
+        self.max_limit = max_limit
+        self.values_list = values_list
+        self.supports_monitoring = supports_monitoring
+        self.__class__ = cls
+
 
 _M_DataEnumType = members(DataEnumType)
-_U_VariableCharacteristicsType = unchecked(VariableCharacteristicsType)
+_U_VariableCharacteristicsType = twin(VariableCharacteristicsType)
 
 
 def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
-from .._fastpath import INF, Codecs, Refused, integer, members, unchecked
+from .._fastpath import INF, Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, Boolean, EnumOf, Integer, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class VariableMonitoringType:
     """A monitoring setting for a variable.
 
@@ -109,9 +109,48 @@ class VariableMonitoringType:
     operations.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int,
+        transaction: bool,
+        value: float,
+        type: MonitorEnumType,
+        severity: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        v = transaction
+        if v.__class__ is not bool:
+            check_field(self, "transaction", v)
+        v = value
+        if v.__class__ is not float or not -INF < v < INF:
+            check_field(self, "value", v)
+        v = type
+        if v.__class__ is not MonitorEnumType:
+            check_field(self, "type", v)
+        v = severity
+        if v.__class__ is not int:
+            check_field(self, "severity", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.transaction = transaction
+        self.value = value
+        self.type = type
+        self.severity = severity
+        self.__class__ = cls
+
 
 _M_MonitorEnumType = members(MonitorEnumType)
-_U_VariableMonitoringType = unchecked(VariableMonitoringType)
+_U_VariableMonitoringType = twin(VariableMonitoringType)
 
 
 def _decode_VariableMonitoringType(o: Any) -> VariableMonitoringType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -16,7 +16,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class VariableType:
     """Reference key to a component-variable.
 
@@ -53,8 +53,32 @@ class VariableType:
     Insensitive. strongly advised to use Camel Case.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        name: str,
+        instance: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = name
+        if v.__class__ is not str or len(v) > 50:
+            check_field(self, "name", v)
+        v = instance
+        if v is not None and (v.__class__ is not str or len(v) > 50):
+            check_field(self, "instance", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.name = name
+        self.instance = instance
+        self.__class__ = cls
 
-_U_VariableType = unchecked(VariableType)
+
+_U_VariableType = twin(VariableType)
 
 
 def _decode_VariableType(o: Any) -> VariableType:

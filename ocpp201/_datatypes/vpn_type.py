@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.vpn import VPNEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -17,7 +17,7 @@ from .custom_data_type import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class VPNType:
     """VPN
     urn:x-oca:ocpp:uid:2:233268
@@ -83,9 +83,53 @@ class VPNType:
     Type of VPN
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        server: str,
+        user: str,
+        group: str | None = None,
+        password: str,
+        key: str,
+        type: VPNEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = server
+        if v.__class__ is not str or len(v) > 512:
+            check_field(self, "server", v)
+        v = user
+        if v.__class__ is not str or len(v) > 20:
+            check_field(self, "user", v)
+        v = group
+        if v is not None and (v.__class__ is not str or len(v) > 20):
+            check_field(self, "group", v)
+        v = password
+        if v.__class__ is not str or len(v) > 20:
+            check_field(self, "password", v)
+        v = key
+        if v.__class__ is not str or len(v) > 255:
+            check_field(self, "key", v)
+        v = type
+        if v.__class__ is not VPNEnumType:
+            check_field(self, "type", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.server = server
+        self.user = user
+        self.group = group
+        self.password = password
+        self.key = key
+        self.type = type
+        self.__class__ = cls
+
 
 _M_VPNEnumType = members(VPNEnumType)
-_U_VPNType = unchecked(VPNType)
+_U_VPNType = twin(VPNType)
 
 
 def _decode_VPNType(o: Any) -> VPNType:

@@ -29,11 +29,11 @@ from .._datatypes.ocsp_request_data_type import (
     _encode_OCSPRequestDataType,
 )
 from .._enums.authorize_certificate_status import AuthorizeCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class AuthorizeResponse(Response):
     """Payload of the ``Authorize`` response (the answer to the Charging Station's
     request).
@@ -83,8 +83,32 @@ class AuthorizeResponse(Response):
     - if one of the certificates was revoked, return 'CertificateRevoked'.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id_token_info: IdTokenInfoType,
+        certificate_status: AuthorizeCertificateStatusEnumType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id_token_info
+        if v.__class__ is not IdTokenInfoType:
+            check_field(self, "id_token_info", v)
+        v = certificate_status
+        if v is not None and v.__class__ is not AuthorizeCertificateStatusEnumType:
+            check_field(self, "certificate_status", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id_token_info = id_token_info
+        self.certificate_status = certificate_status
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class AuthorizeRequest(Request[AuthorizeResponse]):
     """Payload of the ``Authorize`` request, sent by the Charging Station.
 
@@ -127,10 +151,39 @@ class AuthorizeRequest(Request[AuthorizeResponse]):
         metadata={WIRE: "iso15118CertificateHashData"},
     )
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id_token: IdTokenType,
+        certificate: str | None = None,
+        iso15118_certificate_hash_data: list[OCSPRequestDataType] | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id_token
+        if v.__class__ is not IdTokenType:
+            check_field(self, "id_token", v)
+        v = certificate
+        if v is not None and (v.__class__ is not str or len(v) > 5500):
+            check_field(self, "certificate", v)
+        v = iso15118_certificate_hash_data
+        if v is not None:
+            check_field(self, "iso15118_certificate_hash_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id_token = id_token
+        self.certificate = certificate
+        self.iso15118_certificate_hash_data = iso15118_certificate_hash_data
+        self.__class__ = cls
+
 
 _M_AuthorizeCertificateStatusEnumType = members(AuthorizeCertificateStatusEnumType)
-_U_AuthorizeResponse = unchecked(AuthorizeResponse)
-_U_AuthorizeRequest = unchecked(AuthorizeRequest)
+_U_AuthorizeResponse = twin(AuthorizeResponse)
+_U_AuthorizeRequest = twin(AuthorizeRequest)
 
 
 def _decode_AuthorizeResponse(o: Any) -> AuthorizeResponse:

@@ -27,18 +27,20 @@ from .._datatypes.status_info_type import (
 from .._enums.boot_reason import BootReasonEnumType
 from .._enums.registration_status import RegistrationStatusEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class BootNotificationResponse(Response):
     """Payload of the ``BootNotification`` response (the answer to the Charging
     Station's request).
@@ -91,8 +93,42 @@ class BootNotificationResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        current_time: datetime,
+        interval: int,
+        status: RegistrationStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = current_time
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "current_time", v)
+        v = interval
+        if v.__class__ is not int:
+            check_field(self, "interval", v)
+        v = status
+        if v.__class__ is not RegistrationStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.current_time = current_time
+        self.interval = interval
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class BootNotificationRequest(Request[BootNotificationResponse]):
     """Payload of the ``BootNotification`` request, sent by the Charging Station.
 
@@ -129,11 +165,35 @@ class BootNotificationRequest(Request[BootNotificationResponse]):
     )
     """This contains the reason for sending this message to the CSMS."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        charging_station: ChargingStationType,
+        reason: BootReasonEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = charging_station
+        if v.__class__ is not ChargingStationType:
+            check_field(self, "charging_station", v)
+        v = reason
+        if v.__class__ is not BootReasonEnumType:
+            check_field(self, "reason", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.charging_station = charging_station
+        self.reason = reason
+        self.__class__ = cls
+
 
 _M_BootReasonEnumType = members(BootReasonEnumType)
 _M_RegistrationStatusEnumType = members(RegistrationStatusEnumType)
-_U_BootNotificationResponse = unchecked(BootNotificationResponse)
-_U_BootNotificationRequest = unchecked(BootNotificationRequest)
+_U_BootNotificationResponse = twin(BootNotificationResponse)
+_U_BootNotificationRequest = twin(BootNotificationRequest)
 
 
 def _decode_BootNotificationResponse(o: Any) -> BootNotificationResponse:

@@ -19,11 +19,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.cancel_reservation_status import CancelReservationStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class CancelReservationResponse(Response):
     """Payload of the ``CancelReservation`` response (the answer to the CSMS's
     request).
@@ -61,8 +61,32 @@ class CancelReservationResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: CancelReservationStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not CancelReservationStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class CancelReservationRequest(Request[CancelReservationResponse]):
     """Payload of the ``CancelReservation`` request, sent by the CSMS.
 
@@ -87,10 +111,29 @@ class CancelReservationRequest(Request[CancelReservationResponse]):
     reservation_id: int = field(validator=Integer(), metadata={WIRE: "reservationId"})
     """Id of the reservation to cancel."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        reservation_id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = reservation_id
+        if v.__class__ is not int:
+            check_field(self, "reservation_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.reservation_id = reservation_id
+        self.__class__ = cls
+
 
 _M_CancelReservationStatusEnumType = members(CancelReservationStatusEnumType)
-_U_CancelReservationResponse = unchecked(CancelReservationResponse)
-_U_CancelReservationRequest = unchecked(CancelReservationRequest)
+_U_CancelReservationResponse = twin(CancelReservationResponse)
+_U_CancelReservationRequest = twin(CancelReservationRequest)
 
 
 def _decode_CancelReservationResponse(o: Any) -> CancelReservationResponse:

@@ -20,11 +20,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_signed_status import CertificateSignedStatusEnumType
 from .._enums.certificate_signing_use import CertificateSigningUseEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class CertificateSignedResponse(Response):
     """Payload of the ``CertificateSigned`` response (the answer to the CSMS's
     request).
@@ -60,8 +60,32 @@ class CertificateSignedResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: CertificateSignedStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not CertificateSignedStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class CertificateSignedRequest(Request[CertificateSignedResponse]):
     """Payload of the ``CertificateSigned`` request, sent by the CSMS.
 
@@ -120,11 +144,35 @@ class CertificateSignedRequest(Request[CertificateSignedResponse]):
     Station connection are implemented.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        certificate_chain: str,
+        certificate_type: CertificateSigningUseEnumType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = certificate_chain
+        if v.__class__ is not str or len(v) > 10000:
+            check_field(self, "certificate_chain", v)
+        v = certificate_type
+        if v is not None and v.__class__ is not CertificateSigningUseEnumType:
+            check_field(self, "certificate_type", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.certificate_chain = certificate_chain
+        self.certificate_type = certificate_type
+        self.__class__ = cls
+
 
 _M_CertificateSignedStatusEnumType = members(CertificateSignedStatusEnumType)
 _M_CertificateSigningUseEnumType = members(CertificateSigningUseEnumType)
-_U_CertificateSignedResponse = unchecked(CertificateSignedResponse)
-_U_CertificateSignedRequest = unchecked(CertificateSignedRequest)
+_U_CertificateSignedResponse = twin(CertificateSignedResponse)
+_U_CertificateSignedRequest = twin(CertificateSignedRequest)
 
 
 def _decode_CertificateSignedResponse(o: Any) -> CertificateSignedResponse:

@@ -21,11 +21,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.change_availability_status import ChangeAvailabilityStatusEnumType
 from .._enums.operational_status import OperationalStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ChangeAvailabilityResponse(Response):
     """Payload of the ``ChangeAvailability`` response (the answer to the CSMS's
     request).
@@ -63,8 +63,32 @@ class ChangeAvailabilityResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: ChangeAvailabilityStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not ChangeAvailabilityStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ChangeAvailabilityRequest(Request[ChangeAvailabilityResponse]):
     """Payload of the ``ChangeAvailability`` request, sent by the CSMS.
 
@@ -104,11 +128,35 @@ class ChangeAvailabilityRequest(Request[ChangeAvailabilityResponse]):
     perform.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        evse: EVSEType | None = None,
+        operational_status: OperationalStatusEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = evse
+        if v is not None and v.__class__ is not EVSEType:
+            check_field(self, "evse", v)
+        v = operational_status
+        if v.__class__ is not OperationalStatusEnumType:
+            check_field(self, "operational_status", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.evse = evse
+        self.operational_status = operational_status
+        self.__class__ = cls
+
 
 _M_ChangeAvailabilityStatusEnumType = members(ChangeAvailabilityStatusEnumType)
 _M_OperationalStatusEnumType = members(OperationalStatusEnumType)
-_U_ChangeAvailabilityResponse = unchecked(ChangeAvailabilityResponse)
-_U_ChangeAvailabilityRequest = unchecked(ChangeAvailabilityRequest)
+_U_ChangeAvailabilityResponse = twin(ChangeAvailabilityResponse)
+_U_ChangeAvailabilityRequest = twin(ChangeAvailabilityRequest)
 
 
 def _decode_ChangeAvailabilityResponse(o: Any) -> ChangeAvailabilityResponse:

@@ -19,11 +19,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_cache_status import ClearCacheStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ClearCacheResponse(Response):
     """Payload of the ``ClearCache`` response (the answer to the CSMS's request).
 
@@ -58,8 +58,32 @@ class ClearCacheResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: ClearCacheStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not ClearCacheStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ClearCacheRequest(Request[ClearCacheResponse]):
     """Payload of the ``ClearCache`` request, sent by the CSMS.
 
@@ -80,10 +104,24 @@ class ClearCacheRequest(Request[ClearCacheResponse]):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
+
 
 _M_ClearCacheStatusEnumType = members(ClearCacheStatusEnumType)
-_U_ClearCacheResponse = unchecked(ClearCacheResponse)
-_U_ClearCacheRequest = unchecked(ClearCacheRequest)
+_U_ClearCacheResponse = twin(ClearCacheResponse)
+_U_ClearCacheRequest = twin(ClearCacheRequest)
 
 
 def _decode_ClearCacheResponse(o: Any) -> ClearCacheResponse:

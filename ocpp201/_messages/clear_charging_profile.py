@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_charging_profile_status import ClearChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ClearChargingProfileResponse(Response):
     """Payload of the ``ClearChargingProfile`` response (the answer to the CSMS's
     request).
@@ -64,8 +64,32 @@ class ClearChargingProfileResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: ClearChargingProfileStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not ClearChargingProfileStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ClearChargingProfileRequest(Request[ClearChargingProfileResponse]):
     """Payload of the ``ClearChargingProfile`` request, sent by the CSMS.
 
@@ -106,10 +130,34 @@ class ClearChargingProfileRequest(Request[ClearChargingProfileResponse]):
     power or current that can be delivered per time interval.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        charging_profile_id: int | None = None,
+        charging_profile_criteria: ClearChargingProfileType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = charging_profile_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "charging_profile_id", v)
+        v = charging_profile_criteria
+        if v is not None and v.__class__ is not ClearChargingProfileType:
+            check_field(self, "charging_profile_criteria", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.charging_profile_id = charging_profile_id
+        self.charging_profile_criteria = charging_profile_criteria
+        self.__class__ = cls
+
 
 _M_ClearChargingProfileStatusEnumType = members(ClearChargingProfileStatusEnumType)
-_U_ClearChargingProfileResponse = unchecked(ClearChargingProfileResponse)
-_U_ClearChargingProfileRequest = unchecked(ClearChargingProfileRequest)
+_U_ClearChargingProfileResponse = twin(ClearChargingProfileResponse)
+_U_ClearChargingProfileRequest = twin(ClearChargingProfileRequest)
 
 
 def _decode_ClearChargingProfileResponse(o: Any) -> ClearChargingProfileResponse:

@@ -19,11 +19,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_message_status import ClearMessageStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ClearDisplayMessageResponse(Response):
     """Payload of the ``ClearDisplayMessage`` response (the answer to the CSMS's
     request).
@@ -59,8 +59,32 @@ class ClearDisplayMessageResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: ClearMessageStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not ClearMessageStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ClearDisplayMessageRequest(Request[ClearDisplayMessageResponse]):
     """Payload of the ``ClearDisplayMessage`` request, sent by the CSMS.
 
@@ -85,10 +109,29 @@ class ClearDisplayMessageRequest(Request[ClearDisplayMessageResponse]):
     id: int = field(validator=Integer(), metadata={WIRE: "id"})
     """Id of the message that SHALL be removed from the Charging Station."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.__class__ = cls
+
 
 _M_ClearMessageStatusEnumType = members(ClearMessageStatusEnumType)
-_U_ClearDisplayMessageResponse = unchecked(ClearDisplayMessageResponse)
-_U_ClearDisplayMessageRequest = unchecked(ClearDisplayMessageRequest)
+_U_ClearDisplayMessageResponse = twin(ClearDisplayMessageResponse)
+_U_ClearDisplayMessageRequest = twin(ClearDisplayMessageRequest)
 
 
 def _decode_ClearDisplayMessageResponse(o: Any) -> ClearDisplayMessageResponse:

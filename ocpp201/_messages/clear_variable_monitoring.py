@@ -18,11 +18,11 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ClearVariableMonitoringResponse(Response):
     """Payload of the ``ClearVariableMonitoring`` response (the answer to the CSMS's
     request).
@@ -50,8 +50,26 @@ class ClearVariableMonitoringResponse(Response):
         metadata={WIRE: "clearMonitoringResult"},
     )
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        clear_monitoring_result: list[ClearMonitoringResultType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = clear_monitoring_result
+        check_field(self, "clear_monitoring_result", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.clear_monitoring_result = clear_monitoring_result
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ClearVariableMonitoringRequest(Request[ClearVariableMonitoringResponse]):
     """Payload of the ``ClearVariableMonitoring`` request, sent by the CSMS.
 
@@ -78,9 +96,27 @@ class ClearVariableMonitoringRequest(Request[ClearVariableMonitoringResponse]):
     )
     """List of the monitors to be cleared, identified by there Id."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: list[int],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        check_field(self, "id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.__class__ = cls
 
-_U_ClearVariableMonitoringResponse = unchecked(ClearVariableMonitoringResponse)
-_U_ClearVariableMonitoringRequest = unchecked(ClearVariableMonitoringRequest)
+
+_U_ClearVariableMonitoringResponse = twin(ClearVariableMonitoringResponse)
+_U_ClearVariableMonitoringRequest = twin(ClearVariableMonitoringRequest)
 
 
 def _decode_ClearVariableMonitoringResponse(o: Any) -> ClearVariableMonitoringResponse:

@@ -14,11 +14,11 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ClearedChargingLimitResponse(Response):
     """Payload of the ``ClearedChargingLimit`` response (the answer to the Charging
     Station's request).
@@ -40,8 +40,22 @@ class ClearedChargingLimitResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ClearedChargingLimitRequest(Request[ClearedChargingLimitResponse]):
     """Payload of the ``ClearedChargingLimit`` request, sent by the Charging Station.
 
@@ -74,10 +88,34 @@ class ClearedChargingLimitRequest(Request[ClearedChargingLimitResponse]):
     )
     """EVSE Identifier."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        charging_limit_source: ChargingLimitSourceEnumType,
+        evse_id: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = charging_limit_source
+        if v.__class__ is not ChargingLimitSourceEnumType:
+            check_field(self, "charging_limit_source", v)
+        v = evse_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.charging_limit_source = charging_limit_source
+        self.evse_id = evse_id
+        self.__class__ = cls
+
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
-_U_ClearedChargingLimitResponse = unchecked(ClearedChargingLimitResponse)
-_U_ClearedChargingLimitRequest = unchecked(ClearedChargingLimitRequest)
+_U_ClearedChargingLimitResponse = twin(ClearedChargingLimitResponse)
+_U_ClearedChargingLimitRequest = twin(ClearedChargingLimitRequest)
 
 
 def _decode_ClearedChargingLimitResponse(o: Any) -> ClearedChargingLimitResponse:

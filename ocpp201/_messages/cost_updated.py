@@ -13,11 +13,11 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import INF, Codecs, Refused, unchecked
+from .._fastpath import INF, Codecs, Refused, check_field, twin
 from .._schema import WIRE, Number, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class CostUpdatedResponse(Response):
     """Payload of the ``CostUpdated`` response (the answer to the CSMS's request).
 
@@ -38,8 +38,22 @@ class CostUpdatedResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class CostUpdatedRequest(Request[CostUpdatedResponse]):
     """Payload of the ``CostUpdated`` request, sent by the CSMS.
 
@@ -73,9 +87,33 @@ class CostUpdatedRequest(Request[CostUpdatedResponse]):
     transaction_id: str = field(validator=String(36), metadata={WIRE: "transactionId"})
     """Transaction Id of the transaction the current cost are asked for."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        total_cost: float,
+        transaction_id: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = total_cost
+        if v.__class__ is not float or not -INF < v < INF:
+            check_field(self, "total_cost", v)
+        v = transaction_id
+        if v.__class__ is not str or len(v) > 36:
+            check_field(self, "transaction_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.total_cost = total_cost
+        self.transaction_id = transaction_id
+        self.__class__ = cls
 
-_U_CostUpdatedResponse = unchecked(CostUpdatedResponse)
-_U_CostUpdatedRequest = unchecked(CostUpdatedRequest)
+
+_U_CostUpdatedResponse = twin(CostUpdatedResponse)
+_U_CostUpdatedRequest = twin(CostUpdatedRequest)
 
 
 def _decode_CostUpdatedResponse(o: Any) -> CostUpdatedResponse:

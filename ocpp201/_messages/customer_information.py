@@ -29,11 +29,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.customer_information_status import CustomerInformationStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, Boolean, EnumOf, Integer, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class CustomerInformationResponse(Response):
     """Payload of the ``CustomerInformation`` response (the answer to the CSMS's
     request).
@@ -69,8 +69,32 @@ class CustomerInformationResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: CustomerInformationStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not CustomerInformationStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class CustomerInformationRequest(Request[CustomerInformationResponse]):
     """Payload of the ``CustomerInformation`` request, sent by the CSMS.
 
@@ -137,10 +161,54 @@ class CustomerInformationRequest(Request[CustomerInformationResponse]):
     customerCertificate) should be in the request message.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        customer_certificate: CertificateHashDataType | None = None,
+        id_token: IdTokenType | None = None,
+        request_id: int,
+        report: bool,
+        clear: bool,
+        customer_identifier: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = customer_certificate
+        if v is not None and v.__class__ is not CertificateHashDataType:
+            check_field(self, "customer_certificate", v)
+        v = id_token
+        if v is not None and v.__class__ is not IdTokenType:
+            check_field(self, "id_token", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = report
+        if v.__class__ is not bool:
+            check_field(self, "report", v)
+        v = clear
+        if v.__class__ is not bool:
+            check_field(self, "clear", v)
+        v = customer_identifier
+        if v is not None and (v.__class__ is not str or len(v) > 64):
+            check_field(self, "customer_identifier", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.customer_certificate = customer_certificate
+        self.id_token = id_token
+        self.request_id = request_id
+        self.report = report
+        self.clear = clear
+        self.customer_identifier = customer_identifier
+        self.__class__ = cls
+
 
 _M_CustomerInformationStatusEnumType = members(CustomerInformationStatusEnumType)
-_U_CustomerInformationResponse = unchecked(CustomerInformationResponse)
-_U_CustomerInformationRequest = unchecked(CustomerInformationRequest)
+_U_CustomerInformationResponse = twin(CustomerInformationResponse)
+_U_CustomerInformationRequest = twin(CustomerInformationRequest)
 
 
 def _decode_CustomerInformationResponse(o: Any) -> CustomerInformationResponse:

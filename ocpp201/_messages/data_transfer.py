@@ -19,11 +19,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.data_transfer_status import DataTransferStatusEnumType
-from .._fastpath import JSON_NULL, Codecs, Refused, any_json, members, unchecked
+from .._fastpath import JSON_NULL, Codecs, Refused, any_json, check_field, members, twin
 from .._schema import WIRE, AnyJson, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class DataTransferResponse(Response):
     """Payload of the ``DataTransfer`` response (the answer to either side's
     request).
@@ -65,8 +65,37 @@ class DataTransferResponse(Response):
     )
     """Data without specified length or format, in response to request."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: DataTransferStatusEnumType,
+        status_info: StatusInfoType | None = None,
+        data: Any | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not DataTransferStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        v = data
+        if v is not None:
+            check_field(self, "data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.data = data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class DataTransferRequest(Request[DataTransferResponse]):
     """Payload of the ``DataTransfer`` request, sent by either side.
 
@@ -105,10 +134,39 @@ class DataTransferRequest(Request[DataTransferResponse]):
     vendor_id: str = field(validator=String(255), metadata={WIRE: "vendorId"})
     """This identifies the Vendor specific implementation"""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        message_id: str | None = None,
+        data: Any | None = None,
+        vendor_id: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = message_id
+        if v is not None and (v.__class__ is not str or len(v) > 50):
+            check_field(self, "message_id", v)
+        v = data
+        if v is not None:
+            check_field(self, "data", v)
+        v = vendor_id
+        if v.__class__ is not str or len(v) > 255:
+            check_field(self, "vendor_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.message_id = message_id
+        self.data = data
+        self.vendor_id = vendor_id
+        self.__class__ = cls
+
 
 _M_DataTransferStatusEnumType = members(DataTransferStatusEnumType)
-_U_DataTransferResponse = unchecked(DataTransferResponse)
-_U_DataTransferRequest = unchecked(DataTransferRequest)
+_U_DataTransferResponse = twin(DataTransferResponse)
+_U_DataTransferRequest = twin(DataTransferRequest)
 
 
 def _decode_DataTransferResponse(o: Any) -> DataTransferResponse:

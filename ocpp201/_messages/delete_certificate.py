@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.delete_certificate_status import DeleteCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class DeleteCertificateResponse(Response):
     """Payload of the ``DeleteCertificate`` response (the answer to the CSMS's
     request).
@@ -64,8 +64,32 @@ class DeleteCertificateResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: DeleteCertificateStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not DeleteCertificateStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class DeleteCertificateRequest(Request[DeleteCertificateResponse]):
     """Payload of the ``DeleteCertificate`` request, sent by the CSMS.
 
@@ -92,10 +116,29 @@ class DeleteCertificateRequest(Request[DeleteCertificateResponse]):
         metadata={WIRE: "certificateHashData"},
     )
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        certificate_hash_data: CertificateHashDataType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = certificate_hash_data
+        if v.__class__ is not CertificateHashDataType:
+            check_field(self, "certificate_hash_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.certificate_hash_data = certificate_hash_data
+        self.__class__ = cls
+
 
 _M_DeleteCertificateStatusEnumType = members(DeleteCertificateStatusEnumType)
-_U_DeleteCertificateResponse = unchecked(DeleteCertificateResponse)
-_U_DeleteCertificateRequest = unchecked(DeleteCertificateRequest)
+_U_DeleteCertificateResponse = twin(DeleteCertificateResponse)
+_U_DeleteCertificateRequest = twin(DeleteCertificateRequest)
 
 
 def _decode_DeleteCertificateResponse(o: Any) -> DeleteCertificateResponse:

@@ -14,11 +14,11 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.firmware_status import FirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class FirmwareStatusNotificationResponse(Response):
     """Payload of the ``FirmwareStatusNotification`` response (the answer to the
     Charging Station's request).
@@ -40,8 +40,22 @@ class FirmwareStatusNotificationResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class FirmwareStatusNotificationRequest(Request[FirmwareStatusNotificationResponse]):
     """Payload of the ``FirmwareStatusNotification`` request, sent by the Charging
     Station.
@@ -81,10 +95,34 @@ class FirmwareStatusNotificationRequest(Request[FirmwareStatusNotificationRespon
     TriggerMessageRequest AND there is no firmware update ongoing.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: FirmwareStatusEnumType,
+        request_id: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not FirmwareStatusEnumType:
+            check_field(self, "status", v)
+        v = request_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "request_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.request_id = request_id
+        self.__class__ = cls
+
 
 _M_FirmwareStatusEnumType = members(FirmwareStatusEnumType)
-_U_FirmwareStatusNotificationResponse = unchecked(FirmwareStatusNotificationResponse)
-_U_FirmwareStatusNotificationRequest = unchecked(FirmwareStatusNotificationRequest)
+_U_FirmwareStatusNotificationResponse = twin(FirmwareStatusNotificationResponse)
+_U_FirmwareStatusNotificationRequest = twin(FirmwareStatusNotificationRequest)
 
 
 def _decode_FirmwareStatusNotificationResponse(

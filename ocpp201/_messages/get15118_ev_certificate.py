@@ -20,11 +20,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_action import CertificateActionEnumType
 from .._enums.iso15118_ev_certificate_status import Iso15118EVCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class Get15118EVCertificateResponse(Response):
     """Payload of the ``Get15118EVCertificate`` response (the answer to the Charging
     Station's request).
@@ -64,8 +64,37 @@ class Get15118EVCertificateResponse(Response):
     exi_response: str = field(validator=String(5600), metadata={WIRE: "exiResponse"})
     """Raw CertificateInstallationRes response for the EV, Base64 encoded."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: Iso15118EVCertificateStatusEnumType,
+        status_info: StatusInfoType | None = None,
+        exi_response: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not Iso15118EVCertificateStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        v = exi_response
+        if v.__class__ is not str or len(v) > 5600:
+            check_field(self, "exi_response", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.exi_response = exi_response
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class Get15118EVCertificateRequest(Request[Get15118EVCertificateResponse]):
     """Payload of the ``Get15118EVCertificate`` request, sent by the Charging
     Station.
@@ -106,11 +135,40 @@ class Get15118EVCertificateRequest(Request[Get15118EVCertificateResponse]):
     exi_request: str = field(validator=String(5600), metadata={WIRE: "exiRequest"})
     """Raw CertificateInstallationReq request from EV, Base64 encoded."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        iso15118_schema_version: str,
+        action: CertificateActionEnumType,
+        exi_request: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = iso15118_schema_version
+        if v.__class__ is not str or len(v) > 50:
+            check_field(self, "iso15118_schema_version", v)
+        v = action
+        if v.__class__ is not CertificateActionEnumType:
+            check_field(self, "action", v)
+        v = exi_request
+        if v.__class__ is not str or len(v) > 5600:
+            check_field(self, "exi_request", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.iso15118_schema_version = iso15118_schema_version
+        self.action = action
+        self.exi_request = exi_request
+        self.__class__ = cls
+
 
 _M_CertificateActionEnumType = members(CertificateActionEnumType)
 _M_Iso15118EVCertificateStatusEnumType = members(Iso15118EVCertificateStatusEnumType)
-_U_Get15118EVCertificateResponse = unchecked(Get15118EVCertificateResponse)
-_U_Get15118EVCertificateRequest = unchecked(Get15118EVCertificateRequest)
+_U_Get15118EVCertificateResponse = twin(Get15118EVCertificateResponse)
+_U_Get15118EVCertificateRequest = twin(Get15118EVCertificateRequest)
 
 
 def _decode_Get15118EVCertificateResponse(o: Any) -> Get15118EVCertificateResponse:

@@ -20,11 +20,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.report_base import ReportBaseEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetBaseReportResponse(Response):
     """Payload of the ``GetBaseReport`` response (the answer to the CSMS's request).
 
@@ -59,8 +59,32 @@ class GetBaseReportResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericDeviceModelStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericDeviceModelStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetBaseReportRequest(Request[GetBaseReportResponse]):
     """Payload of the ``GetBaseReport`` request, sent by the CSMS.
 
@@ -90,11 +114,35 @@ class GetBaseReportRequest(Request[GetBaseReportResponse]):
     )
     """This field specifies the report base."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        request_id: int,
+        report_base: ReportBaseEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = report_base
+        if v.__class__ is not ReportBaseEnumType:
+            check_field(self, "report_base", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.request_id = request_id
+        self.report_base = report_base
+        self.__class__ = cls
+
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_ReportBaseEnumType = members(ReportBaseEnumType)
-_U_GetBaseReportResponse = unchecked(GetBaseReportResponse)
-_U_GetBaseReportRequest = unchecked(GetBaseReportRequest)
+_U_GetBaseReportResponse = twin(GetBaseReportResponse)
+_U_GetBaseReportRequest = twin(GetBaseReportRequest)
 
 
 def _decode_GetBaseReportResponse(o: Any) -> GetBaseReportResponse:

@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.get_certificate_status import GetCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetCertificateStatusResponse(Response):
     """Payload of the ``GetCertificateStatus`` response (the answer to the Charging
     Station's request).
@@ -78,8 +78,37 @@ class GetCertificateStatusResponse(Response):
     base64 encoded. MAY only be omitted when status is not Accepted.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GetCertificateStatusEnumType,
+        status_info: StatusInfoType | None = None,
+        ocsp_result: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GetCertificateStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        v = ocsp_result
+        if v is not None and (v.__class__ is not str or len(v) > 5500):
+            check_field(self, "ocsp_result", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.ocsp_result = ocsp_result
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetCertificateStatusRequest(Request[GetCertificateStatusResponse]):
     """Payload of the ``GetCertificateStatus`` request, sent by the Charging Station.
 
@@ -104,10 +133,29 @@ class GetCertificateStatusRequest(Request[GetCertificateStatusResponse]):
         validator=ObjectOf(OCSPRequestDataType), metadata={WIRE: "ocspRequestData"}
     )
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        ocsp_request_data: OCSPRequestDataType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = ocsp_request_data
+        if v.__class__ is not OCSPRequestDataType:
+            check_field(self, "ocsp_request_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.ocsp_request_data = ocsp_request_data
+        self.__class__ = cls
+
 
 _M_GetCertificateStatusEnumType = members(GetCertificateStatusEnumType)
-_U_GetCertificateStatusResponse = unchecked(GetCertificateStatusResponse)
-_U_GetCertificateStatusRequest = unchecked(GetCertificateStatusRequest)
+_U_GetCertificateStatusResponse = twin(GetCertificateStatusResponse)
+_U_GetCertificateStatusRequest = twin(GetCertificateStatusRequest)
 
 
 def _decode_GetCertificateStatusResponse(o: Any) -> GetCertificateStatusResponse:

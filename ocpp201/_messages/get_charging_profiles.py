@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.get_charging_profile_status import GetChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetChargingProfilesResponse(Response):
     """Payload of the ``GetChargingProfiles`` response (the answer to the CSMS's
     request).
@@ -68,8 +68,32 @@ class GetChargingProfilesResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GetChargingProfileStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GetChargingProfileStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetChargingProfilesRequest(Request[GetChargingProfilesResponse]):
     """Payload of the ``GetChargingProfiles`` request, sent by the CSMS.
 
@@ -123,10 +147,39 @@ class GetChargingProfilesRequest(Request[GetChargingProfilesResponse]):
     or current that can be delivered per time interval.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        request_id: int,
+        evse_id: int | None = None,
+        charging_profile: ChargingProfileCriterionType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = evse_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = charging_profile
+        if v.__class__ is not ChargingProfileCriterionType:
+            check_field(self, "charging_profile", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.request_id = request_id
+        self.evse_id = evse_id
+        self.charging_profile = charging_profile
+        self.__class__ = cls
+
 
 _M_GetChargingProfileStatusEnumType = members(GetChargingProfileStatusEnumType)
-_U_GetChargingProfilesResponse = unchecked(GetChargingProfilesResponse)
-_U_GetChargingProfilesRequest = unchecked(GetChargingProfilesRequest)
+_U_GetChargingProfilesResponse = twin(GetChargingProfilesResponse)
+_U_GetChargingProfilesRequest = twin(GetChargingProfilesRequest)
 
 
 def _decode_GetChargingProfilesResponse(o: Any) -> GetChargingProfilesResponse:

@@ -25,11 +25,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.charging_rate_unit import ChargingRateUnitEnumType
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetCompositeScheduleResponse(Response):
     """Payload of the ``GetCompositeSchedule`` response (the answer to the CSMS's
     request).
@@ -77,8 +77,37 @@ class GetCompositeScheduleResponse(Response):
     urn:x-oca:ocpp:uid:2:233362
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericStatusEnumType,
+        status_info: StatusInfoType | None = None,
+        schedule: CompositeScheduleType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        v = schedule
+        if v is not None and v.__class__ is not CompositeScheduleType:
+            check_field(self, "schedule", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.schedule = schedule
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetCompositeScheduleRequest(Request[GetCompositeScheduleResponse]):
     """Payload of the ``GetCompositeSchedule`` request, sent by the CSMS.
 
@@ -119,11 +148,40 @@ class GetCompositeScheduleRequest(Request[GetCompositeScheduleResponse]):
     connection.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        duration: int,
+        charging_rate_unit: ChargingRateUnitEnumType | None = None,
+        evse_id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = duration
+        if v.__class__ is not int:
+            check_field(self, "duration", v)
+        v = charging_rate_unit
+        if v is not None and v.__class__ is not ChargingRateUnitEnumType:
+            check_field(self, "charging_rate_unit", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.duration = duration
+        self.charging_rate_unit = charging_rate_unit
+        self.evse_id = evse_id
+        self.__class__ = cls
+
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_GetCompositeScheduleResponse = unchecked(GetCompositeScheduleResponse)
-_U_GetCompositeScheduleRequest = unchecked(GetCompositeScheduleRequest)
+_U_GetCompositeScheduleResponse = twin(GetCompositeScheduleResponse)
+_U_GetCompositeScheduleRequest = twin(GetCompositeScheduleRequest)
 
 
 def _decode_GetCompositeScheduleResponse(o: Any) -> GetCompositeScheduleResponse:

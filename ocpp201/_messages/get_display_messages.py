@@ -21,11 +21,11 @@ from .._datatypes.status_info_type import (
 from .._enums.get_display_messages_status import GetDisplayMessagesStatusEnumType
 from .._enums.message_priority import MessagePriorityEnumType
 from .._enums.message_state import MessageStateEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetDisplayMessagesResponse(Response):
     """Payload of the ``GetDisplayMessages`` response (the answer to the CSMS's
     request).
@@ -64,8 +64,32 @@ class GetDisplayMessagesResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GetDisplayMessagesStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GetDisplayMessagesStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetDisplayMessagesRequest(Request[GetDisplayMessagesResponse]):
     """Payload of the ``GetDisplayMessages`` request, sent by the CSMS.
 
@@ -122,12 +146,46 @@ class GetDisplayMessagesRequest(Request[GetDisplayMessagesResponse]):
     state only.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: list[int] | None = None,
+        request_id: int,
+        priority: MessagePriorityEnumType | None = None,
+        state: MessageStateEnumType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v is not None:
+            check_field(self, "id", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = priority
+        if v is not None and v.__class__ is not MessagePriorityEnumType:
+            check_field(self, "priority", v)
+        v = state
+        if v is not None and v.__class__ is not MessageStateEnumType:
+            check_field(self, "state", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.request_id = request_id
+        self.priority = priority
+        self.state = state
+        self.__class__ = cls
+
 
 _M_GetDisplayMessagesStatusEnumType = members(GetDisplayMessagesStatusEnumType)
 _M_MessagePriorityEnumType = members(MessagePriorityEnumType)
 _M_MessageStateEnumType = members(MessageStateEnumType)
-_U_GetDisplayMessagesResponse = unchecked(GetDisplayMessagesResponse)
-_U_GetDisplayMessagesRequest = unchecked(GetDisplayMessagesRequest)
+_U_GetDisplayMessagesResponse = twin(GetDisplayMessagesResponse)
+_U_GetDisplayMessagesRequest = twin(GetDisplayMessagesRequest)
 
 
 def _decode_GetDisplayMessagesResponse(o: Any) -> GetDisplayMessagesResponse:

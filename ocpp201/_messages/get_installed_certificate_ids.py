@@ -27,11 +27,11 @@ from .._enums.get_certificate_id_use import GetCertificateIdUseEnumType
 from .._enums.get_installed_certificate_status import (
     GetInstalledCertificateStatusEnumType,
 )
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetInstalledCertificateIdsResponse(Response):
     """Payload of the ``GetInstalledCertificateIds`` response (the answer to the
     CSMS's request).
@@ -75,8 +75,37 @@ class GetInstalledCertificateIdsResponse(Response):
         metadata={WIRE: "certificateHashDataChain"},
     )
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GetInstalledCertificateStatusEnumType,
+        status_info: StatusInfoType | None = None,
+        certificate_hash_data_chain: list[CertificateHashDataChainType] | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GetInstalledCertificateStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        v = certificate_hash_data_chain
+        if v is not None:
+            check_field(self, "certificate_hash_data_chain", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.certificate_hash_data_chain = certificate_hash_data_chain
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetInstalledCertificateIdsRequest(Request[GetInstalledCertificateIdsResponse]):
     """Payload of the ``GetInstalledCertificateIds`` request, sent by the CSMS.
 
@@ -108,13 +137,32 @@ class GetInstalledCertificateIdsRequest(Request[GetInstalledCertificateIdsRespon
     types are requested.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        certificate_type: list[GetCertificateIdUseEnumType] | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = certificate_type
+        if v is not None:
+            check_field(self, "certificate_type", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.certificate_type = certificate_type
+        self.__class__ = cls
+
 
 _M_GetCertificateIdUseEnumType = members(GetCertificateIdUseEnumType)
 _M_GetInstalledCertificateStatusEnumType = members(
     GetInstalledCertificateStatusEnumType
 )
-_U_GetInstalledCertificateIdsResponse = unchecked(GetInstalledCertificateIdsResponse)
-_U_GetInstalledCertificateIdsRequest = unchecked(GetInstalledCertificateIdsRequest)
+_U_GetInstalledCertificateIdsResponse = twin(GetInstalledCertificateIdsResponse)
+_U_GetInstalledCertificateIdsRequest = twin(GetInstalledCertificateIdsRequest)
 
 
 def _decode_GetInstalledCertificateIdsResponse(

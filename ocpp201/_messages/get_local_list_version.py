@@ -13,11 +13,11 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetLocalListVersionResponse(Response):
     """Payload of the ``GetLocalListVersion`` response (the answer to the CSMS's
     request).
@@ -45,8 +45,27 @@ class GetLocalListVersionResponse(Response):
     the Charging Station.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        version_number: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = version_number
+        if v.__class__ is not int:
+            check_field(self, "version_number", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.version_number = version_number
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetLocalListVersionRequest(Request[GetLocalListVersionResponse]):
     """Payload of the ``GetLocalListVersion`` request, sent by the CSMS.
 
@@ -67,9 +86,23 @@ class GetLocalListVersionRequest(Request[GetLocalListVersionResponse]):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-_U_GetLocalListVersionResponse = unchecked(GetLocalListVersionResponse)
-_U_GetLocalListVersionRequest = unchecked(GetLocalListVersionRequest)
+
+_U_GetLocalListVersionResponse = twin(GetLocalListVersionResponse)
+_U_GetLocalListVersionRequest = twin(GetLocalListVersionRequest)
 
 
 def _decode_GetLocalListVersionResponse(o: Any) -> GetLocalListVersionResponse:

@@ -25,11 +25,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.log import LogEnumType
 from .._enums.log_status import LogStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetLogResponse(Response):
     """Payload of the ``GetLog`` response (the answer to the CSMS's request).
 
@@ -75,8 +75,37 @@ class GetLogResponse(Response):
     not present when no logging information is available.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: LogStatusEnumType,
+        status_info: StatusInfoType | None = None,
+        filename: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not LogStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        v = filename
+        if v is not None and (v.__class__ is not str or len(v) > 255):
+            check_field(self, "filename", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.filename = filename
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetLogRequest(Request[GetLogResponse]):
     """Payload of the ``GetLog`` request, sent by the CSMS.
 
@@ -138,11 +167,50 @@ class GetLogRequest(Request[GetLogResponse]):
     attempts.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        log: LogParametersType,
+        log_type: LogEnumType,
+        request_id: int,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = log
+        if v.__class__ is not LogParametersType:
+            check_field(self, "log", v)
+        v = log_type
+        if v.__class__ is not LogEnumType:
+            check_field(self, "log_type", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = retries
+        if v is not None and v.__class__ is not int:
+            check_field(self, "retries", v)
+        v = retry_interval
+        if v is not None and v.__class__ is not int:
+            check_field(self, "retry_interval", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.log = log
+        self.log_type = log_type
+        self.request_id = request_id
+        self.retries = retries
+        self.retry_interval = retry_interval
+        self.__class__ = cls
+
 
 _M_LogEnumType = members(LogEnumType)
 _M_LogStatusEnumType = members(LogStatusEnumType)
-_U_GetLogResponse = unchecked(GetLogResponse)
-_U_GetLogRequest = unchecked(GetLogRequest)
+_U_GetLogResponse = twin(GetLogResponse)
+_U_GetLogRequest = twin(GetLogRequest)
 
 
 def _decode_GetLogResponse(o: Any) -> GetLogResponse:

@@ -25,11 +25,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.monitoring_criterion import MonitoringCriterionEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetMonitoringReportResponse(Response):
     """Payload of the ``GetMonitoringReport`` response (the answer to the CSMS's
     request).
@@ -67,8 +67,32 @@ class GetMonitoringReportResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericDeviceModelStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericDeviceModelStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetMonitoringReportRequest(Request[GetMonitoringReportResponse]):
     """Payload of the ``GetMonitoringReport`` request, sent by the CSMS.
 
@@ -116,11 +140,40 @@ class GetMonitoringReportRequest(Request[GetMonitoringReportResponse]):
     requested
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        component_variable: list[ComponentVariableType] | None = None,
+        request_id: int,
+        monitoring_criteria: list[MonitoringCriterionEnumType] | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = component_variable
+        if v is not None:
+            check_field(self, "component_variable", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = monitoring_criteria
+        if v is not None:
+            check_field(self, "monitoring_criteria", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.component_variable = component_variable
+        self.request_id = request_id
+        self.monitoring_criteria = monitoring_criteria
+        self.__class__ = cls
+
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_MonitoringCriterionEnumType = members(MonitoringCriterionEnumType)
-_U_GetMonitoringReportResponse = unchecked(GetMonitoringReportResponse)
-_U_GetMonitoringReportRequest = unchecked(GetMonitoringReportRequest)
+_U_GetMonitoringReportResponse = twin(GetMonitoringReportResponse)
+_U_GetMonitoringReportRequest = twin(GetMonitoringReportRequest)
 
 
 def _decode_GetMonitoringReportResponse(o: Any) -> GetMonitoringReportResponse:

@@ -25,11 +25,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.component_criterion import ComponentCriterionEnumType
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetReportResponse(Response):
     """Payload of the ``GetReport`` response (the answer to the CSMS's request).
 
@@ -66,8 +66,32 @@ class GetReportResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericDeviceModelStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericDeviceModelStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetReportRequest(Request[GetReportResponse]):
     """Payload of the ``GetReport`` request, sent by the CSMS.
 
@@ -113,11 +137,40 @@ class GetReportRequest(Request[GetReportResponse]):
     )
     """This field contains criteria for components for which a report is requested"""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        component_variable: list[ComponentVariableType] | None = None,
+        request_id: int,
+        component_criteria: list[ComponentCriterionEnumType] | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = component_variable
+        if v is not None:
+            check_field(self, "component_variable", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = component_criteria
+        if v is not None:
+            check_field(self, "component_criteria", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.component_variable = component_variable
+        self.request_id = request_id
+        self.component_criteria = component_criteria
+        self.__class__ = cls
+
 
 _M_ComponentCriterionEnumType = members(ComponentCriterionEnumType)
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
-_U_GetReportResponse = unchecked(GetReportResponse)
-_U_GetReportRequest = unchecked(GetReportRequest)
+_U_GetReportResponse = twin(GetReportResponse)
+_U_GetReportRequest = twin(GetReportRequest)
 
 
 def _decode_GetReportResponse(o: Any) -> GetReportResponse:

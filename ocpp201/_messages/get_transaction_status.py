@@ -13,11 +13,11 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, Boolean, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetTransactionStatusResponse(Response):
     """Payload of the ``GetTransactionStatus`` response (the answer to the CSMS's
     request).
@@ -51,8 +51,32 @@ class GetTransactionStatusResponse(Response):
     )
     """Whether there are still message to be delivered."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        ongoing_indicator: bool | None = None,
+        messages_in_queue: bool,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = ongoing_indicator
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "ongoing_indicator", v)
+        v = messages_in_queue
+        if v.__class__ is not bool:
+            check_field(self, "messages_in_queue", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.ongoing_indicator = ongoing_indicator
+        self.messages_in_queue = messages_in_queue
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetTransactionStatusRequest(Request[GetTransactionStatusResponse]):
     """Payload of the ``GetTransactionStatus`` request, sent by the CSMS.
 
@@ -79,9 +103,28 @@ class GetTransactionStatusRequest(Request[GetTransactionStatusResponse]):
     )
     """The Id of the transaction for which the status is requested."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        transaction_id: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = transaction_id
+        if v is not None and (v.__class__ is not str or len(v) > 36):
+            check_field(self, "transaction_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.transaction_id = transaction_id
+        self.__class__ = cls
 
-_U_GetTransactionStatusResponse = unchecked(GetTransactionStatusResponse)
-_U_GetTransactionStatusRequest = unchecked(GetTransactionStatusRequest)
+
+_U_GetTransactionStatusResponse = twin(GetTransactionStatusResponse)
+_U_GetTransactionStatusRequest = twin(GetTransactionStatusRequest)
 
 
 def _decode_GetTransactionStatusResponse(o: Any) -> GetTransactionStatusResponse:

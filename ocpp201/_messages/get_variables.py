@@ -23,11 +23,11 @@ from .._datatypes.get_variable_result_type import (
     _decode_GetVariableResultType,
     _encode_GetVariableResultType,
 )
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class GetVariablesResponse(Response):
     """Payload of the ``GetVariables`` response (the answer to the CSMS's request).
 
@@ -55,8 +55,26 @@ class GetVariablesResponse(Response):
     )
     """Class to hold results of GetVariables request."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        get_variable_result: list[GetVariableResultType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = get_variable_result
+        check_field(self, "get_variable_result", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.get_variable_result = get_variable_result
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class GetVariablesRequest(Request[GetVariablesResponse]):
     """Payload of the ``GetVariables`` request, sent by the CSMS.
 
@@ -84,9 +102,27 @@ class GetVariablesRequest(Request[GetVariablesResponse]):
     )
     """Class to hold parameters for GetVariables request."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        get_variable_data: list[GetVariableDataType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = get_variable_data
+        check_field(self, "get_variable_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.get_variable_data = get_variable_data
+        self.__class__ = cls
 
-_U_GetVariablesResponse = unchecked(GetVariablesResponse)
-_U_GetVariablesRequest = unchecked(GetVariablesRequest)
+
+_U_GetVariablesResponse = twin(GetVariablesResponse)
+_U_GetVariablesRequest = twin(GetVariablesRequest)
 
 
 def _decode_GetVariablesResponse(o: Any) -> GetVariablesResponse:

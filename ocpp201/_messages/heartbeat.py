@@ -14,11 +14,19 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
+from .._fastpath import (
+    UTC,
+    Codecs,
+    Refused,
+    check_field,
+    format_datetime,
+    parse_datetime,
+    twin,
+)
 from .._schema import WIRE, DateTime, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class HeartbeatResponse(Response):
     """Payload of the ``Heartbeat`` response (the answer to the Charging Station's
     request).
@@ -44,8 +52,27 @@ class HeartbeatResponse(Response):
     current_time: datetime = field(validator=DateTime(), metadata={WIRE: "currentTime"})
     """Contains the current time of the CSMS."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        current_time: datetime,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = current_time
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "current_time", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.current_time = current_time
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class HeartbeatRequest(Request[HeartbeatResponse]):
     """Payload of the ``Heartbeat`` request, sent by the Charging Station.
 
@@ -66,9 +93,23 @@ class HeartbeatRequest(Request[HeartbeatResponse]):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-_U_HeartbeatResponse = unchecked(HeartbeatResponse)
-_U_HeartbeatRequest = unchecked(HeartbeatRequest)
+
+_U_HeartbeatResponse = twin(HeartbeatResponse)
+_U_HeartbeatRequest = twin(HeartbeatRequest)
 
 
 def _decode_HeartbeatResponse(o: Any) -> HeartbeatResponse:

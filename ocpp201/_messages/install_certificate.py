@@ -20,11 +20,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.install_certificate_status import InstallCertificateStatusEnumType
 from .._enums.install_certificate_use import InstallCertificateUseEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class InstallCertificateResponse(Response):
     """Payload of the ``InstallCertificate`` response (the answer to the CSMS's
     request).
@@ -60,8 +60,32 @@ class InstallCertificateResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: InstallCertificateStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not InstallCertificateStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class InstallCertificateRequest(Request[InstallCertificateResponse]):
     """Payload of the ``InstallCertificate`` request, sent by the CSMS.
 
@@ -92,11 +116,35 @@ class InstallCertificateRequest(Request[InstallCertificateResponse]):
     certificate: str = field(validator=String(5500), metadata={WIRE: "certificate"})
     """A PEM encoded X.509 certificate."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        certificate_type: InstallCertificateUseEnumType,
+        certificate: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = certificate_type
+        if v.__class__ is not InstallCertificateUseEnumType:
+            check_field(self, "certificate_type", v)
+        v = certificate
+        if v.__class__ is not str or len(v) > 5500:
+            check_field(self, "certificate", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.certificate_type = certificate_type
+        self.certificate = certificate
+        self.__class__ = cls
+
 
 _M_InstallCertificateStatusEnumType = members(InstallCertificateStatusEnumType)
 _M_InstallCertificateUseEnumType = members(InstallCertificateUseEnumType)
-_U_InstallCertificateResponse = unchecked(InstallCertificateResponse)
-_U_InstallCertificateRequest = unchecked(InstallCertificateRequest)
+_U_InstallCertificateResponse = twin(InstallCertificateResponse)
+_U_InstallCertificateRequest = twin(InstallCertificateRequest)
 
 
 def _decode_InstallCertificateResponse(o: Any) -> InstallCertificateResponse:

@@ -14,11 +14,11 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.upload_log_status import UploadLogStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class LogStatusNotificationResponse(Response):
     """Payload of the ``LogStatusNotification`` response (the answer to the Charging
     Station's request).
@@ -40,8 +40,22 @@ class LogStatusNotificationResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class LogStatusNotificationRequest(Request[LogStatusNotificationResponse]):
     """Payload of the ``LogStatusNotification`` request, sent by the Charging
     Station.
@@ -81,10 +95,34 @@ class LogStatusNotificationRequest(Request[LogStatusNotificationResponse]):
     log upload ongoing.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: UploadLogStatusEnumType,
+        request_id: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not UploadLogStatusEnumType:
+            check_field(self, "status", v)
+        v = request_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "request_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.request_id = request_id
+        self.__class__ = cls
+
 
 _M_UploadLogStatusEnumType = members(UploadLogStatusEnumType)
-_U_LogStatusNotificationResponse = unchecked(LogStatusNotificationResponse)
-_U_LogStatusNotificationRequest = unchecked(LogStatusNotificationRequest)
+_U_LogStatusNotificationResponse = twin(LogStatusNotificationResponse)
+_U_LogStatusNotificationRequest = twin(LogStatusNotificationRequest)
 
 
 def _decode_LogStatusNotificationResponse(o: Any) -> LogStatusNotificationResponse:

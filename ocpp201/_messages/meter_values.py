@@ -18,11 +18,11 @@ from .._datatypes.meter_value_type import (
     _decode_MeterValueType,
     _encode_MeterValueType,
 )
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class MeterValuesResponse(Response):
     """Payload of the ``MeterValues`` response (the answer to the Charging Station's
     request).
@@ -44,8 +44,22 @@ class MeterValuesResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class MeterValuesRequest(Request[MeterValuesResponse]):
     """Request_ Body
     urn:x-enexis:ecdm:uid:2:234744
@@ -91,9 +105,32 @@ class MeterValuesRequest(Request[MeterValuesResponse]):
     point in time.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        evse_id: int,
+        meter_value: list[MeterValueType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = meter_value
+        check_field(self, "meter_value", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.evse_id = evse_id
+        self.meter_value = meter_value
+        self.__class__ = cls
 
-_U_MeterValuesResponse = unchecked(MeterValuesResponse)
-_U_MeterValuesRequest = unchecked(MeterValuesRequest)
+
+_U_MeterValuesResponse = twin(MeterValuesResponse)
+_U_MeterValuesRequest = twin(MeterValuesRequest)
 
 
 def _decode_MeterValuesResponse(o: Any) -> MeterValuesResponse:

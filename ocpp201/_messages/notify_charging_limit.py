@@ -23,11 +23,11 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NotifyChargingLimitResponse(Response):
     """Payload of the ``NotifyChargingLimit`` response (the answer to the Charging
     Station's request).
@@ -49,8 +49,22 @@ class NotifyChargingLimitResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class NotifyChargingLimitRequest(Request[NotifyChargingLimitResponse]):
     """Payload of the ``NotifyChargingLimit`` request, sent by the Charging Station.
 
@@ -101,9 +115,38 @@ class NotifyChargingLimitRequest(Request[NotifyChargingLimitResponse]):
     urn:x-enexis:ecdm:uid:2:234489
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        charging_schedule: list[ChargingScheduleType] | None = None,
+        evse_id: int | None = None,
+        charging_limit: ChargingLimitType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = charging_schedule
+        if v is not None:
+            check_field(self, "charging_schedule", v)
+        v = evse_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = charging_limit
+        if v.__class__ is not ChargingLimitType:
+            check_field(self, "charging_limit", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.charging_schedule = charging_schedule
+        self.evse_id = evse_id
+        self.charging_limit = charging_limit
+        self.__class__ = cls
 
-_U_NotifyChargingLimitResponse = unchecked(NotifyChargingLimitResponse)
-_U_NotifyChargingLimitRequest = unchecked(NotifyChargingLimitRequest)
+
+_U_NotifyChargingLimitResponse = twin(NotifyChargingLimitResponse)
+_U_NotifyChargingLimitRequest = twin(NotifyChargingLimitRequest)
 
 
 def _decode_NotifyChargingLimitResponse(o: Any) -> NotifyChargingLimitResponse:

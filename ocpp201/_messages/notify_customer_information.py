@@ -15,17 +15,19 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, Boolean, DateTime, Integer, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NotifyCustomerInformationResponse(Response):
     """Payload of the ``NotifyCustomerInformation`` response (the answer to the
     Charging Station's request).
@@ -47,8 +49,22 @@ class NotifyCustomerInformationResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class NotifyCustomerInformationRequest(Request[NotifyCustomerInformationResponse]):
     """Payload of the ``NotifyCustomerInformation`` request, sent by the Charging
     Station.
@@ -102,9 +118,48 @@ class NotifyCustomerInformationRequest(Request[NotifyCustomerInformationResponse
     request_id: int = field(validator=Integer(), metadata={WIRE: "requestId"})
     """The Id of the request."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        data: str,
+        tbc: bool | None = None,
+        seq_no: int,
+        generated_at: datetime,
+        request_id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = data
+        if v.__class__ is not str or len(v) > 512:
+            check_field(self, "data", v)
+        v = tbc
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "tbc", v)
+        v = seq_no
+        if v.__class__ is not int:
+            check_field(self, "seq_no", v)
+        v = generated_at
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "generated_at", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.data = data
+        self.tbc = tbc
+        self.seq_no = seq_no
+        self.generated_at = generated_at
+        self.request_id = request_id
+        self.__class__ = cls
 
-_U_NotifyCustomerInformationResponse = unchecked(NotifyCustomerInformationResponse)
-_U_NotifyCustomerInformationRequest = unchecked(NotifyCustomerInformationRequest)
+
+_U_NotifyCustomerInformationResponse = twin(NotifyCustomerInformationResponse)
+_U_NotifyCustomerInformationRequest = twin(NotifyCustomerInformationRequest)
 
 
 def _decode_NotifyCustomerInformationResponse(

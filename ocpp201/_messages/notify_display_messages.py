@@ -18,11 +18,11 @@ from .._datatypes.message_info_type import (
     _decode_MessageInfoType,
     _encode_MessageInfoType,
 )
-from .._fastpath import Codecs, Refused, integer, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, twin
 from .._schema import WIRE, ArrayOf, Boolean, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NotifyDisplayMessagesResponse(Response):
     """Payload of the ``NotifyDisplayMessages`` response (the answer to the Charging
     Station's request).
@@ -44,8 +44,22 @@ class NotifyDisplayMessagesResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class NotifyDisplayMessagesRequest(Request[NotifyDisplayMessagesResponse]):
     """Payload of the ``NotifyDisplayMessages`` request, sent by the Charging
     Station.
@@ -101,9 +115,38 @@ class NotifyDisplayMessagesRequest(Request[NotifyDisplayMessagesResponse]):
     stays None).
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        message_info: list[MessageInfoType] | None = None,
+        request_id: int,
+        tbc: bool | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = message_info
+        if v is not None:
+            check_field(self, "message_info", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = tbc
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "tbc", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.message_info = message_info
+        self.request_id = request_id
+        self.tbc = tbc
+        self.__class__ = cls
 
-_U_NotifyDisplayMessagesResponse = unchecked(NotifyDisplayMessagesResponse)
-_U_NotifyDisplayMessagesRequest = unchecked(NotifyDisplayMessagesRequest)
+
+_U_NotifyDisplayMessagesResponse = twin(NotifyDisplayMessagesResponse)
+_U_NotifyDisplayMessagesRequest = twin(NotifyDisplayMessagesRequest)
 
 
 def _decode_NotifyDisplayMessagesResponse(o: Any) -> NotifyDisplayMessagesResponse:

@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.notify_ev_charging_needs_status import NotifyEVChargingNeedsStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NotifyEVChargingNeedsResponse(Response):
     """Payload of the ``NotifyEVChargingNeeds`` response (the answer to the Charging
     Station's request).
@@ -69,8 +69,32 @@ class NotifyEVChargingNeedsResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: NotifyEVChargingNeedsStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not NotifyEVChargingNeedsStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class NotifyEVChargingNeedsRequest(Request[NotifyEVChargingNeedsResponse]):
     """Payload of the ``NotifyEVChargingNeeds`` request, sent by the Charging
     Station.
@@ -112,10 +136,39 @@ class NotifyEVChargingNeedsRequest(Request[NotifyEVChargingNeedsResponse]):
     0.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        max_schedule_tuples: int | None = None,
+        charging_needs: ChargingNeedsType,
+        evse_id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = max_schedule_tuples
+        if v is not None and v.__class__ is not int:
+            check_field(self, "max_schedule_tuples", v)
+        v = charging_needs
+        if v.__class__ is not ChargingNeedsType:
+            check_field(self, "charging_needs", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.max_schedule_tuples = max_schedule_tuples
+        self.charging_needs = charging_needs
+        self.evse_id = evse_id
+        self.__class__ = cls
+
 
 _M_NotifyEVChargingNeedsStatusEnumType = members(NotifyEVChargingNeedsStatusEnumType)
-_U_NotifyEVChargingNeedsResponse = unchecked(NotifyEVChargingNeedsResponse)
-_U_NotifyEVChargingNeedsRequest = unchecked(NotifyEVChargingNeedsRequest)
+_U_NotifyEVChargingNeedsResponse = twin(NotifyEVChargingNeedsResponse)
+_U_NotifyEVChargingNeedsRequest = twin(NotifyEVChargingNeedsRequest)
 
 
 def _decode_NotifyEVChargingNeedsResponse(o: Any) -> NotifyEVChargingNeedsResponse:

@@ -26,18 +26,20 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_status import GenericStatusEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NotifyEVChargingScheduleResponse(Response):
     """Payload of the ``NotifyEVChargingSchedule`` response (the answer to the
     Charging Station's request).
@@ -76,8 +78,32 @@ class NotifyEVChargingScheduleResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class NotifyEVChargingScheduleRequest(Request[NotifyEVChargingScheduleResponse]):
     """Payload of the ``NotifyEVChargingSchedule`` request, sent by the Charging
     Station.
@@ -121,10 +147,39 @@ class NotifyEVChargingScheduleRequest(Request[NotifyEVChargingScheduleResponse])
     EvseId must be > 0.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        time_base: datetime,
+        charging_schedule: ChargingScheduleType,
+        evse_id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = time_base
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "time_base", v)
+        v = charging_schedule
+        if v.__class__ is not ChargingScheduleType:
+            check_field(self, "charging_schedule", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.time_base = time_base
+        self.charging_schedule = charging_schedule
+        self.evse_id = evse_id
+        self.__class__ = cls
+
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_NotifyEVChargingScheduleResponse = unchecked(NotifyEVChargingScheduleResponse)
-_U_NotifyEVChargingScheduleRequest = unchecked(NotifyEVChargingScheduleRequest)
+_U_NotifyEVChargingScheduleResponse = twin(NotifyEVChargingScheduleResponse)
+_U_NotifyEVChargingScheduleRequest = twin(NotifyEVChargingScheduleRequest)
 
 
 def _decode_NotifyEVChargingScheduleResponse(

@@ -20,17 +20,19 @@ from .._datatypes.event_data_type import (
     _encode_EventDataType,
 )
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NotifyEventResponse(Response):
     """Payload of the ``NotifyEvent`` response (the answer to the Charging Station's
     request).
@@ -52,8 +54,22 @@ class NotifyEventResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class NotifyEventRequest(Request[NotifyEventResponse]):
     """Payload of the ``NotifyEvent`` request, sent by the Charging Station.
 
@@ -103,9 +119,42 @@ class NotifyEventRequest(Request[NotifyEventResponse]):
     )
     """Class to report an event notification for a component-variable."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        generated_at: datetime,
+        tbc: bool | None = None,
+        seq_no: int,
+        event_data: list[EventDataType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = generated_at
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "generated_at", v)
+        v = tbc
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "tbc", v)
+        v = seq_no
+        if v.__class__ is not int:
+            check_field(self, "seq_no", v)
+        v = event_data
+        check_field(self, "event_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.generated_at = generated_at
+        self.tbc = tbc
+        self.seq_no = seq_no
+        self.event_data = event_data
+        self.__class__ = cls
 
-_U_NotifyEventResponse = unchecked(NotifyEventResponse)
-_U_NotifyEventRequest = unchecked(NotifyEventRequest)
+
+_U_NotifyEventResponse = twin(NotifyEventResponse)
+_U_NotifyEventRequest = twin(NotifyEventRequest)
 
 
 def _decode_NotifyEventResponse(o: Any) -> NotifyEventResponse:

@@ -20,17 +20,19 @@ from .._datatypes.monitoring_data_type import (
     _encode_MonitoringDataType,
 )
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NotifyMonitoringReportResponse(Response):
     """Payload of the ``NotifyMonitoringReport`` response (the answer to the Charging
     Station's request).
@@ -52,8 +54,22 @@ class NotifyMonitoringReportResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class NotifyMonitoringReportRequest(Request[NotifyMonitoringReportResponse]):
     """Payload of the ``NotifyMonitoringReport`` request, sent by the Charging
     Station.
@@ -110,9 +126,48 @@ class NotifyMonitoringReportRequest(Request[NotifyMonitoringReportResponse]):
     generated_at: datetime = field(validator=DateTime(), metadata={WIRE: "generatedAt"})
     """Timestamp of the moment this message was generated at the Charging Station."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        monitor: list[MonitoringDataType] | None = None,
+        request_id: int,
+        tbc: bool | None = None,
+        seq_no: int,
+        generated_at: datetime,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = monitor
+        if v is not None:
+            check_field(self, "monitor", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = tbc
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "tbc", v)
+        v = seq_no
+        if v.__class__ is not int:
+            check_field(self, "seq_no", v)
+        v = generated_at
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "generated_at", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.monitor = monitor
+        self.request_id = request_id
+        self.tbc = tbc
+        self.seq_no = seq_no
+        self.generated_at = generated_at
+        self.__class__ = cls
 
-_U_NotifyMonitoringReportResponse = unchecked(NotifyMonitoringReportResponse)
-_U_NotifyMonitoringReportRequest = unchecked(NotifyMonitoringReportRequest)
+
+_U_NotifyMonitoringReportResponse = twin(NotifyMonitoringReportResponse)
+_U_NotifyMonitoringReportRequest = twin(NotifyMonitoringReportRequest)
 
 
 def _decode_NotifyMonitoringReportResponse(o: Any) -> NotifyMonitoringReportResponse:

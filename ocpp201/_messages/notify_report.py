@@ -20,17 +20,19 @@ from .._datatypes.report_data_type import (
     _encode_ReportDataType,
 )
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class NotifyReportResponse(Response):
     """Payload of the ``NotifyReport`` response (the answer to the Charging Station's
     request).
@@ -52,8 +54,22 @@ class NotifyReportResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class NotifyReportRequest(Request[NotifyReportResponse]):
     """Payload of the ``NotifyReport`` request, sent by the Charging Station.
 
@@ -112,9 +128,48 @@ class NotifyReportRequest(Request[NotifyReportResponse]):
     seq_no: int = field(validator=Integer(), metadata={WIRE: "seqNo"})
     """Sequence number of this message. First message starts at 0."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        request_id: int,
+        generated_at: datetime,
+        report_data: list[ReportDataType] | None = None,
+        tbc: bool | None = None,
+        seq_no: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = generated_at
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "generated_at", v)
+        v = report_data
+        if v is not None:
+            check_field(self, "report_data", v)
+        v = tbc
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "tbc", v)
+        v = seq_no
+        if v.__class__ is not int:
+            check_field(self, "seq_no", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.request_id = request_id
+        self.generated_at = generated_at
+        self.report_data = report_data
+        self.tbc = tbc
+        self.seq_no = seq_no
+        self.__class__ = cls
 
-_U_NotifyReportResponse = unchecked(NotifyReportResponse)
-_U_NotifyReportRequest = unchecked(NotifyReportRequest)
+
+_U_NotifyReportResponse = twin(NotifyReportResponse)
+_U_NotifyReportRequest = twin(NotifyReportRequest)
 
 
 def _decode_NotifyReportResponse(o: Any) -> NotifyReportResponse:

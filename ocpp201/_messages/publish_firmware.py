@@ -19,11 +19,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class PublishFirmwareResponse(Response):
     """Payload of the ``PublishFirmware`` response (the answer to the CSMS's
     request).
@@ -59,8 +59,32 @@ class PublishFirmwareResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class PublishFirmwareRequest(Request[PublishFirmwareResponse]):
     """Payload of the ``PublishFirmware`` request, sent by the CSMS.
 
@@ -121,10 +145,49 @@ class PublishFirmwareRequest(Request[PublishFirmwareResponse]):
     between attempts.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        location: str,
+        retries: int | None = None,
+        checksum: str,
+        request_id: int,
+        retry_interval: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = location
+        if v.__class__ is not str or len(v) > 512:
+            check_field(self, "location", v)
+        v = retries
+        if v is not None and v.__class__ is not int:
+            check_field(self, "retries", v)
+        v = checksum
+        if v.__class__ is not str or len(v) > 32:
+            check_field(self, "checksum", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = retry_interval
+        if v is not None and v.__class__ is not int:
+            check_field(self, "retry_interval", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.location = location
+        self.retries = retries
+        self.checksum = checksum
+        self.request_id = request_id
+        self.retry_interval = retry_interval
+        self.__class__ = cls
+
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_PublishFirmwareResponse = unchecked(PublishFirmwareResponse)
-_U_PublishFirmwareRequest = unchecked(PublishFirmwareRequest)
+_U_PublishFirmwareResponse = twin(PublishFirmwareResponse)
+_U_PublishFirmwareRequest = twin(PublishFirmwareRequest)
 
 
 def _decode_PublishFirmwareResponse(o: Any) -> PublishFirmwareResponse:

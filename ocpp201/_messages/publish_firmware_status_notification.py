@@ -14,11 +14,11 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.publish_firmware_status import PublishFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class PublishFirmwareStatusNotificationResponse(Response):
     """Payload of the ``PublishFirmwareStatusNotification`` response (the answer to
     the Charging Station's request).
@@ -40,8 +40,22 @@ class PublishFirmwareStatusNotificationResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class PublishFirmwareStatusNotificationRequest(
     Request[PublishFirmwareStatusNotificationResponse]
 ):
@@ -94,12 +108,41 @@ class PublishFirmwareStatusNotificationRequest(
     triggered this action.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: PublishFirmwareStatusEnumType,
+        location: list[str] | None = None,
+        request_id: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not PublishFirmwareStatusEnumType:
+            check_field(self, "status", v)
+        v = location
+        if v is not None:
+            check_field(self, "location", v)
+        v = request_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "request_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.location = location
+        self.request_id = request_id
+        self.__class__ = cls
+
 
 _M_PublishFirmwareStatusEnumType = members(PublishFirmwareStatusEnumType)
-_U_PublishFirmwareStatusNotificationResponse = unchecked(
+_U_PublishFirmwareStatusNotificationResponse = twin(
     PublishFirmwareStatusNotificationResponse
 )
-_U_PublishFirmwareStatusNotificationRequest = unchecked(
+_U_PublishFirmwareStatusNotificationRequest = twin(
     PublishFirmwareStatusNotificationRequest
 )
 

@@ -19,11 +19,11 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, ArrayOf, Boolean, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ReportChargingProfilesResponse(Response):
     """Payload of the ``ReportChargingProfiles`` response (the answer to the Charging
     Station's request).
@@ -45,8 +45,22 @@ class ReportChargingProfilesResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ReportChargingProfilesRequest(Request[ReportChargingProfilesResponse]):
     """Payload of the ``ReportChargingProfiles`` request, sent by the Charging
     Station.
@@ -120,10 +134,48 @@ class ReportChargingProfilesRequest(Request[ReportChargingProfilesResponse]):
     contains an overall limit for the Charging Station.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        request_id: int,
+        charging_limit_source: ChargingLimitSourceEnumType,
+        charging_profile: list[ChargingProfileType],
+        tbc: bool | None = None,
+        evse_id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = charging_limit_source
+        if v.__class__ is not ChargingLimitSourceEnumType:
+            check_field(self, "charging_limit_source", v)
+        v = charging_profile
+        check_field(self, "charging_profile", v)
+        v = tbc
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "tbc", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.request_id = request_id
+        self.charging_limit_source = charging_limit_source
+        self.charging_profile = charging_profile
+        self.tbc = tbc
+        self.evse_id = evse_id
+        self.__class__ = cls
+
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
-_U_ReportChargingProfilesResponse = unchecked(ReportChargingProfilesResponse)
-_U_ReportChargingProfilesRequest = unchecked(ReportChargingProfilesRequest)
+_U_ReportChargingProfilesResponse = twin(ReportChargingProfilesResponse)
+_U_ReportChargingProfilesRequest = twin(ReportChargingProfilesRequest)
 
 
 def _decode_ReportChargingProfilesResponse(o: Any) -> ReportChargingProfilesResponse:

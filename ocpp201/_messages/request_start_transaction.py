@@ -29,11 +29,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.request_start_stop_status import RequestStartStopStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class RequestStartTransactionResponse(Response):
     """Payload of the ``RequestStartTransaction`` response (the answer to the CSMS's
     request).
@@ -82,8 +82,37 @@ class RequestStartTransactionResponse(Response):
     first. This contains the transactionId of the already started transaction.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: RequestStartStopStatusEnumType,
+        status_info: StatusInfoType | None = None,
+        transaction_id: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not RequestStartStopStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        v = transaction_id
+        if v is not None and (v.__class__ is not str or len(v) > 36):
+            check_field(self, "transaction_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.transaction_id = transaction_id
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class RequestStartTransactionRequest(Request[RequestStartTransactionResponse]):
     """Payload of the ``RequestStartTransaction`` request, sent by the CSMS.
 
@@ -155,10 +184,49 @@ class RequestStartTransactionRequest(Request[RequestStartTransactionResponse]):
     or current that can be delivered per time interval.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        evse_id: int | None = None,
+        group_id_token: IdTokenType | None = None,
+        id_token: IdTokenType,
+        remote_start_id: int,
+        charging_profile: ChargingProfileType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = evse_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = group_id_token
+        if v is not None and v.__class__ is not IdTokenType:
+            check_field(self, "group_id_token", v)
+        v = id_token
+        if v.__class__ is not IdTokenType:
+            check_field(self, "id_token", v)
+        v = remote_start_id
+        if v.__class__ is not int:
+            check_field(self, "remote_start_id", v)
+        v = charging_profile
+        if v is not None and v.__class__ is not ChargingProfileType:
+            check_field(self, "charging_profile", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.evse_id = evse_id
+        self.group_id_token = group_id_token
+        self.id_token = id_token
+        self.remote_start_id = remote_start_id
+        self.charging_profile = charging_profile
+        self.__class__ = cls
+
 
 _M_RequestStartStopStatusEnumType = members(RequestStartStopStatusEnumType)
-_U_RequestStartTransactionResponse = unchecked(RequestStartTransactionResponse)
-_U_RequestStartTransactionRequest = unchecked(RequestStartTransactionRequest)
+_U_RequestStartTransactionResponse = twin(RequestStartTransactionResponse)
+_U_RequestStartTransactionRequest = twin(RequestStartTransactionRequest)
 
 
 def _decode_RequestStartTransactionResponse(o: Any) -> RequestStartTransactionResponse:

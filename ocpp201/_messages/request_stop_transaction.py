@@ -19,11 +19,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.request_start_stop_status import RequestStartStopStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class RequestStopTransactionResponse(Response):
     """Payload of the ``RequestStopTransaction`` response (the answer to the CSMS's
     request).
@@ -61,8 +61,32 @@ class RequestStopTransactionResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: RequestStartStopStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not RequestStartStopStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class RequestStopTransactionRequest(Request[RequestStopTransactionResponse]):
     """Payload of the ``RequestStopTransaction`` request, sent by the CSMS.
 
@@ -89,10 +113,29 @@ class RequestStopTransactionRequest(Request[RequestStopTransactionResponse]):
     stop.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        transaction_id: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = transaction_id
+        if v.__class__ is not str or len(v) > 36:
+            check_field(self, "transaction_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.transaction_id = transaction_id
+        self.__class__ = cls
+
 
 _M_RequestStartStopStatusEnumType = members(RequestStartStopStatusEnumType)
-_U_RequestStopTransactionResponse = unchecked(RequestStopTransactionResponse)
-_U_RequestStopTransactionRequest = unchecked(RequestStopTransactionRequest)
+_U_RequestStopTransactionResponse = twin(RequestStopTransactionResponse)
+_U_RequestStopTransactionRequest = twin(RequestStopTransactionRequest)
 
 
 def _decode_RequestStopTransactionResponse(o: Any) -> RequestStopTransactionResponse:

@@ -14,11 +14,11 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.reservation_update_status import ReservationUpdateStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ReservationStatusUpdateResponse(Response):
     """Payload of the ``ReservationStatusUpdate`` response (the answer to the
     Charging Station's request).
@@ -40,8 +40,22 @@ class ReservationStatusUpdateResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ReservationStatusUpdateRequest(Request[ReservationStatusUpdateResponse]):
     """Payload of the ``ReservationStatusUpdate`` request, sent by the Charging
     Station.
@@ -73,10 +87,34 @@ class ReservationStatusUpdateRequest(Request[ReservationStatusUpdateResponse]):
     )
     """The updated reservation status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        reservation_id: int,
+        reservation_update_status: ReservationUpdateStatusEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = reservation_id
+        if v.__class__ is not int:
+            check_field(self, "reservation_id", v)
+        v = reservation_update_status
+        if v.__class__ is not ReservationUpdateStatusEnumType:
+            check_field(self, "reservation_update_status", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.reservation_id = reservation_id
+        self.reservation_update_status = reservation_update_status
+        self.__class__ = cls
+
 
 _M_ReservationUpdateStatusEnumType = members(ReservationUpdateStatusEnumType)
-_U_ReservationStatusUpdateResponse = unchecked(ReservationStatusUpdateResponse)
-_U_ReservationStatusUpdateRequest = unchecked(ReservationStatusUpdateRequest)
+_U_ReservationStatusUpdateResponse = twin(ReservationStatusUpdateResponse)
+_U_ReservationStatusUpdateRequest = twin(ReservationStatusUpdateRequest)
 
 
 def _decode_ReservationStatusUpdateResponse(o: Any) -> ReservationStatusUpdateResponse:

@@ -27,18 +27,20 @@ from .._datatypes.status_info_type import (
 from .._enums.connector import ConnectorEnumType
 from .._enums.reserve_now_status import ReserveNowStatusEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ReserveNowResponse(Response):
     """Payload of the ``ReserveNow`` response (the answer to the CSMS's request).
 
@@ -73,8 +75,32 @@ class ReserveNowResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: ReserveNowStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not ReserveNowStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ReserveNowRequest(Request[ReserveNowResponse]):
     """Payload of the ``ReserveNow`` request, sent by the CSMS.
 
@@ -138,11 +164,55 @@ class ReserveNowRequest(Request[ReserveNowResponse]):
     type of authorization to support multiple forms of identifiers.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        id: int,
+        expiry_date_time: datetime,
+        connector_type: ConnectorEnumType | None = None,
+        id_token: IdTokenType,
+        evse_id: int | None = None,
+        group_id_token: IdTokenType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = id
+        if v.__class__ is not int:
+            check_field(self, "id", v)
+        v = expiry_date_time
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "expiry_date_time", v)
+        v = connector_type
+        if v is not None and v.__class__ is not ConnectorEnumType:
+            check_field(self, "connector_type", v)
+        v = id_token
+        if v.__class__ is not IdTokenType:
+            check_field(self, "id_token", v)
+        v = evse_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = group_id_token
+        if v is not None and v.__class__ is not IdTokenType:
+            check_field(self, "group_id_token", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.id = id
+        self.expiry_date_time = expiry_date_time
+        self.connector_type = connector_type
+        self.id_token = id_token
+        self.evse_id = evse_id
+        self.group_id_token = group_id_token
+        self.__class__ = cls
+
 
 _M_ConnectorEnumType = members(ConnectorEnumType)
 _M_ReserveNowStatusEnumType = members(ReserveNowStatusEnumType)
-_U_ReserveNowResponse = unchecked(ReserveNowResponse)
-_U_ReserveNowRequest = unchecked(ReserveNowRequest)
+_U_ReserveNowResponse = twin(ReserveNowResponse)
+_U_ReserveNowRequest = twin(ReserveNowRequest)
 
 
 def _decode_ReserveNowResponse(o: Any) -> ReserveNowResponse:

@@ -20,11 +20,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.reset import ResetEnumType
 from .._enums.reset_status import ResetStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class ResetResponse(Response):
     """Payload of the ``Reset`` response (the answer to the CSMS's request).
 
@@ -59,8 +59,32 @@ class ResetResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: ResetStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not ResetStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class ResetRequest(Request[ResetResponse]):
     """Payload of the ``Reset`` request, sent by the CSMS.
 
@@ -97,11 +121,35 @@ class ResetRequest(Request[ResetResponse]):
     entire Charging Station.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        type: ResetEnumType,
+        evse_id: int | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = type
+        if v.__class__ is not ResetEnumType:
+            check_field(self, "type", v)
+        v = evse_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.type = type
+        self.evse_id = evse_id
+        self.__class__ = cls
+
 
 _M_ResetEnumType = members(ResetEnumType)
 _M_ResetStatusEnumType = members(ResetStatusEnumType)
-_U_ResetResponse = unchecked(ResetResponse)
-_U_ResetRequest = unchecked(ResetRequest)
+_U_ResetResponse = twin(ResetResponse)
+_U_ResetRequest = twin(ResetRequest)
 
 
 def _decode_ResetResponse(o: Any) -> ResetResponse:

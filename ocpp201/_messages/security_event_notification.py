@@ -14,11 +14,19 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, format_datetime, parse_datetime, unchecked
+from .._fastpath import (
+    UTC,
+    Codecs,
+    Refused,
+    check_field,
+    format_datetime,
+    parse_datetime,
+    twin,
+)
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SecurityEventNotificationResponse(Response):
     """Payload of the ``SecurityEventNotification`` response (the answer to the
     Charging Station's request).
@@ -40,8 +48,22 @@ class SecurityEventNotificationResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SecurityEventNotificationRequest(Request[SecurityEventNotificationResponse]):
     """Payload of the ``SecurityEventNotification`` request, sent by the Charging
     Station.
@@ -79,9 +101,38 @@ class SecurityEventNotificationRequest(Request[SecurityEventNotificationResponse
     )
     """Additional information about the occurred security event."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        type: str,
+        timestamp: datetime,
+        tech_info: str | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = type
+        if v.__class__ is not str or len(v) > 50:
+            check_field(self, "type", v)
+        v = timestamp
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "timestamp", v)
+        v = tech_info
+        if v is not None and (v.__class__ is not str or len(v) > 255):
+            check_field(self, "tech_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.type = type
+        self.timestamp = timestamp
+        self.tech_info = tech_info
+        self.__class__ = cls
 
-_U_SecurityEventNotificationResponse = unchecked(SecurityEventNotificationResponse)
-_U_SecurityEventNotificationRequest = unchecked(SecurityEventNotificationRequest)
+
+_U_SecurityEventNotificationResponse = twin(SecurityEventNotificationResponse)
+_U_SecurityEventNotificationRequest = twin(SecurityEventNotificationRequest)
 
 
 def _decode_SecurityEventNotificationResponse(

@@ -25,11 +25,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.send_local_list_status import SendLocalListStatusEnumType
 from .._enums.update import UpdateEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SendLocalListResponse(Response):
     """Payload of the ``SendLocalList`` response (the answer to the CSMS's request).
 
@@ -67,8 +67,32 @@ class SendLocalListResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: SendLocalListStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not SendLocalListStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SendLocalListRequest(Request[SendLocalListResponse]):
     """Payload of the ``SendLocalList`` request, sent by the CSMS.
 
@@ -112,11 +136,40 @@ class SendLocalListRequest(Request[SendLocalListResponse]):
     )
     """This contains the type of update (full or differential) of this request."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        local_authorization_list: list[AuthorizationData] | None = None,
+        version_number: int,
+        update_type: UpdateEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = local_authorization_list
+        if v is not None:
+            check_field(self, "local_authorization_list", v)
+        v = version_number
+        if v.__class__ is not int:
+            check_field(self, "version_number", v)
+        v = update_type
+        if v.__class__ is not UpdateEnumType:
+            check_field(self, "update_type", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.local_authorization_list = local_authorization_list
+        self.version_number = version_number
+        self.update_type = update_type
+        self.__class__ = cls
+
 
 _M_SendLocalListStatusEnumType = members(SendLocalListStatusEnumType)
 _M_UpdateEnumType = members(UpdateEnumType)
-_U_SendLocalListResponse = unchecked(SendLocalListResponse)
-_U_SendLocalListRequest = unchecked(SendLocalListRequest)
+_U_SendLocalListResponse = twin(SendLocalListResponse)
+_U_SendLocalListRequest = twin(SendLocalListRequest)
 
 
 def _decode_SendLocalListResponse(o: Any) -> SendLocalListResponse:

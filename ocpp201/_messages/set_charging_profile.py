@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.charging_profile_status import ChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetChargingProfileResponse(Response):
     """Payload of the ``SetChargingProfile`` response (the answer to the CSMS's
     request).
@@ -70,8 +70,32 @@ class SetChargingProfileResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: ChargingProfileStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not ChargingProfileStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SetChargingProfileRequest(Request[SetChargingProfileResponse]):
     """Payload of the ``SetChargingProfile`` request, sent by the CSMS.
 
@@ -113,10 +137,34 @@ class SetChargingProfileRequest(Request[SetChargingProfileResponse]):
     or current that can be delivered per time interval.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        evse_id: int,
+        charging_profile: ChargingProfileType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = charging_profile
+        if v.__class__ is not ChargingProfileType:
+            check_field(self, "charging_profile", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.evse_id = evse_id
+        self.charging_profile = charging_profile
+        self.__class__ = cls
+
 
 _M_ChargingProfileStatusEnumType = members(ChargingProfileStatusEnumType)
-_U_SetChargingProfileResponse = unchecked(SetChargingProfileResponse)
-_U_SetChargingProfileRequest = unchecked(SetChargingProfileRequest)
+_U_SetChargingProfileResponse = twin(SetChargingProfileResponse)
+_U_SetChargingProfileRequest = twin(SetChargingProfileRequest)
 
 
 def _decode_SetChargingProfileResponse(o: Any) -> SetChargingProfileResponse:

@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.display_message_status import DisplayMessageStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetDisplayMessageResponse(Response):
     """Payload of the ``SetDisplayMessage`` response (the answer to the CSMS's
     request).
@@ -64,8 +64,32 @@ class SetDisplayMessageResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: DisplayMessageStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not DisplayMessageStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SetDisplayMessageRequest(Request[SetDisplayMessageResponse]):
     """Payload of the ``SetDisplayMessage`` request, sent by the CSMS.
 
@@ -96,10 +120,29 @@ class SetDisplayMessageRequest(Request[SetDisplayMessageResponse]):
     Contains message details, for a message to be displayed on a Charging Station.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        message: MessageInfoType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = message
+        if v.__class__ is not MessageInfoType:
+            check_field(self, "message", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.message = message
+        self.__class__ = cls
+
 
 _M_DisplayMessageStatusEnumType = members(DisplayMessageStatusEnumType)
-_U_SetDisplayMessageResponse = unchecked(SetDisplayMessageResponse)
-_U_SetDisplayMessageRequest = unchecked(SetDisplayMessageRequest)
+_U_SetDisplayMessageResponse = twin(SetDisplayMessageResponse)
+_U_SetDisplayMessageRequest = twin(SetDisplayMessageRequest)
 
 
 def _decode_SetDisplayMessageResponse(o: Any) -> SetDisplayMessageResponse:

@@ -20,11 +20,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.monitoring_base import MonitoringBaseEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetMonitoringBaseResponse(Response):
     """Payload of the ``SetMonitoringBase`` response (the answer to the CSMS's
     request).
@@ -60,8 +60,32 @@ class SetMonitoringBaseResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericDeviceModelStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericDeviceModelStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SetMonitoringBaseRequest(Request[SetMonitoringBaseResponse]):
     """Payload of the ``SetMonitoringBase`` request, sent by the CSMS.
 
@@ -88,11 +112,30 @@ class SetMonitoringBaseRequest(Request[SetMonitoringBaseResponse]):
     )
     """Specify which monitoring base will be set"""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        monitoring_base: MonitoringBaseEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = monitoring_base
+        if v.__class__ is not MonitoringBaseEnumType:
+            check_field(self, "monitoring_base", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.monitoring_base = monitoring_base
+        self.__class__ = cls
+
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_MonitoringBaseEnumType = members(MonitoringBaseEnumType)
-_U_SetMonitoringBaseResponse = unchecked(SetMonitoringBaseResponse)
-_U_SetMonitoringBaseRequest = unchecked(SetMonitoringBaseRequest)
+_U_SetMonitoringBaseResponse = twin(SetMonitoringBaseResponse)
+_U_SetMonitoringBaseRequest = twin(SetMonitoringBaseRequest)
 
 
 def _decode_SetMonitoringBaseResponse(o: Any) -> SetMonitoringBaseResponse:

@@ -19,11 +19,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetMonitoringLevelResponse(Response):
     """Payload of the ``SetMonitoringLevel`` response (the answer to the CSMS's
     request).
@@ -59,8 +59,32 @@ class SetMonitoringLevelResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SetMonitoringLevelRequest(Request[SetMonitoringLevelResponse]):
     """Payload of the ``SetMonitoringLevel`` request, sent by the CSMS.
 
@@ -133,10 +157,29 @@ class SetMonitoringLevelRequest(Request[SetMonitoringLevelResponse]):
     operations.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        severity: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = severity
+        if v.__class__ is not int:
+            check_field(self, "severity", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.severity = severity
+        self.__class__ = cls
+
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_SetMonitoringLevelResponse = unchecked(SetMonitoringLevelResponse)
-_U_SetMonitoringLevelRequest = unchecked(SetMonitoringLevelRequest)
+_U_SetMonitoringLevelResponse = twin(SetMonitoringLevelResponse)
+_U_SetMonitoringLevelRequest = twin(SetMonitoringLevelRequest)
 
 
 def _decode_SetMonitoringLevelResponse(o: Any) -> SetMonitoringLevelResponse:

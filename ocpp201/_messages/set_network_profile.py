@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.set_network_profile_status import SetNetworkProfileStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetNetworkProfileResponse(Response):
     """Payload of the ``SetNetworkProfile`` response (the answer to the CSMS's
     request).
@@ -64,8 +64,32 @@ class SetNetworkProfileResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: SetNetworkProfileStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not SetNetworkProfileStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SetNetworkProfileRequest(Request[SetNetworkProfileResponse]):
     """Payload of the ``SetNetworkProfile`` request, sent by the CSMS.
 
@@ -105,10 +129,34 @@ class SetNetworkProfileRequest(Request[SetNetworkProfileResponse]):
     of a communication link.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        configuration_slot: int,
+        connection_data: NetworkConnectionProfileType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = configuration_slot
+        if v.__class__ is not int:
+            check_field(self, "configuration_slot", v)
+        v = connection_data
+        if v.__class__ is not NetworkConnectionProfileType:
+            check_field(self, "connection_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.configuration_slot = configuration_slot
+        self.connection_data = connection_data
+        self.__class__ = cls
+
 
 _M_SetNetworkProfileStatusEnumType = members(SetNetworkProfileStatusEnumType)
-_U_SetNetworkProfileResponse = unchecked(SetNetworkProfileResponse)
-_U_SetNetworkProfileRequest = unchecked(SetNetworkProfileRequest)
+_U_SetNetworkProfileResponse = twin(SetNetworkProfileResponse)
+_U_SetNetworkProfileRequest = twin(SetNetworkProfileRequest)
 
 
 def _decode_SetNetworkProfileResponse(o: Any) -> SetNetworkProfileResponse:

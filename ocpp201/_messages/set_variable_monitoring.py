@@ -23,11 +23,11 @@ from .._datatypes.set_monitoring_result_type import (
     _decode_SetMonitoringResultType,
     _encode_SetMonitoringResultType,
 )
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetVariableMonitoringResponse(Response):
     """Payload of the ``SetVariableMonitoring`` response (the answer to the CSMS's
     request).
@@ -57,8 +57,26 @@ class SetVariableMonitoringResponse(Response):
     )
     """Class to hold result of SetVariableMonitoring request."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        set_monitoring_result: list[SetMonitoringResultType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = set_monitoring_result
+        check_field(self, "set_monitoring_result", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.set_monitoring_result = set_monitoring_result
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SetVariableMonitoringRequest(Request[SetVariableMonitoringResponse]):
     """Payload of the ``SetVariableMonitoring`` request, sent by the CSMS.
 
@@ -87,9 +105,27 @@ class SetVariableMonitoringRequest(Request[SetVariableMonitoringResponse]):
     )
     """Class to hold parameters of SetVariableMonitoring request."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        set_monitoring_data: list[SetMonitoringDataType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = set_monitoring_data
+        check_field(self, "set_monitoring_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.set_monitoring_data = set_monitoring_data
+        self.__class__ = cls
 
-_U_SetVariableMonitoringResponse = unchecked(SetVariableMonitoringResponse)
-_U_SetVariableMonitoringRequest = unchecked(SetVariableMonitoringRequest)
+
+_U_SetVariableMonitoringResponse = twin(SetVariableMonitoringResponse)
+_U_SetVariableMonitoringRequest = twin(SetVariableMonitoringRequest)
 
 
 def _decode_SetVariableMonitoringResponse(o: Any) -> SetVariableMonitoringResponse:

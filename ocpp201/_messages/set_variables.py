@@ -23,11 +23,11 @@ from .._datatypes.set_variable_result_type import (
     _decode_SetVariableResultType,
     _encode_SetVariableResultType,
 )
-from .._fastpath import Codecs, Refused, unchecked
+from .._fastpath import Codecs, Refused, check_field, twin
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SetVariablesResponse(Response):
     """Payload of the ``SetVariables`` response (the answer to the CSMS's request).
 
@@ -54,8 +54,26 @@ class SetVariablesResponse(Response):
         metadata={WIRE: "setVariableResult"},
     )
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        set_variable_result: list[SetVariableResultType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = set_variable_result
+        check_field(self, "set_variable_result", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.set_variable_result = set_variable_result
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SetVariablesRequest(Request[SetVariablesResponse]):
     """Payload of the ``SetVariables`` request, sent by the CSMS.
 
@@ -81,9 +99,27 @@ class SetVariablesRequest(Request[SetVariablesResponse]):
         metadata={WIRE: "setVariableData"},
     )
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        set_variable_data: list[SetVariableDataType],
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = set_variable_data
+        check_field(self, "set_variable_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.set_variable_data = set_variable_data
+        self.__class__ = cls
 
-_U_SetVariablesResponse = unchecked(SetVariablesResponse)
-_U_SetVariablesRequest = unchecked(SetVariablesRequest)
+
+_U_SetVariablesResponse = twin(SetVariablesResponse)
+_U_SetVariablesRequest = twin(SetVariablesRequest)
 
 
 def _decode_SetVariablesResponse(o: Any) -> SetVariablesResponse:

@@ -20,11 +20,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_signing_use import CertificateSigningUseEnumType
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class SignCertificateResponse(Response):
     """Payload of the ``SignCertificate`` response (the answer to the Charging
     Station's request).
@@ -60,8 +60,32 @@ class SignCertificateResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: GenericStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not GenericStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class SignCertificateRequest(Request[SignCertificateResponse]):
     """Payload of the ``SignCertificate`` request, sent by the Charging Station.
 
@@ -104,11 +128,35 @@ class SignCertificateRequest(Request[SignCertificateResponse]):
     the Charging Station to CSMS connection.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        csr: str,
+        certificate_type: CertificateSigningUseEnumType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = csr
+        if v.__class__ is not str or len(v) > 5500:
+            check_field(self, "csr", v)
+        v = certificate_type
+        if v is not None and v.__class__ is not CertificateSigningUseEnumType:
+            check_field(self, "certificate_type", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.csr = csr
+        self.certificate_type = certificate_type
+        self.__class__ = cls
+
 
 _M_CertificateSigningUseEnumType = members(CertificateSigningUseEnumType)
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_SignCertificateResponse = unchecked(SignCertificateResponse)
-_U_SignCertificateRequest = unchecked(SignCertificateRequest)
+_U_SignCertificateResponse = twin(SignCertificateResponse)
+_U_SignCertificateRequest = twin(SignCertificateRequest)
 
 
 def _decode_SignCertificateResponse(o: Any) -> SignCertificateResponse:

@@ -16,18 +16,20 @@ from .._datatypes.custom_data_type import (
 )
 from .._enums.connector_status import ConnectorStatusEnumType
 from .._fastpath import (
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class StatusNotificationResponse(Response):
     """Payload of the ``StatusNotification`` response (the answer to the Charging
     Station's request).
@@ -49,8 +51,22 @@ class StatusNotificationResponse(Response):
     adding custom data.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class StatusNotificationRequest(Request[StatusNotificationResponse]):
     """Payload of the ``StatusNotification`` request, sent by the Charging Station.
 
@@ -93,10 +109,44 @@ class StatusNotificationRequest(Request[StatusNotificationResponse]):
     connector_id: int = field(validator=Integer(), metadata={WIRE: "connectorId"})
     """The id of the connector within the EVSE for which the status is reported."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        timestamp: datetime,
+        connector_status: ConnectorStatusEnumType,
+        evse_id: int,
+        connector_id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = timestamp
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "timestamp", v)
+        v = connector_status
+        if v.__class__ is not ConnectorStatusEnumType:
+            check_field(self, "connector_status", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = connector_id
+        if v.__class__ is not int:
+            check_field(self, "connector_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.timestamp = timestamp
+        self.connector_status = connector_status
+        self.evse_id = evse_id
+        self.connector_id = connector_id
+        self.__class__ = cls
+
 
 _M_ConnectorStatusEnumType = members(ConnectorStatusEnumType)
-_U_StatusNotificationResponse = unchecked(StatusNotificationResponse)
-_U_StatusNotificationRequest = unchecked(StatusNotificationRequest)
+_U_StatusNotificationResponse = twin(StatusNotificationResponse)
+_U_StatusNotificationRequest = twin(StatusNotificationRequest)
 
 
 def _decode_StatusNotificationResponse(o: Any) -> StatusNotificationResponse:

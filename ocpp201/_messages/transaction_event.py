@@ -44,13 +44,15 @@ from .._enums.transaction_event import TransactionEventEnumType
 from .._enums.trigger_reason import TriggerReasonEnumType
 from .._fastpath import (
     INF,
+    UTC,
     Codecs,
     Refused,
+    check_field,
     format_datetime,
     integer,
     members,
     parse_datetime,
-    unchecked,
+    twin,
 )
 from .._schema import (
     WIRE,
@@ -65,7 +67,7 @@ from .._schema import (
 )
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class TransactionEventResponse(Response):
     """Payload of the ``TransactionEvent`` response (the answer to the Charging
     Station's request).
@@ -149,8 +151,42 @@ class TransactionEventResponse(Response):
     Contains message details, for a message to be displayed on a Charging Station.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        total_cost: float | None = None,
+        charging_priority: int | None = None,
+        id_token_info: IdTokenInfoType | None = None,
+        updated_personal_message: MessageContentType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = total_cost
+        if v is not None and (v.__class__ is not float or not -INF < v < INF):
+            check_field(self, "total_cost", v)
+        v = charging_priority
+        if v is not None and v.__class__ is not int:
+            check_field(self, "charging_priority", v)
+        v = id_token_info
+        if v is not None and v.__class__ is not IdTokenInfoType:
+            check_field(self, "id_token_info", v)
+        v = updated_personal_message
+        if v is not None and v.__class__ is not MessageContentType:
+            check_field(self, "updated_personal_message", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.total_cost = total_cost
+        self.charging_priority = charging_priority
+        self.id_token_info = id_token_info
+        self.updated_personal_message = updated_personal_message
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class TransactionEventRequest(Request[TransactionEventResponse]):
     """Payload of the ``TransactionEvent`` request, sent by the Charging Station.
 
@@ -279,11 +315,85 @@ class TransactionEventRequest(Request[TransactionEventResponse]):
     type of authorization to support multiple forms of identifiers.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        event_type: TransactionEventEnumType,
+        meter_value: list[MeterValueType] | None = None,
+        timestamp: datetime,
+        trigger_reason: TriggerReasonEnumType,
+        seq_no: int,
+        offline: bool | None = None,
+        number_of_phases_used: int | None = None,
+        cable_max_current: int | None = None,
+        reservation_id: int | None = None,
+        transaction_info: TransactionType,
+        evse: EVSEType | None = None,
+        id_token: IdTokenType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = event_type
+        if v.__class__ is not TransactionEventEnumType:
+            check_field(self, "event_type", v)
+        v = meter_value
+        if v is not None:
+            check_field(self, "meter_value", v)
+        v = timestamp
+        if v.__class__ is not datetime or v.tzinfo is not UTC:
+            check_field(self, "timestamp", v)
+        v = trigger_reason
+        if v.__class__ is not TriggerReasonEnumType:
+            check_field(self, "trigger_reason", v)
+        v = seq_no
+        if v.__class__ is not int:
+            check_field(self, "seq_no", v)
+        v = offline
+        if v is not None and v.__class__ is not bool:
+            check_field(self, "offline", v)
+        v = number_of_phases_used
+        if v is not None and v.__class__ is not int:
+            check_field(self, "number_of_phases_used", v)
+        v = cable_max_current
+        if v is not None and v.__class__ is not int:
+            check_field(self, "cable_max_current", v)
+        v = reservation_id
+        if v is not None and v.__class__ is not int:
+            check_field(self, "reservation_id", v)
+        v = transaction_info
+        if v.__class__ is not TransactionType:
+            check_field(self, "transaction_info", v)
+        v = evse
+        if v is not None and v.__class__ is not EVSEType:
+            check_field(self, "evse", v)
+        v = id_token
+        if v is not None and v.__class__ is not IdTokenType:
+            check_field(self, "id_token", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.event_type = event_type
+        self.meter_value = meter_value
+        self.timestamp = timestamp
+        self.trigger_reason = trigger_reason
+        self.seq_no = seq_no
+        self.offline = offline
+        self.number_of_phases_used = number_of_phases_used
+        self.cable_max_current = cable_max_current
+        self.reservation_id = reservation_id
+        self.transaction_info = transaction_info
+        self.evse = evse
+        self.id_token = id_token
+        self.__class__ = cls
+
 
 _M_TransactionEventEnumType = members(TransactionEventEnumType)
 _M_TriggerReasonEnumType = members(TriggerReasonEnumType)
-_U_TransactionEventResponse = unchecked(TransactionEventResponse)
-_U_TransactionEventRequest = unchecked(TransactionEventRequest)
+_U_TransactionEventResponse = twin(TransactionEventResponse)
+_U_TransactionEventRequest = twin(TransactionEventRequest)
 
 
 def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:

@@ -21,11 +21,11 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.message_trigger import MessageTriggerEnumType
 from .._enums.trigger_message_status import TriggerMessageStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class TriggerMessageResponse(Response):
     """Payload of the ``TriggerMessage`` response (the answer to the CSMS's request).
 
@@ -62,8 +62,32 @@ class TriggerMessageResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: TriggerMessageStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not TriggerMessageStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class TriggerMessageRequest(Request[TriggerMessageResponse]):
     """Payload of the ``TriggerMessage`` request, sent by the CSMS.
 
@@ -99,11 +123,35 @@ class TriggerMessageRequest(Request[TriggerMessageResponse]):
     )
     """Type of message to be triggered."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        evse: EVSEType | None = None,
+        requested_message: MessageTriggerEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = evse
+        if v is not None and v.__class__ is not EVSEType:
+            check_field(self, "evse", v)
+        v = requested_message
+        if v.__class__ is not MessageTriggerEnumType:
+            check_field(self, "requested_message", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.evse = evse
+        self.requested_message = requested_message
+        self.__class__ = cls
+
 
 _M_MessageTriggerEnumType = members(MessageTriggerEnumType)
 _M_TriggerMessageStatusEnumType = members(TriggerMessageStatusEnumType)
-_U_TriggerMessageResponse = unchecked(TriggerMessageResponse)
-_U_TriggerMessageRequest = unchecked(TriggerMessageRequest)
+_U_TriggerMessageResponse = twin(TriggerMessageResponse)
+_U_TriggerMessageRequest = twin(TriggerMessageRequest)
 
 
 def _decode_TriggerMessageResponse(o: Any) -> TriggerMessageResponse:

@@ -19,11 +19,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.unlock_status import UnlockStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class UnlockConnectorResponse(Response):
     """Payload of the ``UnlockConnector`` response (the answer to the CSMS's
     request).
@@ -59,8 +59,32 @@ class UnlockConnectorResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: UnlockStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not UnlockStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class UnlockConnectorRequest(Request[UnlockConnectorResponse]):
     """Payload of the ``UnlockConnector`` request, sent by the CSMS.
 
@@ -91,10 +115,34 @@ class UnlockConnectorRequest(Request[UnlockConnectorResponse]):
     connector_id: int = field(validator=Integer(), metadata={WIRE: "connectorId"})
     """This contains the identifier of the connector that needs to be unlocked."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        evse_id: int,
+        connector_id: int,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = evse_id
+        if v.__class__ is not int:
+            check_field(self, "evse_id", v)
+        v = connector_id
+        if v.__class__ is not int:
+            check_field(self, "connector_id", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.evse_id = evse_id
+        self.connector_id = connector_id
+        self.__class__ = cls
+
 
 _M_UnlockStatusEnumType = members(UnlockStatusEnumType)
-_U_UnlockConnectorResponse = unchecked(UnlockConnectorResponse)
-_U_UnlockConnectorRequest = unchecked(UnlockConnectorRequest)
+_U_UnlockConnectorResponse = twin(UnlockConnectorResponse)
+_U_UnlockConnectorRequest = twin(UnlockConnectorRequest)
 
 
 def _decode_UnlockConnectorResponse(o: Any) -> UnlockConnectorResponse:

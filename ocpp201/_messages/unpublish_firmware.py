@@ -14,11 +14,11 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.unpublish_firmware_status import UnpublishFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, members, twin
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class UnpublishFirmwareResponse(Response):
     """Payload of the ``UnpublishFirmware`` response (the answer to the CSMS's
     request).
@@ -46,8 +46,27 @@ class UnpublishFirmwareResponse(Response):
     )
     """Indicates whether the Local Controller succeeded in unpublishing the firmware."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: UnpublishFirmwareStatusEnumType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not UnpublishFirmwareStatusEnumType:
+            check_field(self, "status", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class UnpublishFirmwareRequest(Request[UnpublishFirmwareResponse]):
     """Payload of the ``UnpublishFirmware`` request, sent by the CSMS.
 
@@ -74,10 +93,29 @@ class UnpublishFirmwareRequest(Request[UnpublishFirmwareResponse]):
     length 32.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        checksum: str,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = checksum
+        if v.__class__ is not str or len(v) > 32:
+            check_field(self, "checksum", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.checksum = checksum
+        self.__class__ = cls
+
 
 _M_UnpublishFirmwareStatusEnumType = members(UnpublishFirmwareStatusEnumType)
-_U_UnpublishFirmwareResponse = unchecked(UnpublishFirmwareResponse)
-_U_UnpublishFirmwareRequest = unchecked(UnpublishFirmwareRequest)
+_U_UnpublishFirmwareResponse = twin(UnpublishFirmwareResponse)
+_U_UnpublishFirmwareRequest = twin(UnpublishFirmwareRequest)
 
 
 def _decode_UnpublishFirmwareResponse(o: Any) -> UnpublishFirmwareResponse:

@@ -24,11 +24,11 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.update_firmware_status import UpdateFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, integer, members, unchecked
+from .._fastpath import Codecs, Refused, check_field, integer, members, twin
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
-@define(kw_only=True)
+@define(kw_only=True, init=False)
 class UpdateFirmwareResponse(Response):
     """Payload of the ``UpdateFirmware`` response (the answer to the CSMS's request).
 
@@ -65,8 +65,32 @@ class UpdateFirmwareResponse(Response):
     )
     """Element providing more information about the status."""
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        status: UpdateFirmwareStatusEnumType,
+        status_info: StatusInfoType | None = None,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = status
+        if v.__class__ is not UpdateFirmwareStatusEnumType:
+            check_field(self, "status", v)
+        v = status_info
+        if v is not None and v.__class__ is not StatusInfoType:
+            check_field(self, "status_info", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.status = status
+        self.status_info = status_info
+        self.__class__ = cls
 
-@define(kw_only=True)
+
+@define(kw_only=True, init=False)
 class UpdateFirmwareRequest(Request[UpdateFirmwareResponse]):
     """Payload of the ``UpdateFirmware`` request, sent by the CSMS.
 
@@ -122,10 +146,44 @@ class UpdateFirmwareRequest(Request[UpdateFirmwareResponse]):
     Station.
     """
 
+    def __init__(
+        self,
+        *,
+        custom_data: CustomDataType | None = None,
+        retries: int | None = None,
+        retry_interval: int | None = None,
+        request_id: int,
+        firmware: FirmwareType,
+    ) -> None:
+        v: Any
+        v = custom_data
+        if v is not None and v.__class__ is not CustomDataType:
+            check_field(self, "custom_data", v)
+        v = retries
+        if v is not None and v.__class__ is not int:
+            check_field(self, "retries", v)
+        v = retry_interval
+        if v is not None and v.__class__ is not int:
+            check_field(self, "retry_interval", v)
+        v = request_id
+        if v.__class__ is not int:
+            check_field(self, "request_id", v)
+        v = firmware
+        if v.__class__ is not FirmwareType:
+            check_field(self, "firmware", v)
+        cls = self.__class__
+        object.__setattr__(self, "__class__", twin(cls))
+        self.custom_data = custom_data
+        self.retries = retries
+        self.retry_interval = retry_interval
+        self.request_id = request_id
+        self.firmware = firmware
+        self.__class__ = cls
+
 
 _M_UpdateFirmwareStatusEnumType = members(UpdateFirmwareStatusEnumType)
-_U_UpdateFirmwareResponse = unchecked(UpdateFirmwareResponse)
-_U_UpdateFirmwareRequest = unchecked(UpdateFirmwareRequest)
+_U_UpdateFirmwareResponse = twin(UpdateFirmwareResponse)
+_U_UpdateFirmwareRequest = twin(UpdateFirmwareRequest)
 
 
 def _decode_UpdateFirmwareResponse(o: Any) -> UpdateFirmwareResponse:
