@@ -393,7 +393,7 @@ class RpcConnection:
                 f"a CALL with message id {message_id!r} is already being handled",
                 bad_frame=True,
             )
-        info = self.lookup(action)
+        info = _known(STANDARD_ACTIONS, action) or self.lookup(action)
         if info is None:
             return self._error(
                 message_id,
@@ -562,7 +562,7 @@ class RpcConnection:
         CALL's message id is free again from now on.
         """
         self._free(call.message_id)
-        info = self.lookup(call.action)
+        info = _known(STANDARD_ACTIONS, call.action) or self.lookup(call.action)
         assert info is not None  # admitted by receive()
         if response.__class__ is not info.response and not isinstance(
             response, info.response
