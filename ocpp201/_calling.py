@@ -105,7 +105,7 @@ class Caller:
     send_timeout: float
     close_timeout: float
     _waiting: dict[str, asyncio.Future[Outcome]] | None  # made by the first call
-    _slot: CallSlot
+    _slot: CallSlot | None
     _tasks: TaskSupervisor
     _closed: str | None
 
@@ -153,8 +153,11 @@ class Caller:
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        slot = self._slot
+        if slot is None:  # made at the first call(): most endpoints never queue one
+            slot = self._slot = CallSlot()
         try:
-            await self._slot.acquire(deadline)
+            await slot.acquire(deadline)
         except CallTimeoutError:
             raise CallTimeoutError(
                 f"{prepared.action} not sent: our previous CALL was still outstanding "
@@ -181,7 +184,7 @@ class Caller:
                 del self._waiting[message_id]
                 self.protocol.abandon_call(message_id)
         finally:
-            self._slot.release()
+            slot.release()
         outcome = future.result()
         if type(outcome) is CallSucceeded:
             return cast(_R, outcome.response)

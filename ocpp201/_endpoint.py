@@ -241,7 +241,7 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         )
         """The sans-I/O core this endpoint drives."""
         self._waiting: dict[str, asyncio.Future[Outcome]] | None = None
-        self._slot = CallSlot()
+        self._slot: CallSlot | None = None  # made at our first call()
         self._queue: collections.deque[CallReceived] | None = None  # first queued
         self._handling = 0  # handler tasks running (each takes calls from _queue)
         self._room: asyncio.Event | None = None  # set when a handler slot frees
@@ -407,7 +407,7 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         self._run_task = asyncio.current_task()
         reason = "the connection closed"
         try:
-            recv = self.connection.recv
+            connection = self.connection  # not its bound recv: an idle loop's memory
             while True:
                 # Busy needs an admitted CALL, hence a handler running (or queued).
                 if self._handling and self._busy() and not await self._wait_for_room():
@@ -415,7 +415,7 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
                     self.logger.info("%s", reason)
                     return
                 try:
-                    message = await recv()
+                    message = await connection.recv()
                 except Exception as exc:
                     if not is_closure(exc):
                         reason = f"recv() failed: {exc!r}"
@@ -563,7 +563,8 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         for future in (self._waiting or {}).values():
             if not future.done():
                 future.set_result(lost)
-        self._slot.close(self._closed)
+        if self._slot is not None:
+            self._slot.close(self._closed)
         if self._queue:
             self._queue.clear()
         self._make_room()
