@@ -504,10 +504,11 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
         event = self.protocol.receive(message, time.time())
         kind = type(event)
         if kind is CallReceived:
+            call: CallReceived = event  # type: ignore[assignment]  # (no cast() call)
             if self._handling or self._queue:
-                self._dispatch(cast(CallReceived, event))
+                self._dispatch(call)
                 return None
-            reply = self._handle_now(cast(CallReceived, event))
+            reply = self._handle_now(call)
             return None if reply is None else reply.frame
         if kind is SendReply:
             reply = cast(SendReply, event)

@@ -309,7 +309,7 @@ class RpcConnection:
             )
         kind = type(incoming)
         if kind is Call:
-            return self._receive_call(cast(Call, incoming), message, received_at)
+            return self._receive_call(incoming, message, received_at)  # type: ignore[arg-type]
         if kind is CallResult or kind is CallErrorFrame:
             return self._resolve(cast("CallResult | CallErrorFrame", incoming), message)
         if kind is Reply:
