@@ -113,7 +113,8 @@ class HandlerRunner:
             return None
         self._handling -= 1
         reply: SendReply = started[0]
-        self._report(reply)
+        if reply.code is not None:  # a CALLRESULT has nothing to report
+            self._report(reply)
         self._make_room()
         return reply
 
