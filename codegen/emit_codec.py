@@ -4,8 +4,8 @@ For each object definition the generator writes, next to its class,
 
 * ``_decode_X(o)``: straight-line Python with every schema check of ``X`` inlined; it
   builds the object without running the attrs validators (it has made their checks):
-  plain attribute assignments on an instance of ``_U_X`` (``twin(X)``), a subclass of
-  ``X`` with the same slots and neither attrs' ``__init__`` nor its validating
+  plain attribute assignments on an instance of ``_U_X``, a subclass of ``X`` with
+  the same slots and neither attrs' ``__init__`` nor its validating
   ``__setattr__``, made an ``X`` at the end by setting its ``__class__``; it raises
   ``Refused`` (or fails on the way) when anything is wrong, leaving the explanation
   to the interpretive path of ``ocpp201._schema``;
@@ -167,7 +167,7 @@ def _check_array(out: _Out, array: Array, depth: int) -> None:
 
 
 def _decoder(out: _Out, obj: ObjectDef) -> None:
-    out.used.update({"Refused", "twin"})
+    out.used.update({"Refused", "unchecked"})
     out.shells.append(obj.name)
     out.define(f"_decode_{obj.name}", "o: Any", obj.name)
     out.refuse_if(1, "o.__class__ is not dict")
@@ -285,7 +285,7 @@ def codec_blocks(
     for name in sorted(out.enums):
         constants.extend(layout(f"_M_{name} = ", Call("members", (name,)), "", ""))
     for name in out.shells:
-        constants.extend(layout(f"_U_{name} = ", Call("twin", (name,)), "", ""))
+        constants.extend(layout(f"_U_{name} = ", Call("unchecked", (name,)), "", ""))
     table = ["_CODECS: Codecs = {"]
     for obj in objects:
         pair = Call("", (f"_decode_{obj.name}", f"_encode_{obj.name}"), collection=True)

@@ -6,8 +6,10 @@ optional fields.  The generated one, in the class body, checks each field inline
 where a check is one comparison (the class of an object or an enumeration member, a
 string's length, a finite float, an aware UTC datetime) and hands everything else
 (lists, untyped values, subclasses, anything wrong) to the field's own validator
-(``check_field``), which accepts or raises exactly as before; then it stores the
-fields through the instance's twin (``ocpp201._construct``), as the decoders do.
+(``check_field``), which accepts or raises exactly as before.  As attrs does, it
+stores the fields first and checks them after, in order; it stores them through
+the class's twin (``ocpp201._construct``), as the decoders do, or, for an instance
+of a subclass (another layout), one ``object.__setattr__`` at a time.
 An extensible object (``customData``: its extra keys) keeps attrs' ``__init__``, and
 so does a class with a parameter too long for a line (none in OCPP 2.0.1).
 """
@@ -15,7 +17,7 @@ so does a class with a parameter too long for a line (none in OCPP 2.0.1).
 from __future__ import annotations
 
 from .emit import annotation
-from .layout import LINE
+from .layout import LINE, Call, layout
 from .model import Array, Field, Model, ObjectDef, Ref, TypeExpr
 
 __all__ = ["init_helpers", "init_lines"]
@@ -61,14 +63,19 @@ def _unusual(type_expr: TypeExpr, model: Model) -> str | None:
     return None  # any
 
 
-def _check(field: Field, model: Model) -> list[str]:
+def _call(func: str, args: tuple[str, ...], depth: int) -> list[str]:
+    """``func(args)`` at ``depth`` indents, split as ``ruff format`` does."""
+    return layout("", Call(func, args), "", "    " * depth)
+
+
+def _check(obj: ObjectDef, field: Field, model: Model) -> list[str]:
     """``v = <field>`` and the lines that run its validator unless the inline
     check accepts it."""
     unusual = _unusual(field.type, model)
     lines = [f"{_INDENT}v = {field.name}"]
-    call = f'check_field(self, "{field.name}", v)'
+    args = ("self", f'"{field.name}"', "v", obj.name)
     if field.required and unusual is None:
-        return [*lines, _INDENT + call]
+        return [*lines, *_call("check_field", args, 2)]
     if field.required:
         condition = unusual
     elif unusual is None:
@@ -80,9 +87,9 @@ def _check(field: Field, model: Model) -> list[str]:
     head = f"{_INDENT}if {condition}:"
     if len(head) > LINE:  # too long for a line: the validator decides
         if field.required:
-            return [*lines, _INDENT + call]
+            return [*lines, *_call("check_field", args, 2)]
         head = f"{_INDENT}if v is not None:"
-    return [*lines, head, f"{_INDENT}    {call}"]
+    return [*lines, head, *_call("check_field", args, 3)]
 
 
 def _parameter(field: Field) -> str:
@@ -98,15 +105,17 @@ def init_lines(obj: ObjectDef, model: Model) -> list[str]:
         return []
     lines = ["    def __init__(", f"{_INDENT}self,", f"{_INDENT}*,"]
     lines += [_parameter(f) for f in obj.fields]
-    lines += ["    ) -> None:", f"{_INDENT}v: Any"]
-    for field in obj.fields:
-        lines += _check(field, model)
+    lines += ["    ) -> None:", f"{_INDENT}if self.__class__ is {obj.name}:"]
+    lines += _call("object.__setattr__", ("self", '"__class__"', f"_U_{obj.name}"), 3)
+    lines += [f"{_INDENT}    self.{f.name} = {f.name}" for f in obj.fields]
     lines += [
-        f"{_INDENT}cls = self.__class__",
-        f'{_INDENT}object.__setattr__(self, "__class__", twin(cls))',
-        *(f"{_INDENT}self.{f.name} = {f.name}" for f in obj.fields),
-        f"{_INDENT}self.__class__ = cls",
+        f"{_INDENT}    self.__class__ = {obj.name}",
+        f"{_INDENT}else:  # a subclass: its own layout",
+        *_call("store_fields", ("self", obj.name, "locals()"), 3),
+        f"{_INDENT}v: Any",
     ]
+    for field in obj.fields:
+        lines += _check(obj, field, model)
     if any(len(line) > LINE for line in lines):
         return []  # a parameter too long for a line (not in 2.0.1): attrs' __init__
     return lines
@@ -116,6 +125,6 @@ def init_helpers(objects: list[ObjectDef], model: Model) -> set[str]:
     """The names the ``__init__`` methods of ``objects`` import from
     ``ocpp201._fastpath``."""
     text = "\n".join(line for obj in objects for line in init_lines(obj, model))
-    names = {"check_field", "twin"} if text else set()
+    names = {"check_field", "store_fields"} if text else set()
     names |= {name for name in ("INF", "UTC") if name in text}
     return names

@@ -134,9 +134,9 @@ def to_payload(obj: Any, *, check: bool = False) -> dict[str, Any]:
         if _TOLERATED:
             check_outgoing(obj)
         else:  # what check_outgoing() would look at: nothing when all of it is None
-            for attribute, _, _ in _changeable(cls):
-                if getattr(obj, attribute) is not None:
-                    check_outgoing(obj)
+            for attribute, _, spec in _changeable(cls):
+                if spec is None or getattr(obj, attribute) is not None:
+                    check_outgoing(obj)  # (spec None: the extra keys, always)
                     break
     if codecs is not None:
         return codecs[1](obj)

@@ -1,25 +1,25 @@
 """Building attrs instances without their ``__init__``: the hot path's constructors.
 
 One job: make objects whose fields are known to be right (a generated decoder's,
-after its checks; the RPC core's events and frames) at the cost of plain attribute
-stores.  attrs' ``__init__`` stores each field through ``object.__setattr__`` (and a
-frozen class must), which costs about 70 ns a field; a *twin* -- a subclass with the
-same slots and object's own ``__setattr__``/``__delattr__`` -- takes plain stores,
-after which ``__class__`` is set to the real class, which the identical layout
-allows.  The result is an ordinary instance of the class: equal, hashable and
-frozen exactly as one made by its ``__init__``.
+after its checks; a generated ``__init__``'s; the RPC core's events and frames) at
+the cost of plain attribute stores.  attrs' ``__init__`` stores each field through
+``object.__setattr__`` (and a frozen class must), which costs about 70 ns a field;
+a *twin* -- a subclass with the same slots and object's own ``__setattr__`` /
+``__delattr__`` -- takes plain stores, after which ``__class__`` is set to the real
+class, which the identical layout allows.  The result is an ordinary instance of the
+class: equal, hashable and frozen exactly as one made by its ``__init__``.  Twins are
+made once, at import, for the library's own classes, never for a user's subclass.
 """
 
 from __future__ import annotations
 
-import functools
 import linecache
 from collections.abc import Callable
-from typing import Any, Final, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 
-__all__ = ["factory", "twin", "unchecked"]
+__all__ = ["factory", "unchecked"]
 
 T = TypeVar("T")
 
@@ -37,15 +37,6 @@ def unchecked(cls: type[T]) -> Callable[[], T]:
         "__delattr__": object.__delattr__,
     }
     return type(f"_Unchecked{cls.__name__}", (cls,), namespace)
-
-
-class _Twins(Protocol):
-    def __call__(self, cls: type[T], /) -> Callable[[], T]: ...
-
-
-twin: Final = cast(_Twins, functools.cache(unchecked))
-"""The twin of a class (see :func:`unchecked`), made once: a generated
-``__init__`` asks for the twin of its instance's class, a subclass's included."""
 
 
 def factory(cls: type[T]) -> Callable[..., T]:

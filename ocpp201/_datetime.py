@@ -81,8 +81,8 @@ def format_datetime(value: datetime) -> str:
     ``Z`` for a zero offset; any other offset is kept as ``+hh:mm``.
     """
     global _last_second  # noqa: PLW0603 -- a one-entry cache, replaced whole
-    if value.tzinfo is _UTC:
-        stamp = value.timestamp()
+    if value.__class__ is datetime and value.tzinfo is _UTC:  # not a subclass's
+        stamp = value.timestamp()  # own (rounded) timestamp()
         if 0.0 <= stamp < _EXACT_SECONDS:
             second = stamp // 1
             cached, text = _last_second

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._construct import twin
+from ._construct import unchecked
 from ._datetime import format_datetime, parse_datetime
 from ._schema import JSON_NULL, json_problem
 
@@ -35,7 +35,8 @@ __all__ = [
     "json_problem",
     "members",
     "parse_datetime",
-    "twin",
+    "store_fields",
+    "unchecked",
 ]
 
 INF: Final = math.inf
@@ -45,12 +46,23 @@ Codecs = dict[type[Any], tuple[Callable[[Any], Any], Callable[[Any], dict[str, A
 """The type of a generated module's ``_CODECS`` table: class -> (decoder, encoder)."""
 
 
-def check_field(obj: Any, name: str, value: Any) -> None:
-    """Run the attrs validator of field ``name`` of ``obj`` on ``value``: what a
-    generated ``__init__`` does when its inline check does not accept a value (it
-    raises :class:`~ocpp201.ValidationError`, or accepts a subclass, say)."""
-    attribute = getattr(attrs.fields(type(obj)), name)
+def check_field(obj: Any, name: str, value: Any, cls: type[Any]) -> None:
+    """Run the attrs validator of field ``name`` of ``cls`` on ``value`` (unless
+    ``attrs.validators.set_disabled(True)``): what the generated ``__init__`` of
+    ``cls`` does when its inline check does not accept a value; it raises
+    :class:`~ocpp201.ValidationError`, or accepts a subclass, say."""
+    if attrs.validators.get_disabled():
+        return
+    attribute = getattr(attrs.fields(cls), name)
     attribute.validator(obj, attribute, value)
+
+
+def store_fields(obj: Any, cls: type[Any], values: dict[str, Any]) -> None:
+    """Set the fields of ``cls`` on ``obj``, an instance of a subclass of ``cls``
+    (whose layout the twin of ``cls`` does not share), from ``values`` (the
+    ``locals()`` of the generated ``__init__``), as attrs' ``__init__`` does."""
+    for attribute in attrs.fields(cls):
+        object.__setattr__(obj, attribute.name, values[attribute.name])
 
 
 def members(enum_type: type[enum.Enum]) -> dict[Any, Any]:

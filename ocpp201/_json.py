@@ -12,9 +12,13 @@ float range, an integer with more digits than Python converts).
 * With orjson, the text is parsed without hooks and the anomalies are found at C
   speed: a text that is orjson's own compact writing of its value has none; else
   the text and that writing hold the same number of colons unless an object lost a
-  duplicate member; infinities are refused by orjson.
-  A text this cannot judge exactly (a ``\\u`` escape, a run of 19 digits, anything
-  orjson refuses) goes to the standard library, which decides.
+  duplicate member; infinities are refused by orjson.  Any other text this cannot
+  judge exactly (a ``\\u`` escape, a run of 19 digits, anything orjson refuses)
+  goes to the standard library, which decides.
+
+Writing: :func:`write_checked` lets orjson write a frame whose payload outgoing
+validation checked (see there); anything else is written by the standard library
+(``ocpp201._framing.dumps``).
 
 Backends: the standard library's :mod:`json` always; :mod:`orjson` (the ``fast``
 extra) when installed, unless ``OCPP201_JSON=stdlib`` (it is imported at the first
@@ -76,23 +80,31 @@ def backend() -> str:
     return "stdlib" if _orjson is None else "orjson"
 
 
+# orjson refuses (instead of writing its own way) what the standard library writes
+# differently or refuses: subclasses of str/int/dict/list, datetimes, dataclasses.
+_ORJSON_STRICT: Final = 0x100 | 0x200 | 0x800  # PASSTHROUGH_SUBCLASS/DATETIME/DATACLASS
+
+
 def write_checked(value: Any) -> str | None:
     """Compact JSON text of ``value`` written by orjson, or None (the standard
     library must write it): orjson not in use, or something orjson cannot write as
     the standard library would (an integer beyond 64 bits, a lone surrogate, a
-    ``NaN``, which orjson would write as ``null``, and any ``null`` with it).
+    ``NaN``, which orjson would write as ``null``, and any ``null`` with it; a
+    subclass of str, int, dict or list, whose overrides the standard library may
+    use; a datetime or a dataclass, which the standard library refuses).
 
     Only for a value outgoing validation checked: it holds nothing but JSON values
-    (no datetime, UUID or enumeration, which orjson writes and the standard library
-    refuses).  orjson writes the same text but for floats in exponent form
-    (``1e16``, the standard library ``1e+16``): the same JSON number.
+    (no UUID or enumeration either, which orjson would write and the standard
+    library refuses).  orjson writes the same text but for some floats, the same
+    JSON numbers: ``1e-7`` and ``0.00001`` where the standard library writes
+    ``1e-07`` and ``1e-05``.
     """
     if _orjson is _LATER:
         backend()
     if _orjson is None:
         return None
     try:
-        raw: bytes = _orjson.dumps(value)
+        raw: bytes = _orjson.dumps(value, option=_ORJSON_STRICT)
     except _orjson.JSONEncodeError:
         return None
     return None if b"null" in raw else raw.decode()

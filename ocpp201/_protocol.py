@@ -482,7 +482,7 @@ class RpcConnection:
         """The one boundary to the codec for incoming payloads (strict or
         tolerant); returns the object and what tolerant decoding tolerated
         (duplicate keys and oversized numbers included)."""
-        if self.validate_incoming and info.name not in self.tolerant_actions:
+        if not self.is_tolerant(info.name):
             if syntax_problems:
                 raise ValidationError(syntax_problems, type_name=cls.__name__)
             return decode_payload(cls, payload)
@@ -577,8 +577,8 @@ class RpcConnection:
         try:
             # check: what the attrs validators cannot have seen (lists changed after
             # construction, untyped values, objects a tolerant decoding built).
-            checked = self.validate_outgoing
-            payload = to_payload(response, check=checked)
+            checked = self._checked()
+            payload = to_payload(response, check=self.validate_outgoing)
             frame = _framing.encode_call_result(call.message_id, payload, checked)
         except ValidationError as exc:
             failure = ValidationFailure(
@@ -625,6 +625,12 @@ class RpcConnection:
 
     # ------------------------------------------------------------------ calling
 
+    def _checked(self) -> bool:
+        """Whether the payloads we encode now are checked in full: outgoing
+        validation on, and attrs' validators (which checked every field when set)
+        not switched off."""
+        return self.validate_outgoing and not attrs.validators.get_disabled()
+
     def prepare_call(self, request: object) -> PreparedCall:
         """Check and encode ``request`` for a CALL; changes no state.
 
@@ -654,7 +660,7 @@ class RpcConnection:
             raise LocalProtocolError(
                 f"cannot encode the {info.name} request: {exc}"
             ) from exc
-        return PreparedCall(info.name, payload, self.validate_outgoing)
+        return PreparedCall(info.name, payload, self._checked())
 
     def start_call(self, prepared: PreparedCall) -> StartedCall:
         """Give ``prepared`` its message id and make it our outstanding CALL.

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -81,33 +81,35 @@ class ACChargingParametersType:
         ev_max_current: int,
         ev_max_voltage: int,
     ) -> None:
+        if self.__class__ is ACChargingParametersType:
+            object.__setattr__(self, "__class__", _U_ACChargingParametersType)
+            self.custom_data = custom_data
+            self.energy_amount = energy_amount
+            self.ev_min_current = ev_min_current
+            self.ev_max_current = ev_max_current
+            self.ev_max_voltage = ev_max_voltage
+            self.__class__ = ACChargingParametersType
+        else:  # a subclass: its own layout
+            store_fields(self, ACChargingParametersType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ACChargingParametersType)
         v = energy_amount
         if v.__class__ is not int:
-            check_field(self, "energy_amount", v)
+            check_field(self, "energy_amount", v, ACChargingParametersType)
         v = ev_min_current
         if v.__class__ is not int:
-            check_field(self, "ev_min_current", v)
+            check_field(self, "ev_min_current", v, ACChargingParametersType)
         v = ev_max_current
         if v.__class__ is not int:
-            check_field(self, "ev_max_current", v)
+            check_field(self, "ev_max_current", v, ACChargingParametersType)
         v = ev_max_voltage
         if v.__class__ is not int:
-            check_field(self, "ev_max_voltage", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.energy_amount = energy_amount
-        self.ev_min_current = ev_min_current
-        self.ev_max_current = ev_max_current
-        self.ev_max_voltage = ev_max_voltage
-        self.__class__ = cls
+            check_field(self, "ev_max_voltage", v, ACChargingParametersType)
 
 
-_U_ACChargingParametersType = twin(ACChargingParametersType)
+_U_ACChargingParametersType = unchecked(ACChargingParametersType)
 
 
 def _decode_ACChargingParametersType(o: Any) -> ACChargingParametersType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -57,25 +57,27 @@ class AdditionalInfoType:
         additional_id_token: str,
         type: str,
     ) -> None:
+        if self.__class__ is AdditionalInfoType:
+            object.__setattr__(self, "__class__", _U_AdditionalInfoType)
+            self.custom_data = custom_data
+            self.additional_id_token = additional_id_token
+            self.type = type
+            self.__class__ = AdditionalInfoType
+        else:  # a subclass: its own layout
+            store_fields(self, AdditionalInfoType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, AdditionalInfoType)
         v = additional_id_token
         if v.__class__ is not str or len(v) > 36:
-            check_field(self, "additional_id_token", v)
+            check_field(self, "additional_id_token", v, AdditionalInfoType)
         v = type
         if v.__class__ is not str or len(v) > 50:
-            check_field(self, "type", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.additional_id_token = additional_id_token
-        self.type = type
-        self.__class__ = cls
+            check_field(self, "type", v, AdditionalInfoType)
 
 
-_U_AdditionalInfoType = twin(AdditionalInfoType)
+_U_AdditionalInfoType = unchecked(AdditionalInfoType)
 
 
 def _decode_AdditionalInfoType(o: Any) -> AdditionalInfoType:

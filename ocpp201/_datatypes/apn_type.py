@@ -8,7 +8,15 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.apn_authentication import APNAuthenticationEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, Boolean, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -134,46 +142,48 @@ class APNType:
         use_only_preferred_network: bool | None = None,
         apn_authentication: APNAuthenticationEnumType,
     ) -> None:
+        if self.__class__ is APNType:
+            object.__setattr__(self, "__class__", _U_APNType)
+            self.custom_data = custom_data
+            self.apn = apn
+            self.apn_user_name = apn_user_name
+            self.apn_password = apn_password
+            self.sim_pin = sim_pin
+            self.preferred_network = preferred_network
+            self.use_only_preferred_network = use_only_preferred_network
+            self.apn_authentication = apn_authentication
+            self.__class__ = APNType
+        else:  # a subclass: its own layout
+            store_fields(self, APNType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, APNType)
         v = apn
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "apn", v)
+            check_field(self, "apn", v, APNType)
         v = apn_user_name
         if v is not None and (v.__class__ is not str or len(v) > 20):
-            check_field(self, "apn_user_name", v)
+            check_field(self, "apn_user_name", v, APNType)
         v = apn_password
         if v is not None and (v.__class__ is not str or len(v) > 20):
-            check_field(self, "apn_password", v)
+            check_field(self, "apn_password", v, APNType)
         v = sim_pin
         if v is not None and v.__class__ is not int:
-            check_field(self, "sim_pin", v)
+            check_field(self, "sim_pin", v, APNType)
         v = preferred_network
         if v is not None and (v.__class__ is not str or len(v) > 6):
-            check_field(self, "preferred_network", v)
+            check_field(self, "preferred_network", v, APNType)
         v = use_only_preferred_network
         if v is not None and v.__class__ is not bool:
-            check_field(self, "use_only_preferred_network", v)
+            check_field(self, "use_only_preferred_network", v, APNType)
         v = apn_authentication
         if v.__class__ is not APNAuthenticationEnumType:
-            check_field(self, "apn_authentication", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.apn = apn
-        self.apn_user_name = apn_user_name
-        self.apn_password = apn_password
-        self.sim_pin = sim_pin
-        self.preferred_network = preferred_network
-        self.use_only_preferred_network = use_only_preferred_network
-        self.apn_authentication = apn_authentication
-        self.__class__ = cls
+            check_field(self, "apn_authentication", v, APNType)
 
 
 _M_APNAuthenticationEnumType = members(APNAuthenticationEnumType)
-_U_APNType = twin(APNType)
+_U_APNType = unchecked(APNType)
 
 
 def _decode_APNType(o: Any) -> APNType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -75,25 +75,27 @@ class AuthorizationData:
         id_token: IdTokenType,
         id_token_info: IdTokenInfoType | None = None,
     ) -> None:
+        if self.__class__ is AuthorizationData:
+            object.__setattr__(self, "__class__", _U_AuthorizationData)
+            self.custom_data = custom_data
+            self.id_token = id_token
+            self.id_token_info = id_token_info
+            self.__class__ = AuthorizationData
+        else:  # a subclass: its own layout
+            store_fields(self, AuthorizationData, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, AuthorizationData)
         v = id_token
         if v.__class__ is not IdTokenType:
-            check_field(self, "id_token", v)
+            check_field(self, "id_token", v, AuthorizationData)
         v = id_token_info
         if v is not None and v.__class__ is not IdTokenInfoType:
-            check_field(self, "id_token_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id_token = id_token
-        self.id_token_info = id_token_info
-        self.__class__ = cls
+            check_field(self, "id_token_info", v, AuthorizationData)
 
 
-_U_AuthorizationData = twin(AuthorizationData)
+_U_AuthorizationData = unchecked(AuthorizationData)
 
 
 def _decode_AuthorizationData(o: Any) -> AuthorizationData:

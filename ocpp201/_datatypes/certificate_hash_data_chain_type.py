@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.get_certificate_id_use import GetCertificateIdUseEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt
 from .certificate_hash_data_type import (
     CertificateHashDataType,
@@ -72,30 +72,34 @@ class CertificateHashDataChainType:
         certificate_type: GetCertificateIdUseEnumType,
         child_certificate_hash_data: list[CertificateHashDataType] | None = None,
     ) -> None:
+        if self.__class__ is CertificateHashDataChainType:
+            object.__setattr__(self, "__class__", _U_CertificateHashDataChainType)
+            self.custom_data = custom_data
+            self.certificate_hash_data = certificate_hash_data
+            self.certificate_type = certificate_type
+            self.child_certificate_hash_data = child_certificate_hash_data
+            self.__class__ = CertificateHashDataChainType
+        else:  # a subclass: its own layout
+            store_fields(self, CertificateHashDataChainType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CertificateHashDataChainType)
         v = certificate_hash_data
         if v.__class__ is not CertificateHashDataType:
-            check_field(self, "certificate_hash_data", v)
+            check_field(self, "certificate_hash_data", v, CertificateHashDataChainType)
         v = certificate_type
         if v.__class__ is not GetCertificateIdUseEnumType:
-            check_field(self, "certificate_type", v)
+            check_field(self, "certificate_type", v, CertificateHashDataChainType)
         v = child_certificate_hash_data
         if v is not None:
-            check_field(self, "child_certificate_hash_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.certificate_hash_data = certificate_hash_data
-        self.certificate_type = certificate_type
-        self.child_certificate_hash_data = child_certificate_hash_data
-        self.__class__ = cls
+            check_field(
+                self, "child_certificate_hash_data", v, CertificateHashDataChainType
+            )
 
 
 _M_GetCertificateIdUseEnumType = members(GetCertificateIdUseEnumType)
-_U_CertificateHashDataChainType = twin(CertificateHashDataChainType)
+_U_CertificateHashDataChainType = unchecked(CertificateHashDataChainType)
 
 
 def _decode_CertificateHashDataChainType(o: Any) -> CertificateHashDataChainType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, Boolean, EnumOf, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -67,26 +67,28 @@ class ChargingLimitType:
         charging_limit_source: ChargingLimitSourceEnumType,
         is_grid_critical: bool | None = None,
     ) -> None:
+        if self.__class__ is ChargingLimitType:
+            object.__setattr__(self, "__class__", _U_ChargingLimitType)
+            self.custom_data = custom_data
+            self.charging_limit_source = charging_limit_source
+            self.is_grid_critical = is_grid_critical
+            self.__class__ = ChargingLimitType
+        else:  # a subclass: its own layout
+            store_fields(self, ChargingLimitType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChargingLimitType)
         v = charging_limit_source
         if v.__class__ is not ChargingLimitSourceEnumType:
-            check_field(self, "charging_limit_source", v)
+            check_field(self, "charging_limit_source", v, ChargingLimitType)
         v = is_grid_critical
         if v is not None and v.__class__ is not bool:
-            check_field(self, "is_grid_critical", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.charging_limit_source = charging_limit_source
-        self.is_grid_critical = is_grid_critical
-        self.__class__ = cls
+            check_field(self, "is_grid_critical", v, ChargingLimitType)
 
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
-_U_ChargingLimitType = twin(ChargingLimitType)
+_U_ChargingLimitType = unchecked(ChargingLimitType)
 
 
 def _decode_ChargingLimitType(o: Any) -> ChargingLimitType:

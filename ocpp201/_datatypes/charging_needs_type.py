@@ -17,7 +17,8 @@ from .._fastpath import (
     format_datetime,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, ObjectOf, Opt
 from .ac_charging_parameters_type import (
@@ -113,34 +114,36 @@ class ChargingNeedsType:
         requested_energy_transfer: EnergyTransferModeEnumType,
         departure_time: datetime | None = None,
     ) -> None:
+        if self.__class__ is ChargingNeedsType:
+            object.__setattr__(self, "__class__", _U_ChargingNeedsType)
+            self.custom_data = custom_data
+            self.ac_charging_parameters = ac_charging_parameters
+            self.dc_charging_parameters = dc_charging_parameters
+            self.requested_energy_transfer = requested_energy_transfer
+            self.departure_time = departure_time
+            self.__class__ = ChargingNeedsType
+        else:  # a subclass: its own layout
+            store_fields(self, ChargingNeedsType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChargingNeedsType)
         v = ac_charging_parameters
         if v is not None and v.__class__ is not ACChargingParametersType:
-            check_field(self, "ac_charging_parameters", v)
+            check_field(self, "ac_charging_parameters", v, ChargingNeedsType)
         v = dc_charging_parameters
         if v is not None and v.__class__ is not DCChargingParametersType:
-            check_field(self, "dc_charging_parameters", v)
+            check_field(self, "dc_charging_parameters", v, ChargingNeedsType)
         v = requested_energy_transfer
         if v.__class__ is not EnergyTransferModeEnumType:
-            check_field(self, "requested_energy_transfer", v)
+            check_field(self, "requested_energy_transfer", v, ChargingNeedsType)
         v = departure_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "departure_time", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.ac_charging_parameters = ac_charging_parameters
-        self.dc_charging_parameters = dc_charging_parameters
-        self.requested_energy_transfer = requested_energy_transfer
-        self.departure_time = departure_time
-        self.__class__ = cls
+            check_field(self, "departure_time", v, ChargingNeedsType)
 
 
 _M_EnergyTransferModeEnumType = members(EnergyTransferModeEnumType)
-_U_ChargingNeedsType = twin(ChargingNeedsType)
+_U_ChargingNeedsType = unchecked(ChargingNeedsType)
 
 
 def _decode_ChargingNeedsType(o: Any) -> ChargingNeedsType:

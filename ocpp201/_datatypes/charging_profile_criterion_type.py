@@ -9,7 +9,15 @@ from attrs import define, field
 
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
 from .._enums.charging_profile_purpose import ChargingProfilePurposeEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -105,35 +113,39 @@ class ChargingProfileCriterionType:
         charging_profile_id: list[int] | None = None,
         charging_limit_source: list[ChargingLimitSourceEnumType] | None = None,
     ) -> None:
+        if self.__class__ is ChargingProfileCriterionType:
+            object.__setattr__(self, "__class__", _U_ChargingProfileCriterionType)
+            self.custom_data = custom_data
+            self.charging_profile_purpose = charging_profile_purpose
+            self.stack_level = stack_level
+            self.charging_profile_id = charging_profile_id
+            self.charging_limit_source = charging_limit_source
+            self.__class__ = ChargingProfileCriterionType
+        else:  # a subclass: its own layout
+            store_fields(self, ChargingProfileCriterionType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChargingProfileCriterionType)
         v = charging_profile_purpose
         if v is not None and v.__class__ is not ChargingProfilePurposeEnumType:
-            check_field(self, "charging_profile_purpose", v)
+            check_field(
+                self, "charging_profile_purpose", v, ChargingProfileCriterionType
+            )
         v = stack_level
         if v is not None and v.__class__ is not int:
-            check_field(self, "stack_level", v)
+            check_field(self, "stack_level", v, ChargingProfileCriterionType)
         v = charging_profile_id
         if v is not None:
-            check_field(self, "charging_profile_id", v)
+            check_field(self, "charging_profile_id", v, ChargingProfileCriterionType)
         v = charging_limit_source
         if v is not None:
-            check_field(self, "charging_limit_source", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.charging_profile_purpose = charging_profile_purpose
-        self.stack_level = stack_level
-        self.charging_profile_id = charging_profile_id
-        self.charging_limit_source = charging_limit_source
-        self.__class__ = cls
+            check_field(self, "charging_limit_source", v, ChargingProfileCriterionType)
 
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
-_U_ChargingProfileCriterionType = twin(ChargingProfileCriterionType)
+_U_ChargingProfileCriterionType = unchecked(ChargingProfileCriterionType)
 
 
 def _decode_ChargingProfileCriterionType(o: Any) -> ChargingProfileCriterionType:

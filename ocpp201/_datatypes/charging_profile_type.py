@@ -20,7 +20,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .charging_schedule_type import (
@@ -172,55 +173,57 @@ class ChargingProfileType:
         charging_schedule: list[ChargingScheduleType],
         transaction_id: str | None = None,
     ) -> None:
+        if self.__class__ is ChargingProfileType:
+            object.__setattr__(self, "__class__", _U_ChargingProfileType)
+            self.custom_data = custom_data
+            self.id = id
+            self.stack_level = stack_level
+            self.charging_profile_purpose = charging_profile_purpose
+            self.charging_profile_kind = charging_profile_kind
+            self.recurrency_kind = recurrency_kind
+            self.valid_from = valid_from
+            self.valid_to = valid_to
+            self.charging_schedule = charging_schedule
+            self.transaction_id = transaction_id
+            self.__class__ = ChargingProfileType
+        else:  # a subclass: its own layout
+            store_fields(self, ChargingProfileType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChargingProfileType)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, ChargingProfileType)
         v = stack_level
         if v.__class__ is not int:
-            check_field(self, "stack_level", v)
+            check_field(self, "stack_level", v, ChargingProfileType)
         v = charging_profile_purpose
         if v.__class__ is not ChargingProfilePurposeEnumType:
-            check_field(self, "charging_profile_purpose", v)
+            check_field(self, "charging_profile_purpose", v, ChargingProfileType)
         v = charging_profile_kind
         if v.__class__ is not ChargingProfileKindEnumType:
-            check_field(self, "charging_profile_kind", v)
+            check_field(self, "charging_profile_kind", v, ChargingProfileType)
         v = recurrency_kind
         if v is not None and v.__class__ is not RecurrencyKindEnumType:
-            check_field(self, "recurrency_kind", v)
+            check_field(self, "recurrency_kind", v, ChargingProfileType)
         v = valid_from
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "valid_from", v)
+            check_field(self, "valid_from", v, ChargingProfileType)
         v = valid_to
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "valid_to", v)
+            check_field(self, "valid_to", v, ChargingProfileType)
         v = charging_schedule
-        check_field(self, "charging_schedule", v)
+        check_field(self, "charging_schedule", v, ChargingProfileType)
         v = transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
-            check_field(self, "transaction_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.stack_level = stack_level
-        self.charging_profile_purpose = charging_profile_purpose
-        self.charging_profile_kind = charging_profile_kind
-        self.recurrency_kind = recurrency_kind
-        self.valid_from = valid_from
-        self.valid_to = valid_to
-        self.charging_schedule = charging_schedule
-        self.transaction_id = transaction_id
-        self.__class__ = cls
+            check_field(self, "transaction_id", v, ChargingProfileType)
 
 
 _M_ChargingProfileKindEnumType = members(ChargingProfileKindEnumType)
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
 _M_RecurrencyKindEnumType = members(RecurrencyKindEnumType)
-_U_ChargingProfileType = twin(ChargingProfileType)
+_U_ChargingProfileType = unchecked(ChargingProfileType)
 
 
 def _decode_ChargingProfileType(o: Any) -> ChargingProfileType:

@@ -7,7 +7,15 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import INF, Codecs, Refused, check_field, integer, twin
+from .._fastpath import (
+    INF,
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, Integer, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -96,33 +104,35 @@ class ChargingSchedulePeriodType:
         number_phases: int | None = None,
         phase_to_use: int | None = None,
     ) -> None:
+        if self.__class__ is ChargingSchedulePeriodType:
+            object.__setattr__(self, "__class__", _U_ChargingSchedulePeriodType)
+            self.custom_data = custom_data
+            self.start_period = start_period
+            self.limit = limit
+            self.number_phases = number_phases
+            self.phase_to_use = phase_to_use
+            self.__class__ = ChargingSchedulePeriodType
+        else:  # a subclass: its own layout
+            store_fields(self, ChargingSchedulePeriodType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChargingSchedulePeriodType)
         v = start_period
         if v.__class__ is not int:
-            check_field(self, "start_period", v)
+            check_field(self, "start_period", v, ChargingSchedulePeriodType)
         v = limit
         if v.__class__ is not float or not -INF < v < INF:
-            check_field(self, "limit", v)
+            check_field(self, "limit", v, ChargingSchedulePeriodType)
         v = number_phases
         if v is not None and v.__class__ is not int:
-            check_field(self, "number_phases", v)
+            check_field(self, "number_phases", v, ChargingSchedulePeriodType)
         v = phase_to_use
         if v is not None and v.__class__ is not int:
-            check_field(self, "phase_to_use", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.start_period = start_period
-        self.limit = limit
-        self.number_phases = number_phases
-        self.phase_to_use = phase_to_use
-        self.__class__ = cls
+            check_field(self, "phase_to_use", v, ChargingSchedulePeriodType)
 
 
-_U_ChargingSchedulePeriodType = twin(ChargingSchedulePeriodType)
+_U_ChargingSchedulePeriodType = unchecked(ChargingSchedulePeriodType)
 
 
 def _decode_ChargingSchedulePeriodType(o: Any) -> ChargingSchedulePeriodType:

@@ -19,7 +19,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, Number, ObjectOf, Opt
 from .charging_schedule_period_type import (
@@ -159,45 +160,47 @@ class ChargingScheduleType:
         min_charging_rate: float | None = None,
         sales_tariff: SalesTariffType | None = None,
     ) -> None:
+        if self.__class__ is ChargingScheduleType:
+            object.__setattr__(self, "__class__", _U_ChargingScheduleType)
+            self.custom_data = custom_data
+            self.id = id
+            self.start_schedule = start_schedule
+            self.duration = duration
+            self.charging_rate_unit = charging_rate_unit
+            self.charging_schedule_period = charging_schedule_period
+            self.min_charging_rate = min_charging_rate
+            self.sales_tariff = sales_tariff
+            self.__class__ = ChargingScheduleType
+        else:  # a subclass: its own layout
+            store_fields(self, ChargingScheduleType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChargingScheduleType)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, ChargingScheduleType)
         v = start_schedule
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "start_schedule", v)
+            check_field(self, "start_schedule", v, ChargingScheduleType)
         v = duration
         if v is not None and v.__class__ is not int:
-            check_field(self, "duration", v)
+            check_field(self, "duration", v, ChargingScheduleType)
         v = charging_rate_unit
         if v.__class__ is not ChargingRateUnitEnumType:
-            check_field(self, "charging_rate_unit", v)
+            check_field(self, "charging_rate_unit", v, ChargingScheduleType)
         v = charging_schedule_period
-        check_field(self, "charging_schedule_period", v)
+        check_field(self, "charging_schedule_period", v, ChargingScheduleType)
         v = min_charging_rate
         if v is not None and (v.__class__ is not float or not -INF < v < INF):
-            check_field(self, "min_charging_rate", v)
+            check_field(self, "min_charging_rate", v, ChargingScheduleType)
         v = sales_tariff
         if v is not None and v.__class__ is not SalesTariffType:
-            check_field(self, "sales_tariff", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.start_schedule = start_schedule
-        self.duration = duration
-        self.charging_rate_unit = charging_rate_unit
-        self.charging_schedule_period = charging_schedule_period
-        self.min_charging_rate = min_charging_rate
-        self.sales_tariff = sales_tariff
-        self.__class__ = cls
+            check_field(self, "sales_tariff", v, ChargingScheduleType)
 
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
-_U_ChargingScheduleType = twin(ChargingScheduleType)
+_U_ChargingScheduleType = unchecked(ChargingScheduleType)
 
 
 def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -86,37 +86,39 @@ class ChargingStationType:
         vendor_name: str,
         firmware_version: str | None = None,
     ) -> None:
+        if self.__class__ is ChargingStationType:
+            object.__setattr__(self, "__class__", _U_ChargingStationType)
+            self.custom_data = custom_data
+            self.serial_number = serial_number
+            self.model = model
+            self.modem = modem
+            self.vendor_name = vendor_name
+            self.firmware_version = firmware_version
+            self.__class__ = ChargingStationType
+        else:  # a subclass: its own layout
+            store_fields(self, ChargingStationType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChargingStationType)
         v = serial_number
         if v is not None and (v.__class__ is not str or len(v) > 25):
-            check_field(self, "serial_number", v)
+            check_field(self, "serial_number", v, ChargingStationType)
         v = model
         if v.__class__ is not str or len(v) > 20:
-            check_field(self, "model", v)
+            check_field(self, "model", v, ChargingStationType)
         v = modem
         if v is not None and v.__class__ is not ModemType:
-            check_field(self, "modem", v)
+            check_field(self, "modem", v, ChargingStationType)
         v = vendor_name
         if v.__class__ is not str or len(v) > 50:
-            check_field(self, "vendor_name", v)
+            check_field(self, "vendor_name", v, ChargingStationType)
         v = firmware_version
         if v is not None and (v.__class__ is not str or len(v) > 50):
-            check_field(self, "firmware_version", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.serial_number = serial_number
-        self.model = model
-        self.modem = modem
-        self.vendor_name = vendor_name
-        self.firmware_version = firmware_version
-        self.__class__ = cls
+            check_field(self, "firmware_version", v, ChargingStationType)
 
 
-_U_ChargingStationType = twin(ChargingStationType)
+_U_ChargingStationType = unchecked(ChargingStationType)
 
 
 def _decode_ChargingStationType(o: Any) -> ChargingStationType:

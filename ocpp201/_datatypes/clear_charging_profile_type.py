@@ -8,7 +8,15 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.charging_profile_purpose import ChargingProfilePurposeEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -92,30 +100,32 @@ class ClearChargingProfileType:
         charging_profile_purpose: ChargingProfilePurposeEnumType | None = None,
         stack_level: int | None = None,
     ) -> None:
+        if self.__class__ is ClearChargingProfileType:
+            object.__setattr__(self, "__class__", _U_ClearChargingProfileType)
+            self.custom_data = custom_data
+            self.evse_id = evse_id
+            self.charging_profile_purpose = charging_profile_purpose
+            self.stack_level = stack_level
+            self.__class__ = ClearChargingProfileType
+        else:  # a subclass: its own layout
+            store_fields(self, ClearChargingProfileType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearChargingProfileType)
         v = evse_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, ClearChargingProfileType)
         v = charging_profile_purpose
         if v is not None and v.__class__ is not ChargingProfilePurposeEnumType:
-            check_field(self, "charging_profile_purpose", v)
+            check_field(self, "charging_profile_purpose", v, ClearChargingProfileType)
         v = stack_level
         if v is not None and v.__class__ is not int:
-            check_field(self, "stack_level", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.evse_id = evse_id
-        self.charging_profile_purpose = charging_profile_purpose
-        self.stack_level = stack_level
-        self.__class__ = cls
+            check_field(self, "stack_level", v, ClearChargingProfileType)
 
 
 _M_ChargingProfilePurposeEnumType = members(ChargingProfilePurposeEnumType)
-_U_ClearChargingProfileType = twin(ClearChargingProfileType)
+_U_ClearChargingProfileType = unchecked(ClearChargingProfileType)
 
 
 def _decode_ClearChargingProfileType(o: Any) -> ClearChargingProfileType:

@@ -8,7 +8,15 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.clear_monitoring_status import ClearMonitoringStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -67,30 +75,32 @@ class ClearMonitoringResultType:
         id: int,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is ClearMonitoringResultType:
+            object.__setattr__(self, "__class__", _U_ClearMonitoringResultType)
+            self.custom_data = custom_data
+            self.status = status
+            self.id = id
+            self.status_info = status_info
+            self.__class__ = ClearMonitoringResultType
+        else:  # a subclass: its own layout
+            store_fields(self, ClearMonitoringResultType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearMonitoringResultType)
         v = status
         if v.__class__ is not ClearMonitoringStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, ClearMonitoringResultType)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, ClearMonitoringResultType)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.id = id
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, ClearMonitoringResultType)
 
 
 _M_ClearMonitoringStatusEnumType = members(ClearMonitoringStatusEnumType)
-_U_ClearMonitoringResultType = twin(ClearMonitoringResultType)
+_U_ClearMonitoringResultType = unchecked(ClearMonitoringResultType)
 
 
 def _decode_ClearMonitoringResultType(o: Any) -> ClearMonitoringResultType:

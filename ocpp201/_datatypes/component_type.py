@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -71,29 +71,31 @@ class ComponentType:
         name: str,
         instance: str | None = None,
     ) -> None:
+        if self.__class__ is ComponentType:
+            object.__setattr__(self, "__class__", _U_ComponentType)
+            self.custom_data = custom_data
+            self.evse = evse
+            self.name = name
+            self.instance = instance
+            self.__class__ = ComponentType
+        else:  # a subclass: its own layout
+            store_fields(self, ComponentType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ComponentType)
         v = evse
         if v is not None and v.__class__ is not EVSEType:
-            check_field(self, "evse", v)
+            check_field(self, "evse", v, ComponentType)
         v = name
         if v.__class__ is not str or len(v) > 50:
-            check_field(self, "name", v)
+            check_field(self, "name", v, ComponentType)
         v = instance
         if v is not None and (v.__class__ is not str or len(v) > 50):
-            check_field(self, "instance", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.evse = evse
-        self.name = name
-        self.instance = instance
-        self.__class__ = cls
+            check_field(self, "instance", v, ComponentType)
 
 
-_U_ComponentType = twin(ComponentType)
+_U_ComponentType = unchecked(ComponentType)
 
 
 def _decode_ComponentType(o: Any) -> ComponentType:

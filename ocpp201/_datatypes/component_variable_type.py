@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -58,25 +58,27 @@ class ComponentVariableType:
         component: ComponentType,
         variable: VariableType | None = None,
     ) -> None:
+        if self.__class__ is ComponentVariableType:
+            object.__setattr__(self, "__class__", _U_ComponentVariableType)
+            self.custom_data = custom_data
+            self.component = component
+            self.variable = variable
+            self.__class__ = ComponentVariableType
+        else:  # a subclass: its own layout
+            store_fields(self, ComponentVariableType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ComponentVariableType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, ComponentVariableType)
         v = variable
         if v is not None and v.__class__ is not VariableType:
-            check_field(self, "variable", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.component = component
-        self.variable = variable
-        self.__class__ = cls
+            check_field(self, "variable", v, ComponentVariableType)
 
 
-_U_ComponentVariableType = twin(ComponentVariableType)
+_U_ComponentVariableType = unchecked(ComponentVariableType)
 
 
 def _decode_ComponentVariableType(o: Any) -> ComponentVariableType:

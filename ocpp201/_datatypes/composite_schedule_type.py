@@ -18,7 +18,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt
 from .charging_schedule_period_type import (
@@ -109,37 +110,39 @@ class CompositeScheduleType:
         schedule_start: datetime,
         charging_rate_unit: ChargingRateUnitEnumType,
     ) -> None:
+        if self.__class__ is CompositeScheduleType:
+            object.__setattr__(self, "__class__", _U_CompositeScheduleType)
+            self.custom_data = custom_data
+            self.charging_schedule_period = charging_schedule_period
+            self.evse_id = evse_id
+            self.duration = duration
+            self.schedule_start = schedule_start
+            self.charging_rate_unit = charging_rate_unit
+            self.__class__ = CompositeScheduleType
+        else:  # a subclass: its own layout
+            store_fields(self, CompositeScheduleType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CompositeScheduleType)
         v = charging_schedule_period
-        check_field(self, "charging_schedule_period", v)
+        check_field(self, "charging_schedule_period", v, CompositeScheduleType)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, CompositeScheduleType)
         v = duration
         if v.__class__ is not int:
-            check_field(self, "duration", v)
+            check_field(self, "duration", v, CompositeScheduleType)
         v = schedule_start
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "schedule_start", v)
+            check_field(self, "schedule_start", v, CompositeScheduleType)
         v = charging_rate_unit
         if v.__class__ is not ChargingRateUnitEnumType:
-            check_field(self, "charging_rate_unit", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.charging_schedule_period = charging_schedule_period
-        self.evse_id = evse_id
-        self.duration = duration
-        self.schedule_start = schedule_start
-        self.charging_rate_unit = charging_rate_unit
-        self.__class__ = cls
+            check_field(self, "charging_rate_unit", v, CompositeScheduleType)
 
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
-_U_CompositeScheduleType = twin(CompositeScheduleType)
+_U_CompositeScheduleType = unchecked(CompositeScheduleType)
 
 
 def _decode_CompositeScheduleType(o: Any) -> CompositeScheduleType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import INF, Codecs, Refused, check_field, twin
+from .._fastpath import INF, Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, Number, ObjectOf, Opt
 from .cost_type import CostType, _decode_CostType, _encode_CostType
 from .custom_data_type import (
@@ -64,24 +64,26 @@ class ConsumptionCostType:
         start_value: float,
         cost: list[CostType],
     ) -> None:
+        if self.__class__ is ConsumptionCostType:
+            object.__setattr__(self, "__class__", _U_ConsumptionCostType)
+            self.custom_data = custom_data
+            self.start_value = start_value
+            self.cost = cost
+            self.__class__ = ConsumptionCostType
+        else:  # a subclass: its own layout
+            store_fields(self, ConsumptionCostType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ConsumptionCostType)
         v = start_value
         if v.__class__ is not float or not -INF < v < INF:
-            check_field(self, "start_value", v)
+            check_field(self, "start_value", v, ConsumptionCostType)
         v = cost
-        check_field(self, "cost", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.start_value = start_value
-        self.cost = cost
-        self.__class__ = cls
+        check_field(self, "cost", v, ConsumptionCostType)
 
 
-_U_ConsumptionCostType = twin(ConsumptionCostType)
+_U_ConsumptionCostType = unchecked(ConsumptionCostType)
 
 
 def _decode_ConsumptionCostType(o: Any) -> ConsumptionCostType:

@@ -8,7 +8,15 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.cost_kind import CostKindEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -75,30 +83,32 @@ class CostType:
         amount: int,
         amount_multiplier: int | None = None,
     ) -> None:
+        if self.__class__ is CostType:
+            object.__setattr__(self, "__class__", _U_CostType)
+            self.custom_data = custom_data
+            self.cost_kind = cost_kind
+            self.amount = amount
+            self.amount_multiplier = amount_multiplier
+            self.__class__ = CostType
+        else:  # a subclass: its own layout
+            store_fields(self, CostType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CostType)
         v = cost_kind
         if v.__class__ is not CostKindEnumType:
-            check_field(self, "cost_kind", v)
+            check_field(self, "cost_kind", v, CostType)
         v = amount
         if v.__class__ is not int:
-            check_field(self, "amount", v)
+            check_field(self, "amount", v, CostType)
         v = amount_multiplier
         if v is not None and v.__class__ is not int:
-            check_field(self, "amount_multiplier", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.cost_kind = cost_kind
-        self.amount = amount
-        self.amount_multiplier = amount_multiplier
-        self.__class__ = cls
+            check_field(self, "amount_multiplier", v, CostType)
 
 
 _M_CostKindEnumType = members(CostKindEnumType)
-_U_CostType = twin(CostType)
+_U_CostType = unchecked(CostType)
 
 
 def _decode_CostType(o: Any) -> CostType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, json_problem, twin
+from .._fastpath import Codecs, Refused, json_problem, unchecked
 from .._schema import EXTRA, WIRE, ExtraKeys, String
 
 
@@ -30,7 +30,7 @@ class CustomDataType:
     """
 
 
-_U_CustomDataType = twin(CustomDataType)
+_U_CustomDataType = unchecked(CustomDataType)
 
 
 def _decode_CustomDataType(o: Any) -> CustomDataType:

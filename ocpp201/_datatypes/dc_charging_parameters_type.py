@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -138,49 +138,51 @@ class DCChargingParametersType:
         full_soc: int | None = None,
         bulk_soc: int | None = None,
     ) -> None:
+        if self.__class__ is DCChargingParametersType:
+            object.__setattr__(self, "__class__", _U_DCChargingParametersType)
+            self.custom_data = custom_data
+            self.ev_max_current = ev_max_current
+            self.ev_max_voltage = ev_max_voltage
+            self.energy_amount = energy_amount
+            self.ev_max_power = ev_max_power
+            self.state_of_charge = state_of_charge
+            self.ev_energy_capacity = ev_energy_capacity
+            self.full_soc = full_soc
+            self.bulk_soc = bulk_soc
+            self.__class__ = DCChargingParametersType
+        else:  # a subclass: its own layout
+            store_fields(self, DCChargingParametersType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, DCChargingParametersType)
         v = ev_max_current
         if v.__class__ is not int:
-            check_field(self, "ev_max_current", v)
+            check_field(self, "ev_max_current", v, DCChargingParametersType)
         v = ev_max_voltage
         if v.__class__ is not int:
-            check_field(self, "ev_max_voltage", v)
+            check_field(self, "ev_max_voltage", v, DCChargingParametersType)
         v = energy_amount
         if v is not None and v.__class__ is not int:
-            check_field(self, "energy_amount", v)
+            check_field(self, "energy_amount", v, DCChargingParametersType)
         v = ev_max_power
         if v is not None and v.__class__ is not int:
-            check_field(self, "ev_max_power", v)
+            check_field(self, "ev_max_power", v, DCChargingParametersType)
         v = state_of_charge
         if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
-            check_field(self, "state_of_charge", v)
+            check_field(self, "state_of_charge", v, DCChargingParametersType)
         v = ev_energy_capacity
         if v is not None and v.__class__ is not int:
-            check_field(self, "ev_energy_capacity", v)
+            check_field(self, "ev_energy_capacity", v, DCChargingParametersType)
         v = full_soc
         if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
-            check_field(self, "full_soc", v)
+            check_field(self, "full_soc", v, DCChargingParametersType)
         v = bulk_soc
         if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
-            check_field(self, "bulk_soc", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.ev_max_current = ev_max_current
-        self.ev_max_voltage = ev_max_voltage
-        self.energy_amount = energy_amount
-        self.ev_max_power = ev_max_power
-        self.state_of_charge = state_of_charge
-        self.ev_energy_capacity = ev_energy_capacity
-        self.full_soc = full_soc
-        self.bulk_soc = bulk_soc
-        self.__class__ = cls
+            check_field(self, "bulk_soc", v, DCChargingParametersType)
 
 
-_U_DCChargingParametersType = twin(DCChargingParametersType)
+_U_DCChargingParametersType = unchecked(DCChargingParametersType)
 
 
 def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:

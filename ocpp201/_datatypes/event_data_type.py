@@ -19,7 +19,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, Boolean, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
@@ -162,71 +163,73 @@ class EventDataType:
         event_notification_type: EventNotificationEnumType,
         variable: VariableType,
     ) -> None:
+        if self.__class__ is EventDataType:
+            object.__setattr__(self, "__class__", _U_EventDataType)
+            self.custom_data = custom_data
+            self.event_id = event_id
+            self.timestamp = timestamp
+            self.trigger = trigger
+            self.cause = cause
+            self.actual_value = actual_value
+            self.tech_code = tech_code
+            self.tech_info = tech_info
+            self.cleared = cleared
+            self.transaction_id = transaction_id
+            self.component = component
+            self.variable_monitoring_id = variable_monitoring_id
+            self.event_notification_type = event_notification_type
+            self.variable = variable
+            self.__class__ = EventDataType
+        else:  # a subclass: its own layout
+            store_fields(self, EventDataType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, EventDataType)
         v = event_id
         if v.__class__ is not int:
-            check_field(self, "event_id", v)
+            check_field(self, "event_id", v, EventDataType)
         v = timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "timestamp", v)
+            check_field(self, "timestamp", v, EventDataType)
         v = trigger
         if v.__class__ is not EventTriggerEnumType:
-            check_field(self, "trigger", v)
+            check_field(self, "trigger", v, EventDataType)
         v = cause
         if v is not None and v.__class__ is not int:
-            check_field(self, "cause", v)
+            check_field(self, "cause", v, EventDataType)
         v = actual_value
         if v.__class__ is not str or len(v) > 2500:
-            check_field(self, "actual_value", v)
+            check_field(self, "actual_value", v, EventDataType)
         v = tech_code
         if v is not None and (v.__class__ is not str or len(v) > 50):
-            check_field(self, "tech_code", v)
+            check_field(self, "tech_code", v, EventDataType)
         v = tech_info
         if v is not None and (v.__class__ is not str or len(v) > 500):
-            check_field(self, "tech_info", v)
+            check_field(self, "tech_info", v, EventDataType)
         v = cleared
         if v is not None and v.__class__ is not bool:
-            check_field(self, "cleared", v)
+            check_field(self, "cleared", v, EventDataType)
         v = transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
-            check_field(self, "transaction_id", v)
+            check_field(self, "transaction_id", v, EventDataType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, EventDataType)
         v = variable_monitoring_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "variable_monitoring_id", v)
+            check_field(self, "variable_monitoring_id", v, EventDataType)
         v = event_notification_type
         if v.__class__ is not EventNotificationEnumType:
-            check_field(self, "event_notification_type", v)
+            check_field(self, "event_notification_type", v, EventDataType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.event_id = event_id
-        self.timestamp = timestamp
-        self.trigger = trigger
-        self.cause = cause
-        self.actual_value = actual_value
-        self.tech_code = tech_code
-        self.tech_info = tech_info
-        self.cleared = cleared
-        self.transaction_id = transaction_id
-        self.component = component
-        self.variable_monitoring_id = variable_monitoring_id
-        self.event_notification_type = event_notification_type
-        self.variable = variable
-        self.__class__ = cls
+            check_field(self, "variable", v, EventDataType)
 
 
 _M_EventNotificationEnumType = members(EventNotificationEnumType)
 _M_EventTriggerEnumType = members(EventTriggerEnumType)
-_U_EventDataType = twin(EventDataType)
+_U_EventDataType = unchecked(EventDataType)
 
 
 def _decode_EventDataType(o: Any) -> EventDataType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -62,25 +62,27 @@ class EVSEType:
         id: int,
         connector_id: int | None = None,
     ) -> None:
+        if self.__class__ is EVSEType:
+            object.__setattr__(self, "__class__", _U_EVSEType)
+            self.custom_data = custom_data
+            self.id = id
+            self.connector_id = connector_id
+            self.__class__ = EVSEType
+        else:  # a subclass: its own layout
+            store_fields(self, EVSEType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, EVSEType)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, EVSEType)
         v = connector_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "connector_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.connector_id = connector_id
-        self.__class__ = cls
+            check_field(self, "connector_id", v, EVSEType)
 
 
-_U_EVSEType = twin(EVSEType)
+_U_EVSEType = unchecked(EVSEType)
 
 
 def _decode_EVSEType(o: Any) -> EVSEType:

@@ -15,7 +15,8 @@ from .._fastpath import (
     check_field,
     format_datetime,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 from .custom_data_type import (
@@ -102,37 +103,39 @@ class FirmwareType:
         signing_certificate: str | None = None,
         signature: str | None = None,
     ) -> None:
+        if self.__class__ is FirmwareType:
+            object.__setattr__(self, "__class__", _U_FirmwareType)
+            self.custom_data = custom_data
+            self.location = location
+            self.retrieve_date_time = retrieve_date_time
+            self.install_date_time = install_date_time
+            self.signing_certificate = signing_certificate
+            self.signature = signature
+            self.__class__ = FirmwareType
+        else:  # a subclass: its own layout
+            store_fields(self, FirmwareType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, FirmwareType)
         v = location
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "location", v)
+            check_field(self, "location", v, FirmwareType)
         v = retrieve_date_time
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "retrieve_date_time", v)
+            check_field(self, "retrieve_date_time", v, FirmwareType)
         v = install_date_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "install_date_time", v)
+            check_field(self, "install_date_time", v, FirmwareType)
         v = signing_certificate
         if v is not None and (v.__class__ is not str or len(v) > 5500):
-            check_field(self, "signing_certificate", v)
+            check_field(self, "signing_certificate", v, FirmwareType)
         v = signature
         if v is not None and (v.__class__ is not str or len(v) > 800):
-            check_field(self, "signature", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.location = location
-        self.retrieve_date_time = retrieve_date_time
-        self.install_date_time = install_date_time
-        self.signing_certificate = signing_certificate
-        self.signature = signature
-        self.__class__ = cls
+            check_field(self, "signature", v, FirmwareType)
 
 
-_U_FirmwareType = twin(FirmwareType)
+_U_FirmwareType = unchecked(FirmwareType)
 
 
 def _decode_FirmwareType(o: Any) -> FirmwareType:

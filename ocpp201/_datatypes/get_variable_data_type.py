@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -69,30 +69,32 @@ class GetVariableDataType:
         component: ComponentType,
         variable: VariableType,
     ) -> None:
+        if self.__class__ is GetVariableDataType:
+            object.__setattr__(self, "__class__", _U_GetVariableDataType)
+            self.custom_data = custom_data
+            self.attribute_type = attribute_type
+            self.component = component
+            self.variable = variable
+            self.__class__ = GetVariableDataType
+        else:  # a subclass: its own layout
+            store_fields(self, GetVariableDataType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetVariableDataType)
         v = attribute_type
         if v is not None and v.__class__ is not AttributeEnumType:
-            check_field(self, "attribute_type", v)
+            check_field(self, "attribute_type", v, GetVariableDataType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, GetVariableDataType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.attribute_type = attribute_type
-        self.component = component
-        self.variable = variable
-        self.__class__ = cls
+            check_field(self, "variable", v, GetVariableDataType)
 
 
 _M_AttributeEnumType = members(AttributeEnumType)
-_U_GetVariableDataType = twin(GetVariableDataType)
+_U_GetVariableDataType = unchecked(GetVariableDataType)
 
 
 def _decode_GetVariableDataType(o: Any) -> GetVariableDataType:

@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
 from .._enums.get_variable_status import GetVariableStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -110,43 +110,45 @@ class GetVariableResultType:
         component: ComponentType,
         variable: VariableType,
     ) -> None:
+        if self.__class__ is GetVariableResultType:
+            object.__setattr__(self, "__class__", _U_GetVariableResultType)
+            self.custom_data = custom_data
+            self.attribute_status_info = attribute_status_info
+            self.attribute_status = attribute_status
+            self.attribute_type = attribute_type
+            self.attribute_value = attribute_value
+            self.component = component
+            self.variable = variable
+            self.__class__ = GetVariableResultType
+        else:  # a subclass: its own layout
+            store_fields(self, GetVariableResultType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetVariableResultType)
         v = attribute_status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "attribute_status_info", v)
+            check_field(self, "attribute_status_info", v, GetVariableResultType)
         v = attribute_status
         if v.__class__ is not GetVariableStatusEnumType:
-            check_field(self, "attribute_status", v)
+            check_field(self, "attribute_status", v, GetVariableResultType)
         v = attribute_type
         if v is not None and v.__class__ is not AttributeEnumType:
-            check_field(self, "attribute_type", v)
+            check_field(self, "attribute_type", v, GetVariableResultType)
         v = attribute_value
         if v is not None and (v.__class__ is not str or len(v) > 2500):
-            check_field(self, "attribute_value", v)
+            check_field(self, "attribute_value", v, GetVariableResultType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, GetVariableResultType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.attribute_status_info = attribute_status_info
-        self.attribute_status = attribute_status
-        self.attribute_type = attribute_type
-        self.attribute_value = attribute_value
-        self.component = component
-        self.variable = variable
-        self.__class__ = cls
+            check_field(self, "variable", v, GetVariableResultType)
 
 
 _M_AttributeEnumType = members(AttributeEnumType)
 _M_GetVariableStatusEnumType = members(GetVariableStatusEnumType)
-_U_GetVariableResultType = twin(GetVariableResultType)
+_U_GetVariableResultType = unchecked(GetVariableResultType)
 
 
 def _decode_GetVariableResultType(o: Any) -> GetVariableResultType:

@@ -18,7 +18,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
@@ -161,50 +162,52 @@ class IdTokenInfoType:
         language2: str | None = None,
         personal_message: MessageContentType | None = None,
     ) -> None:
+        if self.__class__ is IdTokenInfoType:
+            object.__setattr__(self, "__class__", _U_IdTokenInfoType)
+            self.custom_data = custom_data
+            self.status = status
+            self.cache_expiry_date_time = cache_expiry_date_time
+            self.charging_priority = charging_priority
+            self.language1 = language1
+            self.evse_id = evse_id
+            self.group_id_token = group_id_token
+            self.language2 = language2
+            self.personal_message = personal_message
+            self.__class__ = IdTokenInfoType
+        else:  # a subclass: its own layout
+            store_fields(self, IdTokenInfoType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, IdTokenInfoType)
         v = status
         if v.__class__ is not AuthorizationStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, IdTokenInfoType)
         v = cache_expiry_date_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "cache_expiry_date_time", v)
+            check_field(self, "cache_expiry_date_time", v, IdTokenInfoType)
         v = charging_priority
         if v is not None and v.__class__ is not int:
-            check_field(self, "charging_priority", v)
+            check_field(self, "charging_priority", v, IdTokenInfoType)
         v = language1
         if v is not None and (v.__class__ is not str or len(v) > 8):
-            check_field(self, "language1", v)
+            check_field(self, "language1", v, IdTokenInfoType)
         v = evse_id
         if v is not None:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, IdTokenInfoType)
         v = group_id_token
         if v is not None and v.__class__ is not IdTokenType:
-            check_field(self, "group_id_token", v)
+            check_field(self, "group_id_token", v, IdTokenInfoType)
         v = language2
         if v is not None and (v.__class__ is not str or len(v) > 8):
-            check_field(self, "language2", v)
+            check_field(self, "language2", v, IdTokenInfoType)
         v = personal_message
         if v is not None and v.__class__ is not MessageContentType:
-            check_field(self, "personal_message", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.cache_expiry_date_time = cache_expiry_date_time
-        self.charging_priority = charging_priority
-        self.language1 = language1
-        self.evse_id = evse_id
-        self.group_id_token = group_id_token
-        self.language2 = language2
-        self.personal_message = personal_message
-        self.__class__ = cls
+            check_field(self, "personal_message", v, IdTokenInfoType)
 
 
 _M_AuthorizationStatusEnumType = members(AuthorizationStatusEnumType)
-_U_IdTokenInfoType = twin(IdTokenInfoType)
+_U_IdTokenInfoType = unchecked(IdTokenInfoType)
 
 
 def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:

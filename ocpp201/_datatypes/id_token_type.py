@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.id_token import IdTokenEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt, String
 from .additional_info_type import (
     AdditionalInfoType,
@@ -74,30 +74,32 @@ class IdTokenType:
         id_token: str,
         type: IdTokenEnumType,
     ) -> None:
+        if self.__class__ is IdTokenType:
+            object.__setattr__(self, "__class__", _U_IdTokenType)
+            self.custom_data = custom_data
+            self.additional_info = additional_info
+            self.id_token = id_token
+            self.type = type
+            self.__class__ = IdTokenType
+        else:  # a subclass: its own layout
+            store_fields(self, IdTokenType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, IdTokenType)
         v = additional_info
         if v is not None:
-            check_field(self, "additional_info", v)
+            check_field(self, "additional_info", v, IdTokenType)
         v = id_token
         if v.__class__ is not str or len(v) > 36:
-            check_field(self, "id_token", v)
+            check_field(self, "id_token", v, IdTokenType)
         v = type
         if v.__class__ is not IdTokenEnumType:
-            check_field(self, "type", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.additional_info = additional_info
-        self.id_token = id_token
-        self.type = type
-        self.__class__ = cls
+            check_field(self, "type", v, IdTokenType)
 
 
 _M_IdTokenEnumType = members(IdTokenEnumType)
-_U_IdTokenType = twin(IdTokenType)
+_U_IdTokenType = unchecked(IdTokenType)
 
 
 def _decode_IdTokenType(o: Any) -> IdTokenType:

@@ -15,7 +15,8 @@ from .._fastpath import (
     check_field,
     format_datetime,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 from .custom_data_type import (
@@ -87,29 +88,31 @@ class LogParametersType:
         oldest_timestamp: datetime | None = None,
         latest_timestamp: datetime | None = None,
     ) -> None:
+        if self.__class__ is LogParametersType:
+            object.__setattr__(self, "__class__", _U_LogParametersType)
+            self.custom_data = custom_data
+            self.remote_location = remote_location
+            self.oldest_timestamp = oldest_timestamp
+            self.latest_timestamp = latest_timestamp
+            self.__class__ = LogParametersType
+        else:  # a subclass: its own layout
+            store_fields(self, LogParametersType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, LogParametersType)
         v = remote_location
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "remote_location", v)
+            check_field(self, "remote_location", v, LogParametersType)
         v = oldest_timestamp
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "oldest_timestamp", v)
+            check_field(self, "oldest_timestamp", v, LogParametersType)
         v = latest_timestamp
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "latest_timestamp", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.remote_location = remote_location
-        self.oldest_timestamp = oldest_timestamp
-        self.latest_timestamp = latest_timestamp
-        self.__class__ = cls
+            check_field(self, "latest_timestamp", v, LogParametersType)
 
 
-_U_LogParametersType = twin(LogParametersType)
+_U_LogParametersType = unchecked(LogParametersType)
 
 
 def _decode_LogParametersType(o: Any) -> LogParametersType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.message_format import MessageFormatEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -74,30 +74,32 @@ class MessageContentType:
         language: str | None = None,
         content: str,
     ) -> None:
+        if self.__class__ is MessageContentType:
+            object.__setattr__(self, "__class__", _U_MessageContentType)
+            self.custom_data = custom_data
+            self.format = format
+            self.language = language
+            self.content = content
+            self.__class__ = MessageContentType
+        else:  # a subclass: its own layout
+            store_fields(self, MessageContentType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, MessageContentType)
         v = format
         if v.__class__ is not MessageFormatEnumType:
-            check_field(self, "format", v)
+            check_field(self, "format", v, MessageContentType)
         v = language
         if v is not None and (v.__class__ is not str or len(v) > 8):
-            check_field(self, "language", v)
+            check_field(self, "language", v, MessageContentType)
         v = content
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "content", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.format = format
-        self.language = language
-        self.content = content
-        self.__class__ = cls
+            check_field(self, "content", v, MessageContentType)
 
 
 _M_MessageFormatEnumType = members(MessageFormatEnumType)
-_U_MessageContentType = twin(MessageContentType)
+_U_MessageContentType = unchecked(MessageContentType)
 
 
 def _decode_MessageContentType(o: Any) -> MessageContentType:

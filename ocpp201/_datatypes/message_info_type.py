@@ -19,7 +19,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
@@ -151,51 +152,53 @@ class MessageInfoType:
         transaction_id: str | None = None,
         message: MessageContentType,
     ) -> None:
+        if self.__class__ is MessageInfoType:
+            object.__setattr__(self, "__class__", _U_MessageInfoType)
+            self.custom_data = custom_data
+            self.display = display
+            self.id = id
+            self.priority = priority
+            self.state = state
+            self.start_date_time = start_date_time
+            self.end_date_time = end_date_time
+            self.transaction_id = transaction_id
+            self.message = message
+            self.__class__ = MessageInfoType
+        else:  # a subclass: its own layout
+            store_fields(self, MessageInfoType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, MessageInfoType)
         v = display
         if v is not None and v.__class__ is not ComponentType:
-            check_field(self, "display", v)
+            check_field(self, "display", v, MessageInfoType)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, MessageInfoType)
         v = priority
         if v.__class__ is not MessagePriorityEnumType:
-            check_field(self, "priority", v)
+            check_field(self, "priority", v, MessageInfoType)
         v = state
         if v is not None and v.__class__ is not MessageStateEnumType:
-            check_field(self, "state", v)
+            check_field(self, "state", v, MessageInfoType)
         v = start_date_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "start_date_time", v)
+            check_field(self, "start_date_time", v, MessageInfoType)
         v = end_date_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
-            check_field(self, "end_date_time", v)
+            check_field(self, "end_date_time", v, MessageInfoType)
         v = transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
-            check_field(self, "transaction_id", v)
+            check_field(self, "transaction_id", v, MessageInfoType)
         v = message
         if v.__class__ is not MessageContentType:
-            check_field(self, "message", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.display = display
-        self.id = id
-        self.priority = priority
-        self.state = state
-        self.start_date_time = start_date_time
-        self.end_date_time = end_date_time
-        self.transaction_id = transaction_id
-        self.message = message
-        self.__class__ = cls
+            check_field(self, "message", v, MessageInfoType)
 
 
 _M_MessagePriorityEnumType = members(MessagePriorityEnumType)
 _M_MessageStateEnumType = members(MessageStateEnumType)
-_U_MessageInfoType = twin(MessageInfoType)
+_U_MessageInfoType = unchecked(MessageInfoType)
 
 
 def _decode_MessageInfoType(o: Any) -> MessageInfoType:

@@ -15,7 +15,8 @@ from .._fastpath import (
     check_field,
     format_datetime,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, DateTime, ObjectOf, Opt
 from .custom_data_type import (
@@ -87,24 +88,26 @@ class MeterValueType:
         sampled_value: list[SampledValueType],
         timestamp: datetime,
     ) -> None:
+        if self.__class__ is MeterValueType:
+            object.__setattr__(self, "__class__", _U_MeterValueType)
+            self.custom_data = custom_data
+            self.sampled_value = sampled_value
+            self.timestamp = timestamp
+            self.__class__ = MeterValueType
+        else:  # a subclass: its own layout
+            store_fields(self, MeterValueType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, MeterValueType)
         v = sampled_value
-        check_field(self, "sampled_value", v)
+        check_field(self, "sampled_value", v, MeterValueType)
         v = timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "timestamp", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.sampled_value = sampled_value
-        self.timestamp = timestamp
-        self.__class__ = cls
+            check_field(self, "timestamp", v, MeterValueType)
 
 
-_U_MeterValueType = twin(MeterValueType)
+_U_MeterValueType = unchecked(MeterValueType)
 
 
 def _decode_MeterValueType(o: Any) -> MeterValueType:

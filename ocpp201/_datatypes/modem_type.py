@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -66,25 +66,27 @@ class ModemType:
         iccid: str | None = None,
         imsi: str | None = None,
     ) -> None:
+        if self.__class__ is ModemType:
+            object.__setattr__(self, "__class__", _U_ModemType)
+            self.custom_data = custom_data
+            self.iccid = iccid
+            self.imsi = imsi
+            self.__class__ = ModemType
+        else:  # a subclass: its own layout
+            store_fields(self, ModemType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ModemType)
         v = iccid
         if v is not None and (v.__class__ is not str or len(v) > 20):
-            check_field(self, "iccid", v)
+            check_field(self, "iccid", v, ModemType)
         v = imsi
         if v is not None and (v.__class__ is not str or len(v) > 20):
-            check_field(self, "imsi", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.iccid = iccid
-        self.imsi = imsi
-        self.__class__ = cls
+            check_field(self, "imsi", v, ModemType)
 
 
-_U_ModemType = twin(ModemType)
+_U_ModemType = unchecked(ModemType)
 
 
 def _decode_ModemType(o: Any) -> ModemType:

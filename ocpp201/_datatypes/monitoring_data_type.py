@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -70,28 +70,30 @@ class MonitoringDataType:
         variable: VariableType,
         variable_monitoring: list[VariableMonitoringType],
     ) -> None:
+        if self.__class__ is MonitoringDataType:
+            object.__setattr__(self, "__class__", _U_MonitoringDataType)
+            self.custom_data = custom_data
+            self.component = component
+            self.variable = variable
+            self.variable_monitoring = variable_monitoring
+            self.__class__ = MonitoringDataType
+        else:  # a subclass: its own layout
+            store_fields(self, MonitoringDataType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, MonitoringDataType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, MonitoringDataType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
+            check_field(self, "variable", v, MonitoringDataType)
         v = variable_monitoring
-        check_field(self, "variable_monitoring", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.component = component
-        self.variable = variable
-        self.variable_monitoring = variable_monitoring
-        self.__class__ = cls
+        check_field(self, "variable_monitoring", v, MonitoringDataType)
 
 
-_U_MonitoringDataType = twin(MonitoringDataType)
+_U_MonitoringDataType = unchecked(MonitoringDataType)
 
 
 def _decode_MonitoringDataType(o: Any) -> MonitoringDataType:

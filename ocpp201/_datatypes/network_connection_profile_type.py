@@ -10,7 +10,15 @@ from attrs import define, field
 from .._enums.ocpp_interface import OCPPInterfaceEnumType
 from .._enums.ocpp_transport import OCPPTransportEnumType
 from .._enums.ocpp_version import OCPPVersionEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 from .apn_type import APNType, _decode_APNType, _encode_APNType
 from .custom_data_type import (
@@ -151,52 +159,54 @@ class NetworkConnectionProfileType:
         ocpp_interface: OCPPInterfaceEnumType,
         vpn: VPNType | None = None,
     ) -> None:
+        if self.__class__ is NetworkConnectionProfileType:
+            object.__setattr__(self, "__class__", _U_NetworkConnectionProfileType)
+            self.custom_data = custom_data
+            self.apn = apn
+            self.ocpp_version = ocpp_version
+            self.ocpp_transport = ocpp_transport
+            self.ocpp_csms_url = ocpp_csms_url
+            self.message_timeout = message_timeout
+            self.security_profile = security_profile
+            self.ocpp_interface = ocpp_interface
+            self.vpn = vpn
+            self.__class__ = NetworkConnectionProfileType
+        else:  # a subclass: its own layout
+            store_fields(self, NetworkConnectionProfileType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NetworkConnectionProfileType)
         v = apn
         if v is not None and v.__class__ is not APNType:
-            check_field(self, "apn", v)
+            check_field(self, "apn", v, NetworkConnectionProfileType)
         v = ocpp_version
         if v.__class__ is not OCPPVersionEnumType:
-            check_field(self, "ocpp_version", v)
+            check_field(self, "ocpp_version", v, NetworkConnectionProfileType)
         v = ocpp_transport
         if v.__class__ is not OCPPTransportEnumType:
-            check_field(self, "ocpp_transport", v)
+            check_field(self, "ocpp_transport", v, NetworkConnectionProfileType)
         v = ocpp_csms_url
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "ocpp_csms_url", v)
+            check_field(self, "ocpp_csms_url", v, NetworkConnectionProfileType)
         v = message_timeout
         if v.__class__ is not int:
-            check_field(self, "message_timeout", v)
+            check_field(self, "message_timeout", v, NetworkConnectionProfileType)
         v = security_profile
         if v.__class__ is not int:
-            check_field(self, "security_profile", v)
+            check_field(self, "security_profile", v, NetworkConnectionProfileType)
         v = ocpp_interface
         if v.__class__ is not OCPPInterfaceEnumType:
-            check_field(self, "ocpp_interface", v)
+            check_field(self, "ocpp_interface", v, NetworkConnectionProfileType)
         v = vpn
         if v is not None and v.__class__ is not VPNType:
-            check_field(self, "vpn", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.apn = apn
-        self.ocpp_version = ocpp_version
-        self.ocpp_transport = ocpp_transport
-        self.ocpp_csms_url = ocpp_csms_url
-        self.message_timeout = message_timeout
-        self.security_profile = security_profile
-        self.ocpp_interface = ocpp_interface
-        self.vpn = vpn
-        self.__class__ = cls
+            check_field(self, "vpn", v, NetworkConnectionProfileType)
 
 
 _M_OCPPInterfaceEnumType = members(OCPPInterfaceEnumType)
 _M_OCPPTransportEnumType = members(OCPPTransportEnumType)
 _M_OCPPVersionEnumType = members(OCPPVersionEnumType)
-_U_NetworkConnectionProfileType = twin(NetworkConnectionProfileType)
+_U_NetworkConnectionProfileType = unchecked(NetworkConnectionProfileType)
 
 
 def _decode_NetworkConnectionProfileType(o: Any) -> NetworkConnectionProfileType:

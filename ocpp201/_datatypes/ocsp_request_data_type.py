@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.hash_algorithm import HashAlgorithmEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -73,38 +73,40 @@ class OCSPRequestDataType:
         serial_number: str,
         responder_url: str,
     ) -> None:
+        if self.__class__ is OCSPRequestDataType:
+            object.__setattr__(self, "__class__", _U_OCSPRequestDataType)
+            self.custom_data = custom_data
+            self.hash_algorithm = hash_algorithm
+            self.issuer_name_hash = issuer_name_hash
+            self.issuer_key_hash = issuer_key_hash
+            self.serial_number = serial_number
+            self.responder_url = responder_url
+            self.__class__ = OCSPRequestDataType
+        else:  # a subclass: its own layout
+            store_fields(self, OCSPRequestDataType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, OCSPRequestDataType)
         v = hash_algorithm
         if v.__class__ is not HashAlgorithmEnumType:
-            check_field(self, "hash_algorithm", v)
+            check_field(self, "hash_algorithm", v, OCSPRequestDataType)
         v = issuer_name_hash
         if v.__class__ is not str or len(v) > 128:
-            check_field(self, "issuer_name_hash", v)
+            check_field(self, "issuer_name_hash", v, OCSPRequestDataType)
         v = issuer_key_hash
         if v.__class__ is not str or len(v) > 128:
-            check_field(self, "issuer_key_hash", v)
+            check_field(self, "issuer_key_hash", v, OCSPRequestDataType)
         v = serial_number
         if v.__class__ is not str or len(v) > 40:
-            check_field(self, "serial_number", v)
+            check_field(self, "serial_number", v, OCSPRequestDataType)
         v = responder_url
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "responder_url", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.hash_algorithm = hash_algorithm
-        self.issuer_name_hash = issuer_name_hash
-        self.issuer_key_hash = issuer_key_hash
-        self.serial_number = serial_number
-        self.responder_url = responder_url
-        self.__class__ = cls
+            check_field(self, "responder_url", v, OCSPRequestDataType)
 
 
 _M_HashAlgorithmEnumType = members(HashAlgorithmEnumType)
-_U_OCSPRequestDataType = twin(OCSPRequestDataType)
+_U_OCSPRequestDataType = unchecked(OCSPRequestDataType)
 
 
 def _decode_OCSPRequestDataType(o: Any) -> OCSPRequestDataType:

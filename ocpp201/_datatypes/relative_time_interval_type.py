@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -61,25 +61,27 @@ class RelativeTimeIntervalType:
         start: int,
         duration: int | None = None,
     ) -> None:
+        if self.__class__ is RelativeTimeIntervalType:
+            object.__setattr__(self, "__class__", _U_RelativeTimeIntervalType)
+            self.custom_data = custom_data
+            self.start = start
+            self.duration = duration
+            self.__class__ = RelativeTimeIntervalType
+        else:  # a subclass: its own layout
+            store_fields(self, RelativeTimeIntervalType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, RelativeTimeIntervalType)
         v = start
         if v.__class__ is not int:
-            check_field(self, "start", v)
+            check_field(self, "start", v, RelativeTimeIntervalType)
         v = duration
         if v is not None and v.__class__ is not int:
-            check_field(self, "duration", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.start = start
-        self.duration = duration
-        self.__class__ = cls
+            check_field(self, "duration", v, RelativeTimeIntervalType)
 
 
-_U_RelativeTimeIntervalType = twin(RelativeTimeIntervalType)
+_U_RelativeTimeIntervalType = unchecked(RelativeTimeIntervalType)
 
 
 def _decode_RelativeTimeIntervalType(o: Any) -> RelativeTimeIntervalType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -85,32 +85,34 @@ class ReportDataType:
         variable_attribute: list[VariableAttributeType],
         variable_characteristics: VariableCharacteristicsType | None = None,
     ) -> None:
+        if self.__class__ is ReportDataType:
+            object.__setattr__(self, "__class__", _U_ReportDataType)
+            self.custom_data = custom_data
+            self.component = component
+            self.variable = variable
+            self.variable_attribute = variable_attribute
+            self.variable_characteristics = variable_characteristics
+            self.__class__ = ReportDataType
+        else:  # a subclass: its own layout
+            store_fields(self, ReportDataType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ReportDataType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, ReportDataType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
+            check_field(self, "variable", v, ReportDataType)
         v = variable_attribute
-        check_field(self, "variable_attribute", v)
+        check_field(self, "variable_attribute", v, ReportDataType)
         v = variable_characteristics
         if v is not None and v.__class__ is not VariableCharacteristicsType:
-            check_field(self, "variable_characteristics", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.component = component
-        self.variable = variable
-        self.variable_attribute = variable_attribute
-        self.variable_characteristics = variable_characteristics
-        self.__class__ = cls
+            check_field(self, "variable_characteristics", v, ReportDataType)
 
 
-_U_ReportDataType = twin(ReportDataType)
+_U_ReportDataType = unchecked(ReportDataType)
 
 
 def _decode_ReportDataType(o: Any) -> ReportDataType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 from .consumption_cost_type import (
     ConsumptionCostType,
@@ -92,29 +92,31 @@ class SalesTariffEntryType:
         e_price_level: int | None = None,
         consumption_cost: list[ConsumptionCostType] | None = None,
     ) -> None:
+        if self.__class__ is SalesTariffEntryType:
+            object.__setattr__(self, "__class__", _U_SalesTariffEntryType)
+            self.custom_data = custom_data
+            self.relative_time_interval = relative_time_interval
+            self.e_price_level = e_price_level
+            self.consumption_cost = consumption_cost
+            self.__class__ = SalesTariffEntryType
+        else:  # a subclass: its own layout
+            store_fields(self, SalesTariffEntryType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SalesTariffEntryType)
         v = relative_time_interval
         if v.__class__ is not RelativeTimeIntervalType:
-            check_field(self, "relative_time_interval", v)
+            check_field(self, "relative_time_interval", v, SalesTariffEntryType)
         v = e_price_level
         if v is not None and (v.__class__ is not int or v < 0.0):
-            check_field(self, "e_price_level", v)
+            check_field(self, "e_price_level", v, SalesTariffEntryType)
         v = consumption_cost
         if v is not None:
-            check_field(self, "consumption_cost", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.relative_time_interval = relative_time_interval
-        self.e_price_level = e_price_level
-        self.consumption_cost = consumption_cost
-        self.__class__ = cls
+            check_field(self, "consumption_cost", v, SalesTariffEntryType)
 
 
-_U_SalesTariffEntryType = twin(SalesTariffEntryType)
+_U_SalesTariffEntryType = unchecked(SalesTariffEntryType)
 
 
 def _decode_SalesTariffEntryType(o: Any) -> SalesTariffEntryType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -98,32 +98,34 @@ class SalesTariffType:
         num_e_price_levels: int | None = None,
         sales_tariff_entry: list[SalesTariffEntryType],
     ) -> None:
+        if self.__class__ is SalesTariffType:
+            object.__setattr__(self, "__class__", _U_SalesTariffType)
+            self.custom_data = custom_data
+            self.id = id
+            self.sales_tariff_description = sales_tariff_description
+            self.num_e_price_levels = num_e_price_levels
+            self.sales_tariff_entry = sales_tariff_entry
+            self.__class__ = SalesTariffType
+        else:  # a subclass: its own layout
+            store_fields(self, SalesTariffType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SalesTariffType)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, SalesTariffType)
         v = sales_tariff_description
         if v is not None and (v.__class__ is not str or len(v) > 32):
-            check_field(self, "sales_tariff_description", v)
+            check_field(self, "sales_tariff_description", v, SalesTariffType)
         v = num_e_price_levels
         if v is not None and v.__class__ is not int:
-            check_field(self, "num_e_price_levels", v)
+            check_field(self, "num_e_price_levels", v, SalesTariffType)
         v = sales_tariff_entry
-        check_field(self, "sales_tariff_entry", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.sales_tariff_description = sales_tariff_description
-        self.num_e_price_levels = num_e_price_levels
-        self.sales_tariff_entry = sales_tariff_entry
-        self.__class__ = cls
+        check_field(self, "sales_tariff_entry", v, SalesTariffType)
 
 
-_U_SalesTariffType = twin(SalesTariffType)
+_U_SalesTariffType = unchecked(SalesTariffType)
 
 
 def _decode_SalesTariffType(o: Any) -> SalesTariffType:

@@ -11,7 +11,15 @@ from .._enums.location import LocationEnumType
 from .._enums.measurand import MeasurandEnumType
 from .._enums.phase import PhaseEnumType
 from .._enums.reading_context import ReadingContextEnumType
-from .._fastpath import INF, Codecs, Refused, check_field, members, twin
+from .._fastpath import (
+    INF,
+    Codecs,
+    Refused,
+    check_field,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -143,49 +151,51 @@ class SampledValueType:
         signed_meter_value: SignedMeterValueType | None = None,
         unit_of_measure: UnitOfMeasureType | None = None,
     ) -> None:
+        if self.__class__ is SampledValueType:
+            object.__setattr__(self, "__class__", _U_SampledValueType)
+            self.custom_data = custom_data
+            self.value = value
+            self.context = context
+            self.measurand = measurand
+            self.phase = phase
+            self.location = location
+            self.signed_meter_value = signed_meter_value
+            self.unit_of_measure = unit_of_measure
+            self.__class__ = SampledValueType
+        else:  # a subclass: its own layout
+            store_fields(self, SampledValueType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SampledValueType)
         v = value
         if v.__class__ is not float or not -INF < v < INF:
-            check_field(self, "value", v)
+            check_field(self, "value", v, SampledValueType)
         v = context
         if v is not None and v.__class__ is not ReadingContextEnumType:
-            check_field(self, "context", v)
+            check_field(self, "context", v, SampledValueType)
         v = measurand
         if v is not None and v.__class__ is not MeasurandEnumType:
-            check_field(self, "measurand", v)
+            check_field(self, "measurand", v, SampledValueType)
         v = phase
         if v is not None and v.__class__ is not PhaseEnumType:
-            check_field(self, "phase", v)
+            check_field(self, "phase", v, SampledValueType)
         v = location
         if v is not None and v.__class__ is not LocationEnumType:
-            check_field(self, "location", v)
+            check_field(self, "location", v, SampledValueType)
         v = signed_meter_value
         if v is not None and v.__class__ is not SignedMeterValueType:
-            check_field(self, "signed_meter_value", v)
+            check_field(self, "signed_meter_value", v, SampledValueType)
         v = unit_of_measure
         if v is not None and v.__class__ is not UnitOfMeasureType:
-            check_field(self, "unit_of_measure", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.value = value
-        self.context = context
-        self.measurand = measurand
-        self.phase = phase
-        self.location = location
-        self.signed_meter_value = signed_meter_value
-        self.unit_of_measure = unit_of_measure
-        self.__class__ = cls
+            check_field(self, "unit_of_measure", v, SampledValueType)
 
 
 _M_LocationEnumType = members(LocationEnumType)
 _M_MeasurandEnumType = members(MeasurandEnumType)
 _M_PhaseEnumType = members(PhaseEnumType)
 _M_ReadingContextEnumType = members(ReadingContextEnumType)
-_U_SampledValueType = twin(SampledValueType)
+_U_SampledValueType = unchecked(SampledValueType)
 
 
 def _decode_SampledValueType(o: Any) -> SampledValueType:

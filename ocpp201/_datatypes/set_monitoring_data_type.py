@@ -8,7 +8,16 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
-from .._fastpath import INF, Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    INF,
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, Boolean, EnumOf, Integer, Number, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -148,46 +157,48 @@ class SetMonitoringDataType:
         component: ComponentType,
         variable: VariableType,
     ) -> None:
+        if self.__class__ is SetMonitoringDataType:
+            object.__setattr__(self, "__class__", _U_SetMonitoringDataType)
+            self.custom_data = custom_data
+            self.id = id
+            self.transaction = transaction
+            self.value = value
+            self.type = type
+            self.severity = severity
+            self.component = component
+            self.variable = variable
+            self.__class__ = SetMonitoringDataType
+        else:  # a subclass: its own layout
+            store_fields(self, SetMonitoringDataType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetMonitoringDataType)
         v = id
         if v is not None and v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, SetMonitoringDataType)
         v = transaction
         if v is not None and v.__class__ is not bool:
-            check_field(self, "transaction", v)
+            check_field(self, "transaction", v, SetMonitoringDataType)
         v = value
         if v.__class__ is not float or not -INF < v < INF:
-            check_field(self, "value", v)
+            check_field(self, "value", v, SetMonitoringDataType)
         v = type
         if v.__class__ is not MonitorEnumType:
-            check_field(self, "type", v)
+            check_field(self, "type", v, SetMonitoringDataType)
         v = severity
         if v.__class__ is not int:
-            check_field(self, "severity", v)
+            check_field(self, "severity", v, SetMonitoringDataType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, SetMonitoringDataType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.transaction = transaction
-        self.value = value
-        self.type = type
-        self.severity = severity
-        self.component = component
-        self.variable = variable
-        self.__class__ = cls
+            check_field(self, "variable", v, SetMonitoringDataType)
 
 
 _M_MonitorEnumType = members(MonitorEnumType)
-_U_SetMonitoringDataType = twin(SetMonitoringDataType)
+_U_SetMonitoringDataType = unchecked(SetMonitoringDataType)
 
 
 def _decode_SetMonitoringDataType(o: Any) -> SetMonitoringDataType:

@@ -9,7 +9,15 @@ from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
 from .._enums.set_monitoring_status import SetMonitoringStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -156,47 +164,49 @@ class SetMonitoringResultType:
         variable: VariableType,
         severity: int,
     ) -> None:
+        if self.__class__ is SetMonitoringResultType:
+            object.__setattr__(self, "__class__", _U_SetMonitoringResultType)
+            self.custom_data = custom_data
+            self.id = id
+            self.status_info = status_info
+            self.status = status
+            self.type = type
+            self.component = component
+            self.variable = variable
+            self.severity = severity
+            self.__class__ = SetMonitoringResultType
+        else:  # a subclass: its own layout
+            store_fields(self, SetMonitoringResultType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetMonitoringResultType)
         v = id
         if v is not None and v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, SetMonitoringResultType)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
+            check_field(self, "status_info", v, SetMonitoringResultType)
         v = status
         if v.__class__ is not SetMonitoringStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, SetMonitoringResultType)
         v = type
         if v.__class__ is not MonitorEnumType:
-            check_field(self, "type", v)
+            check_field(self, "type", v, SetMonitoringResultType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, SetMonitoringResultType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
+            check_field(self, "variable", v, SetMonitoringResultType)
         v = severity
         if v.__class__ is not int:
-            check_field(self, "severity", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.status_info = status_info
-        self.status = status
-        self.type = type
-        self.component = component
-        self.variable = variable
-        self.severity = severity
-        self.__class__ = cls
+            check_field(self, "severity", v, SetMonitoringResultType)
 
 
 _M_MonitorEnumType = members(MonitorEnumType)
 _M_SetMonitoringStatusEnumType = members(SetMonitoringStatusEnumType)
-_U_SetMonitoringResultType = twin(SetMonitoringResultType)
+_U_SetMonitoringResultType = unchecked(SetMonitoringResultType)
 
 
 def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:

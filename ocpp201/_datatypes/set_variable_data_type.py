@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -85,34 +85,36 @@ class SetVariableDataType:
         component: ComponentType,
         variable: VariableType,
     ) -> None:
+        if self.__class__ is SetVariableDataType:
+            object.__setattr__(self, "__class__", _U_SetVariableDataType)
+            self.custom_data = custom_data
+            self.attribute_type = attribute_type
+            self.attribute_value = attribute_value
+            self.component = component
+            self.variable = variable
+            self.__class__ = SetVariableDataType
+        else:  # a subclass: its own layout
+            store_fields(self, SetVariableDataType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetVariableDataType)
         v = attribute_type
         if v is not None and v.__class__ is not AttributeEnumType:
-            check_field(self, "attribute_type", v)
+            check_field(self, "attribute_type", v, SetVariableDataType)
         v = attribute_value
         if v.__class__ is not str or len(v) > 1000:
-            check_field(self, "attribute_value", v)
+            check_field(self, "attribute_value", v, SetVariableDataType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, SetVariableDataType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.attribute_type = attribute_type
-        self.attribute_value = attribute_value
-        self.component = component
-        self.variable = variable
-        self.__class__ = cls
+            check_field(self, "variable", v, SetVariableDataType)
 
 
 _M_AttributeEnumType = members(AttributeEnumType)
-_U_SetVariableDataType = twin(SetVariableDataType)
+_U_SetVariableDataType = unchecked(SetVariableDataType)
 
 
 def _decode_SetVariableDataType(o: Any) -> SetVariableDataType:

@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
 from .._enums.set_variable_status import SetVariableStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 from .component_type import ComponentType, _decode_ComponentType, _encode_ComponentType
 from .custom_data_type import (
@@ -91,39 +91,41 @@ class SetVariableResultType:
         component: ComponentType,
         variable: VariableType,
     ) -> None:
+        if self.__class__ is SetVariableResultType:
+            object.__setattr__(self, "__class__", _U_SetVariableResultType)
+            self.custom_data = custom_data
+            self.attribute_type = attribute_type
+            self.attribute_status = attribute_status
+            self.attribute_status_info = attribute_status_info
+            self.component = component
+            self.variable = variable
+            self.__class__ = SetVariableResultType
+        else:  # a subclass: its own layout
+            store_fields(self, SetVariableResultType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetVariableResultType)
         v = attribute_type
         if v is not None and v.__class__ is not AttributeEnumType:
-            check_field(self, "attribute_type", v)
+            check_field(self, "attribute_type", v, SetVariableResultType)
         v = attribute_status
         if v.__class__ is not SetVariableStatusEnumType:
-            check_field(self, "attribute_status", v)
+            check_field(self, "attribute_status", v, SetVariableResultType)
         v = attribute_status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "attribute_status_info", v)
+            check_field(self, "attribute_status_info", v, SetVariableResultType)
         v = component
         if v.__class__ is not ComponentType:
-            check_field(self, "component", v)
+            check_field(self, "component", v, SetVariableResultType)
         v = variable
         if v.__class__ is not VariableType:
-            check_field(self, "variable", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.attribute_type = attribute_type
-        self.attribute_status = attribute_status
-        self.attribute_status_info = attribute_status_info
-        self.component = component
-        self.variable = variable
-        self.__class__ = cls
+            check_field(self, "variable", v, SetVariableResultType)
 
 
 _M_AttributeEnumType = members(AttributeEnumType)
 _M_SetVariableStatusEnumType = members(SetVariableStatusEnumType)
-_U_SetVariableResultType = twin(SetVariableResultType)
+_U_SetVariableResultType = unchecked(SetVariableResultType)
 
 
 def _decode_SetVariableResultType(o: Any) -> SetVariableResultType:

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -73,33 +73,35 @@ class SignedMeterValueType:
         encoding_method: str,
         public_key: str,
     ) -> None:
+        if self.__class__ is SignedMeterValueType:
+            object.__setattr__(self, "__class__", _U_SignedMeterValueType)
+            self.custom_data = custom_data
+            self.signed_meter_data = signed_meter_data
+            self.signing_method = signing_method
+            self.encoding_method = encoding_method
+            self.public_key = public_key
+            self.__class__ = SignedMeterValueType
+        else:  # a subclass: its own layout
+            store_fields(self, SignedMeterValueType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SignedMeterValueType)
         v = signed_meter_data
         if v.__class__ is not str or len(v) > 2500:
-            check_field(self, "signed_meter_data", v)
+            check_field(self, "signed_meter_data", v, SignedMeterValueType)
         v = signing_method
         if v.__class__ is not str or len(v) > 50:
-            check_field(self, "signing_method", v)
+            check_field(self, "signing_method", v, SignedMeterValueType)
         v = encoding_method
         if v.__class__ is not str or len(v) > 50:
-            check_field(self, "encoding_method", v)
+            check_field(self, "encoding_method", v, SignedMeterValueType)
         v = public_key
         if v.__class__ is not str or len(v) > 2500:
-            check_field(self, "public_key", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.signed_meter_data = signed_meter_data
-        self.signing_method = signing_method
-        self.encoding_method = encoding_method
-        self.public_key = public_key
-        self.__class__ = cls
+            check_field(self, "public_key", v, SignedMeterValueType)
 
 
-_U_SignedMeterValueType = twin(SignedMeterValueType)
+_U_SignedMeterValueType = unchecked(SignedMeterValueType)
 
 
 def _decode_SignedMeterValueType(o: Any) -> SignedMeterValueType:

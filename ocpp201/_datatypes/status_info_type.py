@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -55,25 +55,27 @@ class StatusInfoType:
         reason_code: str,
         additional_info: str | None = None,
     ) -> None:
+        if self.__class__ is StatusInfoType:
+            object.__setattr__(self, "__class__", _U_StatusInfoType)
+            self.custom_data = custom_data
+            self.reason_code = reason_code
+            self.additional_info = additional_info
+            self.__class__ = StatusInfoType
+        else:  # a subclass: its own layout
+            store_fields(self, StatusInfoType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, StatusInfoType)
         v = reason_code
         if v.__class__ is not str or len(v) > 20:
-            check_field(self, "reason_code", v)
+            check_field(self, "reason_code", v, StatusInfoType)
         v = additional_info
         if v is not None and (v.__class__ is not str or len(v) > 512):
-            check_field(self, "additional_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.reason_code = reason_code
-        self.additional_info = additional_info
-        self.__class__ = cls
+            check_field(self, "additional_info", v, StatusInfoType)
 
 
-_U_StatusInfoType = twin(StatusInfoType)
+_U_StatusInfoType = unchecked(StatusInfoType)
 
 
 def _decode_StatusInfoType(o: Any) -> StatusInfoType:

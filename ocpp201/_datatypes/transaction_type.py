@@ -9,7 +9,15 @@ from attrs import define, field
 
 from .._enums.charging_state import ChargingStateEnumType
 from .._enums.reason import ReasonEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -105,39 +113,41 @@ class TransactionType:
         stopped_reason: ReasonEnumType | None = None,
         remote_start_id: int | None = None,
     ) -> None:
+        if self.__class__ is TransactionType:
+            object.__setattr__(self, "__class__", _U_TransactionType)
+            self.custom_data = custom_data
+            self.transaction_id = transaction_id
+            self.charging_state = charging_state
+            self.time_spent_charging = time_spent_charging
+            self.stopped_reason = stopped_reason
+            self.remote_start_id = remote_start_id
+            self.__class__ = TransactionType
+        else:  # a subclass: its own layout
+            store_fields(self, TransactionType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, TransactionType)
         v = transaction_id
         if v.__class__ is not str or len(v) > 36:
-            check_field(self, "transaction_id", v)
+            check_field(self, "transaction_id", v, TransactionType)
         v = charging_state
         if v is not None and v.__class__ is not ChargingStateEnumType:
-            check_field(self, "charging_state", v)
+            check_field(self, "charging_state", v, TransactionType)
         v = time_spent_charging
         if v is not None and v.__class__ is not int:
-            check_field(self, "time_spent_charging", v)
+            check_field(self, "time_spent_charging", v, TransactionType)
         v = stopped_reason
         if v is not None and v.__class__ is not ReasonEnumType:
-            check_field(self, "stopped_reason", v)
+            check_field(self, "stopped_reason", v, TransactionType)
         v = remote_start_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "remote_start_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.transaction_id = transaction_id
-        self.charging_state = charging_state
-        self.time_spent_charging = time_spent_charging
-        self.stopped_reason = stopped_reason
-        self.remote_start_id = remote_start_id
-        self.__class__ = cls
+            check_field(self, "remote_start_id", v, TransactionType)
 
 
 _M_ChargingStateEnumType = members(ChargingStateEnumType)
 _M_ReasonEnumType = members(ReasonEnumType)
-_U_TransactionType = twin(TransactionType)
+_U_TransactionType = unchecked(TransactionType)
 
 
 def _decode_TransactionType(o: Any) -> TransactionType:

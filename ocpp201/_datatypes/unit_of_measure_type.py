@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -75,25 +75,27 @@ class UnitOfMeasureType:
         unit: str | None = None,
         multiplier: int | None = None,
     ) -> None:
+        if self.__class__ is UnitOfMeasureType:
+            object.__setattr__(self, "__class__", _U_UnitOfMeasureType)
+            self.custom_data = custom_data
+            self.unit = unit
+            self.multiplier = multiplier
+            self.__class__ = UnitOfMeasureType
+        else:  # a subclass: its own layout
+            store_fields(self, UnitOfMeasureType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, UnitOfMeasureType)
         v = unit
         if v is not None and (v.__class__ is not str or len(v) > 20):
-            check_field(self, "unit", v)
+            check_field(self, "unit", v, UnitOfMeasureType)
         v = multiplier
         if v is not None and v.__class__ is not int:
-            check_field(self, "multiplier", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.unit = unit
-        self.multiplier = multiplier
-        self.__class__ = cls
+            check_field(self, "multiplier", v, UnitOfMeasureType)
 
 
-_U_UnitOfMeasureType = twin(UnitOfMeasureType)
+_U_UnitOfMeasureType = unchecked(UnitOfMeasureType)
 
 
 def _decode_UnitOfMeasureType(o: Any) -> UnitOfMeasureType:

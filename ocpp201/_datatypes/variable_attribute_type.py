@@ -9,7 +9,7 @@ from attrs import define, field
 
 from .._enums.attribute import AttributeEnumType
 from .._enums.mutability import MutabilityEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, Boolean, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -107,39 +107,41 @@ class VariableAttributeType:
         persistent: bool | None = None,
         constant: bool | None = None,
     ) -> None:
+        if self.__class__ is VariableAttributeType:
+            object.__setattr__(self, "__class__", _U_VariableAttributeType)
+            self.custom_data = custom_data
+            self.type = type
+            self.value = value
+            self.mutability = mutability
+            self.persistent = persistent
+            self.constant = constant
+            self.__class__ = VariableAttributeType
+        else:  # a subclass: its own layout
+            store_fields(self, VariableAttributeType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, VariableAttributeType)
         v = type
         if v is not None and v.__class__ is not AttributeEnumType:
-            check_field(self, "type", v)
+            check_field(self, "type", v, VariableAttributeType)
         v = value
         if v is not None and (v.__class__ is not str or len(v) > 2500):
-            check_field(self, "value", v)
+            check_field(self, "value", v, VariableAttributeType)
         v = mutability
         if v is not None and v.__class__ is not MutabilityEnumType:
-            check_field(self, "mutability", v)
+            check_field(self, "mutability", v, VariableAttributeType)
         v = persistent
         if v is not None and v.__class__ is not bool:
-            check_field(self, "persistent", v)
+            check_field(self, "persistent", v, VariableAttributeType)
         v = constant
         if v is not None and v.__class__ is not bool:
-            check_field(self, "constant", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.type = type
-        self.value = value
-        self.mutability = mutability
-        self.persistent = persistent
-        self.constant = constant
-        self.__class__ = cls
+            check_field(self, "constant", v, VariableAttributeType)
 
 
 _M_AttributeEnumType = members(AttributeEnumType)
 _M_MutabilityEnumType = members(MutabilityEnumType)
-_U_VariableAttributeType = twin(VariableAttributeType)
+_U_VariableAttributeType = unchecked(VariableAttributeType)
 
 
 def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:

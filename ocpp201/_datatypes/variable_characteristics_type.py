@@ -8,7 +8,15 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.data import DataEnumType
-from .._fastpath import INF, Codecs, Refused, check_field, members, twin
+from .._fastpath import (
+    INF,
+    Codecs,
+    Refused,
+    check_field,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, Boolean, EnumOf, Number, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -115,42 +123,44 @@ class VariableCharacteristicsType:
         values_list: str | None = None,
         supports_monitoring: bool,
     ) -> None:
+        if self.__class__ is VariableCharacteristicsType:
+            object.__setattr__(self, "__class__", _U_VariableCharacteristicsType)
+            self.custom_data = custom_data
+            self.unit = unit
+            self.data_type = data_type
+            self.min_limit = min_limit
+            self.max_limit = max_limit
+            self.values_list = values_list
+            self.supports_monitoring = supports_monitoring
+            self.__class__ = VariableCharacteristicsType
+        else:  # a subclass: its own layout
+            store_fields(self, VariableCharacteristicsType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, VariableCharacteristicsType)
         v = unit
         if v is not None and (v.__class__ is not str or len(v) > 16):
-            check_field(self, "unit", v)
+            check_field(self, "unit", v, VariableCharacteristicsType)
         v = data_type
         if v.__class__ is not DataEnumType:
-            check_field(self, "data_type", v)
+            check_field(self, "data_type", v, VariableCharacteristicsType)
         v = min_limit
         if v is not None and (v.__class__ is not float or not -INF < v < INF):
-            check_field(self, "min_limit", v)
+            check_field(self, "min_limit", v, VariableCharacteristicsType)
         v = max_limit
         if v is not None and (v.__class__ is not float or not -INF < v < INF):
-            check_field(self, "max_limit", v)
+            check_field(self, "max_limit", v, VariableCharacteristicsType)
         v = values_list
         if v is not None and (v.__class__ is not str or len(v) > 1000):
-            check_field(self, "values_list", v)
+            check_field(self, "values_list", v, VariableCharacteristicsType)
         v = supports_monitoring
         if v.__class__ is not bool:
-            check_field(self, "supports_monitoring", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.unit = unit
-        self.data_type = data_type
-        self.min_limit = min_limit
-        self.max_limit = max_limit
-        self.values_list = values_list
-        self.supports_monitoring = supports_monitoring
-        self.__class__ = cls
+            check_field(self, "supports_monitoring", v, VariableCharacteristicsType)
 
 
 _M_DataEnumType = members(DataEnumType)
-_U_VariableCharacteristicsType = twin(VariableCharacteristicsType)
+_U_VariableCharacteristicsType = unchecked(VariableCharacteristicsType)
 
 
 def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:

@@ -8,7 +8,16 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.monitor import MonitorEnumType
-from .._fastpath import INF, Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    INF,
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, Boolean, EnumOf, Integer, Number, ObjectOf, Opt
 from .custom_data_type import (
     CustomDataType,
@@ -119,38 +128,40 @@ class VariableMonitoringType:
         type: MonitorEnumType,
         severity: int,
     ) -> None:
+        if self.__class__ is VariableMonitoringType:
+            object.__setattr__(self, "__class__", _U_VariableMonitoringType)
+            self.custom_data = custom_data
+            self.id = id
+            self.transaction = transaction
+            self.value = value
+            self.type = type
+            self.severity = severity
+            self.__class__ = VariableMonitoringType
+        else:  # a subclass: its own layout
+            store_fields(self, VariableMonitoringType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, VariableMonitoringType)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, VariableMonitoringType)
         v = transaction
         if v.__class__ is not bool:
-            check_field(self, "transaction", v)
+            check_field(self, "transaction", v, VariableMonitoringType)
         v = value
         if v.__class__ is not float or not -INF < v < INF:
-            check_field(self, "value", v)
+            check_field(self, "value", v, VariableMonitoringType)
         v = type
         if v.__class__ is not MonitorEnumType:
-            check_field(self, "type", v)
+            check_field(self, "type", v, VariableMonitoringType)
         v = severity
         if v.__class__ is not int:
-            check_field(self, "severity", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.transaction = transaction
-        self.value = value
-        self.type = type
-        self.severity = severity
-        self.__class__ = cls
+            check_field(self, "severity", v, VariableMonitoringType)
 
 
 _M_MonitorEnumType = members(MonitorEnumType)
-_U_VariableMonitoringType = twin(VariableMonitoringType)
+_U_VariableMonitoringType = unchecked(VariableMonitoringType)
 
 
 def _decode_VariableMonitoringType(o: Any) -> VariableMonitoringType:

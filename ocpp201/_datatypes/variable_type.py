@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import define, field
 
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -60,25 +60,27 @@ class VariableType:
         name: str,
         instance: str | None = None,
     ) -> None:
+        if self.__class__ is VariableType:
+            object.__setattr__(self, "__class__", _U_VariableType)
+            self.custom_data = custom_data
+            self.name = name
+            self.instance = instance
+            self.__class__ = VariableType
+        else:  # a subclass: its own layout
+            store_fields(self, VariableType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, VariableType)
         v = name
         if v.__class__ is not str or len(v) > 50:
-            check_field(self, "name", v)
+            check_field(self, "name", v, VariableType)
         v = instance
         if v is not None and (v.__class__ is not str or len(v) > 50):
-            check_field(self, "instance", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.name = name
-        self.instance = instance
-        self.__class__ = cls
+            check_field(self, "instance", v, VariableType)
 
 
-_U_VariableType = twin(VariableType)
+_U_VariableType = unchecked(VariableType)
 
 
 def _decode_VariableType(o: Any) -> VariableType:

@@ -8,7 +8,7 @@ from typing import Any
 from attrs import define, field
 
 from .._enums.vpn import VPNEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 from .custom_data_type import (
     CustomDataType,
@@ -94,42 +94,44 @@ class VPNType:
         key: str,
         type: VPNEnumType,
     ) -> None:
+        if self.__class__ is VPNType:
+            object.__setattr__(self, "__class__", _U_VPNType)
+            self.custom_data = custom_data
+            self.server = server
+            self.user = user
+            self.group = group
+            self.password = password
+            self.key = key
+            self.type = type
+            self.__class__ = VPNType
+        else:  # a subclass: its own layout
+            store_fields(self, VPNType, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, VPNType)
         v = server
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "server", v)
+            check_field(self, "server", v, VPNType)
         v = user
         if v.__class__ is not str or len(v) > 20:
-            check_field(self, "user", v)
+            check_field(self, "user", v, VPNType)
         v = group
         if v is not None and (v.__class__ is not str or len(v) > 20):
-            check_field(self, "group", v)
+            check_field(self, "group", v, VPNType)
         v = password
         if v.__class__ is not str or len(v) > 20:
-            check_field(self, "password", v)
+            check_field(self, "password", v, VPNType)
         v = key
         if v.__class__ is not str or len(v) > 255:
-            check_field(self, "key", v)
+            check_field(self, "key", v, VPNType)
         v = type
         if v.__class__ is not VPNEnumType:
-            check_field(self, "type", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.server = server
-        self.user = user
-        self.group = group
-        self.password = password
-        self.key = key
-        self.type = type
-        self.__class__ = cls
+            check_field(self, "type", v, VPNType)
 
 
 _M_VPNEnumType = members(VPNEnumType)
-_U_VPNType = twin(VPNType)
+_U_VPNType = unchecked(VPNType)
 
 
 def _decode_VPNType(o: Any) -> VPNType:

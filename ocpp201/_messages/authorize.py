@@ -29,7 +29,7 @@ from .._datatypes.ocsp_request_data_type import (
     _encode_OCSPRequestDataType,
 )
 from .._enums.authorize_certificate_status import AuthorizeCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt, String
 
 
@@ -90,22 +90,24 @@ class AuthorizeResponse(Response):
         id_token_info: IdTokenInfoType,
         certificate_status: AuthorizeCertificateStatusEnumType | None = None,
     ) -> None:
+        if self.__class__ is AuthorizeResponse:
+            object.__setattr__(self, "__class__", _U_AuthorizeResponse)
+            self.custom_data = custom_data
+            self.id_token_info = id_token_info
+            self.certificate_status = certificate_status
+            self.__class__ = AuthorizeResponse
+        else:  # a subclass: its own layout
+            store_fields(self, AuthorizeResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, AuthorizeResponse)
         v = id_token_info
         if v.__class__ is not IdTokenInfoType:
-            check_field(self, "id_token_info", v)
+            check_field(self, "id_token_info", v, AuthorizeResponse)
         v = certificate_status
         if v is not None and v.__class__ is not AuthorizeCertificateStatusEnumType:
-            check_field(self, "certificate_status", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id_token_info = id_token_info
-        self.certificate_status = certificate_status
-        self.__class__ = cls
+            check_field(self, "certificate_status", v, AuthorizeResponse)
 
 
 @define(kw_only=True, init=False)
@@ -159,31 +161,33 @@ class AuthorizeRequest(Request[AuthorizeResponse]):
         certificate: str | None = None,
         iso15118_certificate_hash_data: list[OCSPRequestDataType] | None = None,
     ) -> None:
+        if self.__class__ is AuthorizeRequest:
+            object.__setattr__(self, "__class__", _U_AuthorizeRequest)
+            self.custom_data = custom_data
+            self.id_token = id_token
+            self.certificate = certificate
+            self.iso15118_certificate_hash_data = iso15118_certificate_hash_data
+            self.__class__ = AuthorizeRequest
+        else:  # a subclass: its own layout
+            store_fields(self, AuthorizeRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, AuthorizeRequest)
         v = id_token
         if v.__class__ is not IdTokenType:
-            check_field(self, "id_token", v)
+            check_field(self, "id_token", v, AuthorizeRequest)
         v = certificate
         if v is not None and (v.__class__ is not str or len(v) > 5500):
-            check_field(self, "certificate", v)
+            check_field(self, "certificate", v, AuthorizeRequest)
         v = iso15118_certificate_hash_data
         if v is not None:
-            check_field(self, "iso15118_certificate_hash_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id_token = id_token
-        self.certificate = certificate
-        self.iso15118_certificate_hash_data = iso15118_certificate_hash_data
-        self.__class__ = cls
+            check_field(self, "iso15118_certificate_hash_data", v, AuthorizeRequest)
 
 
 _M_AuthorizeCertificateStatusEnumType = members(AuthorizeCertificateStatusEnumType)
-_U_AuthorizeResponse = twin(AuthorizeResponse)
-_U_AuthorizeRequest = twin(AuthorizeRequest)
+_U_AuthorizeResponse = unchecked(AuthorizeResponse)
+_U_AuthorizeRequest = unchecked(AuthorizeRequest)
 
 
 def _decode_AuthorizeResponse(o: Any) -> AuthorizeResponse:

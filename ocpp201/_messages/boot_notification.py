@@ -35,7 +35,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -102,30 +103,32 @@ class BootNotificationResponse(Response):
         status: RegistrationStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is BootNotificationResponse:
+            object.__setattr__(self, "__class__", _U_BootNotificationResponse)
+            self.custom_data = custom_data
+            self.current_time = current_time
+            self.interval = interval
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = BootNotificationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, BootNotificationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, BootNotificationResponse)
         v = current_time
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "current_time", v)
+            check_field(self, "current_time", v, BootNotificationResponse)
         v = interval
         if v.__class__ is not int:
-            check_field(self, "interval", v)
+            check_field(self, "interval", v, BootNotificationResponse)
         v = status
         if v.__class__ is not RegistrationStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, BootNotificationResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.current_time = current_time
-        self.interval = interval
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, BootNotificationResponse)
 
 
 @define(kw_only=True, init=False)
@@ -172,28 +175,30 @@ class BootNotificationRequest(Request[BootNotificationResponse]):
         charging_station: ChargingStationType,
         reason: BootReasonEnumType,
     ) -> None:
+        if self.__class__ is BootNotificationRequest:
+            object.__setattr__(self, "__class__", _U_BootNotificationRequest)
+            self.custom_data = custom_data
+            self.charging_station = charging_station
+            self.reason = reason
+            self.__class__ = BootNotificationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, BootNotificationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, BootNotificationRequest)
         v = charging_station
         if v.__class__ is not ChargingStationType:
-            check_field(self, "charging_station", v)
+            check_field(self, "charging_station", v, BootNotificationRequest)
         v = reason
         if v.__class__ is not BootReasonEnumType:
-            check_field(self, "reason", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.charging_station = charging_station
-        self.reason = reason
-        self.__class__ = cls
+            check_field(self, "reason", v, BootNotificationRequest)
 
 
 _M_BootReasonEnumType = members(BootReasonEnumType)
 _M_RegistrationStatusEnumType = members(RegistrationStatusEnumType)
-_U_BootNotificationResponse = twin(BootNotificationResponse)
-_U_BootNotificationRequest = twin(BootNotificationRequest)
+_U_BootNotificationResponse = unchecked(BootNotificationResponse)
+_U_BootNotificationRequest = unchecked(BootNotificationRequest)
 
 
 def _decode_BootNotificationResponse(o: Any) -> BootNotificationResponse:

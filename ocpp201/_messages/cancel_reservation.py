@@ -19,7 +19,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.cancel_reservation_status import CancelReservationStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -68,22 +76,24 @@ class CancelReservationResponse(Response):
         status: CancelReservationStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is CancelReservationResponse:
+            object.__setattr__(self, "__class__", _U_CancelReservationResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = CancelReservationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, CancelReservationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CancelReservationResponse)
         v = status
         if v.__class__ is not CancelReservationStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, CancelReservationResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, CancelReservationResponse)
 
 
 @define(kw_only=True, init=False)
@@ -117,23 +127,25 @@ class CancelReservationRequest(Request[CancelReservationResponse]):
         custom_data: CustomDataType | None = None,
         reservation_id: int,
     ) -> None:
+        if self.__class__ is CancelReservationRequest:
+            object.__setattr__(self, "__class__", _U_CancelReservationRequest)
+            self.custom_data = custom_data
+            self.reservation_id = reservation_id
+            self.__class__ = CancelReservationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, CancelReservationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CancelReservationRequest)
         v = reservation_id
         if v.__class__ is not int:
-            check_field(self, "reservation_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.reservation_id = reservation_id
-        self.__class__ = cls
+            check_field(self, "reservation_id", v, CancelReservationRequest)
 
 
 _M_CancelReservationStatusEnumType = members(CancelReservationStatusEnumType)
-_U_CancelReservationResponse = twin(CancelReservationResponse)
-_U_CancelReservationRequest = twin(CancelReservationRequest)
+_U_CancelReservationResponse = unchecked(CancelReservationResponse)
+_U_CancelReservationRequest = unchecked(CancelReservationRequest)
 
 
 def _decode_CancelReservationResponse(o: Any) -> CancelReservationResponse:

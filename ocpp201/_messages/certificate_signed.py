@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_signed_status import CertificateSignedStatusEnumType
 from .._enums.certificate_signing_use import CertificateSigningUseEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -67,22 +67,24 @@ class CertificateSignedResponse(Response):
         status: CertificateSignedStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is CertificateSignedResponse:
+            object.__setattr__(self, "__class__", _U_CertificateSignedResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = CertificateSignedResponse
+        else:  # a subclass: its own layout
+            store_fields(self, CertificateSignedResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CertificateSignedResponse)
         v = status
         if v.__class__ is not CertificateSignedStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, CertificateSignedResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, CertificateSignedResponse)
 
 
 @define(kw_only=True, init=False)
@@ -151,28 +153,30 @@ class CertificateSignedRequest(Request[CertificateSignedResponse]):
         certificate_chain: str,
         certificate_type: CertificateSigningUseEnumType | None = None,
     ) -> None:
+        if self.__class__ is CertificateSignedRequest:
+            object.__setattr__(self, "__class__", _U_CertificateSignedRequest)
+            self.custom_data = custom_data
+            self.certificate_chain = certificate_chain
+            self.certificate_type = certificate_type
+            self.__class__ = CertificateSignedRequest
+        else:  # a subclass: its own layout
+            store_fields(self, CertificateSignedRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CertificateSignedRequest)
         v = certificate_chain
         if v.__class__ is not str or len(v) > 10000:
-            check_field(self, "certificate_chain", v)
+            check_field(self, "certificate_chain", v, CertificateSignedRequest)
         v = certificate_type
         if v is not None and v.__class__ is not CertificateSigningUseEnumType:
-            check_field(self, "certificate_type", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.certificate_chain = certificate_chain
-        self.certificate_type = certificate_type
-        self.__class__ = cls
+            check_field(self, "certificate_type", v, CertificateSignedRequest)
 
 
 _M_CertificateSignedStatusEnumType = members(CertificateSignedStatusEnumType)
 _M_CertificateSigningUseEnumType = members(CertificateSigningUseEnumType)
-_U_CertificateSignedResponse = twin(CertificateSignedResponse)
-_U_CertificateSignedRequest = twin(CertificateSignedRequest)
+_U_CertificateSignedResponse = unchecked(CertificateSignedResponse)
+_U_CertificateSignedRequest = unchecked(CertificateSignedRequest)
 
 
 def _decode_CertificateSignedResponse(o: Any) -> CertificateSignedResponse:

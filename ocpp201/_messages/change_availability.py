@@ -21,7 +21,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.change_availability_status import ChangeAvailabilityStatusEnumType
 from .._enums.operational_status import OperationalStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -70,22 +70,24 @@ class ChangeAvailabilityResponse(Response):
         status: ChangeAvailabilityStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is ChangeAvailabilityResponse:
+            object.__setattr__(self, "__class__", _U_ChangeAvailabilityResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = ChangeAvailabilityResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ChangeAvailabilityResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChangeAvailabilityResponse)
         v = status
         if v.__class__ is not ChangeAvailabilityStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, ChangeAvailabilityResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, ChangeAvailabilityResponse)
 
 
 @define(kw_only=True, init=False)
@@ -135,28 +137,30 @@ class ChangeAvailabilityRequest(Request[ChangeAvailabilityResponse]):
         evse: EVSEType | None = None,
         operational_status: OperationalStatusEnumType,
     ) -> None:
+        if self.__class__ is ChangeAvailabilityRequest:
+            object.__setattr__(self, "__class__", _U_ChangeAvailabilityRequest)
+            self.custom_data = custom_data
+            self.evse = evse
+            self.operational_status = operational_status
+            self.__class__ = ChangeAvailabilityRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ChangeAvailabilityRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ChangeAvailabilityRequest)
         v = evse
         if v is not None and v.__class__ is not EVSEType:
-            check_field(self, "evse", v)
+            check_field(self, "evse", v, ChangeAvailabilityRequest)
         v = operational_status
         if v.__class__ is not OperationalStatusEnumType:
-            check_field(self, "operational_status", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.evse = evse
-        self.operational_status = operational_status
-        self.__class__ = cls
+            check_field(self, "operational_status", v, ChangeAvailabilityRequest)
 
 
 _M_ChangeAvailabilityStatusEnumType = members(ChangeAvailabilityStatusEnumType)
 _M_OperationalStatusEnumType = members(OperationalStatusEnumType)
-_U_ChangeAvailabilityResponse = twin(ChangeAvailabilityResponse)
-_U_ChangeAvailabilityRequest = twin(ChangeAvailabilityRequest)
+_U_ChangeAvailabilityResponse = unchecked(ChangeAvailabilityResponse)
+_U_ChangeAvailabilityRequest = unchecked(ChangeAvailabilityRequest)
 
 
 def _decode_ChangeAvailabilityResponse(o: Any) -> ChangeAvailabilityResponse:

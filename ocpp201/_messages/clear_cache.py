@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_cache_status import ClearCacheStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -65,22 +65,24 @@ class ClearCacheResponse(Response):
         status: ClearCacheStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is ClearCacheResponse:
+            object.__setattr__(self, "__class__", _U_ClearCacheResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = ClearCacheResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ClearCacheResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearCacheResponse)
         v = status
         if v.__class__ is not ClearCacheStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, ClearCacheResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, ClearCacheResponse)
 
 
 @define(kw_only=True, init=False)
@@ -109,19 +111,21 @@ class ClearCacheRequest(Request[ClearCacheResponse]):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is ClearCacheRequest:
+            object.__setattr__(self, "__class__", _U_ClearCacheRequest)
+            self.custom_data = custom_data
+            self.__class__ = ClearCacheRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ClearCacheRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, ClearCacheRequest)
 
 
 _M_ClearCacheStatusEnumType = members(ClearCacheStatusEnumType)
-_U_ClearCacheResponse = twin(ClearCacheResponse)
-_U_ClearCacheRequest = twin(ClearCacheRequest)
+_U_ClearCacheResponse = unchecked(ClearCacheResponse)
+_U_ClearCacheRequest = unchecked(ClearCacheRequest)
 
 
 def _decode_ClearCacheResponse(o: Any) -> ClearCacheResponse:

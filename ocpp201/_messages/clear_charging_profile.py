@@ -24,7 +24,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_charging_profile_status import ClearChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -71,22 +79,24 @@ class ClearChargingProfileResponse(Response):
         status: ClearChargingProfileStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is ClearChargingProfileResponse:
+            object.__setattr__(self, "__class__", _U_ClearChargingProfileResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = ClearChargingProfileResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ClearChargingProfileResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearChargingProfileResponse)
         v = status
         if v.__class__ is not ClearChargingProfileStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, ClearChargingProfileResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, ClearChargingProfileResponse)
 
 
 @define(kw_only=True, init=False)
@@ -137,27 +147,31 @@ class ClearChargingProfileRequest(Request[ClearChargingProfileResponse]):
         charging_profile_id: int | None = None,
         charging_profile_criteria: ClearChargingProfileType | None = None,
     ) -> None:
+        if self.__class__ is ClearChargingProfileRequest:
+            object.__setattr__(self, "__class__", _U_ClearChargingProfileRequest)
+            self.custom_data = custom_data
+            self.charging_profile_id = charging_profile_id
+            self.charging_profile_criteria = charging_profile_criteria
+            self.__class__ = ClearChargingProfileRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ClearChargingProfileRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearChargingProfileRequest)
         v = charging_profile_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "charging_profile_id", v)
+            check_field(self, "charging_profile_id", v, ClearChargingProfileRequest)
         v = charging_profile_criteria
         if v is not None and v.__class__ is not ClearChargingProfileType:
-            check_field(self, "charging_profile_criteria", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.charging_profile_id = charging_profile_id
-        self.charging_profile_criteria = charging_profile_criteria
-        self.__class__ = cls
+            check_field(
+                self, "charging_profile_criteria", v, ClearChargingProfileRequest
+            )
 
 
 _M_ClearChargingProfileStatusEnumType = members(ClearChargingProfileStatusEnumType)
-_U_ClearChargingProfileResponse = twin(ClearChargingProfileResponse)
-_U_ClearChargingProfileRequest = twin(ClearChargingProfileRequest)
+_U_ClearChargingProfileResponse = unchecked(ClearChargingProfileResponse)
+_U_ClearChargingProfileRequest = unchecked(ClearChargingProfileRequest)
 
 
 def _decode_ClearChargingProfileResponse(o: Any) -> ClearChargingProfileResponse:

@@ -19,7 +19,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.clear_message_status import ClearMessageStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -66,22 +74,24 @@ class ClearDisplayMessageResponse(Response):
         status: ClearMessageStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is ClearDisplayMessageResponse:
+            object.__setattr__(self, "__class__", _U_ClearDisplayMessageResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = ClearDisplayMessageResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ClearDisplayMessageResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearDisplayMessageResponse)
         v = status
         if v.__class__ is not ClearMessageStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, ClearDisplayMessageResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, ClearDisplayMessageResponse)
 
 
 @define(kw_only=True, init=False)
@@ -115,23 +125,25 @@ class ClearDisplayMessageRequest(Request[ClearDisplayMessageResponse]):
         custom_data: CustomDataType | None = None,
         id: int,
     ) -> None:
+        if self.__class__ is ClearDisplayMessageRequest:
+            object.__setattr__(self, "__class__", _U_ClearDisplayMessageRequest)
+            self.custom_data = custom_data
+            self.id = id
+            self.__class__ = ClearDisplayMessageRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ClearDisplayMessageRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearDisplayMessageRequest)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.__class__ = cls
+            check_field(self, "id", v, ClearDisplayMessageRequest)
 
 
 _M_ClearMessageStatusEnumType = members(ClearMessageStatusEnumType)
-_U_ClearDisplayMessageResponse = twin(ClearDisplayMessageResponse)
-_U_ClearDisplayMessageRequest = twin(ClearDisplayMessageRequest)
+_U_ClearDisplayMessageResponse = unchecked(ClearDisplayMessageResponse)
+_U_ClearDisplayMessageRequest = unchecked(ClearDisplayMessageRequest)
 
 
 def _decode_ClearDisplayMessageResponse(o: Any) -> ClearDisplayMessageResponse:

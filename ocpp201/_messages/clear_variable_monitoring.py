@@ -18,7 +18,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
@@ -56,17 +56,19 @@ class ClearVariableMonitoringResponse(Response):
         custom_data: CustomDataType | None = None,
         clear_monitoring_result: list[ClearMonitoringResultType],
     ) -> None:
+        if self.__class__ is ClearVariableMonitoringResponse:
+            object.__setattr__(self, "__class__", _U_ClearVariableMonitoringResponse)
+            self.custom_data = custom_data
+            self.clear_monitoring_result = clear_monitoring_result
+            self.__class__ = ClearVariableMonitoringResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ClearVariableMonitoringResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearVariableMonitoringResponse)
         v = clear_monitoring_result
-        check_field(self, "clear_monitoring_result", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.clear_monitoring_result = clear_monitoring_result
-        self.__class__ = cls
+        check_field(self, "clear_monitoring_result", v, ClearVariableMonitoringResponse)
 
 
 @define(kw_only=True, init=False)
@@ -102,21 +104,23 @@ class ClearVariableMonitoringRequest(Request[ClearVariableMonitoringResponse]):
         custom_data: CustomDataType | None = None,
         id: list[int],
     ) -> None:
+        if self.__class__ is ClearVariableMonitoringRequest:
+            object.__setattr__(self, "__class__", _U_ClearVariableMonitoringRequest)
+            self.custom_data = custom_data
+            self.id = id
+            self.__class__ = ClearVariableMonitoringRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ClearVariableMonitoringRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearVariableMonitoringRequest)
         v = id
-        check_field(self, "id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.__class__ = cls
+        check_field(self, "id", v, ClearVariableMonitoringRequest)
 
 
-_U_ClearVariableMonitoringResponse = twin(ClearVariableMonitoringResponse)
-_U_ClearVariableMonitoringRequest = twin(ClearVariableMonitoringRequest)
+_U_ClearVariableMonitoringResponse = unchecked(ClearVariableMonitoringResponse)
+_U_ClearVariableMonitoringRequest = unchecked(ClearVariableMonitoringRequest)
 
 
 def _decode_ClearVariableMonitoringResponse(o: Any) -> ClearVariableMonitoringResponse:

@@ -14,7 +14,15 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -45,14 +53,16 @@ class ClearedChargingLimitResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is ClearedChargingLimitResponse:
+            object.__setattr__(self, "__class__", _U_ClearedChargingLimitResponse)
+            self.custom_data = custom_data
+            self.__class__ = ClearedChargingLimitResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ClearedChargingLimitResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, ClearedChargingLimitResponse)
 
 
 @define(kw_only=True, init=False)
@@ -95,27 +105,29 @@ class ClearedChargingLimitRequest(Request[ClearedChargingLimitResponse]):
         charging_limit_source: ChargingLimitSourceEnumType,
         evse_id: int | None = None,
     ) -> None:
+        if self.__class__ is ClearedChargingLimitRequest:
+            object.__setattr__(self, "__class__", _U_ClearedChargingLimitRequest)
+            self.custom_data = custom_data
+            self.charging_limit_source = charging_limit_source
+            self.evse_id = evse_id
+            self.__class__ = ClearedChargingLimitRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ClearedChargingLimitRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ClearedChargingLimitRequest)
         v = charging_limit_source
         if v.__class__ is not ChargingLimitSourceEnumType:
-            check_field(self, "charging_limit_source", v)
+            check_field(self, "charging_limit_source", v, ClearedChargingLimitRequest)
         v = evse_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "evse_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.charging_limit_source = charging_limit_source
-        self.evse_id = evse_id
-        self.__class__ = cls
+            check_field(self, "evse_id", v, ClearedChargingLimitRequest)
 
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
-_U_ClearedChargingLimitResponse = twin(ClearedChargingLimitResponse)
-_U_ClearedChargingLimitRequest = twin(ClearedChargingLimitRequest)
+_U_ClearedChargingLimitResponse = unchecked(ClearedChargingLimitResponse)
+_U_ClearedChargingLimitRequest = unchecked(ClearedChargingLimitRequest)
 
 
 def _decode_ClearedChargingLimitResponse(o: Any) -> ClearedChargingLimitResponse:

@@ -13,7 +13,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import INF, Codecs, Refused, check_field, twin
+from .._fastpath import INF, Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, Number, ObjectOf, Opt, String
 
 
@@ -43,14 +43,16 @@ class CostUpdatedResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is CostUpdatedResponse:
+            object.__setattr__(self, "__class__", _U_CostUpdatedResponse)
+            self.custom_data = custom_data
+            self.__class__ = CostUpdatedResponse
+        else:  # a subclass: its own layout
+            store_fields(self, CostUpdatedResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, CostUpdatedResponse)
 
 
 @define(kw_only=True, init=False)
@@ -94,26 +96,28 @@ class CostUpdatedRequest(Request[CostUpdatedResponse]):
         total_cost: float,
         transaction_id: str,
     ) -> None:
+        if self.__class__ is CostUpdatedRequest:
+            object.__setattr__(self, "__class__", _U_CostUpdatedRequest)
+            self.custom_data = custom_data
+            self.total_cost = total_cost
+            self.transaction_id = transaction_id
+            self.__class__ = CostUpdatedRequest
+        else:  # a subclass: its own layout
+            store_fields(self, CostUpdatedRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CostUpdatedRequest)
         v = total_cost
         if v.__class__ is not float or not -INF < v < INF:
-            check_field(self, "total_cost", v)
+            check_field(self, "total_cost", v, CostUpdatedRequest)
         v = transaction_id
         if v.__class__ is not str or len(v) > 36:
-            check_field(self, "transaction_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.total_cost = total_cost
-        self.transaction_id = transaction_id
-        self.__class__ = cls
+            check_field(self, "transaction_id", v, CostUpdatedRequest)
 
 
-_U_CostUpdatedResponse = twin(CostUpdatedResponse)
-_U_CostUpdatedRequest = twin(CostUpdatedRequest)
+_U_CostUpdatedResponse = unchecked(CostUpdatedResponse)
+_U_CostUpdatedRequest = unchecked(CostUpdatedRequest)
 
 
 def _decode_CostUpdatedResponse(o: Any) -> CostUpdatedResponse:

@@ -29,7 +29,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.customer_information_status import CustomerInformationStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, Boolean, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -76,22 +84,24 @@ class CustomerInformationResponse(Response):
         status: CustomerInformationStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is CustomerInformationResponse:
+            object.__setattr__(self, "__class__", _U_CustomerInformationResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = CustomerInformationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, CustomerInformationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CustomerInformationResponse)
         v = status
         if v.__class__ is not CustomerInformationStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, CustomerInformationResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, CustomerInformationResponse)
 
 
 @define(kw_only=True, init=False)
@@ -172,43 +182,45 @@ class CustomerInformationRequest(Request[CustomerInformationResponse]):
         clear: bool,
         customer_identifier: str | None = None,
     ) -> None:
+        if self.__class__ is CustomerInformationRequest:
+            object.__setattr__(self, "__class__", _U_CustomerInformationRequest)
+            self.custom_data = custom_data
+            self.customer_certificate = customer_certificate
+            self.id_token = id_token
+            self.request_id = request_id
+            self.report = report
+            self.clear = clear
+            self.customer_identifier = customer_identifier
+            self.__class__ = CustomerInformationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, CustomerInformationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, CustomerInformationRequest)
         v = customer_certificate
         if v is not None and v.__class__ is not CertificateHashDataType:
-            check_field(self, "customer_certificate", v)
+            check_field(self, "customer_certificate", v, CustomerInformationRequest)
         v = id_token
         if v is not None and v.__class__ is not IdTokenType:
-            check_field(self, "id_token", v)
+            check_field(self, "id_token", v, CustomerInformationRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, CustomerInformationRequest)
         v = report
         if v.__class__ is not bool:
-            check_field(self, "report", v)
+            check_field(self, "report", v, CustomerInformationRequest)
         v = clear
         if v.__class__ is not bool:
-            check_field(self, "clear", v)
+            check_field(self, "clear", v, CustomerInformationRequest)
         v = customer_identifier
         if v is not None and (v.__class__ is not str or len(v) > 64):
-            check_field(self, "customer_identifier", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.customer_certificate = customer_certificate
-        self.id_token = id_token
-        self.request_id = request_id
-        self.report = report
-        self.clear = clear
-        self.customer_identifier = customer_identifier
-        self.__class__ = cls
+            check_field(self, "customer_identifier", v, CustomerInformationRequest)
 
 
 _M_CustomerInformationStatusEnumType = members(CustomerInformationStatusEnumType)
-_U_CustomerInformationResponse = twin(CustomerInformationResponse)
-_U_CustomerInformationRequest = twin(CustomerInformationRequest)
+_U_CustomerInformationResponse = unchecked(CustomerInformationResponse)
+_U_CustomerInformationRequest = unchecked(CustomerInformationRequest)
 
 
 def _decode_CustomerInformationResponse(o: Any) -> CustomerInformationResponse:

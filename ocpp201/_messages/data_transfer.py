@@ -19,7 +19,16 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.data_transfer_status import DataTransferStatusEnumType
-from .._fastpath import JSON_NULL, Codecs, Refused, any_json, check_field, members, twin
+from .._fastpath import (
+    JSON_NULL,
+    Codecs,
+    Refused,
+    any_json,
+    check_field,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, AnyJson, EnumOf, ObjectOf, Opt, String
 
 
@@ -73,26 +82,28 @@ class DataTransferResponse(Response):
         status_info: StatusInfoType | None = None,
         data: Any | None = None,
     ) -> None:
+        if self.__class__ is DataTransferResponse:
+            object.__setattr__(self, "__class__", _U_DataTransferResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.data = data
+            self.__class__ = DataTransferResponse
+        else:  # a subclass: its own layout
+            store_fields(self, DataTransferResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, DataTransferResponse)
         v = status
         if v.__class__ is not DataTransferStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, DataTransferResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
+            check_field(self, "status_info", v, DataTransferResponse)
         v = data
         if v is not None:
-            check_field(self, "data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.data = data
-        self.__class__ = cls
+            check_field(self, "data", v, DataTransferResponse)
 
 
 @define(kw_only=True, init=False)
@@ -142,31 +153,33 @@ class DataTransferRequest(Request[DataTransferResponse]):
         data: Any | None = None,
         vendor_id: str,
     ) -> None:
+        if self.__class__ is DataTransferRequest:
+            object.__setattr__(self, "__class__", _U_DataTransferRequest)
+            self.custom_data = custom_data
+            self.message_id = message_id
+            self.data = data
+            self.vendor_id = vendor_id
+            self.__class__ = DataTransferRequest
+        else:  # a subclass: its own layout
+            store_fields(self, DataTransferRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, DataTransferRequest)
         v = message_id
         if v is not None and (v.__class__ is not str or len(v) > 50):
-            check_field(self, "message_id", v)
+            check_field(self, "message_id", v, DataTransferRequest)
         v = data
         if v is not None:
-            check_field(self, "data", v)
+            check_field(self, "data", v, DataTransferRequest)
         v = vendor_id
         if v.__class__ is not str or len(v) > 255:
-            check_field(self, "vendor_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.message_id = message_id
-        self.data = data
-        self.vendor_id = vendor_id
-        self.__class__ = cls
+            check_field(self, "vendor_id", v, DataTransferRequest)
 
 
 _M_DataTransferStatusEnumType = members(DataTransferStatusEnumType)
-_U_DataTransferResponse = twin(DataTransferResponse)
-_U_DataTransferRequest = twin(DataTransferRequest)
+_U_DataTransferResponse = unchecked(DataTransferResponse)
+_U_DataTransferRequest = unchecked(DataTransferRequest)
 
 
 def _decode_DataTransferResponse(o: Any) -> DataTransferResponse:

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.delete_certificate_status import DeleteCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -71,22 +71,24 @@ class DeleteCertificateResponse(Response):
         status: DeleteCertificateStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is DeleteCertificateResponse:
+            object.__setattr__(self, "__class__", _U_DeleteCertificateResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = DeleteCertificateResponse
+        else:  # a subclass: its own layout
+            store_fields(self, DeleteCertificateResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, DeleteCertificateResponse)
         v = status
         if v.__class__ is not DeleteCertificateStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, DeleteCertificateResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, DeleteCertificateResponse)
 
 
 @define(kw_only=True, init=False)
@@ -122,23 +124,25 @@ class DeleteCertificateRequest(Request[DeleteCertificateResponse]):
         custom_data: CustomDataType | None = None,
         certificate_hash_data: CertificateHashDataType,
     ) -> None:
+        if self.__class__ is DeleteCertificateRequest:
+            object.__setattr__(self, "__class__", _U_DeleteCertificateRequest)
+            self.custom_data = custom_data
+            self.certificate_hash_data = certificate_hash_data
+            self.__class__ = DeleteCertificateRequest
+        else:  # a subclass: its own layout
+            store_fields(self, DeleteCertificateRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, DeleteCertificateRequest)
         v = certificate_hash_data
         if v.__class__ is not CertificateHashDataType:
-            check_field(self, "certificate_hash_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.certificate_hash_data = certificate_hash_data
-        self.__class__ = cls
+            check_field(self, "certificate_hash_data", v, DeleteCertificateRequest)
 
 
 _M_DeleteCertificateStatusEnumType = members(DeleteCertificateStatusEnumType)
-_U_DeleteCertificateResponse = twin(DeleteCertificateResponse)
-_U_DeleteCertificateRequest = twin(DeleteCertificateRequest)
+_U_DeleteCertificateResponse = unchecked(DeleteCertificateResponse)
+_U_DeleteCertificateRequest = unchecked(DeleteCertificateRequest)
 
 
 def _decode_DeleteCertificateResponse(o: Any) -> DeleteCertificateResponse:

@@ -14,7 +14,15 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.firmware_status import FirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -45,14 +53,16 @@ class FirmwareStatusNotificationResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is FirmwareStatusNotificationResponse:
+            object.__setattr__(self, "__class__", _U_FirmwareStatusNotificationResponse)
+            self.custom_data = custom_data
+            self.__class__ = FirmwareStatusNotificationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, FirmwareStatusNotificationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, FirmwareStatusNotificationResponse)
 
 
 @define(kw_only=True, init=False)
@@ -102,27 +112,29 @@ class FirmwareStatusNotificationRequest(Request[FirmwareStatusNotificationRespon
         status: FirmwareStatusEnumType,
         request_id: int | None = None,
     ) -> None:
+        if self.__class__ is FirmwareStatusNotificationRequest:
+            object.__setattr__(self, "__class__", _U_FirmwareStatusNotificationRequest)
+            self.custom_data = custom_data
+            self.status = status
+            self.request_id = request_id
+            self.__class__ = FirmwareStatusNotificationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, FirmwareStatusNotificationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, FirmwareStatusNotificationRequest)
         v = status
         if v.__class__ is not FirmwareStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, FirmwareStatusNotificationRequest)
         v = request_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "request_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.request_id = request_id
-        self.__class__ = cls
+            check_field(self, "request_id", v, FirmwareStatusNotificationRequest)
 
 
 _M_FirmwareStatusEnumType = members(FirmwareStatusEnumType)
-_U_FirmwareStatusNotificationResponse = twin(FirmwareStatusNotificationResponse)
-_U_FirmwareStatusNotificationRequest = twin(FirmwareStatusNotificationRequest)
+_U_FirmwareStatusNotificationResponse = unchecked(FirmwareStatusNotificationResponse)
+_U_FirmwareStatusNotificationRequest = unchecked(FirmwareStatusNotificationRequest)
 
 
 def _decode_FirmwareStatusNotificationResponse(

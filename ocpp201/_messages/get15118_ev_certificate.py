@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_action import CertificateActionEnumType
 from .._enums.iso15118_ev_certificate_status import Iso15118EVCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -72,26 +72,28 @@ class Get15118EVCertificateResponse(Response):
         status_info: StatusInfoType | None = None,
         exi_response: str,
     ) -> None:
+        if self.__class__ is Get15118EVCertificateResponse:
+            object.__setattr__(self, "__class__", _U_Get15118EVCertificateResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.exi_response = exi_response
+            self.__class__ = Get15118EVCertificateResponse
+        else:  # a subclass: its own layout
+            store_fields(self, Get15118EVCertificateResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, Get15118EVCertificateResponse)
         v = status
         if v.__class__ is not Iso15118EVCertificateStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, Get15118EVCertificateResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
+            check_field(self, "status_info", v, Get15118EVCertificateResponse)
         v = exi_response
         if v.__class__ is not str or len(v) > 5600:
-            check_field(self, "exi_response", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.exi_response = exi_response
-        self.__class__ = cls
+            check_field(self, "exi_response", v, Get15118EVCertificateResponse)
 
 
 @define(kw_only=True, init=False)
@@ -143,32 +145,36 @@ class Get15118EVCertificateRequest(Request[Get15118EVCertificateResponse]):
         action: CertificateActionEnumType,
         exi_request: str,
     ) -> None:
+        if self.__class__ is Get15118EVCertificateRequest:
+            object.__setattr__(self, "__class__", _U_Get15118EVCertificateRequest)
+            self.custom_data = custom_data
+            self.iso15118_schema_version = iso15118_schema_version
+            self.action = action
+            self.exi_request = exi_request
+            self.__class__ = Get15118EVCertificateRequest
+        else:  # a subclass: its own layout
+            store_fields(self, Get15118EVCertificateRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, Get15118EVCertificateRequest)
         v = iso15118_schema_version
         if v.__class__ is not str or len(v) > 50:
-            check_field(self, "iso15118_schema_version", v)
+            check_field(
+                self, "iso15118_schema_version", v, Get15118EVCertificateRequest
+            )
         v = action
         if v.__class__ is not CertificateActionEnumType:
-            check_field(self, "action", v)
+            check_field(self, "action", v, Get15118EVCertificateRequest)
         v = exi_request
         if v.__class__ is not str or len(v) > 5600:
-            check_field(self, "exi_request", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.iso15118_schema_version = iso15118_schema_version
-        self.action = action
-        self.exi_request = exi_request
-        self.__class__ = cls
+            check_field(self, "exi_request", v, Get15118EVCertificateRequest)
 
 
 _M_CertificateActionEnumType = members(CertificateActionEnumType)
 _M_Iso15118EVCertificateStatusEnumType = members(Iso15118EVCertificateStatusEnumType)
-_U_Get15118EVCertificateResponse = twin(Get15118EVCertificateResponse)
-_U_Get15118EVCertificateRequest = twin(Get15118EVCertificateRequest)
+_U_Get15118EVCertificateResponse = unchecked(Get15118EVCertificateResponse)
+_U_Get15118EVCertificateRequest = unchecked(Get15118EVCertificateRequest)
 
 
 def _decode_Get15118EVCertificateResponse(o: Any) -> Get15118EVCertificateResponse:

@@ -20,7 +20,15 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.report_base import ReportBaseEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -66,22 +74,24 @@ class GetBaseReportResponse(Response):
         status: GenericDeviceModelStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is GetBaseReportResponse:
+            object.__setattr__(self, "__class__", _U_GetBaseReportResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = GetBaseReportResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetBaseReportResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetBaseReportResponse)
         v = status
         if v.__class__ is not GenericDeviceModelStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetBaseReportResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, GetBaseReportResponse)
 
 
 @define(kw_only=True, init=False)
@@ -121,28 +131,30 @@ class GetBaseReportRequest(Request[GetBaseReportResponse]):
         request_id: int,
         report_base: ReportBaseEnumType,
     ) -> None:
+        if self.__class__ is GetBaseReportRequest:
+            object.__setattr__(self, "__class__", _U_GetBaseReportRequest)
+            self.custom_data = custom_data
+            self.request_id = request_id
+            self.report_base = report_base
+            self.__class__ = GetBaseReportRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetBaseReportRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetBaseReportRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, GetBaseReportRequest)
         v = report_base
         if v.__class__ is not ReportBaseEnumType:
-            check_field(self, "report_base", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.request_id = request_id
-        self.report_base = report_base
-        self.__class__ = cls
+            check_field(self, "report_base", v, GetBaseReportRequest)
 
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_ReportBaseEnumType = members(ReportBaseEnumType)
-_U_GetBaseReportResponse = twin(GetBaseReportResponse)
-_U_GetBaseReportRequest = twin(GetBaseReportRequest)
+_U_GetBaseReportResponse = unchecked(GetBaseReportResponse)
+_U_GetBaseReportRequest = unchecked(GetBaseReportRequest)
 
 
 def _decode_GetBaseReportResponse(o: Any) -> GetBaseReportResponse:

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.get_certificate_status import GetCertificateStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -86,26 +86,28 @@ class GetCertificateStatusResponse(Response):
         status_info: StatusInfoType | None = None,
         ocsp_result: str | None = None,
     ) -> None:
+        if self.__class__ is GetCertificateStatusResponse:
+            object.__setattr__(self, "__class__", _U_GetCertificateStatusResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.ocsp_result = ocsp_result
+            self.__class__ = GetCertificateStatusResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetCertificateStatusResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetCertificateStatusResponse)
         v = status
         if v.__class__ is not GetCertificateStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetCertificateStatusResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
+            check_field(self, "status_info", v, GetCertificateStatusResponse)
         v = ocsp_result
         if v is not None and (v.__class__ is not str or len(v) > 5500):
-            check_field(self, "ocsp_result", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.ocsp_result = ocsp_result
-        self.__class__ = cls
+            check_field(self, "ocsp_result", v, GetCertificateStatusResponse)
 
 
 @define(kw_only=True, init=False)
@@ -139,23 +141,25 @@ class GetCertificateStatusRequest(Request[GetCertificateStatusResponse]):
         custom_data: CustomDataType | None = None,
         ocsp_request_data: OCSPRequestDataType,
     ) -> None:
+        if self.__class__ is GetCertificateStatusRequest:
+            object.__setattr__(self, "__class__", _U_GetCertificateStatusRequest)
+            self.custom_data = custom_data
+            self.ocsp_request_data = ocsp_request_data
+            self.__class__ = GetCertificateStatusRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetCertificateStatusRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetCertificateStatusRequest)
         v = ocsp_request_data
         if v.__class__ is not OCSPRequestDataType:
-            check_field(self, "ocsp_request_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.ocsp_request_data = ocsp_request_data
-        self.__class__ = cls
+            check_field(self, "ocsp_request_data", v, GetCertificateStatusRequest)
 
 
 _M_GetCertificateStatusEnumType = members(GetCertificateStatusEnumType)
-_U_GetCertificateStatusResponse = twin(GetCertificateStatusResponse)
-_U_GetCertificateStatusRequest = twin(GetCertificateStatusRequest)
+_U_GetCertificateStatusResponse = unchecked(GetCertificateStatusResponse)
+_U_GetCertificateStatusRequest = unchecked(GetCertificateStatusRequest)
 
 
 def _decode_GetCertificateStatusResponse(o: Any) -> GetCertificateStatusResponse:

@@ -24,7 +24,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.get_charging_profile_status import GetChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -75,22 +83,24 @@ class GetChargingProfilesResponse(Response):
         status: GetChargingProfileStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is GetChargingProfilesResponse:
+            object.__setattr__(self, "__class__", _U_GetChargingProfilesResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = GetChargingProfilesResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetChargingProfilesResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetChargingProfilesResponse)
         v = status
         if v.__class__ is not GetChargingProfileStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetChargingProfilesResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, GetChargingProfilesResponse)
 
 
 @define(kw_only=True, init=False)
@@ -155,31 +165,33 @@ class GetChargingProfilesRequest(Request[GetChargingProfilesResponse]):
         evse_id: int | None = None,
         charging_profile: ChargingProfileCriterionType,
     ) -> None:
+        if self.__class__ is GetChargingProfilesRequest:
+            object.__setattr__(self, "__class__", _U_GetChargingProfilesRequest)
+            self.custom_data = custom_data
+            self.request_id = request_id
+            self.evse_id = evse_id
+            self.charging_profile = charging_profile
+            self.__class__ = GetChargingProfilesRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetChargingProfilesRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetChargingProfilesRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, GetChargingProfilesRequest)
         v = evse_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, GetChargingProfilesRequest)
         v = charging_profile
         if v.__class__ is not ChargingProfileCriterionType:
-            check_field(self, "charging_profile", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.request_id = request_id
-        self.evse_id = evse_id
-        self.charging_profile = charging_profile
-        self.__class__ = cls
+            check_field(self, "charging_profile", v, GetChargingProfilesRequest)
 
 
 _M_GetChargingProfileStatusEnumType = members(GetChargingProfileStatusEnumType)
-_U_GetChargingProfilesResponse = twin(GetChargingProfilesResponse)
-_U_GetChargingProfilesRequest = twin(GetChargingProfilesRequest)
+_U_GetChargingProfilesResponse = unchecked(GetChargingProfilesResponse)
+_U_GetChargingProfilesRequest = unchecked(GetChargingProfilesRequest)
 
 
 def _decode_GetChargingProfilesResponse(o: Any) -> GetChargingProfilesResponse:

@@ -25,7 +25,15 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.charging_rate_unit import ChargingRateUnitEnumType
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -85,26 +93,28 @@ class GetCompositeScheduleResponse(Response):
         status_info: StatusInfoType | None = None,
         schedule: CompositeScheduleType | None = None,
     ) -> None:
+        if self.__class__ is GetCompositeScheduleResponse:
+            object.__setattr__(self, "__class__", _U_GetCompositeScheduleResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.schedule = schedule
+            self.__class__ = GetCompositeScheduleResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetCompositeScheduleResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetCompositeScheduleResponse)
         v = status
         if v.__class__ is not GenericStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetCompositeScheduleResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
+            check_field(self, "status_info", v, GetCompositeScheduleResponse)
         v = schedule
         if v is not None and v.__class__ is not CompositeScheduleType:
-            check_field(self, "schedule", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.schedule = schedule
-        self.__class__ = cls
+            check_field(self, "schedule", v, GetCompositeScheduleResponse)
 
 
 @define(kw_only=True, init=False)
@@ -156,32 +166,34 @@ class GetCompositeScheduleRequest(Request[GetCompositeScheduleResponse]):
         charging_rate_unit: ChargingRateUnitEnumType | None = None,
         evse_id: int,
     ) -> None:
+        if self.__class__ is GetCompositeScheduleRequest:
+            object.__setattr__(self, "__class__", _U_GetCompositeScheduleRequest)
+            self.custom_data = custom_data
+            self.duration = duration
+            self.charging_rate_unit = charging_rate_unit
+            self.evse_id = evse_id
+            self.__class__ = GetCompositeScheduleRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetCompositeScheduleRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetCompositeScheduleRequest)
         v = duration
         if v.__class__ is not int:
-            check_field(self, "duration", v)
+            check_field(self, "duration", v, GetCompositeScheduleRequest)
         v = charging_rate_unit
         if v is not None and v.__class__ is not ChargingRateUnitEnumType:
-            check_field(self, "charging_rate_unit", v)
+            check_field(self, "charging_rate_unit", v, GetCompositeScheduleRequest)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.duration = duration
-        self.charging_rate_unit = charging_rate_unit
-        self.evse_id = evse_id
-        self.__class__ = cls
+            check_field(self, "evse_id", v, GetCompositeScheduleRequest)
 
 
 _M_ChargingRateUnitEnumType = members(ChargingRateUnitEnumType)
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_GetCompositeScheduleResponse = twin(GetCompositeScheduleResponse)
-_U_GetCompositeScheduleRequest = twin(GetCompositeScheduleRequest)
+_U_GetCompositeScheduleResponse = unchecked(GetCompositeScheduleResponse)
+_U_GetCompositeScheduleRequest = unchecked(GetCompositeScheduleRequest)
 
 
 def _decode_GetCompositeScheduleResponse(o: Any) -> GetCompositeScheduleResponse:

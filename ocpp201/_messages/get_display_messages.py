@@ -21,7 +21,15 @@ from .._datatypes.status_info_type import (
 from .._enums.get_display_messages_status import GetDisplayMessagesStatusEnumType
 from .._enums.message_priority import MessagePriorityEnumType
 from .._enums.message_state import MessageStateEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -71,22 +79,24 @@ class GetDisplayMessagesResponse(Response):
         status: GetDisplayMessagesStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is GetDisplayMessagesResponse:
+            object.__setattr__(self, "__class__", _U_GetDisplayMessagesResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = GetDisplayMessagesResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetDisplayMessagesResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetDisplayMessagesResponse)
         v = status
         if v.__class__ is not GetDisplayMessagesStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetDisplayMessagesResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, GetDisplayMessagesResponse)
 
 
 @define(kw_only=True, init=False)
@@ -155,37 +165,39 @@ class GetDisplayMessagesRequest(Request[GetDisplayMessagesResponse]):
         priority: MessagePriorityEnumType | None = None,
         state: MessageStateEnumType | None = None,
     ) -> None:
+        if self.__class__ is GetDisplayMessagesRequest:
+            object.__setattr__(self, "__class__", _U_GetDisplayMessagesRequest)
+            self.custom_data = custom_data
+            self.id = id
+            self.request_id = request_id
+            self.priority = priority
+            self.state = state
+            self.__class__ = GetDisplayMessagesRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetDisplayMessagesRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetDisplayMessagesRequest)
         v = id
         if v is not None:
-            check_field(self, "id", v)
+            check_field(self, "id", v, GetDisplayMessagesRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, GetDisplayMessagesRequest)
         v = priority
         if v is not None and v.__class__ is not MessagePriorityEnumType:
-            check_field(self, "priority", v)
+            check_field(self, "priority", v, GetDisplayMessagesRequest)
         v = state
         if v is not None and v.__class__ is not MessageStateEnumType:
-            check_field(self, "state", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.request_id = request_id
-        self.priority = priority
-        self.state = state
-        self.__class__ = cls
+            check_field(self, "state", v, GetDisplayMessagesRequest)
 
 
 _M_GetDisplayMessagesStatusEnumType = members(GetDisplayMessagesStatusEnumType)
 _M_MessagePriorityEnumType = members(MessagePriorityEnumType)
 _M_MessageStateEnumType = members(MessageStateEnumType)
-_U_GetDisplayMessagesResponse = twin(GetDisplayMessagesResponse)
-_U_GetDisplayMessagesRequest = twin(GetDisplayMessagesRequest)
+_U_GetDisplayMessagesResponse = unchecked(GetDisplayMessagesResponse)
+_U_GetDisplayMessagesRequest = unchecked(GetDisplayMessagesRequest)
 
 
 def _decode_GetDisplayMessagesResponse(o: Any) -> GetDisplayMessagesResponse:

@@ -27,7 +27,7 @@ from .._enums.get_certificate_id_use import GetCertificateIdUseEnumType
 from .._enums.get_installed_certificate_status import (
     GetInstalledCertificateStatusEnumType,
 )
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, EnumOf, ObjectOf, Opt
 
 
@@ -83,26 +83,33 @@ class GetInstalledCertificateIdsResponse(Response):
         status_info: StatusInfoType | None = None,
         certificate_hash_data_chain: list[CertificateHashDataChainType] | None = None,
     ) -> None:
+        if self.__class__ is GetInstalledCertificateIdsResponse:
+            object.__setattr__(self, "__class__", _U_GetInstalledCertificateIdsResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.certificate_hash_data_chain = certificate_hash_data_chain
+            self.__class__ = GetInstalledCertificateIdsResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetInstalledCertificateIdsResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetInstalledCertificateIdsResponse)
         v = status
         if v.__class__ is not GetInstalledCertificateStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetInstalledCertificateIdsResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
+            check_field(self, "status_info", v, GetInstalledCertificateIdsResponse)
         v = certificate_hash_data_chain
         if v is not None:
-            check_field(self, "certificate_hash_data_chain", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.certificate_hash_data_chain = certificate_hash_data_chain
-        self.__class__ = cls
+            check_field(
+                self,
+                "certificate_hash_data_chain",
+                v,
+                GetInstalledCertificateIdsResponse,
+            )
 
 
 @define(kw_only=True, init=False)
@@ -143,26 +150,28 @@ class GetInstalledCertificateIdsRequest(Request[GetInstalledCertificateIdsRespon
         custom_data: CustomDataType | None = None,
         certificate_type: list[GetCertificateIdUseEnumType] | None = None,
     ) -> None:
+        if self.__class__ is GetInstalledCertificateIdsRequest:
+            object.__setattr__(self, "__class__", _U_GetInstalledCertificateIdsRequest)
+            self.custom_data = custom_data
+            self.certificate_type = certificate_type
+            self.__class__ = GetInstalledCertificateIdsRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetInstalledCertificateIdsRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetInstalledCertificateIdsRequest)
         v = certificate_type
         if v is not None:
-            check_field(self, "certificate_type", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.certificate_type = certificate_type
-        self.__class__ = cls
+            check_field(self, "certificate_type", v, GetInstalledCertificateIdsRequest)
 
 
 _M_GetCertificateIdUseEnumType = members(GetCertificateIdUseEnumType)
 _M_GetInstalledCertificateStatusEnumType = members(
     GetInstalledCertificateStatusEnumType
 )
-_U_GetInstalledCertificateIdsResponse = twin(GetInstalledCertificateIdsResponse)
-_U_GetInstalledCertificateIdsRequest = twin(GetInstalledCertificateIdsRequest)
+_U_GetInstalledCertificateIdsResponse = unchecked(GetInstalledCertificateIdsResponse)
+_U_GetInstalledCertificateIdsRequest = unchecked(GetInstalledCertificateIdsRequest)
 
 
 def _decode_GetInstalledCertificateIdsResponse(

@@ -13,7 +13,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, Integer, ObjectOf, Opt
 
 
@@ -51,18 +51,20 @@ class GetLocalListVersionResponse(Response):
         custom_data: CustomDataType | None = None,
         version_number: int,
     ) -> None:
+        if self.__class__ is GetLocalListVersionResponse:
+            object.__setattr__(self, "__class__", _U_GetLocalListVersionResponse)
+            self.custom_data = custom_data
+            self.version_number = version_number
+            self.__class__ = GetLocalListVersionResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetLocalListVersionResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetLocalListVersionResponse)
         v = version_number
         if v.__class__ is not int:
-            check_field(self, "version_number", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.version_number = version_number
-        self.__class__ = cls
+            check_field(self, "version_number", v, GetLocalListVersionResponse)
 
 
 @define(kw_only=True, init=False)
@@ -91,18 +93,20 @@ class GetLocalListVersionRequest(Request[GetLocalListVersionResponse]):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is GetLocalListVersionRequest:
+            object.__setattr__(self, "__class__", _U_GetLocalListVersionRequest)
+            self.custom_data = custom_data
+            self.__class__ = GetLocalListVersionRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetLocalListVersionRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, GetLocalListVersionRequest)
 
 
-_U_GetLocalListVersionResponse = twin(GetLocalListVersionResponse)
-_U_GetLocalListVersionRequest = twin(GetLocalListVersionRequest)
+_U_GetLocalListVersionResponse = unchecked(GetLocalListVersionResponse)
+_U_GetLocalListVersionRequest = unchecked(GetLocalListVersionRequest)
 
 
 def _decode_GetLocalListVersionResponse(o: Any) -> GetLocalListVersionResponse:

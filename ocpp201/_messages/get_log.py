@@ -25,7 +25,15 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.log import LogEnumType
 from .._enums.log_status import LogStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -83,26 +91,28 @@ class GetLogResponse(Response):
         status_info: StatusInfoType | None = None,
         filename: str | None = None,
     ) -> None:
+        if self.__class__ is GetLogResponse:
+            object.__setattr__(self, "__class__", _U_GetLogResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.filename = filename
+            self.__class__ = GetLogResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetLogResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetLogResponse)
         v = status
         if v.__class__ is not LogStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetLogResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
+            check_field(self, "status_info", v, GetLogResponse)
         v = filename
         if v is not None and (v.__class__ is not str or len(v) > 255):
-            check_field(self, "filename", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.filename = filename
-        self.__class__ = cls
+            check_field(self, "filename", v, GetLogResponse)
 
 
 @define(kw_only=True, init=False)
@@ -177,40 +187,42 @@ class GetLogRequest(Request[GetLogResponse]):
         retries: int | None = None,
         retry_interval: int | None = None,
     ) -> None:
+        if self.__class__ is GetLogRequest:
+            object.__setattr__(self, "__class__", _U_GetLogRequest)
+            self.custom_data = custom_data
+            self.log = log
+            self.log_type = log_type
+            self.request_id = request_id
+            self.retries = retries
+            self.retry_interval = retry_interval
+            self.__class__ = GetLogRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetLogRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetLogRequest)
         v = log
         if v.__class__ is not LogParametersType:
-            check_field(self, "log", v)
+            check_field(self, "log", v, GetLogRequest)
         v = log_type
         if v.__class__ is not LogEnumType:
-            check_field(self, "log_type", v)
+            check_field(self, "log_type", v, GetLogRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, GetLogRequest)
         v = retries
         if v is not None and v.__class__ is not int:
-            check_field(self, "retries", v)
+            check_field(self, "retries", v, GetLogRequest)
         v = retry_interval
         if v is not None and v.__class__ is not int:
-            check_field(self, "retry_interval", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.log = log
-        self.log_type = log_type
-        self.request_id = request_id
-        self.retries = retries
-        self.retry_interval = retry_interval
-        self.__class__ = cls
+            check_field(self, "retry_interval", v, GetLogRequest)
 
 
 _M_LogEnumType = members(LogEnumType)
 _M_LogStatusEnumType = members(LogStatusEnumType)
-_U_GetLogResponse = twin(GetLogResponse)
-_U_GetLogRequest = twin(GetLogRequest)
+_U_GetLogResponse = unchecked(GetLogResponse)
+_U_GetLogRequest = unchecked(GetLogRequest)
 
 
 def _decode_GetLogResponse(o: Any) -> GetLogResponse:

@@ -25,7 +25,15 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.monitoring_criterion import MonitoringCriterionEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -74,22 +82,24 @@ class GetMonitoringReportResponse(Response):
         status: GenericDeviceModelStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is GetMonitoringReportResponse:
+            object.__setattr__(self, "__class__", _U_GetMonitoringReportResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = GetMonitoringReportResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetMonitoringReportResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetMonitoringReportResponse)
         v = status
         if v.__class__ is not GenericDeviceModelStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetMonitoringReportResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, GetMonitoringReportResponse)
 
 
 @define(kw_only=True, init=False)
@@ -148,32 +158,34 @@ class GetMonitoringReportRequest(Request[GetMonitoringReportResponse]):
         request_id: int,
         monitoring_criteria: list[MonitoringCriterionEnumType] | None = None,
     ) -> None:
+        if self.__class__ is GetMonitoringReportRequest:
+            object.__setattr__(self, "__class__", _U_GetMonitoringReportRequest)
+            self.custom_data = custom_data
+            self.component_variable = component_variable
+            self.request_id = request_id
+            self.monitoring_criteria = monitoring_criteria
+            self.__class__ = GetMonitoringReportRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetMonitoringReportRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetMonitoringReportRequest)
         v = component_variable
         if v is not None:
-            check_field(self, "component_variable", v)
+            check_field(self, "component_variable", v, GetMonitoringReportRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, GetMonitoringReportRequest)
         v = monitoring_criteria
         if v is not None:
-            check_field(self, "monitoring_criteria", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.component_variable = component_variable
-        self.request_id = request_id
-        self.monitoring_criteria = monitoring_criteria
-        self.__class__ = cls
+            check_field(self, "monitoring_criteria", v, GetMonitoringReportRequest)
 
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_MonitoringCriterionEnumType = members(MonitoringCriterionEnumType)
-_U_GetMonitoringReportResponse = twin(GetMonitoringReportResponse)
-_U_GetMonitoringReportRequest = twin(GetMonitoringReportRequest)
+_U_GetMonitoringReportResponse = unchecked(GetMonitoringReportResponse)
+_U_GetMonitoringReportRequest = unchecked(GetMonitoringReportRequest)
 
 
 def _decode_GetMonitoringReportResponse(o: Any) -> GetMonitoringReportResponse:

@@ -25,7 +25,15 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.component_criterion import ComponentCriterionEnumType
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -73,22 +81,24 @@ class GetReportResponse(Response):
         status: GenericDeviceModelStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is GetReportResponse:
+            object.__setattr__(self, "__class__", _U_GetReportResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = GetReportResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetReportResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetReportResponse)
         v = status
         if v.__class__ is not GenericDeviceModelStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, GetReportResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, GetReportResponse)
 
 
 @define(kw_only=True, init=False)
@@ -145,32 +155,34 @@ class GetReportRequest(Request[GetReportResponse]):
         request_id: int,
         component_criteria: list[ComponentCriterionEnumType] | None = None,
     ) -> None:
+        if self.__class__ is GetReportRequest:
+            object.__setattr__(self, "__class__", _U_GetReportRequest)
+            self.custom_data = custom_data
+            self.component_variable = component_variable
+            self.request_id = request_id
+            self.component_criteria = component_criteria
+            self.__class__ = GetReportRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetReportRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetReportRequest)
         v = component_variable
         if v is not None:
-            check_field(self, "component_variable", v)
+            check_field(self, "component_variable", v, GetReportRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, GetReportRequest)
         v = component_criteria
         if v is not None:
-            check_field(self, "component_criteria", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.component_variable = component_variable
-        self.request_id = request_id
-        self.component_criteria = component_criteria
-        self.__class__ = cls
+            check_field(self, "component_criteria", v, GetReportRequest)
 
 
 _M_ComponentCriterionEnumType = members(ComponentCriterionEnumType)
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
-_U_GetReportResponse = twin(GetReportResponse)
-_U_GetReportRequest = twin(GetReportRequest)
+_U_GetReportResponse = unchecked(GetReportResponse)
+_U_GetReportRequest = unchecked(GetReportRequest)
 
 
 def _decode_GetReportResponse(o: Any) -> GetReportResponse:

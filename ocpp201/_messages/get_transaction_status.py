@@ -13,7 +13,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, Boolean, ObjectOf, Opt, String
 
 
@@ -58,22 +58,24 @@ class GetTransactionStatusResponse(Response):
         ongoing_indicator: bool | None = None,
         messages_in_queue: bool,
     ) -> None:
+        if self.__class__ is GetTransactionStatusResponse:
+            object.__setattr__(self, "__class__", _U_GetTransactionStatusResponse)
+            self.custom_data = custom_data
+            self.ongoing_indicator = ongoing_indicator
+            self.messages_in_queue = messages_in_queue
+            self.__class__ = GetTransactionStatusResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetTransactionStatusResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetTransactionStatusResponse)
         v = ongoing_indicator
         if v is not None and v.__class__ is not bool:
-            check_field(self, "ongoing_indicator", v)
+            check_field(self, "ongoing_indicator", v, GetTransactionStatusResponse)
         v = messages_in_queue
         if v.__class__ is not bool:
-            check_field(self, "messages_in_queue", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.ongoing_indicator = ongoing_indicator
-        self.messages_in_queue = messages_in_queue
-        self.__class__ = cls
+            check_field(self, "messages_in_queue", v, GetTransactionStatusResponse)
 
 
 @define(kw_only=True, init=False)
@@ -109,22 +111,24 @@ class GetTransactionStatusRequest(Request[GetTransactionStatusResponse]):
         custom_data: CustomDataType | None = None,
         transaction_id: str | None = None,
     ) -> None:
+        if self.__class__ is GetTransactionStatusRequest:
+            object.__setattr__(self, "__class__", _U_GetTransactionStatusRequest)
+            self.custom_data = custom_data
+            self.transaction_id = transaction_id
+            self.__class__ = GetTransactionStatusRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetTransactionStatusRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetTransactionStatusRequest)
         v = transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
-            check_field(self, "transaction_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.transaction_id = transaction_id
-        self.__class__ = cls
+            check_field(self, "transaction_id", v, GetTransactionStatusRequest)
 
 
-_U_GetTransactionStatusResponse = twin(GetTransactionStatusResponse)
-_U_GetTransactionStatusRequest = twin(GetTransactionStatusRequest)
+_U_GetTransactionStatusResponse = unchecked(GetTransactionStatusResponse)
+_U_GetTransactionStatusRequest = unchecked(GetTransactionStatusRequest)
 
 
 def _decode_GetTransactionStatusResponse(o: Any) -> GetTransactionStatusResponse:

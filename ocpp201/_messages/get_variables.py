@@ -23,7 +23,7 @@ from .._datatypes.get_variable_result_type import (
     _decode_GetVariableResultType,
     _encode_GetVariableResultType,
 )
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
@@ -61,17 +61,19 @@ class GetVariablesResponse(Response):
         custom_data: CustomDataType | None = None,
         get_variable_result: list[GetVariableResultType],
     ) -> None:
+        if self.__class__ is GetVariablesResponse:
+            object.__setattr__(self, "__class__", _U_GetVariablesResponse)
+            self.custom_data = custom_data
+            self.get_variable_result = get_variable_result
+            self.__class__ = GetVariablesResponse
+        else:  # a subclass: its own layout
+            store_fields(self, GetVariablesResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetVariablesResponse)
         v = get_variable_result
-        check_field(self, "get_variable_result", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.get_variable_result = get_variable_result
-        self.__class__ = cls
+        check_field(self, "get_variable_result", v, GetVariablesResponse)
 
 
 @define(kw_only=True, init=False)
@@ -108,21 +110,23 @@ class GetVariablesRequest(Request[GetVariablesResponse]):
         custom_data: CustomDataType | None = None,
         get_variable_data: list[GetVariableDataType],
     ) -> None:
+        if self.__class__ is GetVariablesRequest:
+            object.__setattr__(self, "__class__", _U_GetVariablesRequest)
+            self.custom_data = custom_data
+            self.get_variable_data = get_variable_data
+            self.__class__ = GetVariablesRequest
+        else:  # a subclass: its own layout
+            store_fields(self, GetVariablesRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, GetVariablesRequest)
         v = get_variable_data
-        check_field(self, "get_variable_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.get_variable_data = get_variable_data
-        self.__class__ = cls
+        check_field(self, "get_variable_data", v, GetVariablesRequest)
 
 
-_U_GetVariablesResponse = twin(GetVariablesResponse)
-_U_GetVariablesRequest = twin(GetVariablesRequest)
+_U_GetVariablesResponse = unchecked(GetVariablesResponse)
+_U_GetVariablesRequest = unchecked(GetVariablesRequest)
 
 
 def _decode_GetVariablesResponse(o: Any) -> GetVariablesResponse:

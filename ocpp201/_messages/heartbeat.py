@@ -21,7 +21,8 @@ from .._fastpath import (
     check_field,
     format_datetime,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, ObjectOf, Opt
 
@@ -58,18 +59,20 @@ class HeartbeatResponse(Response):
         custom_data: CustomDataType | None = None,
         current_time: datetime,
     ) -> None:
+        if self.__class__ is HeartbeatResponse:
+            object.__setattr__(self, "__class__", _U_HeartbeatResponse)
+            self.custom_data = custom_data
+            self.current_time = current_time
+            self.__class__ = HeartbeatResponse
+        else:  # a subclass: its own layout
+            store_fields(self, HeartbeatResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, HeartbeatResponse)
         v = current_time
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "current_time", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.current_time = current_time
-        self.__class__ = cls
+            check_field(self, "current_time", v, HeartbeatResponse)
 
 
 @define(kw_only=True, init=False)
@@ -98,18 +101,20 @@ class HeartbeatRequest(Request[HeartbeatResponse]):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is HeartbeatRequest:
+            object.__setattr__(self, "__class__", _U_HeartbeatRequest)
+            self.custom_data = custom_data
+            self.__class__ = HeartbeatRequest
+        else:  # a subclass: its own layout
+            store_fields(self, HeartbeatRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, HeartbeatRequest)
 
 
-_U_HeartbeatResponse = twin(HeartbeatResponse)
-_U_HeartbeatRequest = twin(HeartbeatRequest)
+_U_HeartbeatResponse = unchecked(HeartbeatResponse)
+_U_HeartbeatRequest = unchecked(HeartbeatRequest)
 
 
 def _decode_HeartbeatResponse(o: Any) -> HeartbeatResponse:

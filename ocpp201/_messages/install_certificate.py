@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.install_certificate_status import InstallCertificateStatusEnumType
 from .._enums.install_certificate_use import InstallCertificateUseEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -67,22 +67,24 @@ class InstallCertificateResponse(Response):
         status: InstallCertificateStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is InstallCertificateResponse:
+            object.__setattr__(self, "__class__", _U_InstallCertificateResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = InstallCertificateResponse
+        else:  # a subclass: its own layout
+            store_fields(self, InstallCertificateResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, InstallCertificateResponse)
         v = status
         if v.__class__ is not InstallCertificateStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, InstallCertificateResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, InstallCertificateResponse)
 
 
 @define(kw_only=True, init=False)
@@ -123,28 +125,30 @@ class InstallCertificateRequest(Request[InstallCertificateResponse]):
         certificate_type: InstallCertificateUseEnumType,
         certificate: str,
     ) -> None:
+        if self.__class__ is InstallCertificateRequest:
+            object.__setattr__(self, "__class__", _U_InstallCertificateRequest)
+            self.custom_data = custom_data
+            self.certificate_type = certificate_type
+            self.certificate = certificate
+            self.__class__ = InstallCertificateRequest
+        else:  # a subclass: its own layout
+            store_fields(self, InstallCertificateRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, InstallCertificateRequest)
         v = certificate_type
         if v.__class__ is not InstallCertificateUseEnumType:
-            check_field(self, "certificate_type", v)
+            check_field(self, "certificate_type", v, InstallCertificateRequest)
         v = certificate
         if v.__class__ is not str or len(v) > 5500:
-            check_field(self, "certificate", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.certificate_type = certificate_type
-        self.certificate = certificate
-        self.__class__ = cls
+            check_field(self, "certificate", v, InstallCertificateRequest)
 
 
 _M_InstallCertificateStatusEnumType = members(InstallCertificateStatusEnumType)
 _M_InstallCertificateUseEnumType = members(InstallCertificateUseEnumType)
-_U_InstallCertificateResponse = twin(InstallCertificateResponse)
-_U_InstallCertificateRequest = twin(InstallCertificateRequest)
+_U_InstallCertificateResponse = unchecked(InstallCertificateResponse)
+_U_InstallCertificateRequest = unchecked(InstallCertificateRequest)
 
 
 def _decode_InstallCertificateResponse(o: Any) -> InstallCertificateResponse:

@@ -14,7 +14,15 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.upload_log_status import UploadLogStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -45,14 +53,16 @@ class LogStatusNotificationResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is LogStatusNotificationResponse:
+            object.__setattr__(self, "__class__", _U_LogStatusNotificationResponse)
+            self.custom_data = custom_data
+            self.__class__ = LogStatusNotificationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, LogStatusNotificationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, LogStatusNotificationResponse)
 
 
 @define(kw_only=True, init=False)
@@ -102,27 +112,29 @@ class LogStatusNotificationRequest(Request[LogStatusNotificationResponse]):
         status: UploadLogStatusEnumType,
         request_id: int | None = None,
     ) -> None:
+        if self.__class__ is LogStatusNotificationRequest:
+            object.__setattr__(self, "__class__", _U_LogStatusNotificationRequest)
+            self.custom_data = custom_data
+            self.status = status
+            self.request_id = request_id
+            self.__class__ = LogStatusNotificationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, LogStatusNotificationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, LogStatusNotificationRequest)
         v = status
         if v.__class__ is not UploadLogStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, LogStatusNotificationRequest)
         v = request_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "request_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.request_id = request_id
-        self.__class__ = cls
+            check_field(self, "request_id", v, LogStatusNotificationRequest)
 
 
 _M_UploadLogStatusEnumType = members(UploadLogStatusEnumType)
-_U_LogStatusNotificationResponse = twin(LogStatusNotificationResponse)
-_U_LogStatusNotificationRequest = twin(LogStatusNotificationRequest)
+_U_LogStatusNotificationResponse = unchecked(LogStatusNotificationResponse)
+_U_LogStatusNotificationRequest = unchecked(LogStatusNotificationRequest)
 
 
 def _decode_LogStatusNotificationResponse(o: Any) -> LogStatusNotificationResponse:

@@ -18,7 +18,7 @@ from .._datatypes.meter_value_type import (
     _decode_MeterValueType,
     _encode_MeterValueType,
 )
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
@@ -49,14 +49,16 @@ class MeterValuesResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is MeterValuesResponse:
+            object.__setattr__(self, "__class__", _U_MeterValuesResponse)
+            self.custom_data = custom_data
+            self.__class__ = MeterValuesResponse
+        else:  # a subclass: its own layout
+            store_fields(self, MeterValuesResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, MeterValuesResponse)
 
 
 @define(kw_only=True, init=False)
@@ -112,25 +114,27 @@ class MeterValuesRequest(Request[MeterValuesResponse]):
         evse_id: int,
         meter_value: list[MeterValueType],
     ) -> None:
+        if self.__class__ is MeterValuesRequest:
+            object.__setattr__(self, "__class__", _U_MeterValuesRequest)
+            self.custom_data = custom_data
+            self.evse_id = evse_id
+            self.meter_value = meter_value
+            self.__class__ = MeterValuesRequest
+        else:  # a subclass: its own layout
+            store_fields(self, MeterValuesRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, MeterValuesRequest)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, MeterValuesRequest)
         v = meter_value
-        check_field(self, "meter_value", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.evse_id = evse_id
-        self.meter_value = meter_value
-        self.__class__ = cls
+        check_field(self, "meter_value", v, MeterValuesRequest)
 
 
-_U_MeterValuesResponse = twin(MeterValuesResponse)
-_U_MeterValuesRequest = twin(MeterValuesRequest)
+_U_MeterValuesResponse = unchecked(MeterValuesResponse)
+_U_MeterValuesRequest = unchecked(MeterValuesRequest)
 
 
 def _decode_MeterValuesResponse(o: Any) -> MeterValuesResponse:

@@ -23,7 +23,7 @@ from .._datatypes.custom_data_type import (
     _decode_CustomDataType,
     _encode_CustomDataType,
 )
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, Integer, ObjectOf, Opt
 
 
@@ -54,14 +54,16 @@ class NotifyChargingLimitResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is NotifyChargingLimitResponse:
+            object.__setattr__(self, "__class__", _U_NotifyChargingLimitResponse)
+            self.custom_data = custom_data
+            self.__class__ = NotifyChargingLimitResponse
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyChargingLimitResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, NotifyChargingLimitResponse)
 
 
 @define(kw_only=True, init=False)
@@ -123,30 +125,32 @@ class NotifyChargingLimitRequest(Request[NotifyChargingLimitResponse]):
         evse_id: int | None = None,
         charging_limit: ChargingLimitType,
     ) -> None:
+        if self.__class__ is NotifyChargingLimitRequest:
+            object.__setattr__(self, "__class__", _U_NotifyChargingLimitRequest)
+            self.custom_data = custom_data
+            self.charging_schedule = charging_schedule
+            self.evse_id = evse_id
+            self.charging_limit = charging_limit
+            self.__class__ = NotifyChargingLimitRequest
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyChargingLimitRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyChargingLimitRequest)
         v = charging_schedule
         if v is not None:
-            check_field(self, "charging_schedule", v)
+            check_field(self, "charging_schedule", v, NotifyChargingLimitRequest)
         v = evse_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, NotifyChargingLimitRequest)
         v = charging_limit
         if v.__class__ is not ChargingLimitType:
-            check_field(self, "charging_limit", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.charging_schedule = charging_schedule
-        self.evse_id = evse_id
-        self.charging_limit = charging_limit
-        self.__class__ = cls
+            check_field(self, "charging_limit", v, NotifyChargingLimitRequest)
 
 
-_U_NotifyChargingLimitResponse = twin(NotifyChargingLimitResponse)
-_U_NotifyChargingLimitRequest = twin(NotifyChargingLimitRequest)
+_U_NotifyChargingLimitResponse = unchecked(NotifyChargingLimitResponse)
+_U_NotifyChargingLimitRequest = unchecked(NotifyChargingLimitRequest)
 
 
 def _decode_NotifyChargingLimitResponse(o: Any) -> NotifyChargingLimitResponse:

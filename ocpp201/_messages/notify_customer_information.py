@@ -22,7 +22,8 @@ from .._fastpath import (
     format_datetime,
     integer,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, Boolean, DateTime, Integer, ObjectOf, Opt, String
 
@@ -54,14 +55,16 @@ class NotifyCustomerInformationResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is NotifyCustomerInformationResponse:
+            object.__setattr__(self, "__class__", _U_NotifyCustomerInformationResponse)
+            self.custom_data = custom_data
+            self.__class__ = NotifyCustomerInformationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyCustomerInformationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, NotifyCustomerInformationResponse)
 
 
 @define(kw_only=True, init=False)
@@ -128,38 +131,40 @@ class NotifyCustomerInformationRequest(Request[NotifyCustomerInformationResponse
         generated_at: datetime,
         request_id: int,
     ) -> None:
+        if self.__class__ is NotifyCustomerInformationRequest:
+            object.__setattr__(self, "__class__", _U_NotifyCustomerInformationRequest)
+            self.custom_data = custom_data
+            self.data = data
+            self.tbc = tbc
+            self.seq_no = seq_no
+            self.generated_at = generated_at
+            self.request_id = request_id
+            self.__class__ = NotifyCustomerInformationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyCustomerInformationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyCustomerInformationRequest)
         v = data
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "data", v)
+            check_field(self, "data", v, NotifyCustomerInformationRequest)
         v = tbc
         if v is not None and v.__class__ is not bool:
-            check_field(self, "tbc", v)
+            check_field(self, "tbc", v, NotifyCustomerInformationRequest)
         v = seq_no
         if v.__class__ is not int:
-            check_field(self, "seq_no", v)
+            check_field(self, "seq_no", v, NotifyCustomerInformationRequest)
         v = generated_at
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "generated_at", v)
+            check_field(self, "generated_at", v, NotifyCustomerInformationRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.data = data
-        self.tbc = tbc
-        self.seq_no = seq_no
-        self.generated_at = generated_at
-        self.request_id = request_id
-        self.__class__ = cls
+            check_field(self, "request_id", v, NotifyCustomerInformationRequest)
 
 
-_U_NotifyCustomerInformationResponse = twin(NotifyCustomerInformationResponse)
-_U_NotifyCustomerInformationRequest = twin(NotifyCustomerInformationRequest)
+_U_NotifyCustomerInformationResponse = unchecked(NotifyCustomerInformationResponse)
+_U_NotifyCustomerInformationRequest = unchecked(NotifyCustomerInformationRequest)
 
 
 def _decode_NotifyCustomerInformationResponse(

@@ -18,7 +18,7 @@ from .._datatypes.message_info_type import (
     _decode_MessageInfoType,
     _encode_MessageInfoType,
 )
-from .._fastpath import Codecs, Refused, check_field, integer, twin
+from .._fastpath import Codecs, Refused, check_field, integer, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, Boolean, Integer, ObjectOf, Opt
 
 
@@ -49,14 +49,16 @@ class NotifyDisplayMessagesResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is NotifyDisplayMessagesResponse:
+            object.__setattr__(self, "__class__", _U_NotifyDisplayMessagesResponse)
+            self.custom_data = custom_data
+            self.__class__ = NotifyDisplayMessagesResponse
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyDisplayMessagesResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, NotifyDisplayMessagesResponse)
 
 
 @define(kw_only=True, init=False)
@@ -123,30 +125,32 @@ class NotifyDisplayMessagesRequest(Request[NotifyDisplayMessagesResponse]):
         request_id: int,
         tbc: bool | None = None,
     ) -> None:
+        if self.__class__ is NotifyDisplayMessagesRequest:
+            object.__setattr__(self, "__class__", _U_NotifyDisplayMessagesRequest)
+            self.custom_data = custom_data
+            self.message_info = message_info
+            self.request_id = request_id
+            self.tbc = tbc
+            self.__class__ = NotifyDisplayMessagesRequest
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyDisplayMessagesRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyDisplayMessagesRequest)
         v = message_info
         if v is not None:
-            check_field(self, "message_info", v)
+            check_field(self, "message_info", v, NotifyDisplayMessagesRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, NotifyDisplayMessagesRequest)
         v = tbc
         if v is not None and v.__class__ is not bool:
-            check_field(self, "tbc", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.message_info = message_info
-        self.request_id = request_id
-        self.tbc = tbc
-        self.__class__ = cls
+            check_field(self, "tbc", v, NotifyDisplayMessagesRequest)
 
 
-_U_NotifyDisplayMessagesResponse = twin(NotifyDisplayMessagesResponse)
-_U_NotifyDisplayMessagesRequest = twin(NotifyDisplayMessagesRequest)
+_U_NotifyDisplayMessagesResponse = unchecked(NotifyDisplayMessagesResponse)
+_U_NotifyDisplayMessagesRequest = unchecked(NotifyDisplayMessagesRequest)
 
 
 def _decode_NotifyDisplayMessagesResponse(o: Any) -> NotifyDisplayMessagesResponse:

@@ -24,7 +24,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.notify_ev_charging_needs_status import NotifyEVChargingNeedsStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -76,22 +84,24 @@ class NotifyEVChargingNeedsResponse(Response):
         status: NotifyEVChargingNeedsStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is NotifyEVChargingNeedsResponse:
+            object.__setattr__(self, "__class__", _U_NotifyEVChargingNeedsResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = NotifyEVChargingNeedsResponse
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyEVChargingNeedsResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyEVChargingNeedsResponse)
         v = status
         if v.__class__ is not NotifyEVChargingNeedsStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, NotifyEVChargingNeedsResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, NotifyEVChargingNeedsResponse)
 
 
 @define(kw_only=True, init=False)
@@ -144,31 +154,33 @@ class NotifyEVChargingNeedsRequest(Request[NotifyEVChargingNeedsResponse]):
         charging_needs: ChargingNeedsType,
         evse_id: int,
     ) -> None:
+        if self.__class__ is NotifyEVChargingNeedsRequest:
+            object.__setattr__(self, "__class__", _U_NotifyEVChargingNeedsRequest)
+            self.custom_data = custom_data
+            self.max_schedule_tuples = max_schedule_tuples
+            self.charging_needs = charging_needs
+            self.evse_id = evse_id
+            self.__class__ = NotifyEVChargingNeedsRequest
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyEVChargingNeedsRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyEVChargingNeedsRequest)
         v = max_schedule_tuples
         if v is not None and v.__class__ is not int:
-            check_field(self, "max_schedule_tuples", v)
+            check_field(self, "max_schedule_tuples", v, NotifyEVChargingNeedsRequest)
         v = charging_needs
         if v.__class__ is not ChargingNeedsType:
-            check_field(self, "charging_needs", v)
+            check_field(self, "charging_needs", v, NotifyEVChargingNeedsRequest)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.max_schedule_tuples = max_schedule_tuples
-        self.charging_needs = charging_needs
-        self.evse_id = evse_id
-        self.__class__ = cls
+            check_field(self, "evse_id", v, NotifyEVChargingNeedsRequest)
 
 
 _M_NotifyEVChargingNeedsStatusEnumType = members(NotifyEVChargingNeedsStatusEnumType)
-_U_NotifyEVChargingNeedsResponse = twin(NotifyEVChargingNeedsResponse)
-_U_NotifyEVChargingNeedsRequest = twin(NotifyEVChargingNeedsRequest)
+_U_NotifyEVChargingNeedsResponse = unchecked(NotifyEVChargingNeedsResponse)
+_U_NotifyEVChargingNeedsRequest = unchecked(NotifyEVChargingNeedsRequest)
 
 
 def _decode_NotifyEVChargingNeedsResponse(o: Any) -> NotifyEVChargingNeedsResponse:

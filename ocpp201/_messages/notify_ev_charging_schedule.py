@@ -34,7 +34,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -85,22 +86,24 @@ class NotifyEVChargingScheduleResponse(Response):
         status: GenericStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is NotifyEVChargingScheduleResponse:
+            object.__setattr__(self, "__class__", _U_NotifyEVChargingScheduleResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = NotifyEVChargingScheduleResponse
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyEVChargingScheduleResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyEVChargingScheduleResponse)
         v = status
         if v.__class__ is not GenericStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, NotifyEVChargingScheduleResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, NotifyEVChargingScheduleResponse)
 
 
 @define(kw_only=True, init=False)
@@ -155,31 +158,33 @@ class NotifyEVChargingScheduleRequest(Request[NotifyEVChargingScheduleResponse])
         charging_schedule: ChargingScheduleType,
         evse_id: int,
     ) -> None:
+        if self.__class__ is NotifyEVChargingScheduleRequest:
+            object.__setattr__(self, "__class__", _U_NotifyEVChargingScheduleRequest)
+            self.custom_data = custom_data
+            self.time_base = time_base
+            self.charging_schedule = charging_schedule
+            self.evse_id = evse_id
+            self.__class__ = NotifyEVChargingScheduleRequest
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyEVChargingScheduleRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyEVChargingScheduleRequest)
         v = time_base
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "time_base", v)
+            check_field(self, "time_base", v, NotifyEVChargingScheduleRequest)
         v = charging_schedule
         if v.__class__ is not ChargingScheduleType:
-            check_field(self, "charging_schedule", v)
+            check_field(self, "charging_schedule", v, NotifyEVChargingScheduleRequest)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.time_base = time_base
-        self.charging_schedule = charging_schedule
-        self.evse_id = evse_id
-        self.__class__ = cls
+            check_field(self, "evse_id", v, NotifyEVChargingScheduleRequest)
 
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_NotifyEVChargingScheduleResponse = twin(NotifyEVChargingScheduleResponse)
-_U_NotifyEVChargingScheduleRequest = twin(NotifyEVChargingScheduleRequest)
+_U_NotifyEVChargingScheduleResponse = unchecked(NotifyEVChargingScheduleResponse)
+_U_NotifyEVChargingScheduleRequest = unchecked(NotifyEVChargingScheduleRequest)
 
 
 def _decode_NotifyEVChargingScheduleResponse(

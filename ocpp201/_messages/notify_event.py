@@ -27,7 +27,8 @@ from .._fastpath import (
     format_datetime,
     integer,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
@@ -59,14 +60,16 @@ class NotifyEventResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is NotifyEventResponse:
+            object.__setattr__(self, "__class__", _U_NotifyEventResponse)
+            self.custom_data = custom_data
+            self.__class__ = NotifyEventResponse
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyEventResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, NotifyEventResponse)
 
 
 @define(kw_only=True, init=False)
@@ -128,33 +131,35 @@ class NotifyEventRequest(Request[NotifyEventResponse]):
         seq_no: int,
         event_data: list[EventDataType],
     ) -> None:
+        if self.__class__ is NotifyEventRequest:
+            object.__setattr__(self, "__class__", _U_NotifyEventRequest)
+            self.custom_data = custom_data
+            self.generated_at = generated_at
+            self.tbc = tbc
+            self.seq_no = seq_no
+            self.event_data = event_data
+            self.__class__ = NotifyEventRequest
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyEventRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyEventRequest)
         v = generated_at
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "generated_at", v)
+            check_field(self, "generated_at", v, NotifyEventRequest)
         v = tbc
         if v is not None and v.__class__ is not bool:
-            check_field(self, "tbc", v)
+            check_field(self, "tbc", v, NotifyEventRequest)
         v = seq_no
         if v.__class__ is not int:
-            check_field(self, "seq_no", v)
+            check_field(self, "seq_no", v, NotifyEventRequest)
         v = event_data
-        check_field(self, "event_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.generated_at = generated_at
-        self.tbc = tbc
-        self.seq_no = seq_no
-        self.event_data = event_data
-        self.__class__ = cls
+        check_field(self, "event_data", v, NotifyEventRequest)
 
 
-_U_NotifyEventResponse = twin(NotifyEventResponse)
-_U_NotifyEventRequest = twin(NotifyEventRequest)
+_U_NotifyEventResponse = unchecked(NotifyEventResponse)
+_U_NotifyEventRequest = unchecked(NotifyEventRequest)
 
 
 def _decode_NotifyEventResponse(o: Any) -> NotifyEventResponse:

@@ -27,7 +27,8 @@ from .._fastpath import (
     format_datetime,
     integer,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
@@ -59,14 +60,16 @@ class NotifyMonitoringReportResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is NotifyMonitoringReportResponse:
+            object.__setattr__(self, "__class__", _U_NotifyMonitoringReportResponse)
+            self.custom_data = custom_data
+            self.__class__ = NotifyMonitoringReportResponse
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyMonitoringReportResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, NotifyMonitoringReportResponse)
 
 
 @define(kw_only=True, init=False)
@@ -136,38 +139,40 @@ class NotifyMonitoringReportRequest(Request[NotifyMonitoringReportResponse]):
         seq_no: int,
         generated_at: datetime,
     ) -> None:
+        if self.__class__ is NotifyMonitoringReportRequest:
+            object.__setattr__(self, "__class__", _U_NotifyMonitoringReportRequest)
+            self.custom_data = custom_data
+            self.monitor = monitor
+            self.request_id = request_id
+            self.tbc = tbc
+            self.seq_no = seq_no
+            self.generated_at = generated_at
+            self.__class__ = NotifyMonitoringReportRequest
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyMonitoringReportRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyMonitoringReportRequest)
         v = monitor
         if v is not None:
-            check_field(self, "monitor", v)
+            check_field(self, "monitor", v, NotifyMonitoringReportRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, NotifyMonitoringReportRequest)
         v = tbc
         if v is not None and v.__class__ is not bool:
-            check_field(self, "tbc", v)
+            check_field(self, "tbc", v, NotifyMonitoringReportRequest)
         v = seq_no
         if v.__class__ is not int:
-            check_field(self, "seq_no", v)
+            check_field(self, "seq_no", v, NotifyMonitoringReportRequest)
         v = generated_at
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "generated_at", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.monitor = monitor
-        self.request_id = request_id
-        self.tbc = tbc
-        self.seq_no = seq_no
-        self.generated_at = generated_at
-        self.__class__ = cls
+            check_field(self, "generated_at", v, NotifyMonitoringReportRequest)
 
 
-_U_NotifyMonitoringReportResponse = twin(NotifyMonitoringReportResponse)
-_U_NotifyMonitoringReportRequest = twin(NotifyMonitoringReportRequest)
+_U_NotifyMonitoringReportResponse = unchecked(NotifyMonitoringReportResponse)
+_U_NotifyMonitoringReportRequest = unchecked(NotifyMonitoringReportRequest)
 
 
 def _decode_NotifyMonitoringReportResponse(o: Any) -> NotifyMonitoringReportResponse:

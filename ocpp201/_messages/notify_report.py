@@ -27,7 +27,8 @@ from .._fastpath import (
     format_datetime,
     integer,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, ArrayOf, Boolean, DateTime, Integer, ObjectOf, Opt
 
@@ -59,14 +60,16 @@ class NotifyReportResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is NotifyReportResponse:
+            object.__setattr__(self, "__class__", _U_NotifyReportResponse)
+            self.custom_data = custom_data
+            self.__class__ = NotifyReportResponse
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyReportResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, NotifyReportResponse)
 
 
 @define(kw_only=True, init=False)
@@ -138,38 +141,40 @@ class NotifyReportRequest(Request[NotifyReportResponse]):
         tbc: bool | None = None,
         seq_no: int,
     ) -> None:
+        if self.__class__ is NotifyReportRequest:
+            object.__setattr__(self, "__class__", _U_NotifyReportRequest)
+            self.custom_data = custom_data
+            self.request_id = request_id
+            self.generated_at = generated_at
+            self.report_data = report_data
+            self.tbc = tbc
+            self.seq_no = seq_no
+            self.__class__ = NotifyReportRequest
+        else:  # a subclass: its own layout
+            store_fields(self, NotifyReportRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, NotifyReportRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, NotifyReportRequest)
         v = generated_at
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "generated_at", v)
+            check_field(self, "generated_at", v, NotifyReportRequest)
         v = report_data
         if v is not None:
-            check_field(self, "report_data", v)
+            check_field(self, "report_data", v, NotifyReportRequest)
         v = tbc
         if v is not None and v.__class__ is not bool:
-            check_field(self, "tbc", v)
+            check_field(self, "tbc", v, NotifyReportRequest)
         v = seq_no
         if v.__class__ is not int:
-            check_field(self, "seq_no", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.request_id = request_id
-        self.generated_at = generated_at
-        self.report_data = report_data
-        self.tbc = tbc
-        self.seq_no = seq_no
-        self.__class__ = cls
+            check_field(self, "seq_no", v, NotifyReportRequest)
 
 
-_U_NotifyReportResponse = twin(NotifyReportResponse)
-_U_NotifyReportRequest = twin(NotifyReportRequest)
+_U_NotifyReportResponse = unchecked(NotifyReportResponse)
+_U_NotifyReportRequest = unchecked(NotifyReportRequest)
 
 
 def _decode_NotifyReportResponse(o: Any) -> NotifyReportResponse:

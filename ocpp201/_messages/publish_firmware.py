@@ -19,7 +19,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -66,22 +74,24 @@ class PublishFirmwareResponse(Response):
         status: GenericStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is PublishFirmwareResponse:
+            object.__setattr__(self, "__class__", _U_PublishFirmwareResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = PublishFirmwareResponse
+        else:  # a subclass: its own layout
+            store_fields(self, PublishFirmwareResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, PublishFirmwareResponse)
         v = status
         if v.__class__ is not GenericStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, PublishFirmwareResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, PublishFirmwareResponse)
 
 
 @define(kw_only=True, init=False)
@@ -155,39 +165,41 @@ class PublishFirmwareRequest(Request[PublishFirmwareResponse]):
         request_id: int,
         retry_interval: int | None = None,
     ) -> None:
+        if self.__class__ is PublishFirmwareRequest:
+            object.__setattr__(self, "__class__", _U_PublishFirmwareRequest)
+            self.custom_data = custom_data
+            self.location = location
+            self.retries = retries
+            self.checksum = checksum
+            self.request_id = request_id
+            self.retry_interval = retry_interval
+            self.__class__ = PublishFirmwareRequest
+        else:  # a subclass: its own layout
+            store_fields(self, PublishFirmwareRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, PublishFirmwareRequest)
         v = location
         if v.__class__ is not str or len(v) > 512:
-            check_field(self, "location", v)
+            check_field(self, "location", v, PublishFirmwareRequest)
         v = retries
         if v is not None and v.__class__ is not int:
-            check_field(self, "retries", v)
+            check_field(self, "retries", v, PublishFirmwareRequest)
         v = checksum
         if v.__class__ is not str or len(v) > 32:
-            check_field(self, "checksum", v)
+            check_field(self, "checksum", v, PublishFirmwareRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, PublishFirmwareRequest)
         v = retry_interval
         if v is not None and v.__class__ is not int:
-            check_field(self, "retry_interval", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.location = location
-        self.retries = retries
-        self.checksum = checksum
-        self.request_id = request_id
-        self.retry_interval = retry_interval
-        self.__class__ = cls
+            check_field(self, "retry_interval", v, PublishFirmwareRequest)
 
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_PublishFirmwareResponse = twin(PublishFirmwareResponse)
-_U_PublishFirmwareRequest = twin(PublishFirmwareRequest)
+_U_PublishFirmwareResponse = unchecked(PublishFirmwareResponse)
+_U_PublishFirmwareRequest = unchecked(PublishFirmwareRequest)
 
 
 def _decode_PublishFirmwareResponse(o: Any) -> PublishFirmwareResponse:

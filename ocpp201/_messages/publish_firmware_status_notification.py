@@ -14,7 +14,15 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.publish_firmware_status import PublishFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -45,14 +53,20 @@ class PublishFirmwareStatusNotificationResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is PublishFirmwareStatusNotificationResponse:
+            object.__setattr__(
+                self, "__class__", _U_PublishFirmwareStatusNotificationResponse
+            )
+            self.custom_data = custom_data
+            self.__class__ = PublishFirmwareStatusNotificationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, PublishFirmwareStatusNotificationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(
+                self, "custom_data", v, PublishFirmwareStatusNotificationResponse
+            )
 
 
 @define(kw_only=True, init=False)
@@ -116,33 +130,39 @@ class PublishFirmwareStatusNotificationRequest(
         location: list[str] | None = None,
         request_id: int | None = None,
     ) -> None:
+        if self.__class__ is PublishFirmwareStatusNotificationRequest:
+            object.__setattr__(
+                self, "__class__", _U_PublishFirmwareStatusNotificationRequest
+            )
+            self.custom_data = custom_data
+            self.status = status
+            self.location = location
+            self.request_id = request_id
+            self.__class__ = PublishFirmwareStatusNotificationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, PublishFirmwareStatusNotificationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(
+                self, "custom_data", v, PublishFirmwareStatusNotificationRequest
+            )
         v = status
         if v.__class__ is not PublishFirmwareStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, PublishFirmwareStatusNotificationRequest)
         v = location
         if v is not None:
-            check_field(self, "location", v)
+            check_field(self, "location", v, PublishFirmwareStatusNotificationRequest)
         v = request_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "request_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.location = location
-        self.request_id = request_id
-        self.__class__ = cls
+            check_field(self, "request_id", v, PublishFirmwareStatusNotificationRequest)
 
 
 _M_PublishFirmwareStatusEnumType = members(PublishFirmwareStatusEnumType)
-_U_PublishFirmwareStatusNotificationResponse = twin(
+_U_PublishFirmwareStatusNotificationResponse = unchecked(
     PublishFirmwareStatusNotificationResponse
 )
-_U_PublishFirmwareStatusNotificationRequest = twin(
+_U_PublishFirmwareStatusNotificationRequest = unchecked(
     PublishFirmwareStatusNotificationRequest
 )
 

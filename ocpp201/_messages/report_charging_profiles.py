@@ -19,7 +19,15 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.charging_limit_source import ChargingLimitSourceEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, ArrayOf, Boolean, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -50,14 +58,16 @@ class ReportChargingProfilesResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is ReportChargingProfilesResponse:
+            object.__setattr__(self, "__class__", _U_ReportChargingProfilesResponse)
+            self.custom_data = custom_data
+            self.__class__ = ReportChargingProfilesResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ReportChargingProfilesResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, ReportChargingProfilesResponse)
 
 
 @define(kw_only=True, init=False)
@@ -144,38 +154,40 @@ class ReportChargingProfilesRequest(Request[ReportChargingProfilesResponse]):
         tbc: bool | None = None,
         evse_id: int,
     ) -> None:
+        if self.__class__ is ReportChargingProfilesRequest:
+            object.__setattr__(self, "__class__", _U_ReportChargingProfilesRequest)
+            self.custom_data = custom_data
+            self.request_id = request_id
+            self.charging_limit_source = charging_limit_source
+            self.charging_profile = charging_profile
+            self.tbc = tbc
+            self.evse_id = evse_id
+            self.__class__ = ReportChargingProfilesRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ReportChargingProfilesRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ReportChargingProfilesRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, ReportChargingProfilesRequest)
         v = charging_limit_source
         if v.__class__ is not ChargingLimitSourceEnumType:
-            check_field(self, "charging_limit_source", v)
+            check_field(self, "charging_limit_source", v, ReportChargingProfilesRequest)
         v = charging_profile
-        check_field(self, "charging_profile", v)
+        check_field(self, "charging_profile", v, ReportChargingProfilesRequest)
         v = tbc
         if v is not None and v.__class__ is not bool:
-            check_field(self, "tbc", v)
+            check_field(self, "tbc", v, ReportChargingProfilesRequest)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.request_id = request_id
-        self.charging_limit_source = charging_limit_source
-        self.charging_profile = charging_profile
-        self.tbc = tbc
-        self.evse_id = evse_id
-        self.__class__ = cls
+            check_field(self, "evse_id", v, ReportChargingProfilesRequest)
 
 
 _M_ChargingLimitSourceEnumType = members(ChargingLimitSourceEnumType)
-_U_ReportChargingProfilesResponse = twin(ReportChargingProfilesResponse)
-_U_ReportChargingProfilesRequest = twin(ReportChargingProfilesRequest)
+_U_ReportChargingProfilesResponse = unchecked(ReportChargingProfilesResponse)
+_U_ReportChargingProfilesRequest = unchecked(ReportChargingProfilesRequest)
 
 
 def _decode_ReportChargingProfilesResponse(o: Any) -> ReportChargingProfilesResponse:

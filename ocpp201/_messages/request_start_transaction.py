@@ -29,7 +29,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.request_start_stop_status import RequestStartStopStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt, String
 
 
@@ -90,26 +98,28 @@ class RequestStartTransactionResponse(Response):
         status_info: StatusInfoType | None = None,
         transaction_id: str | None = None,
     ) -> None:
+        if self.__class__ is RequestStartTransactionResponse:
+            object.__setattr__(self, "__class__", _U_RequestStartTransactionResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.transaction_id = transaction_id
+            self.__class__ = RequestStartTransactionResponse
+        else:  # a subclass: its own layout
+            store_fields(self, RequestStartTransactionResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, RequestStartTransactionResponse)
         v = status
         if v.__class__ is not RequestStartStopStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, RequestStartTransactionResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
+            check_field(self, "status_info", v, RequestStartTransactionResponse)
         v = transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
-            check_field(self, "transaction_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.transaction_id = transaction_id
-        self.__class__ = cls
+            check_field(self, "transaction_id", v, RequestStartTransactionResponse)
 
 
 @define(kw_only=True, init=False)
@@ -194,39 +204,41 @@ class RequestStartTransactionRequest(Request[RequestStartTransactionResponse]):
         remote_start_id: int,
         charging_profile: ChargingProfileType | None = None,
     ) -> None:
+        if self.__class__ is RequestStartTransactionRequest:
+            object.__setattr__(self, "__class__", _U_RequestStartTransactionRequest)
+            self.custom_data = custom_data
+            self.evse_id = evse_id
+            self.group_id_token = group_id_token
+            self.id_token = id_token
+            self.remote_start_id = remote_start_id
+            self.charging_profile = charging_profile
+            self.__class__ = RequestStartTransactionRequest
+        else:  # a subclass: its own layout
+            store_fields(self, RequestStartTransactionRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, RequestStartTransactionRequest)
         v = evse_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, RequestStartTransactionRequest)
         v = group_id_token
         if v is not None and v.__class__ is not IdTokenType:
-            check_field(self, "group_id_token", v)
+            check_field(self, "group_id_token", v, RequestStartTransactionRequest)
         v = id_token
         if v.__class__ is not IdTokenType:
-            check_field(self, "id_token", v)
+            check_field(self, "id_token", v, RequestStartTransactionRequest)
         v = remote_start_id
         if v.__class__ is not int:
-            check_field(self, "remote_start_id", v)
+            check_field(self, "remote_start_id", v, RequestStartTransactionRequest)
         v = charging_profile
         if v is not None and v.__class__ is not ChargingProfileType:
-            check_field(self, "charging_profile", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.evse_id = evse_id
-        self.group_id_token = group_id_token
-        self.id_token = id_token
-        self.remote_start_id = remote_start_id
-        self.charging_profile = charging_profile
-        self.__class__ = cls
+            check_field(self, "charging_profile", v, RequestStartTransactionRequest)
 
 
 _M_RequestStartStopStatusEnumType = members(RequestStartStopStatusEnumType)
-_U_RequestStartTransactionResponse = twin(RequestStartTransactionResponse)
-_U_RequestStartTransactionRequest = twin(RequestStartTransactionRequest)
+_U_RequestStartTransactionResponse = unchecked(RequestStartTransactionResponse)
+_U_RequestStartTransactionRequest = unchecked(RequestStartTransactionRequest)
 
 
 def _decode_RequestStartTransactionResponse(o: Any) -> RequestStartTransactionResponse:

@@ -19,7 +19,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.request_start_stop_status import RequestStartStopStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -68,22 +68,24 @@ class RequestStopTransactionResponse(Response):
         status: RequestStartStopStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is RequestStopTransactionResponse:
+            object.__setattr__(self, "__class__", _U_RequestStopTransactionResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = RequestStopTransactionResponse
+        else:  # a subclass: its own layout
+            store_fields(self, RequestStopTransactionResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, RequestStopTransactionResponse)
         v = status
         if v.__class__ is not RequestStartStopStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, RequestStopTransactionResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, RequestStopTransactionResponse)
 
 
 @define(kw_only=True, init=False)
@@ -119,23 +121,25 @@ class RequestStopTransactionRequest(Request[RequestStopTransactionResponse]):
         custom_data: CustomDataType | None = None,
         transaction_id: str,
     ) -> None:
+        if self.__class__ is RequestStopTransactionRequest:
+            object.__setattr__(self, "__class__", _U_RequestStopTransactionRequest)
+            self.custom_data = custom_data
+            self.transaction_id = transaction_id
+            self.__class__ = RequestStopTransactionRequest
+        else:  # a subclass: its own layout
+            store_fields(self, RequestStopTransactionRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, RequestStopTransactionRequest)
         v = transaction_id
         if v.__class__ is not str or len(v) > 36:
-            check_field(self, "transaction_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.transaction_id = transaction_id
-        self.__class__ = cls
+            check_field(self, "transaction_id", v, RequestStopTransactionRequest)
 
 
 _M_RequestStartStopStatusEnumType = members(RequestStartStopStatusEnumType)
-_U_RequestStopTransactionResponse = twin(RequestStopTransactionResponse)
-_U_RequestStopTransactionRequest = twin(RequestStopTransactionRequest)
+_U_RequestStopTransactionResponse = unchecked(RequestStopTransactionResponse)
+_U_RequestStopTransactionRequest = unchecked(RequestStopTransactionRequest)
 
 
 def _decode_RequestStopTransactionResponse(o: Any) -> RequestStopTransactionResponse:

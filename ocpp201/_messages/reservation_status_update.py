@@ -14,7 +14,15 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.reservation_update_status import ReservationUpdateStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -45,14 +53,16 @@ class ReservationStatusUpdateResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is ReservationStatusUpdateResponse:
+            object.__setattr__(self, "__class__", _U_ReservationStatusUpdateResponse)
+            self.custom_data = custom_data
+            self.__class__ = ReservationStatusUpdateResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ReservationStatusUpdateResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, ReservationStatusUpdateResponse)
 
 
 @define(kw_only=True, init=False)
@@ -94,27 +104,31 @@ class ReservationStatusUpdateRequest(Request[ReservationStatusUpdateResponse]):
         reservation_id: int,
         reservation_update_status: ReservationUpdateStatusEnumType,
     ) -> None:
+        if self.__class__ is ReservationStatusUpdateRequest:
+            object.__setattr__(self, "__class__", _U_ReservationStatusUpdateRequest)
+            self.custom_data = custom_data
+            self.reservation_id = reservation_id
+            self.reservation_update_status = reservation_update_status
+            self.__class__ = ReservationStatusUpdateRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ReservationStatusUpdateRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ReservationStatusUpdateRequest)
         v = reservation_id
         if v.__class__ is not int:
-            check_field(self, "reservation_id", v)
+            check_field(self, "reservation_id", v, ReservationStatusUpdateRequest)
         v = reservation_update_status
         if v.__class__ is not ReservationUpdateStatusEnumType:
-            check_field(self, "reservation_update_status", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.reservation_id = reservation_id
-        self.reservation_update_status = reservation_update_status
-        self.__class__ = cls
+            check_field(
+                self, "reservation_update_status", v, ReservationStatusUpdateRequest
+            )
 
 
 _M_ReservationUpdateStatusEnumType = members(ReservationUpdateStatusEnumType)
-_U_ReservationStatusUpdateResponse = twin(ReservationStatusUpdateResponse)
-_U_ReservationStatusUpdateRequest = twin(ReservationStatusUpdateRequest)
+_U_ReservationStatusUpdateResponse = unchecked(ReservationStatusUpdateResponse)
+_U_ReservationStatusUpdateRequest = unchecked(ReservationStatusUpdateRequest)
 
 
 def _decode_ReservationStatusUpdateResponse(o: Any) -> ReservationStatusUpdateResponse:

@@ -35,7 +35,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -82,22 +83,24 @@ class ReserveNowResponse(Response):
         status: ReserveNowStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is ReserveNowResponse:
+            object.__setattr__(self, "__class__", _U_ReserveNowResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = ReserveNowResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ReserveNowResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ReserveNowResponse)
         v = status
         if v.__class__ is not ReserveNowStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, ReserveNowResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, ReserveNowResponse)
 
 
 @define(kw_only=True, init=False)
@@ -175,44 +178,46 @@ class ReserveNowRequest(Request[ReserveNowResponse]):
         evse_id: int | None = None,
         group_id_token: IdTokenType | None = None,
     ) -> None:
+        if self.__class__ is ReserveNowRequest:
+            object.__setattr__(self, "__class__", _U_ReserveNowRequest)
+            self.custom_data = custom_data
+            self.id = id
+            self.expiry_date_time = expiry_date_time
+            self.connector_type = connector_type
+            self.id_token = id_token
+            self.evse_id = evse_id
+            self.group_id_token = group_id_token
+            self.__class__ = ReserveNowRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ReserveNowRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ReserveNowRequest)
         v = id
         if v.__class__ is not int:
-            check_field(self, "id", v)
+            check_field(self, "id", v, ReserveNowRequest)
         v = expiry_date_time
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "expiry_date_time", v)
+            check_field(self, "expiry_date_time", v, ReserveNowRequest)
         v = connector_type
         if v is not None and v.__class__ is not ConnectorEnumType:
-            check_field(self, "connector_type", v)
+            check_field(self, "connector_type", v, ReserveNowRequest)
         v = id_token
         if v.__class__ is not IdTokenType:
-            check_field(self, "id_token", v)
+            check_field(self, "id_token", v, ReserveNowRequest)
         v = evse_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, ReserveNowRequest)
         v = group_id_token
         if v is not None and v.__class__ is not IdTokenType:
-            check_field(self, "group_id_token", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.id = id
-        self.expiry_date_time = expiry_date_time
-        self.connector_type = connector_type
-        self.id_token = id_token
-        self.evse_id = evse_id
-        self.group_id_token = group_id_token
-        self.__class__ = cls
+            check_field(self, "group_id_token", v, ReserveNowRequest)
 
 
 _M_ConnectorEnumType = members(ConnectorEnumType)
 _M_ReserveNowStatusEnumType = members(ReserveNowStatusEnumType)
-_U_ReserveNowResponse = twin(ReserveNowResponse)
-_U_ReserveNowRequest = twin(ReserveNowRequest)
+_U_ReserveNowResponse = unchecked(ReserveNowResponse)
+_U_ReserveNowRequest = unchecked(ReserveNowRequest)
 
 
 def _decode_ReserveNowResponse(o: Any) -> ReserveNowResponse:

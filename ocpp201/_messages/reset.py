@@ -20,7 +20,15 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.reset import ResetEnumType
 from .._enums.reset_status import ResetStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -66,22 +74,24 @@ class ResetResponse(Response):
         status: ResetStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is ResetResponse:
+            object.__setattr__(self, "__class__", _U_ResetResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = ResetResponse
+        else:  # a subclass: its own layout
+            store_fields(self, ResetResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ResetResponse)
         v = status
         if v.__class__ is not ResetStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, ResetResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, ResetResponse)
 
 
 @define(kw_only=True, init=False)
@@ -128,28 +138,30 @@ class ResetRequest(Request[ResetResponse]):
         type: ResetEnumType,
         evse_id: int | None = None,
     ) -> None:
+        if self.__class__ is ResetRequest:
+            object.__setattr__(self, "__class__", _U_ResetRequest)
+            self.custom_data = custom_data
+            self.type = type
+            self.evse_id = evse_id
+            self.__class__ = ResetRequest
+        else:  # a subclass: its own layout
+            store_fields(self, ResetRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, ResetRequest)
         v = type
         if v.__class__ is not ResetEnumType:
-            check_field(self, "type", v)
+            check_field(self, "type", v, ResetRequest)
         v = evse_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "evse_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.type = type
-        self.evse_id = evse_id
-        self.__class__ = cls
+            check_field(self, "evse_id", v, ResetRequest)
 
 
 _M_ResetEnumType = members(ResetEnumType)
 _M_ResetStatusEnumType = members(ResetStatusEnumType)
-_U_ResetResponse = twin(ResetResponse)
-_U_ResetRequest = twin(ResetRequest)
+_U_ResetResponse = unchecked(ResetResponse)
+_U_ResetRequest = unchecked(ResetRequest)
 
 
 def _decode_ResetResponse(o: Any) -> ResetResponse:

@@ -21,7 +21,8 @@ from .._fastpath import (
     check_field,
     format_datetime,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, ObjectOf, Opt, String
 
@@ -53,14 +54,16 @@ class SecurityEventNotificationResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is SecurityEventNotificationResponse:
+            object.__setattr__(self, "__class__", _U_SecurityEventNotificationResponse)
+            self.custom_data = custom_data
+            self.__class__ = SecurityEventNotificationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SecurityEventNotificationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, SecurityEventNotificationResponse)
 
 
 @define(kw_only=True, init=False)
@@ -109,30 +112,32 @@ class SecurityEventNotificationRequest(Request[SecurityEventNotificationResponse
         timestamp: datetime,
         tech_info: str | None = None,
     ) -> None:
+        if self.__class__ is SecurityEventNotificationRequest:
+            object.__setattr__(self, "__class__", _U_SecurityEventNotificationRequest)
+            self.custom_data = custom_data
+            self.type = type
+            self.timestamp = timestamp
+            self.tech_info = tech_info
+            self.__class__ = SecurityEventNotificationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SecurityEventNotificationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SecurityEventNotificationRequest)
         v = type
         if v.__class__ is not str or len(v) > 50:
-            check_field(self, "type", v)
+            check_field(self, "type", v, SecurityEventNotificationRequest)
         v = timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "timestamp", v)
+            check_field(self, "timestamp", v, SecurityEventNotificationRequest)
         v = tech_info
         if v is not None and (v.__class__ is not str or len(v) > 255):
-            check_field(self, "tech_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.type = type
-        self.timestamp = timestamp
-        self.tech_info = tech_info
-        self.__class__ = cls
+            check_field(self, "tech_info", v, SecurityEventNotificationRequest)
 
 
-_U_SecurityEventNotificationResponse = twin(SecurityEventNotificationResponse)
-_U_SecurityEventNotificationRequest = twin(SecurityEventNotificationRequest)
+_U_SecurityEventNotificationResponse = unchecked(SecurityEventNotificationResponse)
+_U_SecurityEventNotificationRequest = unchecked(SecurityEventNotificationRequest)
 
 
 def _decode_SecurityEventNotificationResponse(

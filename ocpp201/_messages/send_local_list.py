@@ -25,7 +25,15 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.send_local_list_status import SendLocalListStatusEnumType
 from .._enums.update import UpdateEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, ArrayOf, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -74,22 +82,24 @@ class SendLocalListResponse(Response):
         status: SendLocalListStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is SendLocalListResponse:
+            object.__setattr__(self, "__class__", _U_SendLocalListResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = SendLocalListResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SendLocalListResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SendLocalListResponse)
         v = status
         if v.__class__ is not SendLocalListStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, SendLocalListResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, SendLocalListResponse)
 
 
 @define(kw_only=True, init=False)
@@ -144,32 +154,34 @@ class SendLocalListRequest(Request[SendLocalListResponse]):
         version_number: int,
         update_type: UpdateEnumType,
     ) -> None:
+        if self.__class__ is SendLocalListRequest:
+            object.__setattr__(self, "__class__", _U_SendLocalListRequest)
+            self.custom_data = custom_data
+            self.local_authorization_list = local_authorization_list
+            self.version_number = version_number
+            self.update_type = update_type
+            self.__class__ = SendLocalListRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SendLocalListRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SendLocalListRequest)
         v = local_authorization_list
         if v is not None:
-            check_field(self, "local_authorization_list", v)
+            check_field(self, "local_authorization_list", v, SendLocalListRequest)
         v = version_number
         if v.__class__ is not int:
-            check_field(self, "version_number", v)
+            check_field(self, "version_number", v, SendLocalListRequest)
         v = update_type
         if v.__class__ is not UpdateEnumType:
-            check_field(self, "update_type", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.local_authorization_list = local_authorization_list
-        self.version_number = version_number
-        self.update_type = update_type
-        self.__class__ = cls
+            check_field(self, "update_type", v, SendLocalListRequest)
 
 
 _M_SendLocalListStatusEnumType = members(SendLocalListStatusEnumType)
 _M_UpdateEnumType = members(UpdateEnumType)
-_U_SendLocalListResponse = twin(SendLocalListResponse)
-_U_SendLocalListRequest = twin(SendLocalListRequest)
+_U_SendLocalListResponse = unchecked(SendLocalListResponse)
+_U_SendLocalListRequest = unchecked(SendLocalListRequest)
 
 
 def _decode_SendLocalListResponse(o: Any) -> SendLocalListResponse:

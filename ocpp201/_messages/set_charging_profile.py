@@ -24,7 +24,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.charging_profile_status import ChargingProfileStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -77,22 +85,24 @@ class SetChargingProfileResponse(Response):
         status: ChargingProfileStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is SetChargingProfileResponse:
+            object.__setattr__(self, "__class__", _U_SetChargingProfileResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = SetChargingProfileResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SetChargingProfileResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetChargingProfileResponse)
         v = status
         if v.__class__ is not ChargingProfileStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, SetChargingProfileResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, SetChargingProfileResponse)
 
 
 @define(kw_only=True, init=False)
@@ -144,27 +154,29 @@ class SetChargingProfileRequest(Request[SetChargingProfileResponse]):
         evse_id: int,
         charging_profile: ChargingProfileType,
     ) -> None:
+        if self.__class__ is SetChargingProfileRequest:
+            object.__setattr__(self, "__class__", _U_SetChargingProfileRequest)
+            self.custom_data = custom_data
+            self.evse_id = evse_id
+            self.charging_profile = charging_profile
+            self.__class__ = SetChargingProfileRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SetChargingProfileRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetChargingProfileRequest)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, SetChargingProfileRequest)
         v = charging_profile
         if v.__class__ is not ChargingProfileType:
-            check_field(self, "charging_profile", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.evse_id = evse_id
-        self.charging_profile = charging_profile
-        self.__class__ = cls
+            check_field(self, "charging_profile", v, SetChargingProfileRequest)
 
 
 _M_ChargingProfileStatusEnumType = members(ChargingProfileStatusEnumType)
-_U_SetChargingProfileResponse = twin(SetChargingProfileResponse)
-_U_SetChargingProfileRequest = twin(SetChargingProfileRequest)
+_U_SetChargingProfileResponse = unchecked(SetChargingProfileResponse)
+_U_SetChargingProfileRequest = unchecked(SetChargingProfileRequest)
 
 
 def _decode_SetChargingProfileResponse(o: Any) -> SetChargingProfileResponse:

@@ -24,7 +24,7 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.display_message_status import DisplayMessageStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -71,22 +71,24 @@ class SetDisplayMessageResponse(Response):
         status: DisplayMessageStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is SetDisplayMessageResponse:
+            object.__setattr__(self, "__class__", _U_SetDisplayMessageResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = SetDisplayMessageResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SetDisplayMessageResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetDisplayMessageResponse)
         v = status
         if v.__class__ is not DisplayMessageStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, SetDisplayMessageResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, SetDisplayMessageResponse)
 
 
 @define(kw_only=True, init=False)
@@ -126,23 +128,25 @@ class SetDisplayMessageRequest(Request[SetDisplayMessageResponse]):
         custom_data: CustomDataType | None = None,
         message: MessageInfoType,
     ) -> None:
+        if self.__class__ is SetDisplayMessageRequest:
+            object.__setattr__(self, "__class__", _U_SetDisplayMessageRequest)
+            self.custom_data = custom_data
+            self.message = message
+            self.__class__ = SetDisplayMessageRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SetDisplayMessageRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetDisplayMessageRequest)
         v = message
         if v.__class__ is not MessageInfoType:
-            check_field(self, "message", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.message = message
-        self.__class__ = cls
+            check_field(self, "message", v, SetDisplayMessageRequest)
 
 
 _M_DisplayMessageStatusEnumType = members(DisplayMessageStatusEnumType)
-_U_SetDisplayMessageResponse = twin(SetDisplayMessageResponse)
-_U_SetDisplayMessageRequest = twin(SetDisplayMessageRequest)
+_U_SetDisplayMessageResponse = unchecked(SetDisplayMessageResponse)
+_U_SetDisplayMessageRequest = unchecked(SetDisplayMessageRequest)
 
 
 def _decode_SetDisplayMessageResponse(o: Any) -> SetDisplayMessageResponse:

@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.generic_device_model_status import GenericDeviceModelStatusEnumType
 from .._enums.monitoring_base import MonitoringBaseEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -67,22 +67,24 @@ class SetMonitoringBaseResponse(Response):
         status: GenericDeviceModelStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is SetMonitoringBaseResponse:
+            object.__setattr__(self, "__class__", _U_SetMonitoringBaseResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = SetMonitoringBaseResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SetMonitoringBaseResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetMonitoringBaseResponse)
         v = status
         if v.__class__ is not GenericDeviceModelStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, SetMonitoringBaseResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, SetMonitoringBaseResponse)
 
 
 @define(kw_only=True, init=False)
@@ -118,24 +120,26 @@ class SetMonitoringBaseRequest(Request[SetMonitoringBaseResponse]):
         custom_data: CustomDataType | None = None,
         monitoring_base: MonitoringBaseEnumType,
     ) -> None:
+        if self.__class__ is SetMonitoringBaseRequest:
+            object.__setattr__(self, "__class__", _U_SetMonitoringBaseRequest)
+            self.custom_data = custom_data
+            self.monitoring_base = monitoring_base
+            self.__class__ = SetMonitoringBaseRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SetMonitoringBaseRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetMonitoringBaseRequest)
         v = monitoring_base
         if v.__class__ is not MonitoringBaseEnumType:
-            check_field(self, "monitoring_base", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.monitoring_base = monitoring_base
-        self.__class__ = cls
+            check_field(self, "monitoring_base", v, SetMonitoringBaseRequest)
 
 
 _M_GenericDeviceModelStatusEnumType = members(GenericDeviceModelStatusEnumType)
 _M_MonitoringBaseEnumType = members(MonitoringBaseEnumType)
-_U_SetMonitoringBaseResponse = twin(SetMonitoringBaseResponse)
-_U_SetMonitoringBaseRequest = twin(SetMonitoringBaseRequest)
+_U_SetMonitoringBaseResponse = unchecked(SetMonitoringBaseResponse)
+_U_SetMonitoringBaseRequest = unchecked(SetMonitoringBaseRequest)
 
 
 def _decode_SetMonitoringBaseResponse(o: Any) -> SetMonitoringBaseResponse:

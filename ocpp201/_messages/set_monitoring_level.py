@@ -19,7 +19,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -66,22 +74,24 @@ class SetMonitoringLevelResponse(Response):
         status: GenericStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is SetMonitoringLevelResponse:
+            object.__setattr__(self, "__class__", _U_SetMonitoringLevelResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = SetMonitoringLevelResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SetMonitoringLevelResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetMonitoringLevelResponse)
         v = status
         if v.__class__ is not GenericStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, SetMonitoringLevelResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, SetMonitoringLevelResponse)
 
 
 @define(kw_only=True, init=False)
@@ -163,23 +173,25 @@ class SetMonitoringLevelRequest(Request[SetMonitoringLevelResponse]):
         custom_data: CustomDataType | None = None,
         severity: int,
     ) -> None:
+        if self.__class__ is SetMonitoringLevelRequest:
+            object.__setattr__(self, "__class__", _U_SetMonitoringLevelRequest)
+            self.custom_data = custom_data
+            self.severity = severity
+            self.__class__ = SetMonitoringLevelRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SetMonitoringLevelRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetMonitoringLevelRequest)
         v = severity
         if v.__class__ is not int:
-            check_field(self, "severity", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.severity = severity
-        self.__class__ = cls
+            check_field(self, "severity", v, SetMonitoringLevelRequest)
 
 
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_SetMonitoringLevelResponse = twin(SetMonitoringLevelResponse)
-_U_SetMonitoringLevelRequest = twin(SetMonitoringLevelRequest)
+_U_SetMonitoringLevelResponse = unchecked(SetMonitoringLevelResponse)
+_U_SetMonitoringLevelRequest = unchecked(SetMonitoringLevelRequest)
 
 
 def _decode_SetMonitoringLevelResponse(o: Any) -> SetMonitoringLevelResponse:

@@ -24,7 +24,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.set_network_profile_status import SetNetworkProfileStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -71,22 +79,24 @@ class SetNetworkProfileResponse(Response):
         status: SetNetworkProfileStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is SetNetworkProfileResponse:
+            object.__setattr__(self, "__class__", _U_SetNetworkProfileResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = SetNetworkProfileResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SetNetworkProfileResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetNetworkProfileResponse)
         v = status
         if v.__class__ is not SetNetworkProfileStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, SetNetworkProfileResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, SetNetworkProfileResponse)
 
 
 @define(kw_only=True, init=False)
@@ -136,27 +146,29 @@ class SetNetworkProfileRequest(Request[SetNetworkProfileResponse]):
         configuration_slot: int,
         connection_data: NetworkConnectionProfileType,
     ) -> None:
+        if self.__class__ is SetNetworkProfileRequest:
+            object.__setattr__(self, "__class__", _U_SetNetworkProfileRequest)
+            self.custom_data = custom_data
+            self.configuration_slot = configuration_slot
+            self.connection_data = connection_data
+            self.__class__ = SetNetworkProfileRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SetNetworkProfileRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetNetworkProfileRequest)
         v = configuration_slot
         if v.__class__ is not int:
-            check_field(self, "configuration_slot", v)
+            check_field(self, "configuration_slot", v, SetNetworkProfileRequest)
         v = connection_data
         if v.__class__ is not NetworkConnectionProfileType:
-            check_field(self, "connection_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.configuration_slot = configuration_slot
-        self.connection_data = connection_data
-        self.__class__ = cls
+            check_field(self, "connection_data", v, SetNetworkProfileRequest)
 
 
 _M_SetNetworkProfileStatusEnumType = members(SetNetworkProfileStatusEnumType)
-_U_SetNetworkProfileResponse = twin(SetNetworkProfileResponse)
-_U_SetNetworkProfileRequest = twin(SetNetworkProfileRequest)
+_U_SetNetworkProfileResponse = unchecked(SetNetworkProfileResponse)
+_U_SetNetworkProfileRequest = unchecked(SetNetworkProfileRequest)
 
 
 def _decode_SetNetworkProfileResponse(o: Any) -> SetNetworkProfileResponse:

@@ -23,7 +23,7 @@ from .._datatypes.set_monitoring_result_type import (
     _decode_SetMonitoringResultType,
     _encode_SetMonitoringResultType,
 )
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
@@ -63,17 +63,19 @@ class SetVariableMonitoringResponse(Response):
         custom_data: CustomDataType | None = None,
         set_monitoring_result: list[SetMonitoringResultType],
     ) -> None:
+        if self.__class__ is SetVariableMonitoringResponse:
+            object.__setattr__(self, "__class__", _U_SetVariableMonitoringResponse)
+            self.custom_data = custom_data
+            self.set_monitoring_result = set_monitoring_result
+            self.__class__ = SetVariableMonitoringResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SetVariableMonitoringResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetVariableMonitoringResponse)
         v = set_monitoring_result
-        check_field(self, "set_monitoring_result", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.set_monitoring_result = set_monitoring_result
-        self.__class__ = cls
+        check_field(self, "set_monitoring_result", v, SetVariableMonitoringResponse)
 
 
 @define(kw_only=True, init=False)
@@ -111,21 +113,23 @@ class SetVariableMonitoringRequest(Request[SetVariableMonitoringResponse]):
         custom_data: CustomDataType | None = None,
         set_monitoring_data: list[SetMonitoringDataType],
     ) -> None:
+        if self.__class__ is SetVariableMonitoringRequest:
+            object.__setattr__(self, "__class__", _U_SetVariableMonitoringRequest)
+            self.custom_data = custom_data
+            self.set_monitoring_data = set_monitoring_data
+            self.__class__ = SetVariableMonitoringRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SetVariableMonitoringRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetVariableMonitoringRequest)
         v = set_monitoring_data
-        check_field(self, "set_monitoring_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.set_monitoring_data = set_monitoring_data
-        self.__class__ = cls
+        check_field(self, "set_monitoring_data", v, SetVariableMonitoringRequest)
 
 
-_U_SetVariableMonitoringResponse = twin(SetVariableMonitoringResponse)
-_U_SetVariableMonitoringRequest = twin(SetVariableMonitoringRequest)
+_U_SetVariableMonitoringResponse = unchecked(SetVariableMonitoringResponse)
+_U_SetVariableMonitoringRequest = unchecked(SetVariableMonitoringRequest)
 
 
 def _decode_SetVariableMonitoringResponse(o: Any) -> SetVariableMonitoringResponse:

@@ -23,7 +23,7 @@ from .._datatypes.set_variable_result_type import (
     _decode_SetVariableResultType,
     _encode_SetVariableResultType,
 )
-from .._fastpath import Codecs, Refused, check_field, twin
+from .._fastpath import Codecs, Refused, check_field, store_fields, unchecked
 from .._schema import WIRE, ArrayOf, ObjectOf, Opt
 
 
@@ -60,17 +60,19 @@ class SetVariablesResponse(Response):
         custom_data: CustomDataType | None = None,
         set_variable_result: list[SetVariableResultType],
     ) -> None:
+        if self.__class__ is SetVariablesResponse:
+            object.__setattr__(self, "__class__", _U_SetVariablesResponse)
+            self.custom_data = custom_data
+            self.set_variable_result = set_variable_result
+            self.__class__ = SetVariablesResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SetVariablesResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetVariablesResponse)
         v = set_variable_result
-        check_field(self, "set_variable_result", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.set_variable_result = set_variable_result
-        self.__class__ = cls
+        check_field(self, "set_variable_result", v, SetVariablesResponse)
 
 
 @define(kw_only=True, init=False)
@@ -105,21 +107,23 @@ class SetVariablesRequest(Request[SetVariablesResponse]):
         custom_data: CustomDataType | None = None,
         set_variable_data: list[SetVariableDataType],
     ) -> None:
+        if self.__class__ is SetVariablesRequest:
+            object.__setattr__(self, "__class__", _U_SetVariablesRequest)
+            self.custom_data = custom_data
+            self.set_variable_data = set_variable_data
+            self.__class__ = SetVariablesRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SetVariablesRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SetVariablesRequest)
         v = set_variable_data
-        check_field(self, "set_variable_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.set_variable_data = set_variable_data
-        self.__class__ = cls
+        check_field(self, "set_variable_data", v, SetVariablesRequest)
 
 
-_U_SetVariablesResponse = twin(SetVariablesResponse)
-_U_SetVariablesRequest = twin(SetVariablesRequest)
+_U_SetVariablesResponse = unchecked(SetVariablesResponse)
+_U_SetVariablesRequest = unchecked(SetVariablesRequest)
 
 
 def _decode_SetVariablesResponse(o: Any) -> SetVariablesResponse:

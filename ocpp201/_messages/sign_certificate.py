@@ -20,7 +20,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.certificate_signing_use import CertificateSigningUseEnumType
 from .._enums.generic_status import GenericStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -67,22 +67,24 @@ class SignCertificateResponse(Response):
         status: GenericStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is SignCertificateResponse:
+            object.__setattr__(self, "__class__", _U_SignCertificateResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = SignCertificateResponse
+        else:  # a subclass: its own layout
+            store_fields(self, SignCertificateResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SignCertificateResponse)
         v = status
         if v.__class__ is not GenericStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, SignCertificateResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, SignCertificateResponse)
 
 
 @define(kw_only=True, init=False)
@@ -135,28 +137,30 @@ class SignCertificateRequest(Request[SignCertificateResponse]):
         csr: str,
         certificate_type: CertificateSigningUseEnumType | None = None,
     ) -> None:
+        if self.__class__ is SignCertificateRequest:
+            object.__setattr__(self, "__class__", _U_SignCertificateRequest)
+            self.custom_data = custom_data
+            self.csr = csr
+            self.certificate_type = certificate_type
+            self.__class__ = SignCertificateRequest
+        else:  # a subclass: its own layout
+            store_fields(self, SignCertificateRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, SignCertificateRequest)
         v = csr
         if v.__class__ is not str or len(v) > 5500:
-            check_field(self, "csr", v)
+            check_field(self, "csr", v, SignCertificateRequest)
         v = certificate_type
         if v is not None and v.__class__ is not CertificateSigningUseEnumType:
-            check_field(self, "certificate_type", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.csr = csr
-        self.certificate_type = certificate_type
-        self.__class__ = cls
+            check_field(self, "certificate_type", v, SignCertificateRequest)
 
 
 _M_CertificateSigningUseEnumType = members(CertificateSigningUseEnumType)
 _M_GenericStatusEnumType = members(GenericStatusEnumType)
-_U_SignCertificateResponse = twin(SignCertificateResponse)
-_U_SignCertificateRequest = twin(SignCertificateRequest)
+_U_SignCertificateResponse = unchecked(SignCertificateResponse)
+_U_SignCertificateRequest = unchecked(SignCertificateRequest)
 
 
 def _decode_SignCertificateResponse(o: Any) -> SignCertificateResponse:

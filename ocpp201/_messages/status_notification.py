@@ -24,7 +24,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import WIRE, DateTime, EnumOf, Integer, ObjectOf, Opt
 
@@ -56,14 +57,16 @@ class StatusNotificationResponse(Response):
         *,
         custom_data: CustomDataType | None = None,
     ) -> None:
+        if self.__class__ is StatusNotificationResponse:
+            object.__setattr__(self, "__class__", _U_StatusNotificationResponse)
+            self.custom_data = custom_data
+            self.__class__ = StatusNotificationResponse
+        else:  # a subclass: its own layout
+            store_fields(self, StatusNotificationResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.__class__ = cls
+            check_field(self, "custom_data", v, StatusNotificationResponse)
 
 
 @define(kw_only=True, init=False)
@@ -118,35 +121,37 @@ class StatusNotificationRequest(Request[StatusNotificationResponse]):
         evse_id: int,
         connector_id: int,
     ) -> None:
+        if self.__class__ is StatusNotificationRequest:
+            object.__setattr__(self, "__class__", _U_StatusNotificationRequest)
+            self.custom_data = custom_data
+            self.timestamp = timestamp
+            self.connector_status = connector_status
+            self.evse_id = evse_id
+            self.connector_id = connector_id
+            self.__class__ = StatusNotificationRequest
+        else:  # a subclass: its own layout
+            store_fields(self, StatusNotificationRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, StatusNotificationRequest)
         v = timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "timestamp", v)
+            check_field(self, "timestamp", v, StatusNotificationRequest)
         v = connector_status
         if v.__class__ is not ConnectorStatusEnumType:
-            check_field(self, "connector_status", v)
+            check_field(self, "connector_status", v, StatusNotificationRequest)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, StatusNotificationRequest)
         v = connector_id
         if v.__class__ is not int:
-            check_field(self, "connector_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.timestamp = timestamp
-        self.connector_status = connector_status
-        self.evse_id = evse_id
-        self.connector_id = connector_id
-        self.__class__ = cls
+            check_field(self, "connector_id", v, StatusNotificationRequest)
 
 
 _M_ConnectorStatusEnumType = members(ConnectorStatusEnumType)
-_U_StatusNotificationResponse = twin(StatusNotificationResponse)
-_U_StatusNotificationRequest = twin(StatusNotificationRequest)
+_U_StatusNotificationResponse = unchecked(StatusNotificationResponse)
+_U_StatusNotificationRequest = unchecked(StatusNotificationRequest)
 
 
 def _decode_StatusNotificationResponse(o: Any) -> StatusNotificationResponse:

@@ -52,7 +52,8 @@ from .._fastpath import (
     integer,
     members,
     parse_datetime,
-    twin,
+    store_fields,
+    unchecked,
 )
 from .._schema import (
     WIRE,
@@ -160,30 +161,32 @@ class TransactionEventResponse(Response):
         id_token_info: IdTokenInfoType | None = None,
         updated_personal_message: MessageContentType | None = None,
     ) -> None:
+        if self.__class__ is TransactionEventResponse:
+            object.__setattr__(self, "__class__", _U_TransactionEventResponse)
+            self.custom_data = custom_data
+            self.total_cost = total_cost
+            self.charging_priority = charging_priority
+            self.id_token_info = id_token_info
+            self.updated_personal_message = updated_personal_message
+            self.__class__ = TransactionEventResponse
+        else:  # a subclass: its own layout
+            store_fields(self, TransactionEventResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, TransactionEventResponse)
         v = total_cost
         if v is not None and (v.__class__ is not float or not -INF < v < INF):
-            check_field(self, "total_cost", v)
+            check_field(self, "total_cost", v, TransactionEventResponse)
         v = charging_priority
         if v is not None and v.__class__ is not int:
-            check_field(self, "charging_priority", v)
+            check_field(self, "charging_priority", v, TransactionEventResponse)
         v = id_token_info
         if v is not None and v.__class__ is not IdTokenInfoType:
-            check_field(self, "id_token_info", v)
+            check_field(self, "id_token_info", v, TransactionEventResponse)
         v = updated_personal_message
         if v is not None and v.__class__ is not MessageContentType:
-            check_field(self, "updated_personal_message", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.total_cost = total_cost
-        self.charging_priority = charging_priority
-        self.id_token_info = id_token_info
-        self.updated_personal_message = updated_personal_message
-        self.__class__ = cls
+            check_field(self, "updated_personal_message", v, TransactionEventResponse)
 
 
 @define(kw_only=True, init=False)
@@ -332,68 +335,70 @@ class TransactionEventRequest(Request[TransactionEventResponse]):
         evse: EVSEType | None = None,
         id_token: IdTokenType | None = None,
     ) -> None:
+        if self.__class__ is TransactionEventRequest:
+            object.__setattr__(self, "__class__", _U_TransactionEventRequest)
+            self.custom_data = custom_data
+            self.event_type = event_type
+            self.meter_value = meter_value
+            self.timestamp = timestamp
+            self.trigger_reason = trigger_reason
+            self.seq_no = seq_no
+            self.offline = offline
+            self.number_of_phases_used = number_of_phases_used
+            self.cable_max_current = cable_max_current
+            self.reservation_id = reservation_id
+            self.transaction_info = transaction_info
+            self.evse = evse
+            self.id_token = id_token
+            self.__class__ = TransactionEventRequest
+        else:  # a subclass: its own layout
+            store_fields(self, TransactionEventRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, TransactionEventRequest)
         v = event_type
         if v.__class__ is not TransactionEventEnumType:
-            check_field(self, "event_type", v)
+            check_field(self, "event_type", v, TransactionEventRequest)
         v = meter_value
         if v is not None:
-            check_field(self, "meter_value", v)
+            check_field(self, "meter_value", v, TransactionEventRequest)
         v = timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
-            check_field(self, "timestamp", v)
+            check_field(self, "timestamp", v, TransactionEventRequest)
         v = trigger_reason
         if v.__class__ is not TriggerReasonEnumType:
-            check_field(self, "trigger_reason", v)
+            check_field(self, "trigger_reason", v, TransactionEventRequest)
         v = seq_no
         if v.__class__ is not int:
-            check_field(self, "seq_no", v)
+            check_field(self, "seq_no", v, TransactionEventRequest)
         v = offline
         if v is not None and v.__class__ is not bool:
-            check_field(self, "offline", v)
+            check_field(self, "offline", v, TransactionEventRequest)
         v = number_of_phases_used
         if v is not None and v.__class__ is not int:
-            check_field(self, "number_of_phases_used", v)
+            check_field(self, "number_of_phases_used", v, TransactionEventRequest)
         v = cable_max_current
         if v is not None and v.__class__ is not int:
-            check_field(self, "cable_max_current", v)
+            check_field(self, "cable_max_current", v, TransactionEventRequest)
         v = reservation_id
         if v is not None and v.__class__ is not int:
-            check_field(self, "reservation_id", v)
+            check_field(self, "reservation_id", v, TransactionEventRequest)
         v = transaction_info
         if v.__class__ is not TransactionType:
-            check_field(self, "transaction_info", v)
+            check_field(self, "transaction_info", v, TransactionEventRequest)
         v = evse
         if v is not None and v.__class__ is not EVSEType:
-            check_field(self, "evse", v)
+            check_field(self, "evse", v, TransactionEventRequest)
         v = id_token
         if v is not None and v.__class__ is not IdTokenType:
-            check_field(self, "id_token", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.event_type = event_type
-        self.meter_value = meter_value
-        self.timestamp = timestamp
-        self.trigger_reason = trigger_reason
-        self.seq_no = seq_no
-        self.offline = offline
-        self.number_of_phases_used = number_of_phases_used
-        self.cable_max_current = cable_max_current
-        self.reservation_id = reservation_id
-        self.transaction_info = transaction_info
-        self.evse = evse
-        self.id_token = id_token
-        self.__class__ = cls
+            check_field(self, "id_token", v, TransactionEventRequest)
 
 
 _M_TransactionEventEnumType = members(TransactionEventEnumType)
 _M_TriggerReasonEnumType = members(TriggerReasonEnumType)
-_U_TransactionEventResponse = twin(TransactionEventResponse)
-_U_TransactionEventRequest = twin(TransactionEventRequest)
+_U_TransactionEventResponse = unchecked(TransactionEventResponse)
+_U_TransactionEventRequest = unchecked(TransactionEventRequest)
 
 
 def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:

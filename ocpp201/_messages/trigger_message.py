@@ -21,7 +21,7 @@ from .._datatypes.status_info_type import (
 )
 from .._enums.message_trigger import MessageTriggerEnumType
 from .._enums.trigger_message_status import TriggerMessageStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt
 
 
@@ -69,22 +69,24 @@ class TriggerMessageResponse(Response):
         status: TriggerMessageStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is TriggerMessageResponse:
+            object.__setattr__(self, "__class__", _U_TriggerMessageResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = TriggerMessageResponse
+        else:  # a subclass: its own layout
+            store_fields(self, TriggerMessageResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, TriggerMessageResponse)
         v = status
         if v.__class__ is not TriggerMessageStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, TriggerMessageResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, TriggerMessageResponse)
 
 
 @define(kw_only=True, init=False)
@@ -130,28 +132,30 @@ class TriggerMessageRequest(Request[TriggerMessageResponse]):
         evse: EVSEType | None = None,
         requested_message: MessageTriggerEnumType,
     ) -> None:
+        if self.__class__ is TriggerMessageRequest:
+            object.__setattr__(self, "__class__", _U_TriggerMessageRequest)
+            self.custom_data = custom_data
+            self.evse = evse
+            self.requested_message = requested_message
+            self.__class__ = TriggerMessageRequest
+        else:  # a subclass: its own layout
+            store_fields(self, TriggerMessageRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, TriggerMessageRequest)
         v = evse
         if v is not None and v.__class__ is not EVSEType:
-            check_field(self, "evse", v)
+            check_field(self, "evse", v, TriggerMessageRequest)
         v = requested_message
         if v.__class__ is not MessageTriggerEnumType:
-            check_field(self, "requested_message", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.evse = evse
-        self.requested_message = requested_message
-        self.__class__ = cls
+            check_field(self, "requested_message", v, TriggerMessageRequest)
 
 
 _M_MessageTriggerEnumType = members(MessageTriggerEnumType)
 _M_TriggerMessageStatusEnumType = members(TriggerMessageStatusEnumType)
-_U_TriggerMessageResponse = twin(TriggerMessageResponse)
-_U_TriggerMessageRequest = twin(TriggerMessageRequest)
+_U_TriggerMessageResponse = unchecked(TriggerMessageResponse)
+_U_TriggerMessageRequest = unchecked(TriggerMessageRequest)
 
 
 def _decode_TriggerMessageResponse(o: Any) -> TriggerMessageResponse:

@@ -19,7 +19,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.unlock_status import UnlockStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -66,22 +74,24 @@ class UnlockConnectorResponse(Response):
         status: UnlockStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is UnlockConnectorResponse:
+            object.__setattr__(self, "__class__", _U_UnlockConnectorResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = UnlockConnectorResponse
+        else:  # a subclass: its own layout
+            store_fields(self, UnlockConnectorResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, UnlockConnectorResponse)
         v = status
         if v.__class__ is not UnlockStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, UnlockConnectorResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, UnlockConnectorResponse)
 
 
 @define(kw_only=True, init=False)
@@ -122,27 +132,29 @@ class UnlockConnectorRequest(Request[UnlockConnectorResponse]):
         evse_id: int,
         connector_id: int,
     ) -> None:
+        if self.__class__ is UnlockConnectorRequest:
+            object.__setattr__(self, "__class__", _U_UnlockConnectorRequest)
+            self.custom_data = custom_data
+            self.evse_id = evse_id
+            self.connector_id = connector_id
+            self.__class__ = UnlockConnectorRequest
+        else:  # a subclass: its own layout
+            store_fields(self, UnlockConnectorRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, UnlockConnectorRequest)
         v = evse_id
         if v.__class__ is not int:
-            check_field(self, "evse_id", v)
+            check_field(self, "evse_id", v, UnlockConnectorRequest)
         v = connector_id
         if v.__class__ is not int:
-            check_field(self, "connector_id", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.evse_id = evse_id
-        self.connector_id = connector_id
-        self.__class__ = cls
+            check_field(self, "connector_id", v, UnlockConnectorRequest)
 
 
 _M_UnlockStatusEnumType = members(UnlockStatusEnumType)
-_U_UnlockConnectorResponse = twin(UnlockConnectorResponse)
-_U_UnlockConnectorRequest = twin(UnlockConnectorRequest)
+_U_UnlockConnectorResponse = unchecked(UnlockConnectorResponse)
+_U_UnlockConnectorRequest = unchecked(UnlockConnectorRequest)
 
 
 def _decode_UnlockConnectorResponse(o: Any) -> UnlockConnectorResponse:

@@ -14,7 +14,7 @@ from .._datatypes.custom_data_type import (
     _encode_CustomDataType,
 )
 from .._enums.unpublish_firmware_status import UnpublishFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, members, twin
+from .._fastpath import Codecs, Refused, check_field, members, store_fields, unchecked
 from .._schema import WIRE, EnumOf, ObjectOf, Opt, String
 
 
@@ -52,18 +52,20 @@ class UnpublishFirmwareResponse(Response):
         custom_data: CustomDataType | None = None,
         status: UnpublishFirmwareStatusEnumType,
     ) -> None:
+        if self.__class__ is UnpublishFirmwareResponse:
+            object.__setattr__(self, "__class__", _U_UnpublishFirmwareResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.__class__ = UnpublishFirmwareResponse
+        else:  # a subclass: its own layout
+            store_fields(self, UnpublishFirmwareResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, UnpublishFirmwareResponse)
         v = status
         if v.__class__ is not UnpublishFirmwareStatusEnumType:
-            check_field(self, "status", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.__class__ = cls
+            check_field(self, "status", v, UnpublishFirmwareResponse)
 
 
 @define(kw_only=True, init=False)
@@ -99,23 +101,25 @@ class UnpublishFirmwareRequest(Request[UnpublishFirmwareResponse]):
         custom_data: CustomDataType | None = None,
         checksum: str,
     ) -> None:
+        if self.__class__ is UnpublishFirmwareRequest:
+            object.__setattr__(self, "__class__", _U_UnpublishFirmwareRequest)
+            self.custom_data = custom_data
+            self.checksum = checksum
+            self.__class__ = UnpublishFirmwareRequest
+        else:  # a subclass: its own layout
+            store_fields(self, UnpublishFirmwareRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, UnpublishFirmwareRequest)
         v = checksum
         if v.__class__ is not str or len(v) > 32:
-            check_field(self, "checksum", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.checksum = checksum
-        self.__class__ = cls
+            check_field(self, "checksum", v, UnpublishFirmwareRequest)
 
 
 _M_UnpublishFirmwareStatusEnumType = members(UnpublishFirmwareStatusEnumType)
-_U_UnpublishFirmwareResponse = twin(UnpublishFirmwareResponse)
-_U_UnpublishFirmwareRequest = twin(UnpublishFirmwareRequest)
+_U_UnpublishFirmwareResponse = unchecked(UnpublishFirmwareResponse)
+_U_UnpublishFirmwareRequest = unchecked(UnpublishFirmwareRequest)
 
 
 def _decode_UnpublishFirmwareResponse(o: Any) -> UnpublishFirmwareResponse:

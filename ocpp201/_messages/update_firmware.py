@@ -24,7 +24,15 @@ from .._datatypes.status_info_type import (
     _encode_StatusInfoType,
 )
 from .._enums.update_firmware_status import UpdateFirmwareStatusEnumType
-from .._fastpath import Codecs, Refused, check_field, integer, members, twin
+from .._fastpath import (
+    Codecs,
+    Refused,
+    check_field,
+    integer,
+    members,
+    store_fields,
+    unchecked,
+)
 from .._schema import WIRE, EnumOf, Integer, ObjectOf, Opt
 
 
@@ -72,22 +80,24 @@ class UpdateFirmwareResponse(Response):
         status: UpdateFirmwareStatusEnumType,
         status_info: StatusInfoType | None = None,
     ) -> None:
+        if self.__class__ is UpdateFirmwareResponse:
+            object.__setattr__(self, "__class__", _U_UpdateFirmwareResponse)
+            self.custom_data = custom_data
+            self.status = status
+            self.status_info = status_info
+            self.__class__ = UpdateFirmwareResponse
+        else:  # a subclass: its own layout
+            store_fields(self, UpdateFirmwareResponse, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, UpdateFirmwareResponse)
         v = status
         if v.__class__ is not UpdateFirmwareStatusEnumType:
-            check_field(self, "status", v)
+            check_field(self, "status", v, UpdateFirmwareResponse)
         v = status_info
         if v is not None and v.__class__ is not StatusInfoType:
-            check_field(self, "status_info", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.status = status
-        self.status_info = status_info
-        self.__class__ = cls
+            check_field(self, "status_info", v, UpdateFirmwareResponse)
 
 
 @define(kw_only=True, init=False)
@@ -155,35 +165,37 @@ class UpdateFirmwareRequest(Request[UpdateFirmwareResponse]):
         request_id: int,
         firmware: FirmwareType,
     ) -> None:
+        if self.__class__ is UpdateFirmwareRequest:
+            object.__setattr__(self, "__class__", _U_UpdateFirmwareRequest)
+            self.custom_data = custom_data
+            self.retries = retries
+            self.retry_interval = retry_interval
+            self.request_id = request_id
+            self.firmware = firmware
+            self.__class__ = UpdateFirmwareRequest
+        else:  # a subclass: its own layout
+            store_fields(self, UpdateFirmwareRequest, locals())
         v: Any
         v = custom_data
         if v is not None and v.__class__ is not CustomDataType:
-            check_field(self, "custom_data", v)
+            check_field(self, "custom_data", v, UpdateFirmwareRequest)
         v = retries
         if v is not None and v.__class__ is not int:
-            check_field(self, "retries", v)
+            check_field(self, "retries", v, UpdateFirmwareRequest)
         v = retry_interval
         if v is not None and v.__class__ is not int:
-            check_field(self, "retry_interval", v)
+            check_field(self, "retry_interval", v, UpdateFirmwareRequest)
         v = request_id
         if v.__class__ is not int:
-            check_field(self, "request_id", v)
+            check_field(self, "request_id", v, UpdateFirmwareRequest)
         v = firmware
         if v.__class__ is not FirmwareType:
-            check_field(self, "firmware", v)
-        cls = self.__class__
-        object.__setattr__(self, "__class__", twin(cls))
-        self.custom_data = custom_data
-        self.retries = retries
-        self.retry_interval = retry_interval
-        self.request_id = request_id
-        self.firmware = firmware
-        self.__class__ = cls
+            check_field(self, "firmware", v, UpdateFirmwareRequest)
 
 
 _M_UpdateFirmwareStatusEnumType = members(UpdateFirmwareStatusEnumType)
-_U_UpdateFirmwareResponse = twin(UpdateFirmwareResponse)
-_U_UpdateFirmwareRequest = twin(UpdateFirmwareRequest)
+_U_UpdateFirmwareResponse = unchecked(UpdateFirmwareResponse)
+_U_UpdateFirmwareRequest = unchecked(UpdateFirmwareRequest)
 
 
 def _decode_UpdateFirmwareResponse(o: Any) -> UpdateFirmwareResponse:

@@ -496,3 +496,40 @@ def test_own_payload_classes_use_the_same_codec() -> None:
         with pytest.raises(ValidationError) as info:
             from_payload(_Probe, bad)
         assert (info.value.problems[0].path, info.value.code) == (path, code)
+
+
+class _RoundingDatetime(datetime):
+    """Like pandas.Timestamp: a datetime whose timestamp() rounds to microseconds
+    of a nanosecond clock (here: rounds up the last microsecond)."""
+
+    def timestamp(self) -> float:
+        return round(super().timestamp() + 1e-6, 6)
+
+
+def test_a_datetime_subclass_does_not_poison_the_formatting_cache() -> None:
+    """The formatter's cache of the last UTC second is keyed by timestamp(); a
+    subclass's own timestamp() must neither be trusted nor leave a wrong entry."""
+    odd = _RoundingDatetime(2024, 1, 1, 0, 0, 0, 999_999, tzinfo=timezone.utc)
+    after = datetime(2024, 1, 1, 0, 0, 1, tzinfo=timezone.utc)
+    assert to_payload(HeartbeatResponse(current_time=odd))["currentTime"] == (
+        "2024-01-01T00:00:00.999Z"
+    )
+    assert to_payload(HeartbeatResponse(current_time=after))["currentTime"] == (
+        "2024-01-01T00:00:01Z"
+    )
+
+
+def test_extra_keys_forced_to_none_are_refused_as_invalid() -> None:
+    """check=True looks at a CustomDataType's extra keys even when nothing else
+    could have changed."""
+    data = CustomDataType(vendor_id="v")
+    object.__setattr__(data, "extra", None)
+    with pytest.raises(ValidationError):
+        to_payload(data, check=True)
+    with pytest.raises(ValidationError):
+        to_payload(
+            HeartbeatResponse(
+                current_time=datetime.now(timezone.utc), custom_data=data
+            ),
+            check=True,
+        )

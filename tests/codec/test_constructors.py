@@ -172,3 +172,53 @@ def test_a_subclass_is_built_as_itself() -> None:
     assert type(stamped) is Stamped and stamped.note == "x"
     with pytest.raises(ValidationError):
         Plain(current_time=_UTC_NOON.replace(tzinfo=None))
+
+
+def test_a_subclass_gets_no_hidden_subclass() -> None:
+    """Building an instance of a user's subclass makes no class of its own: no
+    ``__init_subclass__`` runs, ``__subclasses__()`` stays as it was."""
+
+    class Final(ocpp201.messages.HeartbeatResponse):
+        def __init_subclass__(cls, **kwargs: Any) -> None:
+            raise TypeError("Final may not be subclassed")
+
+    built = Final(current_time=_UTC_NOON)
+    assert type(built) is Final
+    assert Final.__subclasses__() == []
+
+
+def test_a_subclass_redefining_a_field_is_checked_by_the_base_validator() -> None:
+    """As with attrs' own __init__: the base class's __init__ checks the base
+    class's fields."""
+
+    @attrs.define(kw_only=True, init=False)
+    class Loose(ocpp201.messages.HeartbeatResponse):
+        current_time: Any = attrs.field(validator=attrs.validators.instance_of(str))
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+
+    with pytest.raises(ValidationError, match="expected a datetime"):
+        Loose(current_time="noon")
+
+
+def test_validators_switched_off_are_off_in_the_generated_init_too() -> None:
+    with attrs.validators.disabled():
+        built = ocpp201.messages.HeartbeatResponse(current_time="not a datetime")
+    assert built.current_time == "not a datetime"
+
+
+def test_a_refused_value_is_stored_before_the_check_as_attrs_does() -> None:
+    """attrs' __init__ stores every field, then runs the validators: a subclass
+    that catches the error still has all its fields set."""
+
+    class Lenient(ocpp201.messages.HeartbeatResponse):
+        def __init__(self, **kwargs: Any) -> None:
+            try:
+                super().__init__(**kwargs)
+            except ValidationError:
+                self.refused = True
+
+    built = Lenient(current_time="noon", custom_data=None)
+    assert built.refused and built.current_time == "noon"
+    assert "current_time='noon'" in repr(built)

@@ -289,3 +289,43 @@ def test_nan_is_refused_even_when_checked(number: float, json_backend: str) -> N
     one)."""
     with pytest.raises(ValueError):
         _framing.dumps([3, "id", {"x": number}], checked=True)
+
+
+def test_the_strict_options_are_orjsons_passthrough_options() -> None:
+    orjson = pytest.importorskip("orjson")
+    assert _json._ORJSON_STRICT == (
+        orjson.OPT_PASSTHROUGH_SUBCLASS
+        | orjson.OPT_PASSTHROUGH_DATETIME
+        | orjson.OPT_PASSTHROUGH_DATACLASS
+    )
+
+
+class _Reordered(dict):  # type: ignore[type-arg]
+    def items(self) -> Any:
+        return [("k", "from items()")]
+
+
+def test_a_dict_subclass_is_written_by_the_standard_library(json_backend: str) -> None:
+    """The standard library writes a dict subclass through its items(); orjson
+    would read the dict itself, so such a value is left to the standard library."""
+    value = [3, "id", {"data": _Reordered(k="v")}]
+    assert _framing.dumps(value, checked=True) == _framing.dumps(value)
+
+
+def test_frames_are_not_checked_while_attrs_validators_are_off() -> None:
+    """With attrs' validators switched off a field may hold anything (a UUID, say):
+    the frame is then written by the standard library, which refuses it."""
+    import uuid
+
+    import attrs
+
+    from ocpp201 import LocalProtocolError, RpcConnection, Sender
+    from ocpp201.messages import DataTransferRequest
+
+    conn = RpcConnection(Sender.CHARGING_STATION)
+    with attrs.validators.disabled():
+        request = DataTransferRequest(vendor_id="v", message_id=uuid.UUID(int=1))
+        prepared = conn.prepare_call(request)
+        assert not prepared.checked
+        with pytest.raises(LocalProtocolError, match="not JSON serializable"):
+            conn.start_call(prepared)
