@@ -7,9 +7,10 @@ where a check is one comparison (the class of an object or an enumeration member
 string's length, a finite float, an aware UTC datetime) and hands everything else
 (lists, untyped values, subclasses, anything wrong) to the field's own validator
 (``check_field``), which accepts or raises exactly as before.  As attrs does, it
-stores the fields first and checks them after, in order; it stores them through
-the class's twin (``ocpp201._construct``), as the decoders do, or, for an instance
-of a subclass (another layout), one ``object.__setattr__`` at a time.
+stores the fields first and then checks each as read back, in order; it stores
+them through the class's twin (``ocpp201._construct``), as the decoders do, or,
+for an instance of a subclass (another layout), one ``object.__setattr__`` at a
+time.
 An extensible object (``customData``: its extra keys) keeps attrs' ``__init__``, and
 so does a class with a parameter too long for a line (none in OCPP 2.0.1).
 """
@@ -72,7 +73,7 @@ def _check(obj: ObjectDef, field: Field, model: Model) -> list[str]:
     """``v = <field>`` and the lines that run its validator unless the inline
     check accepts it."""
     unusual = _unusual(field.type, model)
-    lines = [f"{_INDENT}v = {field.name}"]
+    lines = [f"{_INDENT}v = self.{field.name}"]  # what attrs validates: read back
     args = ("self", f'"{field.name}"', "v", obj.name)
     if field.required and unusual is None:
         return [*lines, *_call("check_field", args, 2)]
@@ -99,9 +100,19 @@ def _parameter(field: Field) -> str:
     return f"{_INDENT}{field.name}: {annot} | None = None,"
 
 
+# Names the body of a generated __init__ uses: a field (a parameter) named so would
+# shadow them, and its class keeps attrs' __init__ (OCPP 2.1 has a field "v").
+_BODY_NAMES = frozenset(
+    {"self", "v", "object", "len", "locals", "check_field", "store_fields"}
+    | {"datetime", "str", "int", "float", "bool"}
+)
+
+
 def init_lines(obj: ObjectDef, model: Model) -> list[str]:
-    """The ``__init__`` method of ``obj``'s class (empty for an extensible one)."""
-    if obj.extensible:
+    """The ``__init__`` method of ``obj``'s class (empty for an extensible one, or
+    one with a field named like a name its body uses)."""
+    # (Class names cannot collide: fields are snake_case, classes CamelCase.)
+    if obj.extensible or any(f.name in _BODY_NAMES for f in obj.fields):
         return []
     lines = ["    def __init__(", f"{_INDENT}self,", f"{_INDENT}*,"]
     lines += [_parameter(f) for f in obj.fields]

@@ -93,11 +93,14 @@ def write_checked(value: Any) -> str | None:
     subclass of str, int, dict or list, whose overrides the standard library may
     use; a datetime or a dataclass, which the standard library refuses).
 
-    Only for a value outgoing validation checked: it holds nothing but JSON values
-    (no UUID or enumeration either, which orjson would write and the standard
-    library refuses).  orjson writes the same text but for some floats, the same
-    JSON numbers: ``1e-7`` and ``0.00001`` where the standard library writes
-    ``1e-07`` and ``1e-05``.
+    Only for a value outgoing validation checked: it holds nothing but JSON values,
+    as long as no field was set behind attrs' validators (built while they were
+    switched off, or through ``object.__setattr__``): such a UUID or enumeration
+    member, which the standard library refuses, orjson writes (as its text, or its
+    ``value``; an enumeration member that is also a str or int with another
+    content is written by its ``value`` in an untyped value too).  Otherwise orjson
+    writes the same text but for some floats, the same JSON numbers: ``1e-7`` and
+    ``0.00001`` where the standard library writes ``1e-07`` and ``1e-05``.
     """
     if _orjson is _LATER:
         backend()

@@ -393,7 +393,7 @@ class RpcConnection:
                 f"a CALL with message id {message_id!r} is already being handled",
                 bad_frame=True,
             )
-        info = _known(STANDARD_ACTIONS, action) or self.lookup(action)
+        info = self.lookup(action)
         if info is None:
             return self._error(
                 message_id,
@@ -417,8 +417,7 @@ class RpcConnection:
             return self._error(
                 message_id, ErrorCode.NOT_SUPPORTED, f"{action} is not supported"
             )
-        limit = self._max_in_progress
-        if limit is not None and len(self._in_progress) >= limit:  # backlog_full
+        if self.backlog_full:
             return self._refuse(message_id)
         if self._limits is not _NO_LIMITS:
             problem = self._limits.check(info, call, message)
@@ -562,7 +561,7 @@ class RpcConnection:
         CALL's message id is free again from now on.
         """
         self._free(call.message_id)
-        info = _known(STANDARD_ACTIONS, call.action) or self.lookup(call.action)
+        info = self.lookup(call.action)
         assert info is not None  # admitted by receive()
         if response.__class__ is not info.response and not isinstance(
             response, info.response
@@ -626,9 +625,10 @@ class RpcConnection:
     # ------------------------------------------------------------------ calling
 
     def _checked(self) -> bool:
-        """Whether the payloads we encode now are checked in full: outgoing
-        validation on, and attrs' validators (which checked every field when set)
-        not switched off."""
+        """Whether the payload we encode now may be written by orjson: outgoing
+        validation on, and attrs' validators (which check every field when it is
+        set) not switched off now (see ``_json.write_checked`` for what an object
+        built while they were off, or set behind their back, may still hold)."""
         return self.validate_outgoing and not attrs.validators.get_disabled()
 
     def prepare_call(self, request: object) -> PreparedCall:

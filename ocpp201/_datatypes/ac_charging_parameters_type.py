@@ -92,19 +92,19 @@ class ACChargingParametersType:
         else:  # a subclass: its own layout
             store_fields(self, ACChargingParametersType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ACChargingParametersType)
-        v = energy_amount
+        v = self.energy_amount
         if v.__class__ is not int:
             check_field(self, "energy_amount", v, ACChargingParametersType)
-        v = ev_min_current
+        v = self.ev_min_current
         if v.__class__ is not int:
             check_field(self, "ev_min_current", v, ACChargingParametersType)
-        v = ev_max_current
+        v = self.ev_max_current
         if v.__class__ is not int:
             check_field(self, "ev_max_current", v, ACChargingParametersType)
-        v = ev_max_voltage
+        v = self.ev_max_voltage
         if v.__class__ is not int:
             check_field(self, "ev_max_voltage", v, ACChargingParametersType)
 

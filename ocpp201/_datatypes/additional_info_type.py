@@ -66,13 +66,13 @@ class AdditionalInfoType:
         else:  # a subclass: its own layout
             store_fields(self, AdditionalInfoType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, AdditionalInfoType)
-        v = additional_id_token
+        v = self.additional_id_token
         if v.__class__ is not str or len(v) > 36:
             check_field(self, "additional_id_token", v, AdditionalInfoType)
-        v = type
+        v = self.type
         if v.__class__ is not str or len(v) > 50:
             check_field(self, "type", v, AdditionalInfoType)
 

@@ -156,28 +156,28 @@ class APNType:
         else:  # a subclass: its own layout
             store_fields(self, APNType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, APNType)
-        v = apn
+        v = self.apn
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "apn", v, APNType)
-        v = apn_user_name
+        v = self.apn_user_name
         if v is not None and (v.__class__ is not str or len(v) > 20):
             check_field(self, "apn_user_name", v, APNType)
-        v = apn_password
+        v = self.apn_password
         if v is not None and (v.__class__ is not str or len(v) > 20):
             check_field(self, "apn_password", v, APNType)
-        v = sim_pin
+        v = self.sim_pin
         if v is not None and v.__class__ is not int:
             check_field(self, "sim_pin", v, APNType)
-        v = preferred_network
+        v = self.preferred_network
         if v is not None and (v.__class__ is not str or len(v) > 6):
             check_field(self, "preferred_network", v, APNType)
-        v = use_only_preferred_network
+        v = self.use_only_preferred_network
         if v is not None and v.__class__ is not bool:
             check_field(self, "use_only_preferred_network", v, APNType)
-        v = apn_authentication
+        v = self.apn_authentication
         if v.__class__ is not APNAuthenticationEnumType:
             check_field(self, "apn_authentication", v, APNType)
 

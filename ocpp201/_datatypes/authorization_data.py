@@ -84,13 +84,13 @@ class AuthorizationData:
         else:  # a subclass: its own layout
             store_fields(self, AuthorizationData, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, AuthorizationData)
-        v = id_token
+        v = self.id_token
         if v.__class__ is not IdTokenType:
             check_field(self, "id_token", v, AuthorizationData)
-        v = id_token_info
+        v = self.id_token_info
         if v is not None and v.__class__ is not IdTokenInfoType:
             check_field(self, "id_token_info", v, AuthorizationData)
 

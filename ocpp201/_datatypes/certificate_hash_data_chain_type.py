@@ -82,16 +82,16 @@ class CertificateHashDataChainType:
         else:  # a subclass: its own layout
             store_fields(self, CertificateHashDataChainType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CertificateHashDataChainType)
-        v = certificate_hash_data
+        v = self.certificate_hash_data
         if v.__class__ is not CertificateHashDataType:
             check_field(self, "certificate_hash_data", v, CertificateHashDataChainType)
-        v = certificate_type
+        v = self.certificate_type
         if v.__class__ is not GetCertificateIdUseEnumType:
             check_field(self, "certificate_type", v, CertificateHashDataChainType)
-        v = child_certificate_hash_data
+        v = self.child_certificate_hash_data
         if v is not None:
             check_field(
                 self, "child_certificate_hash_data", v, CertificateHashDataChainType

@@ -79,19 +79,19 @@ class CertificateHashDataType:
         else:  # a subclass: its own layout
             store_fields(self, CertificateHashDataType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CertificateHashDataType)
-        v = hash_algorithm
+        v = self.hash_algorithm
         if v.__class__ is not HashAlgorithmEnumType:
             check_field(self, "hash_algorithm", v, CertificateHashDataType)
-        v = issuer_name_hash
+        v = self.issuer_name_hash
         if v.__class__ is not str or len(v) > 128:
             check_field(self, "issuer_name_hash", v, CertificateHashDataType)
-        v = issuer_key_hash
+        v = self.issuer_key_hash
         if v.__class__ is not str or len(v) > 128:
             check_field(self, "issuer_key_hash", v, CertificateHashDataType)
-        v = serial_number
+        v = self.serial_number
         if v.__class__ is not str or len(v) > 40:
             check_field(self, "serial_number", v, CertificateHashDataType)
 

@@ -76,13 +76,13 @@ class ChargingLimitType:
         else:  # a subclass: its own layout
             store_fields(self, ChargingLimitType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChargingLimitType)
-        v = charging_limit_source
+        v = self.charging_limit_source
         if v.__class__ is not ChargingLimitSourceEnumType:
             check_field(self, "charging_limit_source", v, ChargingLimitType)
-        v = is_grid_critical
+        v = self.is_grid_critical
         if v is not None and v.__class__ is not bool:
             check_field(self, "is_grid_critical", v, ChargingLimitType)
 

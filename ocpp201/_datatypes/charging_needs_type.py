@@ -125,19 +125,19 @@ class ChargingNeedsType:
         else:  # a subclass: its own layout
             store_fields(self, ChargingNeedsType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChargingNeedsType)
-        v = ac_charging_parameters
+        v = self.ac_charging_parameters
         if v is not None and v.__class__ is not ACChargingParametersType:
             check_field(self, "ac_charging_parameters", v, ChargingNeedsType)
-        v = dc_charging_parameters
+        v = self.dc_charging_parameters
         if v is not None and v.__class__ is not DCChargingParametersType:
             check_field(self, "dc_charging_parameters", v, ChargingNeedsType)
-        v = requested_energy_transfer
+        v = self.requested_energy_transfer
         if v.__class__ is not EnergyTransferModeEnumType:
             check_field(self, "requested_energy_transfer", v, ChargingNeedsType)
-        v = departure_time
+        v = self.departure_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "departure_time", v, ChargingNeedsType)
 

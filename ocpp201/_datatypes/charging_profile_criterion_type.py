@@ -124,21 +124,21 @@ class ChargingProfileCriterionType:
         else:  # a subclass: its own layout
             store_fields(self, ChargingProfileCriterionType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChargingProfileCriterionType)
-        v = charging_profile_purpose
+        v = self.charging_profile_purpose
         if v is not None and v.__class__ is not ChargingProfilePurposeEnumType:
             check_field(
                 self, "charging_profile_purpose", v, ChargingProfileCriterionType
             )
-        v = stack_level
+        v = self.stack_level
         if v is not None and v.__class__ is not int:
             check_field(self, "stack_level", v, ChargingProfileCriterionType)
-        v = charging_profile_id
+        v = self.charging_profile_id
         if v is not None:
             check_field(self, "charging_profile_id", v, ChargingProfileCriterionType)
-        v = charging_limit_source
+        v = self.charging_limit_source
         if v is not None:
             check_field(self, "charging_limit_source", v, ChargingProfileCriterionType)
 

@@ -189,33 +189,33 @@ class ChargingProfileType:
         else:  # a subclass: its own layout
             store_fields(self, ChargingProfileType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChargingProfileType)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, ChargingProfileType)
-        v = stack_level
+        v = self.stack_level
         if v.__class__ is not int:
             check_field(self, "stack_level", v, ChargingProfileType)
-        v = charging_profile_purpose
+        v = self.charging_profile_purpose
         if v.__class__ is not ChargingProfilePurposeEnumType:
             check_field(self, "charging_profile_purpose", v, ChargingProfileType)
-        v = charging_profile_kind
+        v = self.charging_profile_kind
         if v.__class__ is not ChargingProfileKindEnumType:
             check_field(self, "charging_profile_kind", v, ChargingProfileType)
-        v = recurrency_kind
+        v = self.recurrency_kind
         if v is not None and v.__class__ is not RecurrencyKindEnumType:
             check_field(self, "recurrency_kind", v, ChargingProfileType)
-        v = valid_from
+        v = self.valid_from
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "valid_from", v, ChargingProfileType)
-        v = valid_to
+        v = self.valid_to
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "valid_to", v, ChargingProfileType)
-        v = charging_schedule
+        v = self.charging_schedule
         check_field(self, "charging_schedule", v, ChargingProfileType)
-        v = transaction_id
+        v = self.transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
             check_field(self, "transaction_id", v, ChargingProfileType)
 

@@ -115,19 +115,19 @@ class ChargingSchedulePeriodType:
         else:  # a subclass: its own layout
             store_fields(self, ChargingSchedulePeriodType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChargingSchedulePeriodType)
-        v = start_period
+        v = self.start_period
         if v.__class__ is not int:
             check_field(self, "start_period", v, ChargingSchedulePeriodType)
-        v = limit
+        v = self.limit
         if v.__class__ is not float or not -INF < v < INF:
             check_field(self, "limit", v, ChargingSchedulePeriodType)
-        v = number_phases
+        v = self.number_phases
         if v is not None and v.__class__ is not int:
             check_field(self, "number_phases", v, ChargingSchedulePeriodType)
-        v = phase_to_use
+        v = self.phase_to_use
         if v is not None and v.__class__ is not int:
             check_field(self, "phase_to_use", v, ChargingSchedulePeriodType)
 

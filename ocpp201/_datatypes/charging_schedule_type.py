@@ -174,27 +174,27 @@ class ChargingScheduleType:
         else:  # a subclass: its own layout
             store_fields(self, ChargingScheduleType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChargingScheduleType)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, ChargingScheduleType)
-        v = start_schedule
+        v = self.start_schedule
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "start_schedule", v, ChargingScheduleType)
-        v = duration
+        v = self.duration
         if v is not None and v.__class__ is not int:
             check_field(self, "duration", v, ChargingScheduleType)
-        v = charging_rate_unit
+        v = self.charging_rate_unit
         if v.__class__ is not ChargingRateUnitEnumType:
             check_field(self, "charging_rate_unit", v, ChargingScheduleType)
-        v = charging_schedule_period
+        v = self.charging_schedule_period
         check_field(self, "charging_schedule_period", v, ChargingScheduleType)
-        v = min_charging_rate
+        v = self.min_charging_rate
         if v is not None and (v.__class__ is not float or not -INF < v < INF):
             check_field(self, "min_charging_rate", v, ChargingScheduleType)
-        v = sales_tariff
+        v = self.sales_tariff
         if v is not None and v.__class__ is not SalesTariffType:
             check_field(self, "sales_tariff", v, ChargingScheduleType)
 

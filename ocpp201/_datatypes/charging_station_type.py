@@ -98,22 +98,22 @@ class ChargingStationType:
         else:  # a subclass: its own layout
             store_fields(self, ChargingStationType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChargingStationType)
-        v = serial_number
+        v = self.serial_number
         if v is not None and (v.__class__ is not str or len(v) > 25):
             check_field(self, "serial_number", v, ChargingStationType)
-        v = model
+        v = self.model
         if v.__class__ is not str or len(v) > 20:
             check_field(self, "model", v, ChargingStationType)
-        v = modem
+        v = self.modem
         if v is not None and v.__class__ is not ModemType:
             check_field(self, "modem", v, ChargingStationType)
-        v = vendor_name
+        v = self.vendor_name
         if v.__class__ is not str or len(v) > 50:
             check_field(self, "vendor_name", v, ChargingStationType)
-        v = firmware_version
+        v = self.firmware_version
         if v is not None and (v.__class__ is not str or len(v) > 50):
             check_field(self, "firmware_version", v, ChargingStationType)
 

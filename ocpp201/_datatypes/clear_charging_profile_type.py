@@ -110,16 +110,16 @@ class ClearChargingProfileType:
         else:  # a subclass: its own layout
             store_fields(self, ClearChargingProfileType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearChargingProfileType)
-        v = evse_id
+        v = self.evse_id
         if v is not None and v.__class__ is not int:
             check_field(self, "evse_id", v, ClearChargingProfileType)
-        v = charging_profile_purpose
+        v = self.charging_profile_purpose
         if v is not None and v.__class__ is not ChargingProfilePurposeEnumType:
             check_field(self, "charging_profile_purpose", v, ClearChargingProfileType)
-        v = stack_level
+        v = self.stack_level
         if v is not None and v.__class__ is not int:
             check_field(self, "stack_level", v, ClearChargingProfileType)
 

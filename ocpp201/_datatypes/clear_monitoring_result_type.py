@@ -85,16 +85,16 @@ class ClearMonitoringResultType:
         else:  # a subclass: its own layout
             store_fields(self, ClearMonitoringResultType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearMonitoringResultType)
-        v = status
+        v = self.status
         if v.__class__ is not ClearMonitoringStatusEnumType:
             check_field(self, "status", v, ClearMonitoringResultType)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, ClearMonitoringResultType)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, ClearMonitoringResultType)
 

@@ -81,16 +81,16 @@ class ComponentType:
         else:  # a subclass: its own layout
             store_fields(self, ComponentType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ComponentType)
-        v = evse
+        v = self.evse
         if v is not None and v.__class__ is not EVSEType:
             check_field(self, "evse", v, ComponentType)
-        v = name
+        v = self.name
         if v.__class__ is not str or len(v) > 50:
             check_field(self, "name", v, ComponentType)
-        v = instance
+        v = self.instance
         if v is not None and (v.__class__ is not str or len(v) > 50):
             check_field(self, "instance", v, ComponentType)
 

@@ -67,13 +67,13 @@ class ComponentVariableType:
         else:  # a subclass: its own layout
             store_fields(self, ComponentVariableType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ComponentVariableType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, ComponentVariableType)
-        v = variable
+        v = self.variable
         if v is not None and v.__class__ is not VariableType:
             check_field(self, "variable", v, ComponentVariableType)
 

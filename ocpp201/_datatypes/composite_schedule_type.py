@@ -122,21 +122,21 @@ class CompositeScheduleType:
         else:  # a subclass: its own layout
             store_fields(self, CompositeScheduleType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CompositeScheduleType)
-        v = charging_schedule_period
+        v = self.charging_schedule_period
         check_field(self, "charging_schedule_period", v, CompositeScheduleType)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, CompositeScheduleType)
-        v = duration
+        v = self.duration
         if v.__class__ is not int:
             check_field(self, "duration", v, CompositeScheduleType)
-        v = schedule_start
+        v = self.schedule_start
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "schedule_start", v, CompositeScheduleType)
-        v = charging_rate_unit
+        v = self.charging_rate_unit
         if v.__class__ is not ChargingRateUnitEnumType:
             check_field(self, "charging_rate_unit", v, CompositeScheduleType)
 

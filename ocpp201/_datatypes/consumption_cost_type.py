@@ -73,13 +73,13 @@ class ConsumptionCostType:
         else:  # a subclass: its own layout
             store_fields(self, ConsumptionCostType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ConsumptionCostType)
-        v = start_value
+        v = self.start_value
         if v.__class__ is not float or not -INF < v < INF:
             check_field(self, "start_value", v, ConsumptionCostType)
-        v = cost
+        v = self.cost
         check_field(self, "cost", v, ConsumptionCostType)
 
 

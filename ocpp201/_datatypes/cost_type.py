@@ -93,16 +93,16 @@ class CostType:
         else:  # a subclass: its own layout
             store_fields(self, CostType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CostType)
-        v = cost_kind
+        v = self.cost_kind
         if v.__class__ is not CostKindEnumType:
             check_field(self, "cost_kind", v, CostType)
-        v = amount
+        v = self.amount
         if v.__class__ is not int:
             check_field(self, "amount", v, CostType)
-        v = amount_multiplier
+        v = self.amount_multiplier
         if v is not None and v.__class__ is not int:
             check_field(self, "amount_multiplier", v, CostType)
 

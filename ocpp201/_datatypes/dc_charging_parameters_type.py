@@ -153,31 +153,31 @@ class DCChargingParametersType:
         else:  # a subclass: its own layout
             store_fields(self, DCChargingParametersType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, DCChargingParametersType)
-        v = ev_max_current
+        v = self.ev_max_current
         if v.__class__ is not int:
             check_field(self, "ev_max_current", v, DCChargingParametersType)
-        v = ev_max_voltage
+        v = self.ev_max_voltage
         if v.__class__ is not int:
             check_field(self, "ev_max_voltage", v, DCChargingParametersType)
-        v = energy_amount
+        v = self.energy_amount
         if v is not None and v.__class__ is not int:
             check_field(self, "energy_amount", v, DCChargingParametersType)
-        v = ev_max_power
+        v = self.ev_max_power
         if v is not None and v.__class__ is not int:
             check_field(self, "ev_max_power", v, DCChargingParametersType)
-        v = state_of_charge
+        v = self.state_of_charge
         if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
             check_field(self, "state_of_charge", v, DCChargingParametersType)
-        v = ev_energy_capacity
+        v = self.ev_energy_capacity
         if v is not None and v.__class__ is not int:
             check_field(self, "ev_energy_capacity", v, DCChargingParametersType)
-        v = full_soc
+        v = self.full_soc
         if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
             check_field(self, "full_soc", v, DCChargingParametersType)
-        v = bulk_soc
+        v = self.bulk_soc
         if v is not None and (v.__class__ is not int or not 0.0 <= v <= 100.0):
             check_field(self, "bulk_soc", v, DCChargingParametersType)
 

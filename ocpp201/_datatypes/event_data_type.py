@@ -183,46 +183,46 @@ class EventDataType:
         else:  # a subclass: its own layout
             store_fields(self, EventDataType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, EventDataType)
-        v = event_id
+        v = self.event_id
         if v.__class__ is not int:
             check_field(self, "event_id", v, EventDataType)
-        v = timestamp
+        v = self.timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "timestamp", v, EventDataType)
-        v = trigger
+        v = self.trigger
         if v.__class__ is not EventTriggerEnumType:
             check_field(self, "trigger", v, EventDataType)
-        v = cause
+        v = self.cause
         if v is not None and v.__class__ is not int:
             check_field(self, "cause", v, EventDataType)
-        v = actual_value
+        v = self.actual_value
         if v.__class__ is not str or len(v) > 2500:
             check_field(self, "actual_value", v, EventDataType)
-        v = tech_code
+        v = self.tech_code
         if v is not None and (v.__class__ is not str or len(v) > 50):
             check_field(self, "tech_code", v, EventDataType)
-        v = tech_info
+        v = self.tech_info
         if v is not None and (v.__class__ is not str or len(v) > 500):
             check_field(self, "tech_info", v, EventDataType)
-        v = cleared
+        v = self.cleared
         if v is not None and v.__class__ is not bool:
             check_field(self, "cleared", v, EventDataType)
-        v = transaction_id
+        v = self.transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
             check_field(self, "transaction_id", v, EventDataType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, EventDataType)
-        v = variable_monitoring_id
+        v = self.variable_monitoring_id
         if v is not None and v.__class__ is not int:
             check_field(self, "variable_monitoring_id", v, EventDataType)
-        v = event_notification_type
+        v = self.event_notification_type
         if v.__class__ is not EventNotificationEnumType:
             check_field(self, "event_notification_type", v, EventDataType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, EventDataType)
 

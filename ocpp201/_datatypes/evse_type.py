@@ -71,13 +71,13 @@ class EVSEType:
         else:  # a subclass: its own layout
             store_fields(self, EVSEType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, EVSEType)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, EVSEType)
-        v = connector_id
+        v = self.connector_id
         if v is not None and v.__class__ is not int:
             check_field(self, "connector_id", v, EVSEType)
 

@@ -115,22 +115,22 @@ class FirmwareType:
         else:  # a subclass: its own layout
             store_fields(self, FirmwareType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, FirmwareType)
-        v = location
+        v = self.location
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "location", v, FirmwareType)
-        v = retrieve_date_time
+        v = self.retrieve_date_time
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "retrieve_date_time", v, FirmwareType)
-        v = install_date_time
+        v = self.install_date_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "install_date_time", v, FirmwareType)
-        v = signing_certificate
+        v = self.signing_certificate
         if v is not None and (v.__class__ is not str or len(v) > 5500):
             check_field(self, "signing_certificate", v, FirmwareType)
-        v = signature
+        v = self.signature
         if v is not None and (v.__class__ is not str or len(v) > 800):
             check_field(self, "signature", v, FirmwareType)
 

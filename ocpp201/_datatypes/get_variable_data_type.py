@@ -79,16 +79,16 @@ class GetVariableDataType:
         else:  # a subclass: its own layout
             store_fields(self, GetVariableDataType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetVariableDataType)
-        v = attribute_type
+        v = self.attribute_type
         if v is not None and v.__class__ is not AttributeEnumType:
             check_field(self, "attribute_type", v, GetVariableDataType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, GetVariableDataType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, GetVariableDataType)
 

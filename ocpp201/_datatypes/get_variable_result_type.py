@@ -123,25 +123,25 @@ class GetVariableResultType:
         else:  # a subclass: its own layout
             store_fields(self, GetVariableResultType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetVariableResultType)
-        v = attribute_status_info
+        v = self.attribute_status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "attribute_status_info", v, GetVariableResultType)
-        v = attribute_status
+        v = self.attribute_status
         if v.__class__ is not GetVariableStatusEnumType:
             check_field(self, "attribute_status", v, GetVariableResultType)
-        v = attribute_type
+        v = self.attribute_type
         if v is not None and v.__class__ is not AttributeEnumType:
             check_field(self, "attribute_type", v, GetVariableResultType)
-        v = attribute_value
+        v = self.attribute_value
         if v is not None and (v.__class__ is not str or len(v) > 2500):
             check_field(self, "attribute_value", v, GetVariableResultType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, GetVariableResultType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, GetVariableResultType)
 

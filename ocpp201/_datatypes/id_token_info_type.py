@@ -177,31 +177,31 @@ class IdTokenInfoType:
         else:  # a subclass: its own layout
             store_fields(self, IdTokenInfoType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, IdTokenInfoType)
-        v = status
+        v = self.status
         if v.__class__ is not AuthorizationStatusEnumType:
             check_field(self, "status", v, IdTokenInfoType)
-        v = cache_expiry_date_time
+        v = self.cache_expiry_date_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "cache_expiry_date_time", v, IdTokenInfoType)
-        v = charging_priority
+        v = self.charging_priority
         if v is not None and v.__class__ is not int:
             check_field(self, "charging_priority", v, IdTokenInfoType)
-        v = language1
+        v = self.language1
         if v is not None and (v.__class__ is not str or len(v) > 8):
             check_field(self, "language1", v, IdTokenInfoType)
-        v = evse_id
+        v = self.evse_id
         if v is not None:
             check_field(self, "evse_id", v, IdTokenInfoType)
-        v = group_id_token
+        v = self.group_id_token
         if v is not None and v.__class__ is not IdTokenType:
             check_field(self, "group_id_token", v, IdTokenInfoType)
-        v = language2
+        v = self.language2
         if v is not None and (v.__class__ is not str or len(v) > 8):
             check_field(self, "language2", v, IdTokenInfoType)
-        v = personal_message
+        v = self.personal_message
         if v is not None and v.__class__ is not MessageContentType:
             check_field(self, "personal_message", v, IdTokenInfoType)
 

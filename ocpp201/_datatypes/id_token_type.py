@@ -84,16 +84,16 @@ class IdTokenType:
         else:  # a subclass: its own layout
             store_fields(self, IdTokenType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, IdTokenType)
-        v = additional_info
+        v = self.additional_info
         if v is not None:
             check_field(self, "additional_info", v, IdTokenType)
-        v = id_token
+        v = self.id_token
         if v.__class__ is not str or len(v) > 36:
             check_field(self, "id_token", v, IdTokenType)
-        v = type
+        v = self.type
         if v.__class__ is not IdTokenEnumType:
             check_field(self, "type", v, IdTokenType)
 

@@ -98,16 +98,16 @@ class LogParametersType:
         else:  # a subclass: its own layout
             store_fields(self, LogParametersType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, LogParametersType)
-        v = remote_location
+        v = self.remote_location
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "remote_location", v, LogParametersType)
-        v = oldest_timestamp
+        v = self.oldest_timestamp
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "oldest_timestamp", v, LogParametersType)
-        v = latest_timestamp
+        v = self.latest_timestamp
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "latest_timestamp", v, LogParametersType)
 

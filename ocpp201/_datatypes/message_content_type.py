@@ -84,16 +84,16 @@ class MessageContentType:
         else:  # a subclass: its own layout
             store_fields(self, MessageContentType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, MessageContentType)
-        v = format
+        v = self.format
         if v.__class__ is not MessageFormatEnumType:
             check_field(self, "format", v, MessageContentType)
-        v = language
+        v = self.language
         if v is not None and (v.__class__ is not str or len(v) > 8):
             check_field(self, "language", v, MessageContentType)
-        v = content
+        v = self.content
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "content", v, MessageContentType)
 

@@ -167,31 +167,31 @@ class MessageInfoType:
         else:  # a subclass: its own layout
             store_fields(self, MessageInfoType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, MessageInfoType)
-        v = display
+        v = self.display
         if v is not None and v.__class__ is not ComponentType:
             check_field(self, "display", v, MessageInfoType)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, MessageInfoType)
-        v = priority
+        v = self.priority
         if v.__class__ is not MessagePriorityEnumType:
             check_field(self, "priority", v, MessageInfoType)
-        v = state
+        v = self.state
         if v is not None and v.__class__ is not MessageStateEnumType:
             check_field(self, "state", v, MessageInfoType)
-        v = start_date_time
+        v = self.start_date_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "start_date_time", v, MessageInfoType)
-        v = end_date_time
+        v = self.end_date_time
         if v is not None and (v.__class__ is not datetime or v.tzinfo is not UTC):
             check_field(self, "end_date_time", v, MessageInfoType)
-        v = transaction_id
+        v = self.transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
             check_field(self, "transaction_id", v, MessageInfoType)
-        v = message
+        v = self.message
         if v.__class__ is not MessageContentType:
             check_field(self, "message", v, MessageInfoType)
 

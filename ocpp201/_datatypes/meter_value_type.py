@@ -97,12 +97,12 @@ class MeterValueType:
         else:  # a subclass: its own layout
             store_fields(self, MeterValueType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, MeterValueType)
-        v = sampled_value
+        v = self.sampled_value
         check_field(self, "sampled_value", v, MeterValueType)
-        v = timestamp
+        v = self.timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "timestamp", v, MeterValueType)
 

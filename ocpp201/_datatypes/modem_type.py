@@ -75,13 +75,13 @@ class ModemType:
         else:  # a subclass: its own layout
             store_fields(self, ModemType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ModemType)
-        v = iccid
+        v = self.iccid
         if v is not None and (v.__class__ is not str or len(v) > 20):
             check_field(self, "iccid", v, ModemType)
-        v = imsi
+        v = self.imsi
         if v is not None and (v.__class__ is not str or len(v) > 20):
             check_field(self, "imsi", v, ModemType)
 

@@ -80,16 +80,16 @@ class MonitoringDataType:
         else:  # a subclass: its own layout
             store_fields(self, MonitoringDataType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, MonitoringDataType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, MonitoringDataType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, MonitoringDataType)
-        v = variable_monitoring
+        v = self.variable_monitoring
         check_field(self, "variable_monitoring", v, MonitoringDataType)
 
 

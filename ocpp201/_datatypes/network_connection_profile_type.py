@@ -174,31 +174,31 @@ class NetworkConnectionProfileType:
         else:  # a subclass: its own layout
             store_fields(self, NetworkConnectionProfileType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NetworkConnectionProfileType)
-        v = apn
+        v = self.apn
         if v is not None and v.__class__ is not APNType:
             check_field(self, "apn", v, NetworkConnectionProfileType)
-        v = ocpp_version
+        v = self.ocpp_version
         if v.__class__ is not OCPPVersionEnumType:
             check_field(self, "ocpp_version", v, NetworkConnectionProfileType)
-        v = ocpp_transport
+        v = self.ocpp_transport
         if v.__class__ is not OCPPTransportEnumType:
             check_field(self, "ocpp_transport", v, NetworkConnectionProfileType)
-        v = ocpp_csms_url
+        v = self.ocpp_csms_url
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "ocpp_csms_url", v, NetworkConnectionProfileType)
-        v = message_timeout
+        v = self.message_timeout
         if v.__class__ is not int:
             check_field(self, "message_timeout", v, NetworkConnectionProfileType)
-        v = security_profile
+        v = self.security_profile
         if v.__class__ is not int:
             check_field(self, "security_profile", v, NetworkConnectionProfileType)
-        v = ocpp_interface
+        v = self.ocpp_interface
         if v.__class__ is not OCPPInterfaceEnumType:
             check_field(self, "ocpp_interface", v, NetworkConnectionProfileType)
-        v = vpn
+        v = self.vpn
         if v is not None and v.__class__ is not VPNType:
             check_field(self, "vpn", v, NetworkConnectionProfileType)
 

@@ -85,22 +85,22 @@ class OCSPRequestDataType:
         else:  # a subclass: its own layout
             store_fields(self, OCSPRequestDataType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, OCSPRequestDataType)
-        v = hash_algorithm
+        v = self.hash_algorithm
         if v.__class__ is not HashAlgorithmEnumType:
             check_field(self, "hash_algorithm", v, OCSPRequestDataType)
-        v = issuer_name_hash
+        v = self.issuer_name_hash
         if v.__class__ is not str or len(v) > 128:
             check_field(self, "issuer_name_hash", v, OCSPRequestDataType)
-        v = issuer_key_hash
+        v = self.issuer_key_hash
         if v.__class__ is not str or len(v) > 128:
             check_field(self, "issuer_key_hash", v, OCSPRequestDataType)
-        v = serial_number
+        v = self.serial_number
         if v.__class__ is not str or len(v) > 40:
             check_field(self, "serial_number", v, OCSPRequestDataType)
-        v = responder_url
+        v = self.responder_url
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "responder_url", v, OCSPRequestDataType)
 

@@ -70,13 +70,13 @@ class RelativeTimeIntervalType:
         else:  # a subclass: its own layout
             store_fields(self, RelativeTimeIntervalType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, RelativeTimeIntervalType)
-        v = start
+        v = self.start
         if v.__class__ is not int:
             check_field(self, "start", v, RelativeTimeIntervalType)
-        v = duration
+        v = self.duration
         if v is not None and v.__class__ is not int:
             check_field(self, "duration", v, RelativeTimeIntervalType)
 

@@ -96,18 +96,18 @@ class ReportDataType:
         else:  # a subclass: its own layout
             store_fields(self, ReportDataType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ReportDataType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, ReportDataType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, ReportDataType)
-        v = variable_attribute
+        v = self.variable_attribute
         check_field(self, "variable_attribute", v, ReportDataType)
-        v = variable_characteristics
+        v = self.variable_characteristics
         if v is not None and v.__class__ is not VariableCharacteristicsType:
             check_field(self, "variable_characteristics", v, ReportDataType)
 

@@ -102,16 +102,16 @@ class SalesTariffEntryType:
         else:  # a subclass: its own layout
             store_fields(self, SalesTariffEntryType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SalesTariffEntryType)
-        v = relative_time_interval
+        v = self.relative_time_interval
         if v.__class__ is not RelativeTimeIntervalType:
             check_field(self, "relative_time_interval", v, SalesTariffEntryType)
-        v = e_price_level
+        v = self.e_price_level
         if v is not None and (v.__class__ is not int or v < 0.0):
             check_field(self, "e_price_level", v, SalesTariffEntryType)
-        v = consumption_cost
+        v = self.consumption_cost
         if v is not None:
             check_field(self, "consumption_cost", v, SalesTariffEntryType)
 

@@ -109,19 +109,19 @@ class SalesTariffType:
         else:  # a subclass: its own layout
             store_fields(self, SalesTariffType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SalesTariffType)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, SalesTariffType)
-        v = sales_tariff_description
+        v = self.sales_tariff_description
         if v is not None and (v.__class__ is not str or len(v) > 32):
             check_field(self, "sales_tariff_description", v, SalesTariffType)
-        v = num_e_price_levels
+        v = self.num_e_price_levels
         if v is not None and v.__class__ is not int:
             check_field(self, "num_e_price_levels", v, SalesTariffType)
-        v = sales_tariff_entry
+        v = self.sales_tariff_entry
         check_field(self, "sales_tariff_entry", v, SalesTariffType)
 
 

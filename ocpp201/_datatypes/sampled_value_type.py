@@ -165,28 +165,28 @@ class SampledValueType:
         else:  # a subclass: its own layout
             store_fields(self, SampledValueType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SampledValueType)
-        v = value
+        v = self.value
         if v.__class__ is not float or not -INF < v < INF:
             check_field(self, "value", v, SampledValueType)
-        v = context
+        v = self.context
         if v is not None and v.__class__ is not ReadingContextEnumType:
             check_field(self, "context", v, SampledValueType)
-        v = measurand
+        v = self.measurand
         if v is not None and v.__class__ is not MeasurandEnumType:
             check_field(self, "measurand", v, SampledValueType)
-        v = phase
+        v = self.phase
         if v is not None and v.__class__ is not PhaseEnumType:
             check_field(self, "phase", v, SampledValueType)
-        v = location
+        v = self.location
         if v is not None and v.__class__ is not LocationEnumType:
             check_field(self, "location", v, SampledValueType)
-        v = signed_meter_value
+        v = self.signed_meter_value
         if v is not None and v.__class__ is not SignedMeterValueType:
             check_field(self, "signed_meter_value", v, SampledValueType)
-        v = unit_of_measure
+        v = self.unit_of_measure
         if v is not None and v.__class__ is not UnitOfMeasureType:
             check_field(self, "unit_of_measure", v, SampledValueType)
 

@@ -171,28 +171,28 @@ class SetMonitoringDataType:
         else:  # a subclass: its own layout
             store_fields(self, SetMonitoringDataType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetMonitoringDataType)
-        v = id
+        v = self.id
         if v is not None and v.__class__ is not int:
             check_field(self, "id", v, SetMonitoringDataType)
-        v = transaction
+        v = self.transaction
         if v is not None and v.__class__ is not bool:
             check_field(self, "transaction", v, SetMonitoringDataType)
-        v = value
+        v = self.value
         if v.__class__ is not float or not -INF < v < INF:
             check_field(self, "value", v, SetMonitoringDataType)
-        v = type
+        v = self.type
         if v.__class__ is not MonitorEnumType:
             check_field(self, "type", v, SetMonitoringDataType)
-        v = severity
+        v = self.severity
         if v.__class__ is not int:
             check_field(self, "severity", v, SetMonitoringDataType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, SetMonitoringDataType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, SetMonitoringDataType)
 

@@ -178,28 +178,28 @@ class SetMonitoringResultType:
         else:  # a subclass: its own layout
             store_fields(self, SetMonitoringResultType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetMonitoringResultType)
-        v = id
+        v = self.id
         if v is not None and v.__class__ is not int:
             check_field(self, "id", v, SetMonitoringResultType)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, SetMonitoringResultType)
-        v = status
+        v = self.status
         if v.__class__ is not SetMonitoringStatusEnumType:
             check_field(self, "status", v, SetMonitoringResultType)
-        v = type
+        v = self.type
         if v.__class__ is not MonitorEnumType:
             check_field(self, "type", v, SetMonitoringResultType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, SetMonitoringResultType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, SetMonitoringResultType)
-        v = severity
+        v = self.severity
         if v.__class__ is not int:
             check_field(self, "severity", v, SetMonitoringResultType)
 

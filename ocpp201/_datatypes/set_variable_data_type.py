@@ -96,19 +96,19 @@ class SetVariableDataType:
         else:  # a subclass: its own layout
             store_fields(self, SetVariableDataType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetVariableDataType)
-        v = attribute_type
+        v = self.attribute_type
         if v is not None and v.__class__ is not AttributeEnumType:
             check_field(self, "attribute_type", v, SetVariableDataType)
-        v = attribute_value
+        v = self.attribute_value
         if v.__class__ is not str or len(v) > 1000:
             check_field(self, "attribute_value", v, SetVariableDataType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, SetVariableDataType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, SetVariableDataType)
 

@@ -103,22 +103,22 @@ class SetVariableResultType:
         else:  # a subclass: its own layout
             store_fields(self, SetVariableResultType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetVariableResultType)
-        v = attribute_type
+        v = self.attribute_type
         if v is not None and v.__class__ is not AttributeEnumType:
             check_field(self, "attribute_type", v, SetVariableResultType)
-        v = attribute_status
+        v = self.attribute_status
         if v.__class__ is not SetVariableStatusEnumType:
             check_field(self, "attribute_status", v, SetVariableResultType)
-        v = attribute_status_info
+        v = self.attribute_status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "attribute_status_info", v, SetVariableResultType)
-        v = component
+        v = self.component
         if v.__class__ is not ComponentType:
             check_field(self, "component", v, SetVariableResultType)
-        v = variable
+        v = self.variable
         if v.__class__ is not VariableType:
             check_field(self, "variable", v, SetVariableResultType)
 

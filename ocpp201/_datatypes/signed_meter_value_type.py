@@ -84,19 +84,19 @@ class SignedMeterValueType:
         else:  # a subclass: its own layout
             store_fields(self, SignedMeterValueType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SignedMeterValueType)
-        v = signed_meter_data
+        v = self.signed_meter_data
         if v.__class__ is not str or len(v) > 2500:
             check_field(self, "signed_meter_data", v, SignedMeterValueType)
-        v = signing_method
+        v = self.signing_method
         if v.__class__ is not str or len(v) > 50:
             check_field(self, "signing_method", v, SignedMeterValueType)
-        v = encoding_method
+        v = self.encoding_method
         if v.__class__ is not str or len(v) > 50:
             check_field(self, "encoding_method", v, SignedMeterValueType)
-        v = public_key
+        v = self.public_key
         if v.__class__ is not str or len(v) > 2500:
             check_field(self, "public_key", v, SignedMeterValueType)
 

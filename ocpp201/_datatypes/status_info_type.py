@@ -64,13 +64,13 @@ class StatusInfoType:
         else:  # a subclass: its own layout
             store_fields(self, StatusInfoType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, StatusInfoType)
-        v = reason_code
+        v = self.reason_code
         if v.__class__ is not str or len(v) > 20:
             check_field(self, "reason_code", v, StatusInfoType)
-        v = additional_info
+        v = self.additional_info
         if v is not None and (v.__class__ is not str or len(v) > 512):
             check_field(self, "additional_info", v, StatusInfoType)
 

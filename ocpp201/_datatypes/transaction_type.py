@@ -125,22 +125,22 @@ class TransactionType:
         else:  # a subclass: its own layout
             store_fields(self, TransactionType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, TransactionType)
-        v = transaction_id
+        v = self.transaction_id
         if v.__class__ is not str or len(v) > 36:
             check_field(self, "transaction_id", v, TransactionType)
-        v = charging_state
+        v = self.charging_state
         if v is not None and v.__class__ is not ChargingStateEnumType:
             check_field(self, "charging_state", v, TransactionType)
-        v = time_spent_charging
+        v = self.time_spent_charging
         if v is not None and v.__class__ is not int:
             check_field(self, "time_spent_charging", v, TransactionType)
-        v = stopped_reason
+        v = self.stopped_reason
         if v is not None and v.__class__ is not ReasonEnumType:
             check_field(self, "stopped_reason", v, TransactionType)
-        v = remote_start_id
+        v = self.remote_start_id
         if v is not None and v.__class__ is not int:
             check_field(self, "remote_start_id", v, TransactionType)
 

@@ -84,13 +84,13 @@ class UnitOfMeasureType:
         else:  # a subclass: its own layout
             store_fields(self, UnitOfMeasureType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, UnitOfMeasureType)
-        v = unit
+        v = self.unit
         if v is not None and (v.__class__ is not str or len(v) > 20):
             check_field(self, "unit", v, UnitOfMeasureType)
-        v = multiplier
+        v = self.multiplier
         if v is not None and v.__class__ is not int:
             check_field(self, "multiplier", v, UnitOfMeasureType)
 

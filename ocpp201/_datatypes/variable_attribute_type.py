@@ -119,22 +119,22 @@ class VariableAttributeType:
         else:  # a subclass: its own layout
             store_fields(self, VariableAttributeType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, VariableAttributeType)
-        v = type
+        v = self.type
         if v is not None and v.__class__ is not AttributeEnumType:
             check_field(self, "type", v, VariableAttributeType)
-        v = value
+        v = self.value
         if v is not None and (v.__class__ is not str or len(v) > 2500):
             check_field(self, "value", v, VariableAttributeType)
-        v = mutability
+        v = self.mutability
         if v is not None and v.__class__ is not MutabilityEnumType:
             check_field(self, "mutability", v, VariableAttributeType)
-        v = persistent
+        v = self.persistent
         if v is not None and v.__class__ is not bool:
             check_field(self, "persistent", v, VariableAttributeType)
-        v = constant
+        v = self.constant
         if v is not None and v.__class__ is not bool:
             check_field(self, "constant", v, VariableAttributeType)
 

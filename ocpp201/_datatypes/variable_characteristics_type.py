@@ -136,25 +136,25 @@ class VariableCharacteristicsType:
         else:  # a subclass: its own layout
             store_fields(self, VariableCharacteristicsType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, VariableCharacteristicsType)
-        v = unit
+        v = self.unit
         if v is not None and (v.__class__ is not str or len(v) > 16):
             check_field(self, "unit", v, VariableCharacteristicsType)
-        v = data_type
+        v = self.data_type
         if v.__class__ is not DataEnumType:
             check_field(self, "data_type", v, VariableCharacteristicsType)
-        v = min_limit
+        v = self.min_limit
         if v is not None and (v.__class__ is not float or not -INF < v < INF):
             check_field(self, "min_limit", v, VariableCharacteristicsType)
-        v = max_limit
+        v = self.max_limit
         if v is not None and (v.__class__ is not float or not -INF < v < INF):
             check_field(self, "max_limit", v, VariableCharacteristicsType)
-        v = values_list
+        v = self.values_list
         if v is not None and (v.__class__ is not str or len(v) > 1000):
             check_field(self, "values_list", v, VariableCharacteristicsType)
-        v = supports_monitoring
+        v = self.supports_monitoring
         if v.__class__ is not bool:
             check_field(self, "supports_monitoring", v, VariableCharacteristicsType)
 

@@ -140,22 +140,22 @@ class VariableMonitoringType:
         else:  # a subclass: its own layout
             store_fields(self, VariableMonitoringType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, VariableMonitoringType)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, VariableMonitoringType)
-        v = transaction
+        v = self.transaction
         if v.__class__ is not bool:
             check_field(self, "transaction", v, VariableMonitoringType)
-        v = value
+        v = self.value
         if v.__class__ is not float or not -INF < v < INF:
             check_field(self, "value", v, VariableMonitoringType)
-        v = type
+        v = self.type
         if v.__class__ is not MonitorEnumType:
             check_field(self, "type", v, VariableMonitoringType)
-        v = severity
+        v = self.severity
         if v.__class__ is not int:
             check_field(self, "severity", v, VariableMonitoringType)
 

@@ -69,13 +69,13 @@ class VariableType:
         else:  # a subclass: its own layout
             store_fields(self, VariableType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, VariableType)
-        v = name
+        v = self.name
         if v.__class__ is not str or len(v) > 50:
             check_field(self, "name", v, VariableType)
-        v = instance
+        v = self.instance
         if v is not None and (v.__class__ is not str or len(v) > 50):
             check_field(self, "instance", v, VariableType)
 

@@ -107,25 +107,25 @@ class VPNType:
         else:  # a subclass: its own layout
             store_fields(self, VPNType, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, VPNType)
-        v = server
+        v = self.server
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "server", v, VPNType)
-        v = user
+        v = self.user
         if v.__class__ is not str or len(v) > 20:
             check_field(self, "user", v, VPNType)
-        v = group
+        v = self.group
         if v is not None and (v.__class__ is not str or len(v) > 20):
             check_field(self, "group", v, VPNType)
-        v = password
+        v = self.password
         if v.__class__ is not str or len(v) > 20:
             check_field(self, "password", v, VPNType)
-        v = key
+        v = self.key
         if v.__class__ is not str or len(v) > 255:
             check_field(self, "key", v, VPNType)
-        v = type
+        v = self.type
         if v.__class__ is not VPNEnumType:
             check_field(self, "type", v, VPNType)
 

@@ -99,13 +99,13 @@ class AuthorizeResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, AuthorizeResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, AuthorizeResponse)
-        v = id_token_info
+        v = self.id_token_info
         if v.__class__ is not IdTokenInfoType:
             check_field(self, "id_token_info", v, AuthorizeResponse)
-        v = certificate_status
+        v = self.certificate_status
         if v is not None and v.__class__ is not AuthorizeCertificateStatusEnumType:
             check_field(self, "certificate_status", v, AuthorizeResponse)
 
@@ -171,16 +171,16 @@ class AuthorizeRequest(Request[AuthorizeResponse]):
         else:  # a subclass: its own layout
             store_fields(self, AuthorizeRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, AuthorizeRequest)
-        v = id_token
+        v = self.id_token
         if v.__class__ is not IdTokenType:
             check_field(self, "id_token", v, AuthorizeRequest)
-        v = certificate
+        v = self.certificate
         if v is not None and (v.__class__ is not str or len(v) > 5500):
             check_field(self, "certificate", v, AuthorizeRequest)
-        v = iso15118_certificate_hash_data
+        v = self.iso15118_certificate_hash_data
         if v is not None:
             check_field(self, "iso15118_certificate_hash_data", v, AuthorizeRequest)
 

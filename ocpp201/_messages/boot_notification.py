@@ -114,19 +114,19 @@ class BootNotificationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, BootNotificationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, BootNotificationResponse)
-        v = current_time
+        v = self.current_time
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "current_time", v, BootNotificationResponse)
-        v = interval
+        v = self.interval
         if v.__class__ is not int:
             check_field(self, "interval", v, BootNotificationResponse)
-        v = status
+        v = self.status
         if v.__class__ is not RegistrationStatusEnumType:
             check_field(self, "status", v, BootNotificationResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, BootNotificationResponse)
 
@@ -184,13 +184,13 @@ class BootNotificationRequest(Request[BootNotificationResponse]):
         else:  # a subclass: its own layout
             store_fields(self, BootNotificationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, BootNotificationRequest)
-        v = charging_station
+        v = self.charging_station
         if v.__class__ is not ChargingStationType:
             check_field(self, "charging_station", v, BootNotificationRequest)
-        v = reason
+        v = self.reason
         if v.__class__ is not BootReasonEnumType:
             check_field(self, "reason", v, BootNotificationRequest)
 

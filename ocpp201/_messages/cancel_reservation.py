@@ -85,13 +85,13 @@ class CancelReservationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, CancelReservationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CancelReservationResponse)
-        v = status
+        v = self.status
         if v.__class__ is not CancelReservationStatusEnumType:
             check_field(self, "status", v, CancelReservationResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, CancelReservationResponse)
 
@@ -135,10 +135,10 @@ class CancelReservationRequest(Request[CancelReservationResponse]):
         else:  # a subclass: its own layout
             store_fields(self, CancelReservationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CancelReservationRequest)
-        v = reservation_id
+        v = self.reservation_id
         if v.__class__ is not int:
             check_field(self, "reservation_id", v, CancelReservationRequest)
 

@@ -76,13 +76,13 @@ class CertificateSignedResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, CertificateSignedResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CertificateSignedResponse)
-        v = status
+        v = self.status
         if v.__class__ is not CertificateSignedStatusEnumType:
             check_field(self, "status", v, CertificateSignedResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, CertificateSignedResponse)
 
@@ -162,13 +162,13 @@ class CertificateSignedRequest(Request[CertificateSignedResponse]):
         else:  # a subclass: its own layout
             store_fields(self, CertificateSignedRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CertificateSignedRequest)
-        v = certificate_chain
+        v = self.certificate_chain
         if v.__class__ is not str or len(v) > 10000:
             check_field(self, "certificate_chain", v, CertificateSignedRequest)
-        v = certificate_type
+        v = self.certificate_type
         if v is not None and v.__class__ is not CertificateSigningUseEnumType:
             check_field(self, "certificate_type", v, CertificateSignedRequest)
 

@@ -79,13 +79,13 @@ class ChangeAvailabilityResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ChangeAvailabilityResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChangeAvailabilityResponse)
-        v = status
+        v = self.status
         if v.__class__ is not ChangeAvailabilityStatusEnumType:
             check_field(self, "status", v, ChangeAvailabilityResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, ChangeAvailabilityResponse)
 
@@ -146,13 +146,13 @@ class ChangeAvailabilityRequest(Request[ChangeAvailabilityResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ChangeAvailabilityRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ChangeAvailabilityRequest)
-        v = evse
+        v = self.evse
         if v is not None and v.__class__ is not EVSEType:
             check_field(self, "evse", v, ChangeAvailabilityRequest)
-        v = operational_status
+        v = self.operational_status
         if v.__class__ is not OperationalStatusEnumType:
             check_field(self, "operational_status", v, ChangeAvailabilityRequest)
 

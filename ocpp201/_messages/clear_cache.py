@@ -74,13 +74,13 @@ class ClearCacheResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ClearCacheResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearCacheResponse)
-        v = status
+        v = self.status
         if v.__class__ is not ClearCacheStatusEnumType:
             check_field(self, "status", v, ClearCacheResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, ClearCacheResponse)
 
@@ -118,7 +118,7 @@ class ClearCacheRequest(Request[ClearCacheResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ClearCacheRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearCacheRequest)
 

@@ -88,13 +88,13 @@ class ClearChargingProfileResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ClearChargingProfileResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearChargingProfileResponse)
-        v = status
+        v = self.status
         if v.__class__ is not ClearChargingProfileStatusEnumType:
             check_field(self, "status", v, ClearChargingProfileResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, ClearChargingProfileResponse)
 
@@ -156,13 +156,13 @@ class ClearChargingProfileRequest(Request[ClearChargingProfileResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ClearChargingProfileRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearChargingProfileRequest)
-        v = charging_profile_id
+        v = self.charging_profile_id
         if v is not None and v.__class__ is not int:
             check_field(self, "charging_profile_id", v, ClearChargingProfileRequest)
-        v = charging_profile_criteria
+        v = self.charging_profile_criteria
         if v is not None and v.__class__ is not ClearChargingProfileType:
             check_field(
                 self, "charging_profile_criteria", v, ClearChargingProfileRequest

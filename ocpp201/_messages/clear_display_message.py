@@ -83,13 +83,13 @@ class ClearDisplayMessageResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ClearDisplayMessageResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearDisplayMessageResponse)
-        v = status
+        v = self.status
         if v.__class__ is not ClearMessageStatusEnumType:
             check_field(self, "status", v, ClearDisplayMessageResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, ClearDisplayMessageResponse)
 
@@ -133,10 +133,10 @@ class ClearDisplayMessageRequest(Request[ClearDisplayMessageResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ClearDisplayMessageRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearDisplayMessageRequest)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, ClearDisplayMessageRequest)
 

@@ -64,10 +64,10 @@ class ClearVariableMonitoringResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ClearVariableMonitoringResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearVariableMonitoringResponse)
-        v = clear_monitoring_result
+        v = self.clear_monitoring_result
         check_field(self, "clear_monitoring_result", v, ClearVariableMonitoringResponse)
 
 
@@ -112,10 +112,10 @@ class ClearVariableMonitoringRequest(Request[ClearVariableMonitoringResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ClearVariableMonitoringRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearVariableMonitoringRequest)
-        v = id
+        v = self.id
         check_field(self, "id", v, ClearVariableMonitoringRequest)
 
 

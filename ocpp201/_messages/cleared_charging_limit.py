@@ -60,7 +60,7 @@ class ClearedChargingLimitResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ClearedChargingLimitResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearedChargingLimitResponse)
 
@@ -114,13 +114,13 @@ class ClearedChargingLimitRequest(Request[ClearedChargingLimitResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ClearedChargingLimitRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ClearedChargingLimitRequest)
-        v = charging_limit_source
+        v = self.charging_limit_source
         if v.__class__ is not ChargingLimitSourceEnumType:
             check_field(self, "charging_limit_source", v, ClearedChargingLimitRequest)
-        v = evse_id
+        v = self.evse_id
         if v is not None and v.__class__ is not int:
             check_field(self, "evse_id", v, ClearedChargingLimitRequest)
 

@@ -50,7 +50,7 @@ class CostUpdatedResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, CostUpdatedResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CostUpdatedResponse)
 
@@ -105,13 +105,13 @@ class CostUpdatedRequest(Request[CostUpdatedResponse]):
         else:  # a subclass: its own layout
             store_fields(self, CostUpdatedRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CostUpdatedRequest)
-        v = total_cost
+        v = self.total_cost
         if v.__class__ is not float or not -INF < v < INF:
             check_field(self, "total_cost", v, CostUpdatedRequest)
-        v = transaction_id
+        v = self.transaction_id
         if v.__class__ is not str or len(v) > 36:
             check_field(self, "transaction_id", v, CostUpdatedRequest)
 

@@ -93,13 +93,13 @@ class CustomerInformationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, CustomerInformationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CustomerInformationResponse)
-        v = status
+        v = self.status
         if v.__class__ is not CustomerInformationStatusEnumType:
             check_field(self, "status", v, CustomerInformationResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, CustomerInformationResponse)
 
@@ -195,25 +195,25 @@ class CustomerInformationRequest(Request[CustomerInformationResponse]):
         else:  # a subclass: its own layout
             store_fields(self, CustomerInformationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, CustomerInformationRequest)
-        v = customer_certificate
+        v = self.customer_certificate
         if v is not None and v.__class__ is not CertificateHashDataType:
             check_field(self, "customer_certificate", v, CustomerInformationRequest)
-        v = id_token
+        v = self.id_token
         if v is not None and v.__class__ is not IdTokenType:
             check_field(self, "id_token", v, CustomerInformationRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, CustomerInformationRequest)
-        v = report
+        v = self.report
         if v.__class__ is not bool:
             check_field(self, "report", v, CustomerInformationRequest)
-        v = clear
+        v = self.clear
         if v.__class__ is not bool:
             check_field(self, "clear", v, CustomerInformationRequest)
-        v = customer_identifier
+        v = self.customer_identifier
         if v is not None and (v.__class__ is not str or len(v) > 64):
             check_field(self, "customer_identifier", v, CustomerInformationRequest)
 

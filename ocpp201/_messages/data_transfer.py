@@ -92,16 +92,16 @@ class DataTransferResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, DataTransferResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, DataTransferResponse)
-        v = status
+        v = self.status
         if v.__class__ is not DataTransferStatusEnumType:
             check_field(self, "status", v, DataTransferResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, DataTransferResponse)
-        v = data
+        v = self.data
         if v is not None:
             check_field(self, "data", v, DataTransferResponse)
 
@@ -163,16 +163,16 @@ class DataTransferRequest(Request[DataTransferResponse]):
         else:  # a subclass: its own layout
             store_fields(self, DataTransferRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, DataTransferRequest)
-        v = message_id
+        v = self.message_id
         if v is not None and (v.__class__ is not str or len(v) > 50):
             check_field(self, "message_id", v, DataTransferRequest)
-        v = data
+        v = self.data
         if v is not None:
             check_field(self, "data", v, DataTransferRequest)
-        v = vendor_id
+        v = self.vendor_id
         if v.__class__ is not str or len(v) > 255:
             check_field(self, "vendor_id", v, DataTransferRequest)
 

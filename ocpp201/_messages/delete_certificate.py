@@ -80,13 +80,13 @@ class DeleteCertificateResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, DeleteCertificateResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, DeleteCertificateResponse)
-        v = status
+        v = self.status
         if v.__class__ is not DeleteCertificateStatusEnumType:
             check_field(self, "status", v, DeleteCertificateResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, DeleteCertificateResponse)
 
@@ -132,10 +132,10 @@ class DeleteCertificateRequest(Request[DeleteCertificateResponse]):
         else:  # a subclass: its own layout
             store_fields(self, DeleteCertificateRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, DeleteCertificateRequest)
-        v = certificate_hash_data
+        v = self.certificate_hash_data
         if v.__class__ is not CertificateHashDataType:
             check_field(self, "certificate_hash_data", v, DeleteCertificateRequest)
 

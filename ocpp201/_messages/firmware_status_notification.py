@@ -60,7 +60,7 @@ class FirmwareStatusNotificationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, FirmwareStatusNotificationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, FirmwareStatusNotificationResponse)
 
@@ -121,13 +121,13 @@ class FirmwareStatusNotificationRequest(Request[FirmwareStatusNotificationRespon
         else:  # a subclass: its own layout
             store_fields(self, FirmwareStatusNotificationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, FirmwareStatusNotificationRequest)
-        v = status
+        v = self.status
         if v.__class__ is not FirmwareStatusEnumType:
             check_field(self, "status", v, FirmwareStatusNotificationRequest)
-        v = request_id
+        v = self.request_id
         if v is not None and v.__class__ is not int:
             check_field(self, "request_id", v, FirmwareStatusNotificationRequest)
 

@@ -82,16 +82,16 @@ class Get15118EVCertificateResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, Get15118EVCertificateResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, Get15118EVCertificateResponse)
-        v = status
+        v = self.status
         if v.__class__ is not Iso15118EVCertificateStatusEnumType:
             check_field(self, "status", v, Get15118EVCertificateResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, Get15118EVCertificateResponse)
-        v = exi_response
+        v = self.exi_response
         if v.__class__ is not str or len(v) > 5600:
             check_field(self, "exi_response", v, Get15118EVCertificateResponse)
 
@@ -155,18 +155,18 @@ class Get15118EVCertificateRequest(Request[Get15118EVCertificateResponse]):
         else:  # a subclass: its own layout
             store_fields(self, Get15118EVCertificateRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, Get15118EVCertificateRequest)
-        v = iso15118_schema_version
+        v = self.iso15118_schema_version
         if v.__class__ is not str or len(v) > 50:
             check_field(
                 self, "iso15118_schema_version", v, Get15118EVCertificateRequest
             )
-        v = action
+        v = self.action
         if v.__class__ is not CertificateActionEnumType:
             check_field(self, "action", v, Get15118EVCertificateRequest)
-        v = exi_request
+        v = self.exi_request
         if v.__class__ is not str or len(v) > 5600:
             check_field(self, "exi_request", v, Get15118EVCertificateRequest)
 

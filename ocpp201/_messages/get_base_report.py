@@ -83,13 +83,13 @@ class GetBaseReportResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetBaseReportResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetBaseReportResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericDeviceModelStatusEnumType:
             check_field(self, "status", v, GetBaseReportResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetBaseReportResponse)
 
@@ -140,13 +140,13 @@ class GetBaseReportRequest(Request[GetBaseReportResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetBaseReportRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetBaseReportRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, GetBaseReportRequest)
-        v = report_base
+        v = self.report_base
         if v.__class__ is not ReportBaseEnumType:
             check_field(self, "report_base", v, GetBaseReportRequest)
 

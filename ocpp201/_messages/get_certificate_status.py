@@ -96,16 +96,16 @@ class GetCertificateStatusResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetCertificateStatusResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetCertificateStatusResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GetCertificateStatusEnumType:
             check_field(self, "status", v, GetCertificateStatusResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetCertificateStatusResponse)
-        v = ocsp_result
+        v = self.ocsp_result
         if v is not None and (v.__class__ is not str or len(v) > 5500):
             check_field(self, "ocsp_result", v, GetCertificateStatusResponse)
 
@@ -149,10 +149,10 @@ class GetCertificateStatusRequest(Request[GetCertificateStatusResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetCertificateStatusRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetCertificateStatusRequest)
-        v = ocsp_request_data
+        v = self.ocsp_request_data
         if v.__class__ is not OCSPRequestDataType:
             check_field(self, "ocsp_request_data", v, GetCertificateStatusRequest)
 

@@ -92,13 +92,13 @@ class GetChargingProfilesResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetChargingProfilesResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetChargingProfilesResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GetChargingProfileStatusEnumType:
             check_field(self, "status", v, GetChargingProfilesResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetChargingProfilesResponse)
 
@@ -175,16 +175,16 @@ class GetChargingProfilesRequest(Request[GetChargingProfilesResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetChargingProfilesRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetChargingProfilesRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, GetChargingProfilesRequest)
-        v = evse_id
+        v = self.evse_id
         if v is not None and v.__class__ is not int:
             check_field(self, "evse_id", v, GetChargingProfilesRequest)
-        v = charging_profile
+        v = self.charging_profile
         if v.__class__ is not ChargingProfileCriterionType:
             check_field(self, "charging_profile", v, GetChargingProfilesRequest)
 

@@ -103,16 +103,16 @@ class GetCompositeScheduleResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetCompositeScheduleResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetCompositeScheduleResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericStatusEnumType:
             check_field(self, "status", v, GetCompositeScheduleResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetCompositeScheduleResponse)
-        v = schedule
+        v = self.schedule
         if v is not None and v.__class__ is not CompositeScheduleType:
             check_field(self, "schedule", v, GetCompositeScheduleResponse)
 
@@ -176,16 +176,16 @@ class GetCompositeScheduleRequest(Request[GetCompositeScheduleResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetCompositeScheduleRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetCompositeScheduleRequest)
-        v = duration
+        v = self.duration
         if v.__class__ is not int:
             check_field(self, "duration", v, GetCompositeScheduleRequest)
-        v = charging_rate_unit
+        v = self.charging_rate_unit
         if v is not None and v.__class__ is not ChargingRateUnitEnumType:
             check_field(self, "charging_rate_unit", v, GetCompositeScheduleRequest)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, GetCompositeScheduleRequest)
 

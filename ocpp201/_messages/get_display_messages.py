@@ -88,13 +88,13 @@ class GetDisplayMessagesResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetDisplayMessagesResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetDisplayMessagesResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GetDisplayMessagesStatusEnumType:
             check_field(self, "status", v, GetDisplayMessagesResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetDisplayMessagesResponse)
 
@@ -176,19 +176,19 @@ class GetDisplayMessagesRequest(Request[GetDisplayMessagesResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetDisplayMessagesRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetDisplayMessagesRequest)
-        v = id
+        v = self.id
         if v is not None:
             check_field(self, "id", v, GetDisplayMessagesRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, GetDisplayMessagesRequest)
-        v = priority
+        v = self.priority
         if v is not None and v.__class__ is not MessagePriorityEnumType:
             check_field(self, "priority", v, GetDisplayMessagesRequest)
-        v = state
+        v = self.state
         if v is not None and v.__class__ is not MessageStateEnumType:
             check_field(self, "state", v, GetDisplayMessagesRequest)
 

@@ -93,16 +93,16 @@ class GetInstalledCertificateIdsResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetInstalledCertificateIdsResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetInstalledCertificateIdsResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GetInstalledCertificateStatusEnumType:
             check_field(self, "status", v, GetInstalledCertificateIdsResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetInstalledCertificateIdsResponse)
-        v = certificate_hash_data_chain
+        v = self.certificate_hash_data_chain
         if v is not None:
             check_field(
                 self,
@@ -158,10 +158,10 @@ class GetInstalledCertificateIdsRequest(Request[GetInstalledCertificateIdsRespon
         else:  # a subclass: its own layout
             store_fields(self, GetInstalledCertificateIdsRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetInstalledCertificateIdsRequest)
-        v = certificate_type
+        v = self.certificate_type
         if v is not None:
             check_field(self, "certificate_type", v, GetInstalledCertificateIdsRequest)
 

@@ -59,10 +59,10 @@ class GetLocalListVersionResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetLocalListVersionResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetLocalListVersionResponse)
-        v = version_number
+        v = self.version_number
         if v.__class__ is not int:
             check_field(self, "version_number", v, GetLocalListVersionResponse)
 
@@ -100,7 +100,7 @@ class GetLocalListVersionRequest(Request[GetLocalListVersionResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetLocalListVersionRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetLocalListVersionRequest)
 

@@ -101,16 +101,16 @@ class GetLogResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetLogResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetLogResponse)
-        v = status
+        v = self.status
         if v.__class__ is not LogStatusEnumType:
             check_field(self, "status", v, GetLogResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetLogResponse)
-        v = filename
+        v = self.filename
         if v is not None and (v.__class__ is not str or len(v) > 255):
             check_field(self, "filename", v, GetLogResponse)
 
@@ -199,22 +199,22 @@ class GetLogRequest(Request[GetLogResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetLogRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetLogRequest)
-        v = log
+        v = self.log
         if v.__class__ is not LogParametersType:
             check_field(self, "log", v, GetLogRequest)
-        v = log_type
+        v = self.log_type
         if v.__class__ is not LogEnumType:
             check_field(self, "log_type", v, GetLogRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, GetLogRequest)
-        v = retries
+        v = self.retries
         if v is not None and v.__class__ is not int:
             check_field(self, "retries", v, GetLogRequest)
-        v = retry_interval
+        v = self.retry_interval
         if v is not None and v.__class__ is not int:
             check_field(self, "retry_interval", v, GetLogRequest)
 

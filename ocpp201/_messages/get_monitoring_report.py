@@ -91,13 +91,13 @@ class GetMonitoringReportResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetMonitoringReportResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetMonitoringReportResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericDeviceModelStatusEnumType:
             check_field(self, "status", v, GetMonitoringReportResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetMonitoringReportResponse)
 
@@ -168,16 +168,16 @@ class GetMonitoringReportRequest(Request[GetMonitoringReportResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetMonitoringReportRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetMonitoringReportRequest)
-        v = component_variable
+        v = self.component_variable
         if v is not None:
             check_field(self, "component_variable", v, GetMonitoringReportRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, GetMonitoringReportRequest)
-        v = monitoring_criteria
+        v = self.monitoring_criteria
         if v is not None:
             check_field(self, "monitoring_criteria", v, GetMonitoringReportRequest)
 

@@ -90,13 +90,13 @@ class GetReportResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetReportResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetReportResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericDeviceModelStatusEnumType:
             check_field(self, "status", v, GetReportResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, GetReportResponse)
 
@@ -165,16 +165,16 @@ class GetReportRequest(Request[GetReportResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetReportRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetReportRequest)
-        v = component_variable
+        v = self.component_variable
         if v is not None:
             check_field(self, "component_variable", v, GetReportRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, GetReportRequest)
-        v = component_criteria
+        v = self.component_criteria
         if v is not None:
             check_field(self, "component_criteria", v, GetReportRequest)
 

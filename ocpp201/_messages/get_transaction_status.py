@@ -67,13 +67,13 @@ class GetTransactionStatusResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetTransactionStatusResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetTransactionStatusResponse)
-        v = ongoing_indicator
+        v = self.ongoing_indicator
         if v is not None and v.__class__ is not bool:
             check_field(self, "ongoing_indicator", v, GetTransactionStatusResponse)
-        v = messages_in_queue
+        v = self.messages_in_queue
         if v.__class__ is not bool:
             check_field(self, "messages_in_queue", v, GetTransactionStatusResponse)
 
@@ -119,10 +119,10 @@ class GetTransactionStatusRequest(Request[GetTransactionStatusResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetTransactionStatusRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetTransactionStatusRequest)
-        v = transaction_id
+        v = self.transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
             check_field(self, "transaction_id", v, GetTransactionStatusRequest)
 

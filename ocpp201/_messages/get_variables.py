@@ -69,10 +69,10 @@ class GetVariablesResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, GetVariablesResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetVariablesResponse)
-        v = get_variable_result
+        v = self.get_variable_result
         check_field(self, "get_variable_result", v, GetVariablesResponse)
 
 
@@ -118,10 +118,10 @@ class GetVariablesRequest(Request[GetVariablesResponse]):
         else:  # a subclass: its own layout
             store_fields(self, GetVariablesRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, GetVariablesRequest)
-        v = get_variable_data
+        v = self.get_variable_data
         check_field(self, "get_variable_data", v, GetVariablesRequest)
 
 

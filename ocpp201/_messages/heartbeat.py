@@ -67,10 +67,10 @@ class HeartbeatResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, HeartbeatResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, HeartbeatResponse)
-        v = current_time
+        v = self.current_time
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "current_time", v, HeartbeatResponse)
 
@@ -108,7 +108,7 @@ class HeartbeatRequest(Request[HeartbeatResponse]):
         else:  # a subclass: its own layout
             store_fields(self, HeartbeatRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, HeartbeatRequest)
 

@@ -76,13 +76,13 @@ class InstallCertificateResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, InstallCertificateResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, InstallCertificateResponse)
-        v = status
+        v = self.status
         if v.__class__ is not InstallCertificateStatusEnumType:
             check_field(self, "status", v, InstallCertificateResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, InstallCertificateResponse)
 
@@ -134,13 +134,13 @@ class InstallCertificateRequest(Request[InstallCertificateResponse]):
         else:  # a subclass: its own layout
             store_fields(self, InstallCertificateRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, InstallCertificateRequest)
-        v = certificate_type
+        v = self.certificate_type
         if v.__class__ is not InstallCertificateUseEnumType:
             check_field(self, "certificate_type", v, InstallCertificateRequest)
-        v = certificate
+        v = self.certificate
         if v.__class__ is not str or len(v) > 5500:
             check_field(self, "certificate", v, InstallCertificateRequest)
 

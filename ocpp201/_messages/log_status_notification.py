@@ -60,7 +60,7 @@ class LogStatusNotificationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, LogStatusNotificationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, LogStatusNotificationResponse)
 
@@ -121,13 +121,13 @@ class LogStatusNotificationRequest(Request[LogStatusNotificationResponse]):
         else:  # a subclass: its own layout
             store_fields(self, LogStatusNotificationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, LogStatusNotificationRequest)
-        v = status
+        v = self.status
         if v.__class__ is not UploadLogStatusEnumType:
             check_field(self, "status", v, LogStatusNotificationRequest)
-        v = request_id
+        v = self.request_id
         if v is not None and v.__class__ is not int:
             check_field(self, "request_id", v, LogStatusNotificationRequest)
 

@@ -56,7 +56,7 @@ class MeterValuesResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, MeterValuesResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, MeterValuesResponse)
 
@@ -123,13 +123,13 @@ class MeterValuesRequest(Request[MeterValuesResponse]):
         else:  # a subclass: its own layout
             store_fields(self, MeterValuesRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, MeterValuesRequest)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, MeterValuesRequest)
-        v = meter_value
+        v = self.meter_value
         check_field(self, "meter_value", v, MeterValuesRequest)
 
 

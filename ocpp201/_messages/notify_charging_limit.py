@@ -61,7 +61,7 @@ class NotifyChargingLimitResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, NotifyChargingLimitResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyChargingLimitResponse)
 
@@ -135,16 +135,16 @@ class NotifyChargingLimitRequest(Request[NotifyChargingLimitResponse]):
         else:  # a subclass: its own layout
             store_fields(self, NotifyChargingLimitRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyChargingLimitRequest)
-        v = charging_schedule
+        v = self.charging_schedule
         if v is not None:
             check_field(self, "charging_schedule", v, NotifyChargingLimitRequest)
-        v = evse_id
+        v = self.evse_id
         if v is not None and v.__class__ is not int:
             check_field(self, "evse_id", v, NotifyChargingLimitRequest)
-        v = charging_limit
+        v = self.charging_limit
         if v.__class__ is not ChargingLimitType:
             check_field(self, "charging_limit", v, NotifyChargingLimitRequest)
 

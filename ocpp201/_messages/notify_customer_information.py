@@ -62,7 +62,7 @@ class NotifyCustomerInformationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, NotifyCustomerInformationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyCustomerInformationResponse)
 
@@ -143,22 +143,22 @@ class NotifyCustomerInformationRequest(Request[NotifyCustomerInformationResponse
         else:  # a subclass: its own layout
             store_fields(self, NotifyCustomerInformationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyCustomerInformationRequest)
-        v = data
+        v = self.data
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "data", v, NotifyCustomerInformationRequest)
-        v = tbc
+        v = self.tbc
         if v is not None and v.__class__ is not bool:
             check_field(self, "tbc", v, NotifyCustomerInformationRequest)
-        v = seq_no
+        v = self.seq_no
         if v.__class__ is not int:
             check_field(self, "seq_no", v, NotifyCustomerInformationRequest)
-        v = generated_at
+        v = self.generated_at
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "generated_at", v, NotifyCustomerInformationRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, NotifyCustomerInformationRequest)
 

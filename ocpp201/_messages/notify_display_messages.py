@@ -56,7 +56,7 @@ class NotifyDisplayMessagesResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, NotifyDisplayMessagesResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyDisplayMessagesResponse)
 
@@ -135,16 +135,16 @@ class NotifyDisplayMessagesRequest(Request[NotifyDisplayMessagesResponse]):
         else:  # a subclass: its own layout
             store_fields(self, NotifyDisplayMessagesRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyDisplayMessagesRequest)
-        v = message_info
+        v = self.message_info
         if v is not None:
             check_field(self, "message_info", v, NotifyDisplayMessagesRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, NotifyDisplayMessagesRequest)
-        v = tbc
+        v = self.tbc
         if v is not None and v.__class__ is not bool:
             check_field(self, "tbc", v, NotifyDisplayMessagesRequest)
 

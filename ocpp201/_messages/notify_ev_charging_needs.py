@@ -93,13 +93,13 @@ class NotifyEVChargingNeedsResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, NotifyEVChargingNeedsResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyEVChargingNeedsResponse)
-        v = status
+        v = self.status
         if v.__class__ is not NotifyEVChargingNeedsStatusEnumType:
             check_field(self, "status", v, NotifyEVChargingNeedsResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, NotifyEVChargingNeedsResponse)
 
@@ -164,16 +164,16 @@ class NotifyEVChargingNeedsRequest(Request[NotifyEVChargingNeedsResponse]):
         else:  # a subclass: its own layout
             store_fields(self, NotifyEVChargingNeedsRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyEVChargingNeedsRequest)
-        v = max_schedule_tuples
+        v = self.max_schedule_tuples
         if v is not None and v.__class__ is not int:
             check_field(self, "max_schedule_tuples", v, NotifyEVChargingNeedsRequest)
-        v = charging_needs
+        v = self.charging_needs
         if v.__class__ is not ChargingNeedsType:
             check_field(self, "charging_needs", v, NotifyEVChargingNeedsRequest)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, NotifyEVChargingNeedsRequest)
 

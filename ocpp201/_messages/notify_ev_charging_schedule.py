@@ -95,13 +95,13 @@ class NotifyEVChargingScheduleResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, NotifyEVChargingScheduleResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyEVChargingScheduleResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericStatusEnumType:
             check_field(self, "status", v, NotifyEVChargingScheduleResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, NotifyEVChargingScheduleResponse)
 
@@ -168,16 +168,16 @@ class NotifyEVChargingScheduleRequest(Request[NotifyEVChargingScheduleResponse])
         else:  # a subclass: its own layout
             store_fields(self, NotifyEVChargingScheduleRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyEVChargingScheduleRequest)
-        v = time_base
+        v = self.time_base
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "time_base", v, NotifyEVChargingScheduleRequest)
-        v = charging_schedule
+        v = self.charging_schedule
         if v.__class__ is not ChargingScheduleType:
             check_field(self, "charging_schedule", v, NotifyEVChargingScheduleRequest)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, NotifyEVChargingScheduleRequest)
 

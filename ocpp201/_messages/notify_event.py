@@ -67,7 +67,7 @@ class NotifyEventResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, NotifyEventResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyEventResponse)
 
@@ -142,19 +142,19 @@ class NotifyEventRequest(Request[NotifyEventResponse]):
         else:  # a subclass: its own layout
             store_fields(self, NotifyEventRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyEventRequest)
-        v = generated_at
+        v = self.generated_at
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "generated_at", v, NotifyEventRequest)
-        v = tbc
+        v = self.tbc
         if v is not None and v.__class__ is not bool:
             check_field(self, "tbc", v, NotifyEventRequest)
-        v = seq_no
+        v = self.seq_no
         if v.__class__ is not int:
             check_field(self, "seq_no", v, NotifyEventRequest)
-        v = event_data
+        v = self.event_data
         check_field(self, "event_data", v, NotifyEventRequest)
 
 

@@ -67,7 +67,7 @@ class NotifyMonitoringReportResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, NotifyMonitoringReportResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyMonitoringReportResponse)
 
@@ -151,22 +151,22 @@ class NotifyMonitoringReportRequest(Request[NotifyMonitoringReportResponse]):
         else:  # a subclass: its own layout
             store_fields(self, NotifyMonitoringReportRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyMonitoringReportRequest)
-        v = monitor
+        v = self.monitor
         if v is not None:
             check_field(self, "monitor", v, NotifyMonitoringReportRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, NotifyMonitoringReportRequest)
-        v = tbc
+        v = self.tbc
         if v is not None and v.__class__ is not bool:
             check_field(self, "tbc", v, NotifyMonitoringReportRequest)
-        v = seq_no
+        v = self.seq_no
         if v.__class__ is not int:
             check_field(self, "seq_no", v, NotifyMonitoringReportRequest)
-        v = generated_at
+        v = self.generated_at
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "generated_at", v, NotifyMonitoringReportRequest)
 

@@ -67,7 +67,7 @@ class NotifyReportResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, NotifyReportResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyReportResponse)
 
@@ -153,22 +153,22 @@ class NotifyReportRequest(Request[NotifyReportResponse]):
         else:  # a subclass: its own layout
             store_fields(self, NotifyReportRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, NotifyReportRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, NotifyReportRequest)
-        v = generated_at
+        v = self.generated_at
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "generated_at", v, NotifyReportRequest)
-        v = report_data
+        v = self.report_data
         if v is not None:
             check_field(self, "report_data", v, NotifyReportRequest)
-        v = tbc
+        v = self.tbc
         if v is not None and v.__class__ is not bool:
             check_field(self, "tbc", v, NotifyReportRequest)
-        v = seq_no
+        v = self.seq_no
         if v.__class__ is not int:
             check_field(self, "seq_no", v, NotifyReportRequest)
 

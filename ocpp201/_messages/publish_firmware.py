@@ -83,13 +83,13 @@ class PublishFirmwareResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, PublishFirmwareResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, PublishFirmwareResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericStatusEnumType:
             check_field(self, "status", v, PublishFirmwareResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, PublishFirmwareResponse)
 
@@ -177,22 +177,22 @@ class PublishFirmwareRequest(Request[PublishFirmwareResponse]):
         else:  # a subclass: its own layout
             store_fields(self, PublishFirmwareRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, PublishFirmwareRequest)
-        v = location
+        v = self.location
         if v.__class__ is not str or len(v) > 512:
             check_field(self, "location", v, PublishFirmwareRequest)
-        v = retries
+        v = self.retries
         if v is not None and v.__class__ is not int:
             check_field(self, "retries", v, PublishFirmwareRequest)
-        v = checksum
+        v = self.checksum
         if v.__class__ is not str or len(v) > 32:
             check_field(self, "checksum", v, PublishFirmwareRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, PublishFirmwareRequest)
-        v = retry_interval
+        v = self.retry_interval
         if v is not None and v.__class__ is not int:
             check_field(self, "retry_interval", v, PublishFirmwareRequest)
 

@@ -62,7 +62,7 @@ class PublishFirmwareStatusNotificationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, PublishFirmwareStatusNotificationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(
                 self, "custom_data", v, PublishFirmwareStatusNotificationResponse
@@ -142,18 +142,18 @@ class PublishFirmwareStatusNotificationRequest(
         else:  # a subclass: its own layout
             store_fields(self, PublishFirmwareStatusNotificationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(
                 self, "custom_data", v, PublishFirmwareStatusNotificationRequest
             )
-        v = status
+        v = self.status
         if v.__class__ is not PublishFirmwareStatusEnumType:
             check_field(self, "status", v, PublishFirmwareStatusNotificationRequest)
-        v = location
+        v = self.location
         if v is not None:
             check_field(self, "location", v, PublishFirmwareStatusNotificationRequest)
-        v = request_id
+        v = self.request_id
         if v is not None and v.__class__ is not int:
             check_field(self, "request_id", v, PublishFirmwareStatusNotificationRequest)
 

@@ -65,7 +65,7 @@ class ReportChargingProfilesResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ReportChargingProfilesResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ReportChargingProfilesResponse)
 
@@ -166,21 +166,21 @@ class ReportChargingProfilesRequest(Request[ReportChargingProfilesResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ReportChargingProfilesRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ReportChargingProfilesRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, ReportChargingProfilesRequest)
-        v = charging_limit_source
+        v = self.charging_limit_source
         if v.__class__ is not ChargingLimitSourceEnumType:
             check_field(self, "charging_limit_source", v, ReportChargingProfilesRequest)
-        v = charging_profile
+        v = self.charging_profile
         check_field(self, "charging_profile", v, ReportChargingProfilesRequest)
-        v = tbc
+        v = self.tbc
         if v is not None and v.__class__ is not bool:
             check_field(self, "tbc", v, ReportChargingProfilesRequest)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, ReportChargingProfilesRequest)
 

@@ -108,16 +108,16 @@ class RequestStartTransactionResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, RequestStartTransactionResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, RequestStartTransactionResponse)
-        v = status
+        v = self.status
         if v.__class__ is not RequestStartStopStatusEnumType:
             check_field(self, "status", v, RequestStartTransactionResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, RequestStartTransactionResponse)
-        v = transaction_id
+        v = self.transaction_id
         if v is not None and (v.__class__ is not str or len(v) > 36):
             check_field(self, "transaction_id", v, RequestStartTransactionResponse)
 
@@ -216,22 +216,22 @@ class RequestStartTransactionRequest(Request[RequestStartTransactionResponse]):
         else:  # a subclass: its own layout
             store_fields(self, RequestStartTransactionRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, RequestStartTransactionRequest)
-        v = evse_id
+        v = self.evse_id
         if v is not None and v.__class__ is not int:
             check_field(self, "evse_id", v, RequestStartTransactionRequest)
-        v = group_id_token
+        v = self.group_id_token
         if v is not None and v.__class__ is not IdTokenType:
             check_field(self, "group_id_token", v, RequestStartTransactionRequest)
-        v = id_token
+        v = self.id_token
         if v.__class__ is not IdTokenType:
             check_field(self, "id_token", v, RequestStartTransactionRequest)
-        v = remote_start_id
+        v = self.remote_start_id
         if v.__class__ is not int:
             check_field(self, "remote_start_id", v, RequestStartTransactionRequest)
-        v = charging_profile
+        v = self.charging_profile
         if v is not None and v.__class__ is not ChargingProfileType:
             check_field(self, "charging_profile", v, RequestStartTransactionRequest)
 

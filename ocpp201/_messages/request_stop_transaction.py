@@ -77,13 +77,13 @@ class RequestStopTransactionResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, RequestStopTransactionResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, RequestStopTransactionResponse)
-        v = status
+        v = self.status
         if v.__class__ is not RequestStartStopStatusEnumType:
             check_field(self, "status", v, RequestStopTransactionResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, RequestStopTransactionResponse)
 
@@ -129,10 +129,10 @@ class RequestStopTransactionRequest(Request[RequestStopTransactionResponse]):
         else:  # a subclass: its own layout
             store_fields(self, RequestStopTransactionRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, RequestStopTransactionRequest)
-        v = transaction_id
+        v = self.transaction_id
         if v.__class__ is not str or len(v) > 36:
             check_field(self, "transaction_id", v, RequestStopTransactionRequest)
 

@@ -60,7 +60,7 @@ class ReservationStatusUpdateResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ReservationStatusUpdateResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ReservationStatusUpdateResponse)
 
@@ -113,13 +113,13 @@ class ReservationStatusUpdateRequest(Request[ReservationStatusUpdateResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ReservationStatusUpdateRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ReservationStatusUpdateRequest)
-        v = reservation_id
+        v = self.reservation_id
         if v.__class__ is not int:
             check_field(self, "reservation_id", v, ReservationStatusUpdateRequest)
-        v = reservation_update_status
+        v = self.reservation_update_status
         if v.__class__ is not ReservationUpdateStatusEnumType:
             check_field(
                 self, "reservation_update_status", v, ReservationStatusUpdateRequest

@@ -92,13 +92,13 @@ class ReserveNowResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ReserveNowResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ReserveNowResponse)
-        v = status
+        v = self.status
         if v.__class__ is not ReserveNowStatusEnumType:
             check_field(self, "status", v, ReserveNowResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, ReserveNowResponse)
 
@@ -191,25 +191,25 @@ class ReserveNowRequest(Request[ReserveNowResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ReserveNowRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ReserveNowRequest)
-        v = id
+        v = self.id
         if v.__class__ is not int:
             check_field(self, "id", v, ReserveNowRequest)
-        v = expiry_date_time
+        v = self.expiry_date_time
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "expiry_date_time", v, ReserveNowRequest)
-        v = connector_type
+        v = self.connector_type
         if v is not None and v.__class__ is not ConnectorEnumType:
             check_field(self, "connector_type", v, ReserveNowRequest)
-        v = id_token
+        v = self.id_token
         if v.__class__ is not IdTokenType:
             check_field(self, "id_token", v, ReserveNowRequest)
-        v = evse_id
+        v = self.evse_id
         if v is not None and v.__class__ is not int:
             check_field(self, "evse_id", v, ReserveNowRequest)
-        v = group_id_token
+        v = self.group_id_token
         if v is not None and v.__class__ is not IdTokenType:
             check_field(self, "group_id_token", v, ReserveNowRequest)
 

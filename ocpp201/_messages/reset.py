@@ -83,13 +83,13 @@ class ResetResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, ResetResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ResetResponse)
-        v = status
+        v = self.status
         if v.__class__ is not ResetStatusEnumType:
             check_field(self, "status", v, ResetResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, ResetResponse)
 
@@ -147,13 +147,13 @@ class ResetRequest(Request[ResetResponse]):
         else:  # a subclass: its own layout
             store_fields(self, ResetRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, ResetRequest)
-        v = type
+        v = self.type
         if v.__class__ is not ResetEnumType:
             check_field(self, "type", v, ResetRequest)
-        v = evse_id
+        v = self.evse_id
         if v is not None and v.__class__ is not int:
             check_field(self, "evse_id", v, ResetRequest)
 

@@ -61,7 +61,7 @@ class SecurityEventNotificationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SecurityEventNotificationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SecurityEventNotificationResponse)
 
@@ -122,16 +122,16 @@ class SecurityEventNotificationRequest(Request[SecurityEventNotificationResponse
         else:  # a subclass: its own layout
             store_fields(self, SecurityEventNotificationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SecurityEventNotificationRequest)
-        v = type
+        v = self.type
         if v.__class__ is not str or len(v) > 50:
             check_field(self, "type", v, SecurityEventNotificationRequest)
-        v = timestamp
+        v = self.timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "timestamp", v, SecurityEventNotificationRequest)
-        v = tech_info
+        v = self.tech_info
         if v is not None and (v.__class__ is not str or len(v) > 255):
             check_field(self, "tech_info", v, SecurityEventNotificationRequest)
 

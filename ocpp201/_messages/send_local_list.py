@@ -91,13 +91,13 @@ class SendLocalListResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SendLocalListResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SendLocalListResponse)
-        v = status
+        v = self.status
         if v.__class__ is not SendLocalListStatusEnumType:
             check_field(self, "status", v, SendLocalListResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, SendLocalListResponse)
 
@@ -164,16 +164,16 @@ class SendLocalListRequest(Request[SendLocalListResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SendLocalListRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SendLocalListRequest)
-        v = local_authorization_list
+        v = self.local_authorization_list
         if v is not None:
             check_field(self, "local_authorization_list", v, SendLocalListRequest)
-        v = version_number
+        v = self.version_number
         if v.__class__ is not int:
             check_field(self, "version_number", v, SendLocalListRequest)
-        v = update_type
+        v = self.update_type
         if v.__class__ is not UpdateEnumType:
             check_field(self, "update_type", v, SendLocalListRequest)
 

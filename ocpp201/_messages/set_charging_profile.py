@@ -94,13 +94,13 @@ class SetChargingProfileResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SetChargingProfileResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetChargingProfileResponse)
-        v = status
+        v = self.status
         if v.__class__ is not ChargingProfileStatusEnumType:
             check_field(self, "status", v, SetChargingProfileResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, SetChargingProfileResponse)
 
@@ -163,13 +163,13 @@ class SetChargingProfileRequest(Request[SetChargingProfileResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SetChargingProfileRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetChargingProfileRequest)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, SetChargingProfileRequest)
-        v = charging_profile
+        v = self.charging_profile
         if v.__class__ is not ChargingProfileType:
             check_field(self, "charging_profile", v, SetChargingProfileRequest)
 

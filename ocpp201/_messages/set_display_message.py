@@ -80,13 +80,13 @@ class SetDisplayMessageResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SetDisplayMessageResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetDisplayMessageResponse)
-        v = status
+        v = self.status
         if v.__class__ is not DisplayMessageStatusEnumType:
             check_field(self, "status", v, SetDisplayMessageResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, SetDisplayMessageResponse)
 
@@ -136,10 +136,10 @@ class SetDisplayMessageRequest(Request[SetDisplayMessageResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SetDisplayMessageRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetDisplayMessageRequest)
-        v = message
+        v = self.message
         if v.__class__ is not MessageInfoType:
             check_field(self, "message", v, SetDisplayMessageRequest)
 

@@ -76,13 +76,13 @@ class SetMonitoringBaseResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SetMonitoringBaseResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetMonitoringBaseResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericDeviceModelStatusEnumType:
             check_field(self, "status", v, SetMonitoringBaseResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, SetMonitoringBaseResponse)
 
@@ -128,10 +128,10 @@ class SetMonitoringBaseRequest(Request[SetMonitoringBaseResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SetMonitoringBaseRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetMonitoringBaseRequest)
-        v = monitoring_base
+        v = self.monitoring_base
         if v.__class__ is not MonitoringBaseEnumType:
             check_field(self, "monitoring_base", v, SetMonitoringBaseRequest)
 

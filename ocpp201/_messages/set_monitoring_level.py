@@ -83,13 +83,13 @@ class SetMonitoringLevelResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SetMonitoringLevelResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetMonitoringLevelResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericStatusEnumType:
             check_field(self, "status", v, SetMonitoringLevelResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, SetMonitoringLevelResponse)
 
@@ -181,10 +181,10 @@ class SetMonitoringLevelRequest(Request[SetMonitoringLevelResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SetMonitoringLevelRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetMonitoringLevelRequest)
-        v = severity
+        v = self.severity
         if v.__class__ is not int:
             check_field(self, "severity", v, SetMonitoringLevelRequest)
 

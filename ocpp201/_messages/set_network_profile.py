@@ -88,13 +88,13 @@ class SetNetworkProfileResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SetNetworkProfileResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetNetworkProfileResponse)
-        v = status
+        v = self.status
         if v.__class__ is not SetNetworkProfileStatusEnumType:
             check_field(self, "status", v, SetNetworkProfileResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, SetNetworkProfileResponse)
 
@@ -155,13 +155,13 @@ class SetNetworkProfileRequest(Request[SetNetworkProfileResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SetNetworkProfileRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetNetworkProfileRequest)
-        v = configuration_slot
+        v = self.configuration_slot
         if v.__class__ is not int:
             check_field(self, "configuration_slot", v, SetNetworkProfileRequest)
-        v = connection_data
+        v = self.connection_data
         if v.__class__ is not NetworkConnectionProfileType:
             check_field(self, "connection_data", v, SetNetworkProfileRequest)
 

@@ -71,10 +71,10 @@ class SetVariableMonitoringResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SetVariableMonitoringResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetVariableMonitoringResponse)
-        v = set_monitoring_result
+        v = self.set_monitoring_result
         check_field(self, "set_monitoring_result", v, SetVariableMonitoringResponse)
 
 
@@ -121,10 +121,10 @@ class SetVariableMonitoringRequest(Request[SetVariableMonitoringResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SetVariableMonitoringRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetVariableMonitoringRequest)
-        v = set_monitoring_data
+        v = self.set_monitoring_data
         check_field(self, "set_monitoring_data", v, SetVariableMonitoringRequest)
 
 

@@ -68,10 +68,10 @@ class SetVariablesResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SetVariablesResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetVariablesResponse)
-        v = set_variable_result
+        v = self.set_variable_result
         check_field(self, "set_variable_result", v, SetVariablesResponse)
 
 
@@ -115,10 +115,10 @@ class SetVariablesRequest(Request[SetVariablesResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SetVariablesRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SetVariablesRequest)
-        v = set_variable_data
+        v = self.set_variable_data
         check_field(self, "set_variable_data", v, SetVariablesRequest)
 
 

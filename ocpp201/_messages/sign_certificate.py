@@ -76,13 +76,13 @@ class SignCertificateResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, SignCertificateResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SignCertificateResponse)
-        v = status
+        v = self.status
         if v.__class__ is not GenericStatusEnumType:
             check_field(self, "status", v, SignCertificateResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, SignCertificateResponse)
 
@@ -146,13 +146,13 @@ class SignCertificateRequest(Request[SignCertificateResponse]):
         else:  # a subclass: its own layout
             store_fields(self, SignCertificateRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, SignCertificateRequest)
-        v = csr
+        v = self.csr
         if v.__class__ is not str or len(v) > 5500:
             check_field(self, "csr", v, SignCertificateRequest)
-        v = certificate_type
+        v = self.certificate_type
         if v is not None and v.__class__ is not CertificateSigningUseEnumType:
             check_field(self, "certificate_type", v, SignCertificateRequest)
 

@@ -64,7 +64,7 @@ class StatusNotificationResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, StatusNotificationResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, StatusNotificationResponse)
 
@@ -132,19 +132,19 @@ class StatusNotificationRequest(Request[StatusNotificationResponse]):
         else:  # a subclass: its own layout
             store_fields(self, StatusNotificationRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, StatusNotificationRequest)
-        v = timestamp
+        v = self.timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "timestamp", v, StatusNotificationRequest)
-        v = connector_status
+        v = self.connector_status
         if v.__class__ is not ConnectorStatusEnumType:
             check_field(self, "connector_status", v, StatusNotificationRequest)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, StatusNotificationRequest)
-        v = connector_id
+        v = self.connector_id
         if v.__class__ is not int:
             check_field(self, "connector_id", v, StatusNotificationRequest)
 

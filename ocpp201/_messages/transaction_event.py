@@ -172,19 +172,19 @@ class TransactionEventResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, TransactionEventResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, TransactionEventResponse)
-        v = total_cost
+        v = self.total_cost
         if v is not None and (v.__class__ is not float or not -INF < v < INF):
             check_field(self, "total_cost", v, TransactionEventResponse)
-        v = charging_priority
+        v = self.charging_priority
         if v is not None and v.__class__ is not int:
             check_field(self, "charging_priority", v, TransactionEventResponse)
-        v = id_token_info
+        v = self.id_token_info
         if v is not None and v.__class__ is not IdTokenInfoType:
             check_field(self, "id_token_info", v, TransactionEventResponse)
-        v = updated_personal_message
+        v = self.updated_personal_message
         if v is not None and v.__class__ is not MessageContentType:
             check_field(self, "updated_personal_message", v, TransactionEventResponse)
 
@@ -354,43 +354,43 @@ class TransactionEventRequest(Request[TransactionEventResponse]):
         else:  # a subclass: its own layout
             store_fields(self, TransactionEventRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, TransactionEventRequest)
-        v = event_type
+        v = self.event_type
         if v.__class__ is not TransactionEventEnumType:
             check_field(self, "event_type", v, TransactionEventRequest)
-        v = meter_value
+        v = self.meter_value
         if v is not None:
             check_field(self, "meter_value", v, TransactionEventRequest)
-        v = timestamp
+        v = self.timestamp
         if v.__class__ is not datetime or v.tzinfo is not UTC:
             check_field(self, "timestamp", v, TransactionEventRequest)
-        v = trigger_reason
+        v = self.trigger_reason
         if v.__class__ is not TriggerReasonEnumType:
             check_field(self, "trigger_reason", v, TransactionEventRequest)
-        v = seq_no
+        v = self.seq_no
         if v.__class__ is not int:
             check_field(self, "seq_no", v, TransactionEventRequest)
-        v = offline
+        v = self.offline
         if v is not None and v.__class__ is not bool:
             check_field(self, "offline", v, TransactionEventRequest)
-        v = number_of_phases_used
+        v = self.number_of_phases_used
         if v is not None and v.__class__ is not int:
             check_field(self, "number_of_phases_used", v, TransactionEventRequest)
-        v = cable_max_current
+        v = self.cable_max_current
         if v is not None and v.__class__ is not int:
             check_field(self, "cable_max_current", v, TransactionEventRequest)
-        v = reservation_id
+        v = self.reservation_id
         if v is not None and v.__class__ is not int:
             check_field(self, "reservation_id", v, TransactionEventRequest)
-        v = transaction_info
+        v = self.transaction_info
         if v.__class__ is not TransactionType:
             check_field(self, "transaction_info", v, TransactionEventRequest)
-        v = evse
+        v = self.evse
         if v is not None and v.__class__ is not EVSEType:
             check_field(self, "evse", v, TransactionEventRequest)
-        v = id_token
+        v = self.id_token
         if v is not None and v.__class__ is not IdTokenType:
             check_field(self, "id_token", v, TransactionEventRequest)
 

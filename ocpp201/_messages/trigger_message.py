@@ -78,13 +78,13 @@ class TriggerMessageResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, TriggerMessageResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, TriggerMessageResponse)
-        v = status
+        v = self.status
         if v.__class__ is not TriggerMessageStatusEnumType:
             check_field(self, "status", v, TriggerMessageResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, TriggerMessageResponse)
 
@@ -141,13 +141,13 @@ class TriggerMessageRequest(Request[TriggerMessageResponse]):
         else:  # a subclass: its own layout
             store_fields(self, TriggerMessageRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, TriggerMessageRequest)
-        v = evse
+        v = self.evse
         if v is not None and v.__class__ is not EVSEType:
             check_field(self, "evse", v, TriggerMessageRequest)
-        v = requested_message
+        v = self.requested_message
         if v.__class__ is not MessageTriggerEnumType:
             check_field(self, "requested_message", v, TriggerMessageRequest)
 

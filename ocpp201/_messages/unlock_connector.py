@@ -83,13 +83,13 @@ class UnlockConnectorResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, UnlockConnectorResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, UnlockConnectorResponse)
-        v = status
+        v = self.status
         if v.__class__ is not UnlockStatusEnumType:
             check_field(self, "status", v, UnlockConnectorResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, UnlockConnectorResponse)
 
@@ -141,13 +141,13 @@ class UnlockConnectorRequest(Request[UnlockConnectorResponse]):
         else:  # a subclass: its own layout
             store_fields(self, UnlockConnectorRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, UnlockConnectorRequest)
-        v = evse_id
+        v = self.evse_id
         if v.__class__ is not int:
             check_field(self, "evse_id", v, UnlockConnectorRequest)
-        v = connector_id
+        v = self.connector_id
         if v.__class__ is not int:
             check_field(self, "connector_id", v, UnlockConnectorRequest)
 

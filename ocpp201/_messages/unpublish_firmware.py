@@ -60,10 +60,10 @@ class UnpublishFirmwareResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, UnpublishFirmwareResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, UnpublishFirmwareResponse)
-        v = status
+        v = self.status
         if v.__class__ is not UnpublishFirmwareStatusEnumType:
             check_field(self, "status", v, UnpublishFirmwareResponse)
 
@@ -109,10 +109,10 @@ class UnpublishFirmwareRequest(Request[UnpublishFirmwareResponse]):
         else:  # a subclass: its own layout
             store_fields(self, UnpublishFirmwareRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, UnpublishFirmwareRequest)
-        v = checksum
+        v = self.checksum
         if v.__class__ is not str or len(v) > 32:
             check_field(self, "checksum", v, UnpublishFirmwareRequest)
 

@@ -89,13 +89,13 @@ class UpdateFirmwareResponse(Response):
         else:  # a subclass: its own layout
             store_fields(self, UpdateFirmwareResponse, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, UpdateFirmwareResponse)
-        v = status
+        v = self.status
         if v.__class__ is not UpdateFirmwareStatusEnumType:
             check_field(self, "status", v, UpdateFirmwareResponse)
-        v = status_info
+        v = self.status_info
         if v is not None and v.__class__ is not StatusInfoType:
             check_field(self, "status_info", v, UpdateFirmwareResponse)
 
@@ -176,19 +176,19 @@ class UpdateFirmwareRequest(Request[UpdateFirmwareResponse]):
         else:  # a subclass: its own layout
             store_fields(self, UpdateFirmwareRequest, locals())
         v: Any
-        v = custom_data
+        v = self.custom_data
         if v is not None and v.__class__ is not CustomDataType:
             check_field(self, "custom_data", v, UpdateFirmwareRequest)
-        v = retries
+        v = self.retries
         if v is not None and v.__class__ is not int:
             check_field(self, "retries", v, UpdateFirmwareRequest)
-        v = retry_interval
+        v = self.retry_interval
         if v is not None and v.__class__ is not int:
             check_field(self, "retry_interval", v, UpdateFirmwareRequest)
-        v = request_id
+        v = self.request_id
         if v.__class__ is not int:
             check_field(self, "request_id", v, UpdateFirmwareRequest)
-        v = firmware
+        v = self.firmware
         if v.__class__ is not FirmwareType:
             check_field(self, "firmware", v, UpdateFirmwareRequest)
 

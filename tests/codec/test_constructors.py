@@ -156,7 +156,7 @@ def test_constructors_refuse_what_the_validators_refuse(name: str) -> None:
 
 
 def test_a_subclass_is_built_as_itself() -> None:
-    """The generated __init__ stores through a twin of the instance's own class."""
+    """The generated __init__ stores a subclass instance's fields one by one."""
 
     @attrs.define(kw_only=True)
     class Stamped(ocpp201.messages.HeartbeatResponse):
@@ -222,3 +222,23 @@ def test_a_refused_value_is_stored_before_the_check_as_attrs_does() -> None:
     built = Lenient(current_time="noon", custom_data=None)
     assert built.refused and built.current_time == "noon"
     assert "current_time='noon'" in repr(built)
+
+
+def test_a_subclass_is_checked_on_what_it_stored() -> None:
+    """As attrs' __init__ does, the fields are checked as read back after being
+    stored: here a subclass's property makes a naive datetime UTC."""
+    slot = ocpp201.messages.HeartbeatResponse.current_time  # the slot's descriptor
+
+    class AutoUTC(ocpp201.messages.HeartbeatResponse):
+        @property  # type: ignore[override]
+        def current_time(self) -> datetime:
+            return slot.__get__(self)  # type: ignore[no-any-return]
+
+        @current_time.setter
+        def current_time(self, value: datetime) -> None:
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            slot.__set__(self, value)
+
+    built = AutoUTC(current_time=_UTC_NOON.replace(tzinfo=None))
+    assert built.current_time == _UTC_NOON

@@ -297,6 +297,13 @@ def test_generator_handles_the_ocpp_2_1_schemas(tmp_path: Path) -> None:
             {"t": 0.5, "v": "12.5"}]}  # fmt: skip
         obj = codec.from_payload(one_way, payload)
         assert codec.to_payload(obj) == payload
+        # A field named "v" (a name the generated __init__ uses): that class
+        # keeps attrs' own __init__, which checks "v" itself.
+        datatypes = importlib.import_module("ocpp21_probe.datatypes")
+        element = datatypes.StreamDataElementType(t=0.5, v="12.5")
+        assert (element.t, element.v) == (0.5, "12.5")
+        with pytest.raises(codec.ValidationError, match=r"\.v\b"):
+            datatypes.StreamDataElementType(t=0.5, v=7)
     finally:
         sys.path.remove(str(tmp_path))
         for key in [k for k in sys.modules if k.startswith("ocpp21_probe")]:

@@ -526,3 +526,27 @@ def test_the_core_imports_neither_asyncio_nor_the_transport() -> None:
         cwd=ROOT,
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_a_subclass_of_the_core_can_narrow_lookup_and_the_backlog() -> None:
+    """``lookup()`` and ``backlog_full`` are the core's own answers: a subclass that
+    overrides them is asked on every CALL (and for every reply)."""
+
+    class NoHeartbeat(ocpp201.RpcConnection):
+        def lookup(self, action: str) -> Any:
+            return None if action == "Heartbeat" else super().lookup(action)
+
+    class AlwaysFull(ocpp201.RpcConnection):
+        @property
+        def backlog_full(self) -> bool:
+            return True
+
+    frame = '[2,"1","Heartbeat",{}]'
+    hidden = NoHeartbeat(ocpp201.Sender.CSMS)  # else: NotSupported
+    reply = hidden.receive(frame)
+    assert isinstance(reply, ocpp201.SendReply)
+    assert reply.code is ocpp201.ErrorCode.NOT_IMPLEMENTED
+    full = AlwaysFull(ocpp201.Sender.CSMS, handlers={"Heartbeat": "h"})
+    reply = full.receive(frame)
+    assert isinstance(reply, ocpp201.SendReply)
+    assert reply.code is ocpp201.ErrorCode.RPC_FRAMEWORK_ERROR
