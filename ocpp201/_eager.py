@@ -3,10 +3,11 @@
 One job: most sends complete without suspending (a ``websockets`` send that fits
 its write buffer, an in-memory send), so creating a task or arming a timer for each
 of them is wasted work.  :func:`start` runs a coroutine up to its first suspension
-in the current task; :func:`bounded` does that and arms its timeout only when the
-coroutine actually suspends; :func:`resume` continues a suspended coroutine (in the
-current task, or wrapped in a new one), exactly as if it had been awaited from the
-start: results, exceptions and cancellation pass through unchanged.
+in the current task (any other awaitable: in a coroutine of its own);
+:func:`finish` continues one that suspended, with a timeout armed only then;
+:func:`resume` continues a suspended coroutine (in the current task, or wrapped in
+a new one by :func:`unfinished`), exactly as if it had been awaited from the start:
+results, exceptions and cancellation pass through unchanged.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import types
 from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, TypeVar
 
-__all__ = ["Started", "bounded", "finish", "resume", "start", "unfinished"]
+__all__ = ["Started", "finish", "resume", "start", "unfinished"]
 
 T = TypeVar("T")
 
@@ -78,20 +79,12 @@ async def unfinished(started: Started) -> Any:
     return await resume(started)
 
 
-async def bounded(coro: Coroutine[Any, Any, T], timeout: float) -> tuple[bool, Any]:
-    """Await ``coro`` in the current task, at most ``timeout`` seconds once it
-    suspends.  ``(True, result)``, or ``(False, None)`` when the timeout expired
-    (``coro`` was then cancelled).  A ``TimeoutError`` ``coro`` raises on its own
-    propagates: it is never mistaken for the expiry."""
-    result, started = start(coro)
-    if started is None:
-        return True, result
-    return await finish(started, timeout)
-
-
 async def finish(started: Started, timeout: float) -> tuple[bool, Any]:
     """Continue ``started`` (see :func:`start`) in the current task, at most
-    ``timeout`` seconds: what :func:`bounded` returns."""
+    ``timeout`` seconds once it had suspended.  ``(True, result)``, or
+    ``(False, None)`` when the timeout expired (the coroutine was then cancelled).
+    A ``TimeoutError`` the coroutine raises on its own propagates: it is never
+    mistaken for the expiry."""
     if _timeout is None:  # pragma: no cover - Python 3.10
         try:
             return True, await asyncio.wait_for(unfinished(started), timeout)

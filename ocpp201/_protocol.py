@@ -101,7 +101,8 @@ class PreparedCall:
     action: str
     payload: dict[str, Any]
     checked: bool = False
-    """Whether outgoing validation checked ``payload``."""
+    """Whether outgoing validation checked ``payload`` (with attrs' validators on):
+    then orjson, when in use, may write the frame."""
 
 
 @attrs.frozen(slots=True)

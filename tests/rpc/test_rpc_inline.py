@@ -16,7 +16,7 @@ from rpc_helpers import connected, heartbeat_response, run
 
 from ocpp201 import CSMS, Action, after, on
 from ocpp201 import messages as m
-from ocpp201._eager import bounded, resume, start
+from ocpp201._eager import finish, resume, start
 
 
 def test_a_plain_handler_runs_in_the_receive_loop_task() -> None:
@@ -108,11 +108,23 @@ def test_eager_helpers_pass_results_errors_and_suspensions_through() -> None:
         result, started = start(waits())
         assert result is None and started is not None
         assert await resume(started) == 2
-        assert await bounded(ready(), 1) == (True, 1)
-        assert await bounded(waits(), 1) == (True, 2)
-        assert await bounded(stalls(), 0.01) == (False, None)
+        for make, expected in ((waits, (True, 2)), (stalls, (False, None))):
+            _, started = start(make())
+            assert started is not None
+            assert await finish(started, 0.01 if make is stalls else 1) == expected
+        # Any awaitable: a future (a send that is not a coroutine function).
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(4)
+        assert start(future) == (4, None)
+        pending = asyncio.get_running_loop().create_future()
+        _, started = start(pending)
+        assert started is not None
+        pending.set_result(5)
+        assert await finish(started, 1) == (True, 5)
+        _, started = start(fails())
+        assert started is not None
         try:
-            await bounded(fails(), 1)
+            await finish(started, 1)
         except TimeoutError as exc:
             assert str(exc) == "its own"  # not mistaken for the expiry
         else:
