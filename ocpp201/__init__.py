@@ -42,13 +42,15 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; loaded on first use below
         CallSucceeded,
         CloseConnection,
         FrameDropped,
+        PreparedCall,
         SendReply,
+        StartedCall,
         UnmatchedResponse,
         ValidationFailure,
     )
     from ._hooks import Connection, Hooks
     from ._memory import MemoryConnection, memory_pair
-    from ._protocol import PreparedCall, RpcConnection, StartedCall
+    from ._protocol import RpcConnection
     from ._registration import RegistrationGate, StationRegistration
     from ._routing import CustomAction
     from ._values import JSON_NULL, JsonNull, UnknownEnumValue
@@ -150,7 +152,7 @@ _WHERE: dict[str, str] = {
     "messages": ".",
     "OCPPError": "._errors",
     "on": "._decorators",
-    "PreparedCall": "._protocol",
+    "PreparedCall": "._events",
     "RegistrationGate": "._registration",
     "Problem": "._errors",
     "RemoteProtocolError": "._errors",
@@ -161,7 +163,7 @@ _WHERE: dict[str, str] = {
     "RpcEndpoint": "._endpoint",
     "Sender": "._base",
     "SendReply": "._events",
-    "StartedCall": "._protocol",
+    "StartedCall": "._events",
     "StationRegistration": "._registration",
     "to_payload": "._codec",
     "UnknownEnumValue": "._values",

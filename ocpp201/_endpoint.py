@@ -109,8 +109,6 @@ DEFAULT_MAX_VIOLATIONS: Final = 10
 
 _NO_HOOKS: Final = Hooks()  # shared (immutable) by the endpoints given none
 
-_LOGGED_DESCRIPTION_LENGTH: Final = 1000
-
 
 class _PolicyCloseError(Exception):
     """The receive loop closed the connection for a policy violation (1008)."""
@@ -280,55 +278,6 @@ class RpcEndpoint(EndpointLogs, Caller, HandlerRunner):
     def closed(self) -> bool:
         """Whether the endpoint has shut down (its connection closed)."""
         return self._closed is not None
-
-    # ------------------------------------------------------------------ reporting
-
-    def _hook(self, hook: Callable[..., object] | None, *args: Any) -> None:
-        if hook is None:
-            return
-        try:
-            hook(self, *args)
-        except Exception:
-            self.logger.exception("hook %r raised; ignored", hook)
-
-    def _validation_failed(self, failure: ValidationFailure) -> None:
-        description = failure.error.description
-        if len(description) > _LOGGED_DESCRIPTION_LENGTH:  # bounded log lines
-            count = len(failure.error.problems)
-            description = (
-                f"{description[:_LOGGED_DESCRIPTION_LENGTH]}... ({count} problems)"
-            )
-        if failure.direction == "incoming":
-            self._bad_frames.warning(
-                "invalid %s %s from the peer (message id %s): %s",
-                failure.action,
-                failure.kind,
-                failure.message_id,
-                description,
-            )
-        else:
-            self.logger.error(
-                "our own %s %s is invalid (message id %s) -- a bug on this side, "
-                "not the peer's: %s",
-                failure.action,
-                failure.kind,
-                failure.message_id,
-                description,
-            )
-        self._hook(self.hooks.validation_failed, failure)
-
-    def _report(self, reply: SendReply) -> None:
-        """Log (and hook) what the core said about a reply it built."""
-        if reply.validation is not None:
-            self._validation_failed(reply.validation)
-        if reply.our_fault:
-            self.logger.error("%s", reply.reason)
-        elif reply.bad_frame:
-            self._bad_frames.warning(
-                "bad message from the peer: %s; answering %s",
-                reply.reason,
-                reply.code.value if reply.code is not None else "",
-            )
 
     # ------------------------------------------------------------------ sending
 

@@ -15,9 +15,11 @@ event                     what the driver does
 :class:`CloseConnection`  close the connection with ``code`` and ``reason``
 ========================  ==============================================================
 
-All are frozen, slotted attrs classes.  :class:`ValidationFailure` and
-:class:`UnmatchedResponse` are what the endpoint's hooks receive; events carry them
-so a driver can report without recomputing anything.
+All are frozen, slotted attrs classes, as are :class:`PreparedCall` and
+:class:`StartedCall`, what ``prepare_call()`` and ``start_call()`` return.
+:class:`ValidationFailure` and :class:`UnmatchedResponse` are what the endpoint's
+hooks receive; events carry them so a driver can report without recomputing
+anything.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ __all__ = [
     "CloseConnection",
     "Event",
     "FrameDropped",
+    "PreparedCall",
     "SendReply",
+    "StartedCall",
     "UnmatchedResponse",
     "ValidationFailure",
 ]
@@ -169,6 +173,26 @@ Event = (
     | FrameDropped
     | (CloseConnection)
 )
+
+
+@attrs.frozen(slots=True)
+class PreparedCall:
+    """A request checked and encoded by :meth:`RpcConnection.prepare_call`."""
+
+    action: str
+    payload: dict[str, Any]
+    checked: bool = False
+    """Whether outgoing validation checked ``payload`` (with attrs' validators on):
+    then orjson, when in use, may write the frame."""
+
+
+@attrs.frozen(slots=True)
+class StartedCall:
+    """Our CALL, registered as outstanding: send ``frame``."""
+
+    message_id: str
+    action: str
+    frame: str
 
 
 # The core makes one of these per message: built without attrs' frozen __init__.

@@ -1,9 +1,10 @@
-"""Rate-limited logging of one peer's bad messages.
+"""Rate-limited logging of one peer's bad messages, and an endpoint's reports.
 
 One job: a peer sending garbage must not be able to fill the log.  A
 :class:`LogLimiter` lets ``burst`` lines through per ``window`` seconds and counts
 the rest; the first line of the next window reports how many were suppressed.
-:class:`EndpointLogs` gives an endpoint its logger and limiter, made on first use;
+:class:`EndpointLogs` gives an endpoint its logger and limiter, made on first use,
+and reports what the core said about a reply (to the logs and the hooks);
 :func:`cut_for_log` bounds a frame logged at DEBUG.
 """
 
@@ -13,6 +14,9 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any, Final
+
+from ._events import SendReply, ValidationFailure
+from ._hooks import Hooks
 
 __all__ = [
     "DEFAULT_LOG_BURST",
@@ -27,6 +31,9 @@ DEFAULT_LOG_BURST: Final = 10
 
 DEFAULT_LOG_WINDOW: Final = 60.0
 """Seconds of one window."""
+
+
+_LOGGED_DESCRIPTION_LENGTH: Final = 1000
 
 
 class LogLimiter:
@@ -106,10 +113,12 @@ def cut_for_log(message: str | bytes) -> str | bytes:
 
 class EndpointLogs:
     """An endpoint's logger (given, or ``ocpp201.rpc.<identity>``) and the limiter of
-    its warnings about the peer, both made on first use: an idle endpoint holds
-    neither."""
+    its warnings about the peer, both made on first use (an idle endpoint holds
+    neither), and its reports: what the core said about a reply, validation
+    failures and hook calls, to the logs and the hooks."""
 
     identity: str
+    hooks: Hooks
     _logger: logging.Logger | logging.LoggerAdapter[logging.Logger] | None
     _limiter: LogLimiter | None
 
@@ -133,3 +142,52 @@ class EndpointLogs:
         if self._limiter is None:
             self._limiter = LogLimiter(self.logger)
         return self._limiter
+
+    def _hook(self, hook: Callable[..., object] | None, *args: Any) -> None:
+        """Call ``hook(endpoint, *args)``; what it raises is logged, never raised."""
+        if hook is None:
+            return
+        try:
+            hook(self, *args)
+        except Exception:
+            self.logger.exception("hook %r raised; ignored", hook)
+
+    def _validation_failed(self, failure: ValidationFailure) -> None:
+        """Log (bounded) and hook a validation failure: the peer's, or our own bug."""
+        description = failure.error.description
+        if len(description) > _LOGGED_DESCRIPTION_LENGTH:  # bounded log lines
+            count = len(failure.error.problems)
+            description = (
+                f"{description[:_LOGGED_DESCRIPTION_LENGTH]}... ({count} problems)"
+            )
+        if failure.direction == "incoming":
+            self._bad_frames.warning(
+                "invalid %s %s from the peer (message id %s): %s",
+                failure.action,
+                failure.kind,
+                failure.message_id,
+                description,
+            )
+        else:
+            self.logger.error(
+                "our own %s %s is invalid (message id %s) -- a bug on this side, "
+                "not the peer's: %s",
+                failure.action,
+                failure.kind,
+                failure.message_id,
+                description,
+            )
+        self._hook(self.hooks.validation_failed, failure)
+
+    def _report(self, reply: SendReply) -> None:
+        """Log (and hook) what the core said about a reply it built."""
+        if reply.validation is not None:
+            self._validation_failed(reply.validation)
+        if reply.our_fault:
+            self.logger.error("%s", reply.reason)
+        elif reply.bad_frame:
+            self._bad_frames.warning(
+                "bad message from the peer: %s; answering %s",
+                reply.reason,
+                reply.code.value if reply.code is not None else "",
+            )

@@ -52,7 +52,9 @@ from ._events import (
     CloseConnection,
     Event,
     FrameDropped,
+    PreparedCall,
     SendReply,
+    StartedCall,
     UnmatchedResponse,
     ValidationFailure,
     new_call_received,
@@ -92,26 +94,6 @@ UUID4 factory draws 122 random bits per id; its ids are not stored.)"""
 
 POLICY_VIOLATION: Final = 1008
 """The WebSocket close code for a peer that keeps breaking the rules (RFC 6455)."""
-
-
-@attrs.frozen(slots=True)
-class PreparedCall:
-    """A request checked and encoded by :meth:`RpcConnection.prepare_call`."""
-
-    action: str
-    payload: dict[str, Any]
-    checked: bool = False
-    """Whether outgoing validation checked ``payload`` (with attrs' validators on):
-    then orjson, when in use, may write the frame."""
-
-
-@attrs.frozen(slots=True)
-class StartedCall:
-    """Our CALL, registered as outstanding: send ``frame``."""
-
-    message_id: str
-    action: str
-    frame: str
 
 
 _NO_IDS: Final[set[str]] = frozenset()  # type: ignore[assignment]
