@@ -6,6 +6,7 @@ shape (upper-case, at most 6 fractional digits) is recognised by one regular
 expression and handed to the C-implemented :meth:`datetime.fromisoformat` (Python
 3.11+), 7 times faster than converting the groups in Python; everything else takes the
 general path.  Both paths give the same value for every text the first accepts.
+The formatter keeps the text of the last whole UTC second it wrote.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def parse_datetime(text: str) -> datetime:
 
 _UTC = timezone.utc
 # The last whole second formatted in UTC, and its "YYYY-MM-DDTHH:MM:SS": a busy
-# endpoint formats the same second many times, and isoformat() costs 5 timestamp()s.
+# endpoint formats the same second many times, and isoformat() costs about 0.8 us
+# (five times a timestamp()).
 _last_second: tuple[float, str] = (math.nan, "")
 # Below 2**33 s (the year 2242) a timestamp() is within 1 us of the true value
 # (the microseconds are exact and divided once), so its floor is the true second.
