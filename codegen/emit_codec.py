@@ -66,7 +66,7 @@ class _Out:
         return f"_M_{name}"
 
 
-def _range(var: str, low: float | None, high: float | None, strict: bool) -> str:
+def out_of_range(var: str, low: float | None, high: float | None, strict: bool) -> str:
     """The condition under which ``var`` is out of range.  ``strict`` (numbers): the
     infinities are out of range too, and so is NaN, which fails every comparison."""
     if strict:
@@ -93,14 +93,14 @@ def _check_scalar(out: _Out, prim: Primitive, var: str, depth: int) -> None:
         out.add(depth, f"if {var}.__class__ is not int:")
         out.add(depth + 1, f"{var} = integer({var})")
         if prim.minimum is not None or prim.maximum is not None:
-            out.refuse_if(depth, _range(var, prim.minimum, prim.maximum, False))
+            out.refuse_if(depth, out_of_range(var, prim.minimum, prim.maximum, False))
     elif kind == "number":
         out.refuse_if(
             depth, f"{var}.__class__ is not float and {var}.__class__ is not int"
         )
         out.used.add("INF")
         # Strict comparisons with the infinities refuse them; NaN fails any of them.
-        out.refuse_if(depth, _range(var, prim.minimum, prim.maximum, True))
+        out.refuse_if(depth, out_of_range(var, prim.minimum, prim.maximum, True))
     elif kind == "boolean":
         out.refuse_if(depth, f"{var}.__class__ is not bool")
     elif kind == "date-time":
@@ -141,7 +141,9 @@ def _converted(out: _Out, type_expr: TypeExpr, src: str) -> str | None:
 def _check_array(out: _Out, array: Array, depth: int) -> None:
     condition = "v.__class__ is not list"
     if array.min_items is not None or array.max_items is not None:
-        condition += " or " + _range("len(v)", array.min_items, array.max_items, False)
+        condition += " or " + out_of_range(
+            "len(v)", array.min_items, array.max_items, False
+        )
     out.refuse_if(depth, condition)
     item = array.item
     if isinstance(item, Ref):
@@ -158,7 +160,9 @@ def _check_array(out: _Out, array: Array, depth: int) -> None:
         out.add(depth, "v = [x if x.__class__ is int else integer(x) for x in v]")
         if item.minimum is not None or item.maximum is not None:
             out.add(depth, "for x in v:")
-            out.refuse_if(depth + 1, _range("x", item.minimum, item.maximum, False))
+            out.refuse_if(
+                depth + 1, out_of_range("x", item.minimum, item.maximum, False)
+            )
     elif isinstance(item, Primitive):
         out.add(depth, "for x in v:")
         _check_scalar(out, item, "x", depth + 1)

@@ -18,23 +18,13 @@ so does a class with a parameter too long for a line (none in OCPP 2.0.1).
 from __future__ import annotations
 
 from .emit import annotation
+from .emit_codec import out_of_range
 from .layout import LINE, Call, layout
 from .model import Array, Field, Model, ObjectDef, Ref, TypeExpr
 
 __all__ = ["init_helpers", "init_lines"]
 
 _INDENT = "        "
-
-
-def _range(low: float | None, high: float | None, finite: bool) -> str:
-    """`` or <v out of range>``; ``finite``: the infinities and NaN are out too."""
-    if low is not None and high is not None:
-        return f" or not {low!r} <= v <= {high!r}"
-    if low is not None:
-        return f" or not {low!r} <= v < INF" if finite else f" or v < {low!r}"
-    if high is not None:
-        return f" or not -INF < v <= {high!r}" if finite else f" or v > {high!r}"
-    return " or not -INF < v < INF" if finite else ""
 
 
 def _unusual(type_expr: TypeExpr, model: Model) -> str | None:
@@ -49,14 +39,13 @@ def _unusual(type_expr: TypeExpr, model: Model) -> str | None:
         length = type_expr.max_length
         tail = "" if length is None else f" or len(v) > {length}"
         return f"v.__class__ is not str{tail}"
+    low, high = type_expr.minimum, type_expr.maximum
     if kind == "integer":
-        return "v.__class__ is not int" + _range(
-            type_expr.minimum, type_expr.maximum, False
-        )
+        bounded = low is not None or high is not None
+        tail = f" or {out_of_range('v', low, high, False)}" if bounded else ""
+        return f"v.__class__ is not int{tail}"
     if kind == "number":  # an int is checked by the validator
-        return "v.__class__ is not float" + _range(
-            type_expr.minimum, type_expr.maximum, True
-        )
+        return f"v.__class__ is not float or {out_of_range('v', low, high, True)}"
     if kind == "boolean":
         return "v.__class__ is not bool"
     if kind == "date-time":

@@ -131,13 +131,7 @@ def to_payload(obj: Any, *, check: bool = False) -> dict[str, Any]:
     if codecs is None and not attrs.has(cls):
         raise TypeError(f"to_payload() takes a message or datatype object, not {obj!r}")
     if check:
-        if _TOLERATED:
-            check_outgoing(obj)
-        else:  # what check_outgoing() would look at: nothing when all of it is None
-            for attribute, _, spec in _changeable(cls):
-                if spec is None or getattr(obj, attribute) is not None:
-                    check_outgoing(obj)  # (spec None: the extra keys, always)
-                    break
+        check_outgoing(obj)
     if codecs is not None:
         return codecs[1](obj)
     return encode_object(obj)
@@ -151,6 +145,12 @@ def check_outgoing(obj: Any) -> None:
     an object built by a tolerant decoding is alive (it could be inside ``obj``):
     then ``obj`` is checked in full.
     """
+    if not _TOLERATED:
+        for attribute, _, spec in _changeable(obj.__class__):
+            if spec is None or getattr(obj, attribute) is not None:  # None: extras
+                break
+        else:
+            return  # nothing to look at: every such field is None
     problems: list[Problem] = []
     if _TOLERATED:
         # Some object a tolerant decoding built is alive: it may be nested in
