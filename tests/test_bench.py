@@ -49,9 +49,10 @@ def test_compare_quick_runs_and_reports_every_contender() -> None:
                 assert cell["n"] >= 1
                 assert 0 < cell["p10"] <= cell["median"] <= cell["p90"]
     assert "harness only (echo)" in report["paths"]["server"]
-    assert set(report["import_ms"]) == {"ocpp201", "ocpp.v201"}
-    for value in report["import_ms"].values():
-        assert 0 < value["min"] <= value["median"]
+    for key in ("import_ms", "first_use_ms"):
+        assert set(report[key]) == {"ocpp201", "ocpp.v201"}
+        for value in report[key].values():
+            assert 0 < value["min"] <= value["median"]
     assert report["idle_endpoint_bytes"]["ocpp201"] > 0
     assert report["idle_endpoint_bytes"]["ocpp 2.1.0"] > 0
     assert report["targets"], "the issue's targets are reported"
