@@ -57,3 +57,26 @@ def test_compare_quick_runs_and_reports_every_contender() -> None:
     assert report["idle_endpoint_bytes"]["ocpp 2.1.0"] > 0
     assert report["targets"], "the issue's targets are reported"
     assert report["machine"]["nproc"] >= 1
+
+
+def test_stages_quick_reports_every_stage() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/stages.py", "--quick", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    stages = report["tight_loop_us"]
+    assert set(stages) >= {
+        "json",
+        "typed decode",
+        "construction only",
+        "endpoint receive (all of it)",
+    }
+    assert all(value > 0 for value in stages.values())
+    assert set(report["harness_us"]) == {"harness alone (echo)", "harness path"}
+    assert report["backend"] in ("stdlib", "orjson")
