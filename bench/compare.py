@@ -32,11 +32,11 @@ and the table says so.
 Also reported: ``import ocpp201`` against ``import ocpp.v201``, and what each takes
 until it can serve the three actions (its first use; fresh interpreters reading
 compiled bytecode, median of several, ``OCPP201_JSON`` unset: the package's own
-choice), and the memory
-of one idle CSMS endpoint on an in-memory connection (tracemalloc: the growth for N
-started endpoints divided by N, the connection pair included; the pair alone is
-reported too).  Nothing asserts a speed: absolute times vary by 2x on a loaded
-machine; compare the ratios of one run.  :mod:`report` prints the figures.
+choice), and the memory of one idle CSMS endpoint on an in-memory connection
+(tracemalloc: the growth for N started endpoints divided by N, the connection pair
+included; the pair alone is reported too).  Nothing asserts a speed: absolute
+times vary by 2x on a loaded machine; compare the ratios of one run.
+:mod:`report` prints the figures.
 """
 
 from __future__ import annotations
