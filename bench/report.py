@@ -37,7 +37,8 @@ def targets(
         if value is None:
             return
         met = value >= goal if higher else value <= goal
-        found.append({"target": text, "value": round(value, 2), "met": met})
+        shown = round(value, 2) if value >= 0.1 else round(value, 4)
+        found.append({"target": text, "value": shown, "met": met})
 
     for ours in [r for r in paths["server"] if r.startswith("ocpp201")]:
         te = "TransactionEvent"
@@ -69,7 +70,8 @@ def targets(
                     True,
                 )
     add(
-        "import ocpp201 / import ocpp.v201 <= 0.33 (medians)",
+        "import ocpp201 / import ocpp.v201 <= 0.33 (medians; its names load on "
+        "first use, see the first-use rows)",
         imports["ocpp201"]["median"] / imports["ocpp.v201"]["median"],
         1 / 3,
         False,
@@ -144,9 +146,15 @@ def lines(report: dict[str, Any]) -> Iterator[str]:
     )
     yield ""
     yield "targets of issue 9 (reported, not asserted)"
-    for target in report["targets"]:
+    for target in _targets(report):
         mark = "met" if target["met"] else "NOT met"
         yield f"  {target['target']}: {target['value']} ({mark})"
+
+
+def _targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets, computed again from the report's figures (a report saved by an
+    earlier version of the command may word or round them otherwise)."""
+    return targets(report["paths"], report["import_ms"], report["idle_endpoint_bytes"])
 
 
 def _import_tables(
@@ -195,6 +203,6 @@ def markdown(report: dict[str, Any]) -> Iterator[str]:
     yield ""
     yield "| target of issue 9 | this run | |"
     yield "| --- | ---: | --- |"
-    for target in report["targets"]:
+    for target in _targets(report):
         mark = "met" if target["met"] else "not met"
         yield f"| {target['target']} | {target['value']} | {mark} |"

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python bench/stages.py                      # a few seconds
+    python bench/stages.py                      # about 10 seconds
     OCPP201_JSON=stdlib python bench/stages.py  # the standard library's parser
     python bench/stages.py --json
 
@@ -18,14 +18,17 @@ time, each in a tight loop (``timeit``, best of several), and then on the harnes
 * ``construction only``: the same objects built from values already decoded (each
   field stored, nothing looked up or checked): what no faster decoder written in
   Python can avoid while the message classes are attrs classes;
-* ``core receive``: ``RpcConnection.receive`` (framing, routing, the gate, ids,
-  the typed decode), the handler, and ``RpcConnection.respond`` (check, encode,
-  frame);
+* ``handler``: the benchmark's handler, building its response;
+* ``core receive + handler + respond``: ``RpcConnection.receive`` (framing,
+  routing, the gate, ids, the typed decode), the handler, and
+  ``RpcConnection.respond``; ``respond`` alone (check, encode, frame);
 * ``endpoint receive``: ``RpcEndpoint._receive``, all of it in one call, as the
   receive loop makes it;
-* ``harness path``: the server path as ``compare.py`` measures it (send the CALL
-  on an in-memory pair, receive the CALLRESULT), and the harness alone (an echo);
-  the path less the echo is what ``endpoint receive`` costs in the receive loop,
+* ``harness path``: the server path on ``compare.py``'s harness (send the CALL on
+  an in-memory pair, receive the CALLRESULT; the mean per message of each round,
+  the median of the rounds, where ``compare.py`` takes the median of single
+  messages), and the harness alone (an echo); the path less the echo is what
+  ``endpoint receive`` costs in the receive loop,
   among the event loop's and the client's code, with the garbage collector on
   (``timeit`` switches it off; with it on, the tight loop costs the same);
 * two references: ``msgspec`` decoding the payload into the validated structs of
@@ -134,6 +137,10 @@ async def _harness(endpoint_class: type[Any], rounds: int, n: int) -> dict[str, 
     task.cancel()
     client, server = ocpp201.memory_pair()
     async with endpoint_class("CS001", server):
+        await client.send(frames[0])
+        reply = await client.recv()
+        if not str(reply).startswith('[3,"m0",'):
+            raise AssertionError(f"the endpoint answered {reply!r}")
         await per_message(client)
         found["harness path"] = await per_message(client)
     return found
