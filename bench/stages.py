@@ -28,9 +28,9 @@ time, each in a tight loop (``timeit``, best of several), and then on the harnes
   an in-memory pair, receive the CALLRESULT; the mean per message of each round,
   the median of the rounds, where ``compare.py`` takes the median of single
   messages), and the harness alone (an echo); the path less the echo is what
-  ``endpoint receive`` costs in the receive loop,
-  among the event loop's and the client's code, with the garbage collector on
-  (``timeit`` switches it off; with it on, the tight loop costs the same);
+  ``endpoint receive`` costs in the receive loop, among the event loop's and the
+  client's code, with the garbage collector on (``timeit`` switches it off; with
+  it on, the tight loop costs the same);
 * two references: ``msgspec`` decoding the payload into the validated structs of
   the msgspec floor (parse, validation and construction in C), and the standard
   library's parser without hooks.
