@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import json
 import statistics
 import sys
@@ -57,7 +59,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import attrs
-from contenders import ocpp201_csms
+import contenders
 from payloads import TRANSACTION_EVENT
 
 import ocpp201
@@ -112,7 +114,10 @@ def constructor_of(obj: Any) -> Callable[[], Any]:
     return build
 
 
-async def _harness(endpoint_class: type[Any], rounds: int, n: int) -> dict[str, float]:
+async def _harness(rounds: int, n: int) -> dict[str, float]:
+    """Per message on the harness of ``compare.py`` (its echo and its ocpp201
+    server, from :mod:`contenders`): the mean of each round, the median of the
+    rounds."""
     frames = [_frame(f"m{i}") for i in range(1024)]
 
     async def per_message(client: Any) -> float:
@@ -125,24 +130,20 @@ async def _harness(endpoint_class: type[Any], rounds: int, n: int) -> dict[str, 
             times.append((time.perf_counter() - started) / n * 1e6)
         return statistics.median(times)
 
-    async def echo(connection: Any) -> None:
-        while True:
-            await connection.send(await connection.recv())
-
     found: dict[str, float] = {}
-    client, server = ocpp201.memory_pair()
-    task = asyncio.ensure_future(echo(server))
-    await per_message(client)
-    found["harness alone (echo)"] = await per_message(client)
-    task.cancel()
-    client, server = ocpp201.memory_pair()
-    async with endpoint_class("CS001", server):
-        await client.send(frames[0])
-        reply = await client.recv()
-        if not str(reply).startswith('[3,"m0",'):
-            raise AssertionError(f"the endpoint answered {reply!r}")
-        await per_message(client)
-        found["harness path"] = await per_message(client)
+    for name, start in (
+        ("harness alone (echo)", contenders.start_echo_server),
+        ("harness path", functools.partial(contenders.start_ocpp201_server, ocpp201)),
+    ):
+        client, server = ocpp201.memory_pair()
+        async with contextlib.AsyncExitStack() as stack:
+            await start(server, stack)
+            await client.send(frames[0])
+            reply = str(await client.recv())
+            if name == "harness path" and not reply.startswith('[3,"m0",'):
+                raise AssertionError(f"the endpoint answered {reply!r}")
+            await per_message(client)
+            found[name] = await per_message(client)
     return found
 
 
@@ -150,8 +151,7 @@ def measure(quick: bool) -> dict[str, Any]:
     number, repeat = (300, 3) if quick else (20000, 7)
     backend = _json.backend()
     frame = _frame("abc-1")
-    endpoint_class = ocpp201_csms(ocpp201)
-    endpoint = endpoint_class("CS001", ocpp201.memory_pair()[1])
+    endpoint = contenders.ocpp201_csms(ocpp201)("CS001", ocpp201.memory_pair()[1])
     protocol = endpoint.protocol
     codecs = _codec._generated(messages.TransactionEventRequest)
     assert codecs is not None
@@ -200,7 +200,7 @@ def measure(quick: bool) -> dict[str, Any]:
             lambda: typed.decode(raw), number, repeat
         )
     rounds, n = (2, 200) if quick else (7, 5000)
-    harness = asyncio.run(_harness(endpoint_class, rounds, n))
+    harness = asyncio.run(_harness(rounds, n))
     return {
         "backend": backend,
         "python": sys.version.split()[0],
