@@ -62,7 +62,6 @@ from ._events import (
     new_send_reply,
 )
 from ._framing import Call, CallErrorFrame, CallResult, Ignore, Reply
-from ._lenient import from_payload_tolerant
 from ._registration import BOOT_NOTIFICATION, StationRegistration
 from ._routing import CustomAction
 from ._rules import (
@@ -468,7 +467,7 @@ class RpcConnection:
             if syntax_problems:
                 raise ValidationError(syntax_problems, type_name=cls.__name__)
             return decode_payload(cls, payload)
-        obj, tolerated = from_payload_tolerant(cls, payload)
+        obj, tolerated = decode_payload(cls, payload, tolerant=True)
         if syntax_problems:
             tolerated = (*syntax_problems, *tolerated)
         return obj, tolerated
