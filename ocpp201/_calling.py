@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
 from typing import Any, Final, Literal, NoReturn, TypeVar, cast
 
 from . import _eager
@@ -23,12 +22,10 @@ from ._errors import (
     ConnectionClosedError,
     LocalValidationError,
     Problem,
-    ValidationError,
 )
 from ._events import CallFailed, CallSucceeded, ValidationFailure
-from ._hooks import Hooks
 from ._logs import LogLimiter
-from ._protocol import MAX_LISTED_PROBLEMS, RpcConnection, StartedCall
+from ._protocol import RpcConnection, StartedCall
 from ._slot import CallSlot
 from ._tasks import TaskSupervisor
 
@@ -67,8 +64,6 @@ def is_closure(exc: BaseException) -> bool:
 
 _timeout_at = getattr(asyncio, "timeout_at", None)  # Python 3.11+
 
-_LOGGED_TOLERATED_LENGTH: Final = 1000
-
 
 async def _wait_until(future: asyncio.Future[Any], deadline: float) -> bool:
     """Wait for ``future`` until ``deadline`` (loop time); whether it is done."""
@@ -100,7 +95,6 @@ class Caller:
 
     protocol: RpcConnection
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger]
-    hooks: Hooks
     call_timeout: float
     send_timeout: float
     close_timeout: float
@@ -114,9 +108,6 @@ class Caller:
         raise NotImplementedError
 
     def _validation_failed(self, failure: ValidationFailure) -> None:
-        raise NotImplementedError
-
-    def _hook(self, hook: Callable[..., object] | None, *args: Any) -> None:
         raise NotImplementedError
 
     async def _send(self, frame: str) -> None:
@@ -273,26 +264,4 @@ class Caller:
         obj: object,
         tolerated: tuple[Problem, ...],
     ) -> None:
-        """Report what tolerant decoding let through: one rate-limited WARNING
-        line and one ``validation_failed`` report (``tolerated=True``)."""
-        # The peer's bad content: rate-limited per connection, cut like a
-        # validation summary (a property name may be as long as the message).
-        text = "; ".join(str(problem) for problem in tolerated[:MAX_LISTED_PROBLEMS])
-        if len(text) > _LOGGED_TOLERATED_LENGTH:
-            text = f"{text[:_LOGGED_TOLERATED_LENGTH]}... ({len(tolerated)} problems)"
-        self._bad_frames.warning(
-            "tolerated in the %s %s from the peer (message id %s): %s",
-            action,
-            kind,
-            message_id,
-            text,
-        )
-        failure = ValidationFailure(
-            direction="incoming",
-            kind=kind,
-            action=action,
-            message_id=message_id,
-            error=ValidationError(tolerated, type_name=type(obj).__name__),
-            tolerated=True,
-        )
-        self._hook(self.hooks.validation_failed, failure)
+        raise NotImplementedError  # EndpointLogs._tolerated

@@ -72,7 +72,7 @@ class HandlerRunner:
         obj: object,
         tolerated: tuple[Problem, ...],
     ) -> None:
-        raise NotImplementedError  # Caller._tolerated
+        raise NotImplementedError  # EndpointLogs._tolerated
 
     def _dispatch(self, call: CallReceived) -> None:
         """Queue ``call``; start a handler task if fewer than

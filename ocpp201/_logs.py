@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Literal
 
+from ._errors import Problem, ValidationError
 from ._events import SendReply, ValidationFailure
 from ._hooks import Hooks
+from ._rules import MAX_LISTED_PROBLEMS
 
 __all__ = [
     "DEFAULT_LOG_BURST",
@@ -34,6 +36,13 @@ DEFAULT_LOG_WINDOW: Final = 60.0
 
 
 _LOGGED_DESCRIPTION_LENGTH: Final = 1000
+
+
+def _bounded(description: str, count: int) -> str:
+    """A problem summary cut for a log line, with the number of problems."""
+    if len(description) <= _LOGGED_DESCRIPTION_LENGTH:
+        return description
+    return f"{description[:_LOGGED_DESCRIPTION_LENGTH]}... ({count} problems)"
 
 
 class LogLimiter:
@@ -154,12 +163,7 @@ class EndpointLogs:
 
     def _validation_failed(self, failure: ValidationFailure) -> None:
         """Log (bounded) and hook a validation failure: the peer's, or our own bug."""
-        description = failure.error.description
-        if len(description) > _LOGGED_DESCRIPTION_LENGTH:  # bounded log lines
-            count = len(failure.error.problems)
-            description = (
-                f"{description[:_LOGGED_DESCRIPTION_LENGTH]}... ({count} problems)"
-            )
+        description = _bounded(failure.error.description, len(failure.error.problems))
         if failure.direction == "incoming":
             self._bad_frames.warning(
                 "invalid %s %s from the peer (message id %s): %s",
@@ -177,6 +181,36 @@ class EndpointLogs:
                 failure.message_id,
                 description,
             )
+        self._hook(self.hooks.validation_failed, failure)
+
+    def _tolerated(
+        self,
+        kind: Literal["request", "response"],
+        action: str,
+        message_id: str,
+        obj: object,
+        tolerated: tuple[Problem, ...],
+    ) -> None:
+        """Report what tolerant decoding let through: one rate-limited WARNING
+        line and one ``validation_failed`` report (``tolerated=True``)."""
+        # The peer's bad content: rate-limited per connection, cut like a
+        # validation summary (a property name may be as long as the message).
+        text = "; ".join(str(problem) for problem in tolerated[:MAX_LISTED_PROBLEMS])
+        self._bad_frames.warning(
+            "tolerated in the %s %s from the peer (message id %s): %s",
+            action,
+            kind,
+            message_id,
+            _bounded(text, len(tolerated)),
+        )
+        failure = ValidationFailure(
+            direction="incoming",
+            kind=kind,
+            action=action,
+            message_id=message_id,
+            error=ValidationError(tolerated, type_name=type(obj).__name__),
+            tolerated=True,
+        )
         self._hook(self.hooks.validation_failed, failure)
 
     def _report(self, reply: SendReply) -> None:
