@@ -103,12 +103,8 @@ def _check_scalar(out: _Out, prim: Primitive, var: str, depth: int) -> None:
         out.refuse_if(depth, out_of_range(var, prim.minimum, prim.maximum, True))
     elif kind == "boolean":
         out.refuse_if(depth, f"{var}.__class__ is not bool")
-    elif kind == "date-time":
-        out.used.add("parse_datetime")
-        out.add(depth, f"{var} = parse_datetime({var})")
-    else:  # any
-        out.used.add("any_json")
-        out.add(depth, f"{var} = any_json({var})")
+    else:  # a date-time or an untyped value
+        out.add(depth, f"{var} = {_converted(out, prim, var)}")
 
 
 def _check(out: _Out, type_expr: TypeExpr, depth: int) -> None:
@@ -116,10 +112,7 @@ def _check(out: _Out, type_expr: TypeExpr, depth: int) -> None:
     if isinstance(type_expr, Primitive):
         _check_scalar(out, type_expr, "v", depth)
     elif isinstance(type_expr, Ref):
-        if type_expr.name in out.model.enums:
-            out.add(depth, f"v = {out.members(type_expr.name)}[v]")
-        else:
-            out.add(depth, f"v = _decode_{type_expr.name}(v)")
+        out.add(depth, f"v = {_converted(out, type_expr, 'v')}")
     else:
         _check_array(out, type_expr, depth)
 
@@ -146,15 +139,9 @@ def _check_array(out: _Out, array: Array, depth: int) -> None:
         )
     out.refuse_if(depth, condition)
     item = array.item
-    if isinstance(item, Ref):
-        if item.name in out.model.enums:
-            out.add(depth, f"v = [{out.members(item.name)}[x] for x in v]")
-        else:
-            out.add(depth, f"v = [_decode_{item.name}(x) for x in v]")
-    elif isinstance(item, Primitive) and item.kind in ("date-time", "any"):
-        helper = "parse_datetime" if item.kind == "date-time" else "any_json"
-        out.used.add(helper)
-        out.add(depth, f"v = [{helper}(x) for x in v]")
+    converted = _converted(out, item, "x")
+    if converted is not None:
+        out.add(depth, f"v = [{converted} for x in v]")
     elif isinstance(item, Primitive) and item.kind == "integer":
         out.used.add("integer")
         out.add(depth, "v = [x if x.__class__ is int else integer(x) for x in v]")
@@ -177,38 +164,27 @@ def _decoder(out: _Out, obj: ObjectDef) -> None:
     out.refuse_if(1, "o.__class__ is not dict")
     out.add(1, f"self = _U_{obj.name}()")
     declared = len(out.lines)
-    out.add(1, "v: Any")
     if not obj.extensible:
         out.add(1, f"n = {sum(f.required for f in obj.fields)}")
+    temporary = False
     for field in obj.fields:
         depth = 1 if field.required else 2
-        direct = f"self.{field.name} = " + (
-            _converted(out, field.type, f'o["{field.wire}"]') or "?"
-        )
         if not field.required:
             out.add(1, f'if "{field.wire}" in o:')
-        if "?" not in direct and len(direct) + 4 * depth <= LINE:
-            # One conversion and no check of its own: no temporary.
-            out.add(depth, direct)
-            if not field.required:
-                if not obj.extensible:
-                    out.add(2, "n += 1")
-                out.add(1, "else:")
-                out.add(2, f"self.{field.name} = None")
-            continue
-        if field.required:
-            out.add(1, f'v = o["{field.wire}"]')
-            _check(out, field.type, 1)
+        converted = _converted(out, field.type, f'o["{field.wire}"]')
+        direct = f"self.{field.name} = {converted}"
+        if converted is not None and len(direct) + 4 * depth <= LINE:
+            out.add(depth, direct)  # one conversion, no check of its own
         else:
-            out.add(2, f'v = o["{field.wire}"]')
-            _check(out, field.type, 2)
+            temporary = True
+            out.add(depth, f'v = o["{field.wire}"]')
+            _check(out, field.type, depth)
+            out.add(depth, f"self.{field.name} = v")
+        if not field.required:
             if not obj.extensible:
                 out.add(2, "n += 1")
-            out.add(2, f"self.{field.name} = v")
             out.add(1, "else:")
             out.add(2, f"self.{field.name} = None")
-            continue
-        out.add(1, f"self.{field.name} = v")
     if obj.extensible:
         out.used.add("json_problem")
         known = ", ".join(f'"{f.wire}"' for f in obj.fields)
@@ -219,8 +195,8 @@ def _decoder(out: _Out, obj: ObjectDef) -> None:
         out.refuse_if(1, "len(o) != n")  # a key the schema does not know
     out.add(1, f"self.__class__ = {obj.name}")
     out.add(1, "return self")
-    if not any(line.lstrip().startswith("v = ") for line in out.lines[declared:]):
-        del out.lines[declared]  # every field was converted without a temporary
+    if temporary:
+        out.lines.insert(declared, "    v: Any")
 
 
 def _encoded(out: _Out, type_expr: TypeExpr) -> str:

@@ -17,6 +17,8 @@ so does a class with a parameter too long for a line (none in OCPP 2.0.1).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .emit import annotation
 from .emit_codec import out_of_range
 from .layout import LINE, Call, layout
@@ -27,7 +29,7 @@ __all__ = ["init_helpers", "init_lines"]
 _INDENT = "        "
 
 
-def _unusual(type_expr: TypeExpr, model: Model) -> str | None:
+def _unusual(type_expr: TypeExpr) -> str | None:
     """The condition under which ``v`` needs its validator (the inline check does
     not accept it), or None when every value does (lists, untyped values)."""
     if isinstance(type_expr, Ref):
@@ -58,10 +60,10 @@ def _call(func: str, args: tuple[str, ...], depth: int) -> list[str]:
     return layout("", Call(func, args), "", "    " * depth)
 
 
-def _check(obj: ObjectDef, field: Field, model: Model) -> list[str]:
+def _check(obj: ObjectDef, field: Field) -> list[str]:
     """``v = <field>`` and the lines that run its validator unless the inline
     check accepts it."""
-    unusual = _unusual(field.type, model)
+    unusual = _unusual(field.type)
     lines = [f"{_INDENT}v = self.{field.name}"]  # what attrs validates: read back
     args = ("self", f'"{field.name}"', "v", obj.name)
     if field.required and unusual is None:
@@ -115,16 +117,16 @@ def init_lines(obj: ObjectDef, model: Model) -> list[str]:
         f"{_INDENT}v: Any",
     ]
     for field in obj.fields:
-        lines += _check(obj, field, model)
+        lines += _check(obj, field)
     if any(len(line) > LINE for line in lines):
         return []  # a parameter too long for a line (not in 2.0.1): attrs' __init__
     return lines
 
 
-def init_helpers(objects: list[ObjectDef], model: Model) -> set[str]:
-    """The names the ``__init__`` methods of ``objects`` import from
+def init_helpers(inits: Iterable[list[str]]) -> set[str]:
+    """The names the ``__init__`` methods ``inits`` import from
     ``ocpp201._fastpath``."""
-    text = "\n".join(line for obj in objects for line in init_lines(obj, model))
+    text = "\n".join(line for lines in inits for line in lines)
     names = {"check_field", "store_fields"} if text else set()
     names |= {name for name in ("INF", "UTC") if name in text}
     return names

@@ -83,7 +83,8 @@ def _object_module(
     defs = [o for o, _, _ in objects]
     enums, datatypes, specs = _used(defs, model)
     codec, helpers, _ = codec_blocks(defs, model)
-    helpers |= init_helpers(defs, model)
+    inits = {o.name: init_lines(o, model) for o in defs}
+    helpers |= init_helpers(inits.values())
     own = {o.name for o in defs}
     needed: dict[str, set[str]] = {}
     for name in datatypes - own:
@@ -121,7 +122,7 @@ def _object_module(
         extra = (
             [f'    ACTION: ClassVar[str] = "{action_of[obj.name]}"'] if messages else []
         )
-        init = init_lines(obj, model)
+        init = inits[obj.name]
         blocks.append(class_lines(obj, model, base, fallback, extra, init=init))
     blocks.extend(block for block in codec if block)
     blocks.append(_all(own))

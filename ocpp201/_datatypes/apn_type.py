@@ -205,40 +205,40 @@ def _decode_APNType(o: Any) -> APNType:
         v = o["apnUserName"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
-        n += 1
         self.apn_user_name = v
+        n += 1
     else:
         self.apn_user_name = None
     if "apnPassword" in o:
         v = o["apnPassword"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
-        n += 1
         self.apn_password = v
+        n += 1
     else:
         self.apn_password = None
     if "simPin" in o:
         v = o["simPin"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.sim_pin = v
+        n += 1
     else:
         self.sim_pin = None
     if "preferredNetwork" in o:
         v = o["preferredNetwork"]
         if v.__class__ is not str or len(v) > 6:
             raise Refused
-        n += 1
         self.preferred_network = v
+        n += 1
     else:
         self.preferred_network = None
     if "useOnlyPreferredNetwork" in o:
         v = o["useOnlyPreferredNetwork"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.use_only_preferred_network = v
+        n += 1
     else:
         self.use_only_preferred_network = None
     self.apn_authentication = _M_APNAuthenticationEnumType[o["apnAuthentication"]]

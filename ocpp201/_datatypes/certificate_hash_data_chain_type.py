@@ -122,8 +122,8 @@ def _decode_CertificateHashDataChainType(o: Any) -> CertificateHashDataChainType
         if v.__class__ is not list or not 1 <= len(v) <= 4:
             raise Refused
         v = [_decode_CertificateHashDataType(x) for x in v]
-        n += 1
         self.child_certificate_hash_data = v
+        n += 1
     else:
         self.child_certificate_hash_data = None
     if len(o) != n:

@@ -109,8 +109,8 @@ def _decode_ChargingLimitType(o: Any) -> ChargingLimitType:
         v = o["isGridCritical"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.is_grid_critical = v
+        n += 1
     else:
         self.is_grid_critical = None
     if len(o) != n:

@@ -160,15 +160,15 @@ def _decode_ChargingNeedsType(o: Any) -> ChargingNeedsType:
     if "acChargingParameters" in o:
         v = o["acChargingParameters"]
         v = _decode_ACChargingParametersType(v)
-        n += 1
         self.ac_charging_parameters = v
+        n += 1
     else:
         self.ac_charging_parameters = None
     if "dcChargingParameters" in o:
         v = o["dcChargingParameters"]
         v = _decode_DCChargingParametersType(v)
-        n += 1
         self.dc_charging_parameters = v
+        n += 1
     else:
         self.dc_charging_parameters = None
     v = o["requestedEnergyTransfer"]

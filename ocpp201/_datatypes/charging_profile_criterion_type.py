@@ -162,16 +162,16 @@ def _decode_ChargingProfileCriterionType(o: Any) -> ChargingProfileCriterionType
     if "chargingProfilePurpose" in o:
         v = o["chargingProfilePurpose"]
         v = _M_ChargingProfilePurposeEnumType[v]
-        n += 1
         self.charging_profile_purpose = v
+        n += 1
     else:
         self.charging_profile_purpose = None
     if "stackLevel" in o:
         v = o["stackLevel"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.stack_level = v
+        n += 1
     else:
         self.stack_level = None
     if "chargingProfileId" in o:
@@ -179,8 +179,8 @@ def _decode_ChargingProfileCriterionType(o: Any) -> ChargingProfileCriterionType
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [x if x.__class__ is int else integer(x) for x in v]
-        n += 1
         self.charging_profile_id = v
+        n += 1
     else:
         self.charging_profile_id = None
     if "chargingLimitSource" in o:
@@ -188,8 +188,8 @@ def _decode_ChargingProfileCriterionType(o: Any) -> ChargingProfileCriterionType
         if v.__class__ is not list or not 1 <= len(v) <= 4:
             raise Refused
         v = [_M_ChargingLimitSourceEnumType[x] for x in v]
-        n += 1
         self.charging_limit_source = v
+        n += 1
     else:
         self.charging_limit_source = None
     if len(o) != n:

@@ -275,8 +275,8 @@ def _decode_ChargingProfileType(o: Any) -> ChargingProfileType:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
-        n += 1
         self.transaction_id = v
+        n += 1
     else:
         self.transaction_id = None
     if len(o) != n:

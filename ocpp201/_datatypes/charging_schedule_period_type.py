@@ -160,16 +160,16 @@ def _decode_ChargingSchedulePeriodType(o: Any) -> ChargingSchedulePeriodType:
         v = o["numberPhases"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.number_phases = v
+        n += 1
     else:
         self.number_phases = None
     if "phaseToUse" in o:
         v = o["phaseToUse"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.phase_to_use = v
+        n += 1
     else:
         self.phase_to_use = None
     if len(o) != n:

@@ -227,8 +227,8 @@ def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
         v = o["duration"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.duration = v
+        n += 1
     else:
         self.duration = None
     self.charging_rate_unit = _M_ChargingRateUnitEnumType[o["chargingRateUnit"]]
@@ -243,8 +243,8 @@ def _decode_ChargingScheduleType(o: Any) -> ChargingScheduleType:
             raise Refused
         if not -INF < v < INF:
             raise Refused
-        n += 1
         self.min_charging_rate = v
+        n += 1
     else:
         self.min_charging_rate = None
     if "salesTariff" in o:

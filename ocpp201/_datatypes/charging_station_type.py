@@ -136,8 +136,8 @@ def _decode_ChargingStationType(o: Any) -> ChargingStationType:
         v = o["serialNumber"]
         if v.__class__ is not str or len(v) > 25:
             raise Refused
-        n += 1
         self.serial_number = v
+        n += 1
     else:
         self.serial_number = None
     v = o["model"]
@@ -157,8 +157,8 @@ def _decode_ChargingStationType(o: Any) -> ChargingStationType:
         v = o["firmwareVersion"]
         if v.__class__ is not str or len(v) > 50:
             raise Refused
-        n += 1
         self.firmware_version = v
+        n += 1
     else:
         self.firmware_version = None
     if len(o) != n:

@@ -143,23 +143,23 @@ def _decode_ClearChargingProfileType(o: Any) -> ClearChargingProfileType:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.evse_id = v
+        n += 1
     else:
         self.evse_id = None
     if "chargingProfilePurpose" in o:
         v = o["chargingProfilePurpose"]
         v = _M_ChargingProfilePurposeEnumType[v]
-        n += 1
         self.charging_profile_purpose = v
+        n += 1
     else:
         self.charging_profile_purpose = None
     if "stackLevel" in o:
         v = o["stackLevel"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.stack_level = v
+        n += 1
     else:
         self.stack_level = None
     if len(o) != n:

@@ -122,8 +122,8 @@ def _decode_ComponentType(o: Any) -> ComponentType:
         v = o["instance"]
         if v.__class__ is not str or len(v) > 50:
             raise Refused
-        n += 1
         self.instance = v
+        n += 1
     else:
         self.instance = None
     if len(o) != n:

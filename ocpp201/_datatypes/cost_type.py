@@ -131,8 +131,8 @@ def _decode_CostType(o: Any) -> CostType:
         v = o["amountMultiplier"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.amount_multiplier = v
+        n += 1
     else:
         self.amount_multiplier = None
     if len(o) != n:

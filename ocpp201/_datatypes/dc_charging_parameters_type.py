@@ -208,16 +208,16 @@ def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
         v = o["energyAmount"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.energy_amount = v
+        n += 1
     else:
         self.energy_amount = None
     if "evMaxPower" in o:
         v = o["evMaxPower"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.ev_max_power = v
+        n += 1
     else:
         self.ev_max_power = None
     if "stateOfCharge" in o:
@@ -226,16 +226,16 @@ def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
             v = integer(v)
         if not 0.0 <= v <= 100.0:
             raise Refused
-        n += 1
         self.state_of_charge = v
+        n += 1
     else:
         self.state_of_charge = None
     if "evEnergyCapacity" in o:
         v = o["evEnergyCapacity"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.ev_energy_capacity = v
+        n += 1
     else:
         self.ev_energy_capacity = None
     if "fullSoC" in o:
@@ -244,8 +244,8 @@ def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
             v = integer(v)
         if not 0.0 <= v <= 100.0:
             raise Refused
-        n += 1
         self.full_soc = v
+        n += 1
     else:
         self.full_soc = None
     if "bulkSoC" in o:
@@ -254,8 +254,8 @@ def _decode_DCChargingParametersType(o: Any) -> DCChargingParametersType:
             v = integer(v)
         if not 0.0 <= v <= 100.0:
             raise Refused
-        n += 1
         self.bulk_soc = v
+        n += 1
     else:
         self.bulk_soc = None
     if len(o) != n:

@@ -253,8 +253,8 @@ def _decode_EventDataType(o: Any) -> EventDataType:
         v = o["cause"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.cause = v
+        n += 1
     else:
         self.cause = None
     v = o["actualValue"]
@@ -265,32 +265,32 @@ def _decode_EventDataType(o: Any) -> EventDataType:
         v = o["techCode"]
         if v.__class__ is not str or len(v) > 50:
             raise Refused
-        n += 1
         self.tech_code = v
+        n += 1
     else:
         self.tech_code = None
     if "techInfo" in o:
         v = o["techInfo"]
         if v.__class__ is not str or len(v) > 500:
             raise Refused
-        n += 1
         self.tech_info = v
+        n += 1
     else:
         self.tech_info = None
     if "cleared" in o:
         v = o["cleared"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.cleared = v
+        n += 1
     else:
         self.cleared = None
     if "transactionId" in o:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
-        n += 1
         self.transaction_id = v
+        n += 1
     else:
         self.transaction_id = None
     self.component = _decode_ComponentType(o["component"])
@@ -298,8 +298,8 @@ def _decode_EventDataType(o: Any) -> EventDataType:
         v = o["variableMonitoringId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.variable_monitoring_id = v
+        n += 1
     else:
         self.variable_monitoring_id = None
     v = o["eventNotificationType"]

@@ -104,8 +104,8 @@ def _decode_EVSEType(o: Any) -> EVSEType:
         v = o["connectorId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.connector_id = v
+        n += 1
     else:
         self.connector_id = None
     if len(o) != n:

@@ -163,16 +163,16 @@ def _decode_FirmwareType(o: Any) -> FirmwareType:
         v = o["signingCertificate"]
         if v.__class__ is not str or len(v) > 5500:
             raise Refused
-        n += 1
         self.signing_certificate = v
+        n += 1
     else:
         self.signing_certificate = None
     if "signature" in o:
         v = o["signature"]
         if v.__class__ is not str or len(v) > 800:
             raise Refused
-        n += 1
         self.signature = v
+        n += 1
     else:
         self.signature = None
     if len(o) != n:

@@ -177,8 +177,8 @@ def _decode_GetVariableResultType(o: Any) -> GetVariableResultType:
         v = o["attributeValue"]
         if v.__class__ is not str or len(v) > 2500:
             raise Refused
-        n += 1
         self.attribute_value = v
+        n += 1
     else:
         self.attribute_value = None
     self.component = _decode_ComponentType(o["component"])

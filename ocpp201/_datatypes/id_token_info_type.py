@@ -231,16 +231,16 @@ def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
         v = o["chargingPriority"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.charging_priority = v
+        n += 1
     else:
         self.charging_priority = None
     if "language1" in o:
         v = o["language1"]
         if v.__class__ is not str or len(v) > 8:
             raise Refused
-        n += 1
         self.language1 = v
+        n += 1
     else:
         self.language1 = None
     if "evseId" in o:
@@ -248,8 +248,8 @@ def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [x if x.__class__ is int else integer(x) for x in v]
-        n += 1
         self.evse_id = v
+        n += 1
     else:
         self.evse_id = None
     if "groupIdToken" in o:
@@ -261,8 +261,8 @@ def _decode_IdTokenInfoType(o: Any) -> IdTokenInfoType:
         v = o["language2"]
         if v.__class__ is not str or len(v) > 8:
             raise Refused
-        n += 1
         self.language2 = v
+        n += 1
     else:
         self.language2 = None
     if "personalMessage" in o:

@@ -118,8 +118,8 @@ def _decode_IdTokenType(o: Any) -> IdTokenType:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_AdditionalInfoType(x) for x in v]
-        n += 1
         self.additional_info = v
+        n += 1
     else:
         self.additional_info = None
     v = o["idToken"]

@@ -118,8 +118,8 @@ def _decode_MessageContentType(o: Any) -> MessageContentType:
         v = o["language"]
         if v.__class__ is not str or len(v) > 8:
             raise Refused
-        n += 1
         self.language = v
+        n += 1
     else:
         self.language = None
     v = o["content"]

@@ -241,8 +241,8 @@ def _decode_MessageInfoType(o: Any) -> MessageInfoType:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
-        n += 1
         self.transaction_id = v
+        n += 1
     else:
         self.transaction_id = None
     self.message = _decode_MessageContentType(o["message"])

@@ -104,16 +104,16 @@ def _decode_ModemType(o: Any) -> ModemType:
         v = o["iccid"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
-        n += 1
         self.iccid = v
+        n += 1
     else:
         self.iccid = None
     if "imsi" in o:
         v = o["imsi"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
-        n += 1
         self.imsi = v
+        n += 1
     else:
         self.imsi = None
     if len(o) != n:

@@ -103,8 +103,8 @@ def _decode_RelativeTimeIntervalType(o: Any) -> RelativeTimeIntervalType:
         v = o["duration"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.duration = v
+        n += 1
     else:
         self.duration = None
     if len(o) != n:

@@ -136,8 +136,8 @@ def _decode_ReportDataType(o: Any) -> ReportDataType:
     if "variableCharacteristics" in o:
         v = o["variableCharacteristics"]
         v = _decode_VariableCharacteristicsType(v)
-        n += 1
         self.variable_characteristics = v
+        n += 1
     else:
         self.variable_characteristics = None
     if len(o) != n:

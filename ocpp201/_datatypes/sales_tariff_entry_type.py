@@ -139,8 +139,8 @@ def _decode_SalesTariffEntryType(o: Any) -> SalesTariffEntryType:
             v = integer(v)
         if v < 0.0:
             raise Refused
-        n += 1
         self.e_price_level = v
+        n += 1
     else:
         self.e_price_level = None
     if "consumptionCost" in o:
@@ -148,8 +148,8 @@ def _decode_SalesTariffEntryType(o: Any) -> SalesTariffEntryType:
         if v.__class__ is not list or not 1 <= len(v) <= 3:
             raise Refused
         v = [_decode_ConsumptionCostType(x) for x in v]
-        n += 1
         self.consumption_cost = v
+        n += 1
     else:
         self.consumption_cost = None
     if len(o) != n:

@@ -147,16 +147,16 @@ def _decode_SalesTariffType(o: Any) -> SalesTariffType:
         v = o["salesTariffDescription"]
         if v.__class__ is not str or len(v) > 32:
             raise Refused
-        n += 1
         self.sales_tariff_description = v
+        n += 1
     else:
         self.sales_tariff_description = None
     if "numEPriceLevels" in o:
         v = o["numEPriceLevels"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.num_e_price_levels = v
+        n += 1
     else:
         self.num_e_price_levels = None
     v = o["salesTariffEntry"]

@@ -216,16 +216,16 @@ def _decode_SetMonitoringDataType(o: Any) -> SetMonitoringDataType:
         v = o["id"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.id = v
+        n += 1
     else:
         self.id = None
     if "transaction" in o:
         v = o["transaction"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.transaction = v
+        n += 1
     else:
         self.transaction = None
     v = o["value"]

@@ -224,8 +224,8 @@ def _decode_SetMonitoringResultType(o: Any) -> SetMonitoringResultType:
         v = o["id"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.id = v
+        n += 1
     else:
         self.id = None
     if "statusInfo" in o:

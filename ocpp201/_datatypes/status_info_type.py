@@ -97,8 +97,8 @@ def _decode_StatusInfoType(o: Any) -> StatusInfoType:
         v = o["additionalInfo"]
         if v.__class__ is not str or len(v) > 512:
             raise Refused
-        n += 1
         self.additional_info = v
+        n += 1
     else:
         self.additional_info = None
     if len(o) != n:

@@ -174,8 +174,8 @@ def _decode_TransactionType(o: Any) -> TransactionType:
         v = o["timeSpentCharging"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.time_spent_charging = v
+        n += 1
     else:
         self.time_spent_charging = None
     if "stoppedReason" in o:
@@ -187,8 +187,8 @@ def _decode_TransactionType(o: Any) -> TransactionType:
         v = o["remoteStartId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.remote_start_id = v
+        n += 1
     else:
         self.remote_start_id = None
     if len(o) != n:

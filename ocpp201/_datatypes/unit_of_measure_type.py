@@ -113,16 +113,16 @@ def _decode_UnitOfMeasureType(o: Any) -> UnitOfMeasureType:
         v = o["unit"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
-        n += 1
         self.unit = v
+        n += 1
     else:
         self.unit = None
     if "multiplier" in o:
         v = o["multiplier"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.multiplier = v
+        n += 1
     else:
         self.multiplier = None
     if len(o) != n:

@@ -164,8 +164,8 @@ def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:
         v = o["value"]
         if v.__class__ is not str or len(v) > 2500:
             raise Refused
-        n += 1
         self.value = v
+        n += 1
     else:
         self.value = None
     if "mutability" in o:
@@ -177,16 +177,16 @@ def _decode_VariableAttributeType(o: Any) -> VariableAttributeType:
         v = o["persistent"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.persistent = v
+        n += 1
     else:
         self.persistent = None
     if "constant" in o:
         v = o["constant"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.constant = v
+        n += 1
     else:
         self.constant = None
     if len(o) != n:

@@ -178,8 +178,8 @@ def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
         v = o["unit"]
         if v.__class__ is not str or len(v) > 16:
             raise Refused
-        n += 1
         self.unit = v
+        n += 1
     else:
         self.unit = None
     self.data_type = _M_DataEnumType[o["dataType"]]
@@ -189,8 +189,8 @@ def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
             raise Refused
         if not -INF < v < INF:
             raise Refused
-        n += 1
         self.min_limit = v
+        n += 1
     else:
         self.min_limit = None
     if "maxLimit" in o:
@@ -199,16 +199,16 @@ def _decode_VariableCharacteristicsType(o: Any) -> VariableCharacteristicsType:
             raise Refused
         if not -INF < v < INF:
             raise Refused
-        n += 1
         self.max_limit = v
+        n += 1
     else:
         self.max_limit = None
     if "valuesList" in o:
         v = o["valuesList"]
         if v.__class__ is not str or len(v) > 1000:
             raise Refused
-        n += 1
         self.values_list = v
+        n += 1
     else:
         self.values_list = None
     v = o["supportsMonitoring"]

@@ -157,8 +157,8 @@ def _decode_VPNType(o: Any) -> VPNType:
         v = o["group"]
         if v.__class__ is not str or len(v) > 20:
             raise Refused
-        n += 1
         self.group = v
+        n += 1
     else:
         self.group = None
     v = o["password"]

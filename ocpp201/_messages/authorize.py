@@ -205,8 +205,8 @@ def _decode_AuthorizeResponse(o: Any) -> AuthorizeResponse:
     if "certificateStatus" in o:
         v = o["certificateStatus"]
         v = _M_AuthorizeCertificateStatusEnumType[v]
-        n += 1
         self.certificate_status = v
+        n += 1
     else:
         self.certificate_status = None
     if len(o) != n:
@@ -245,8 +245,8 @@ def _decode_AuthorizeRequest(o: Any) -> AuthorizeRequest:
         v = o["certificate"]
         if v.__class__ is not str or len(v) > 5500:
             raise Refused
-        n += 1
         self.certificate = v
+        n += 1
     else:
         self.certificate = None
     if "iso15118CertificateHashData" in o:
@@ -254,8 +254,8 @@ def _decode_AuthorizeRequest(o: Any) -> AuthorizeRequest:
         if v.__class__ is not list or not 1 <= len(v) <= 4:
             raise Refused
         v = [_decode_OCSPRequestDataType(x) for x in v]
-        n += 1
         self.iso15118_certificate_hash_data = v
+        n += 1
     else:
         self.iso15118_certificate_hash_data = None
     if len(o) != n:

@@ -227,15 +227,15 @@ def _decode_ClearChargingProfileRequest(o: Any) -> ClearChargingProfileRequest:
         v = o["chargingProfileId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.charging_profile_id = v
+        n += 1
     else:
         self.charging_profile_id = None
     if "chargingProfileCriteria" in o:
         v = o["chargingProfileCriteria"]
         v = _decode_ClearChargingProfileType(v)
-        n += 1
         self.charging_profile_criteria = v
+        n += 1
     else:
         self.charging_profile_criteria = None
     if len(o) != n:

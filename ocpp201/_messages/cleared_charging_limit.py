@@ -175,8 +175,8 @@ def _decode_ClearedChargingLimitRequest(o: Any) -> ClearedChargingLimitRequest:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.evse_id = v
+        n += 1
     else:
         self.evse_id = None
     if len(o) != n:

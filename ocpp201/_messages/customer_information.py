@@ -275,8 +275,8 @@ def _decode_CustomerInformationRequest(o: Any) -> CustomerInformationRequest:
     if "customerCertificate" in o:
         v = o["customerCertificate"]
         v = _decode_CertificateHashDataType(v)
-        n += 1
         self.customer_certificate = v
+        n += 1
     else:
         self.customer_certificate = None
     if "idToken" in o:
@@ -300,8 +300,8 @@ def _decode_CustomerInformationRequest(o: Any) -> CustomerInformationRequest:
         v = o["customerIdentifier"]
         if v.__class__ is not str or len(v) > 64:
             raise Refused
-        n += 1
         self.customer_identifier = v
+        n += 1
     else:
         self.customer_identifier = None
     if len(o) != n:

@@ -241,8 +241,8 @@ def _decode_DataTransferRequest(o: Any) -> DataTransferRequest:
         v = o["messageId"]
         if v.__class__ is not str or len(v) > 50:
             raise Refused
-        n += 1
         self.message_id = v
+        n += 1
     else:
         self.message_id = None
     if "data" in o:

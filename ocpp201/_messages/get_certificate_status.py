@@ -183,8 +183,8 @@ def _decode_GetCertificateStatusResponse(o: Any) -> GetCertificateStatusResponse
         v = o["ocspResult"]
         if v.__class__ is not str or len(v) > 5500:
             raise Refused
-        n += 1
         self.ocsp_result = v
+        n += 1
     else:
         self.ocsp_result = None
     if len(o) != n:

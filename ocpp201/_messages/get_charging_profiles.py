@@ -251,8 +251,8 @@ def _decode_GetChargingProfilesRequest(o: Any) -> GetChargingProfilesRequest:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.evse_id = v
+        n += 1
     else:
         self.evse_id = None
     self.charging_profile = _decode_ChargingProfileCriterionType(o["chargingProfile"])

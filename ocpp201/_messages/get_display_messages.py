@@ -254,8 +254,8 @@ def _decode_GetDisplayMessagesRequest(o: Any) -> GetDisplayMessagesRequest:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [x if x.__class__ is int else integer(x) for x in v]
-        n += 1
         self.id = v
+        n += 1
     else:
         self.id = None
     v = o["requestId"]

@@ -198,8 +198,8 @@ def _decode_GetInstalledCertificateIdsResponse(
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_CertificateHashDataChainType(x) for x in v]
-        n += 1
         self.certificate_hash_data_chain = v
+        n += 1
     else:
         self.certificate_hash_data_chain = None
     if len(o) != n:
@@ -247,8 +247,8 @@ def _decode_GetInstalledCertificateIdsRequest(
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_M_GetCertificateIdUseEnumType[x] for x in v]
-        n += 1
         self.certificate_type = v
+        n += 1
     else:
         self.certificate_type = None
     if len(o) != n:

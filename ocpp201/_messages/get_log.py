@@ -246,8 +246,8 @@ def _decode_GetLogResponse(o: Any) -> GetLogResponse:
         v = o["filename"]
         if v.__class__ is not str or len(v) > 255:
             raise Refused
-        n += 1
         self.filename = v
+        n += 1
     else:
         self.filename = None
     if len(o) != n:
@@ -294,16 +294,16 @@ def _decode_GetLogRequest(o: Any) -> GetLogRequest:
         v = o["retries"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.retries = v
+        n += 1
     else:
         self.retries = None
     if "retryInterval" in o:
         v = o["retryInterval"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.retry_interval = v
+        n += 1
     else:
         self.retry_interval = None
     if len(o) != n:

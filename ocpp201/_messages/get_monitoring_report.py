@@ -242,8 +242,8 @@ def _decode_GetMonitoringReportRequest(o: Any) -> GetMonitoringReportRequest:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_ComponentVariableType(x) for x in v]
-        n += 1
         self.component_variable = v
+        n += 1
     else:
         self.component_variable = None
     v = o["requestId"]
@@ -255,8 +255,8 @@ def _decode_GetMonitoringReportRequest(o: Any) -> GetMonitoringReportRequest:
         if v.__class__ is not list or not 1 <= len(v) <= 3:
             raise Refused
         v = [_M_MonitoringCriterionEnumType[x] for x in v]
-        n += 1
         self.monitoring_criteria = v
+        n += 1
     else:
         self.monitoring_criteria = None
     if len(o) != n:

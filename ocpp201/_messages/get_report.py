@@ -237,8 +237,8 @@ def _decode_GetReportRequest(o: Any) -> GetReportRequest:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_ComponentVariableType(x) for x in v]
-        n += 1
         self.component_variable = v
+        n += 1
     else:
         self.component_variable = None
     v = o["requestId"]
@@ -250,8 +250,8 @@ def _decode_GetReportRequest(o: Any) -> GetReportRequest:
         if v.__class__ is not list or not 1 <= len(v) <= 4:
             raise Refused
         v = [_M_ComponentCriterionEnumType[x] for x in v]
-        n += 1
         self.component_criteria = v
+        n += 1
     else:
         self.component_criteria = None
     if len(o) != n:

@@ -146,8 +146,8 @@ def _decode_GetTransactionStatusResponse(o: Any) -> GetTransactionStatusResponse
         v = o["ongoingIndicator"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.ongoing_indicator = v
+        n += 1
     else:
         self.ongoing_indicator = None
     v = o["messagesInQueue"]
@@ -191,8 +191,8 @@ def _decode_GetTransactionStatusRequest(o: Any) -> GetTransactionStatusRequest:
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
-        n += 1
         self.transaction_id = v
+        n += 1
     else:
         self.transaction_id = None
     if len(o) != n:

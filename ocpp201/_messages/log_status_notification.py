@@ -180,8 +180,8 @@ def _decode_LogStatusNotificationRequest(o: Any) -> LogStatusNotificationRequest
         v = o["requestId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.request_id = v
+        n += 1
     else:
         self.request_id = None
     if len(o) != n:

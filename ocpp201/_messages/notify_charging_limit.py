@@ -196,16 +196,16 @@ def _decode_NotifyChargingLimitRequest(o: Any) -> NotifyChargingLimitRequest:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_ChargingScheduleType(x) for x in v]
-        n += 1
         self.charging_schedule = v
+        n += 1
     else:
         self.charging_schedule = None
     if "evseId" in o:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.evse_id = v
+        n += 1
     else:
         self.evse_id = None
     self.charging_limit = _decode_ChargingLimitType(o["chargingLimit"])

@@ -196,8 +196,8 @@ def _decode_NotifyDisplayMessagesRequest(o: Any) -> NotifyDisplayMessagesRequest
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_MessageInfoType(x) for x in v]
-        n += 1
         self.message_info = v
+        n += 1
     else:
         self.message_info = None
     v = o["requestId"]
@@ -208,8 +208,8 @@ def _decode_NotifyDisplayMessagesRequest(o: Any) -> NotifyDisplayMessagesRequest
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.tbc = v
+        n += 1
     else:
         self.tbc = None
     if len(o) != n:

@@ -236,8 +236,8 @@ def _decode_NotifyEVChargingNeedsRequest(o: Any) -> NotifyEVChargingNeedsRequest
         v = o["maxScheduleTuples"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.max_schedule_tuples = v
+        n += 1
     else:
         self.max_schedule_tuples = None
     self.charging_needs = _decode_ChargingNeedsType(o["chargingNeeds"])

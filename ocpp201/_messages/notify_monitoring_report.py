@@ -218,8 +218,8 @@ def _decode_NotifyMonitoringReportRequest(o: Any) -> NotifyMonitoringReportReque
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_MonitoringDataType(x) for x in v]
-        n += 1
         self.monitor = v
+        n += 1
     else:
         self.monitor = None
     v = o["requestId"]
@@ -230,8 +230,8 @@ def _decode_NotifyMonitoringReportRequest(o: Any) -> NotifyMonitoringReportReque
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.tbc = v
+        n += 1
     else:
         self.tbc = None
     v = o["seqNo"]

@@ -223,16 +223,16 @@ def _decode_NotifyReportRequest(o: Any) -> NotifyReportRequest:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_ReportDataType(x) for x in v]
-        n += 1
         self.report_data = v
+        n += 1
     else:
         self.report_data = None
     if "tbc" in o:
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.tbc = v
+        n += 1
     else:
         self.tbc = None
     v = o["seqNo"]

@@ -257,8 +257,8 @@ def _decode_PublishFirmwareRequest(o: Any) -> PublishFirmwareRequest:
         v = o["retries"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.retries = v
+        n += 1
     else:
         self.retries = None
     v = o["checksum"]
@@ -273,8 +273,8 @@ def _decode_PublishFirmwareRequest(o: Any) -> PublishFirmwareRequest:
         v = o["retryInterval"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.retry_interval = v
+        n += 1
     else:
         self.retry_interval = None
     if len(o) != n:

@@ -217,16 +217,16 @@ def _decode_PublishFirmwareStatusNotificationRequest(
         for x in v:
             if x.__class__ is not str or len(x) > 512:
                 raise Refused
-        n += 1
         self.location = v
+        n += 1
     else:
         self.location = None
     if "requestId" in o:
         v = o["requestId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.request_id = v
+        n += 1
     else:
         self.request_id = None
     if len(o) != n:

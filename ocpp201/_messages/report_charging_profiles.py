@@ -244,8 +244,8 @@ def _decode_ReportChargingProfilesRequest(o: Any) -> ReportChargingProfilesReque
         v = o["tbc"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.tbc = v
+        n += 1
     else:
         self.tbc = None
     v = o["evseId"]

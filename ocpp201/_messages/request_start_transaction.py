@@ -262,8 +262,8 @@ def _decode_RequestStartTransactionResponse(o: Any) -> RequestStartTransactionRe
         v = o["transactionId"]
         if v.__class__ is not str or len(v) > 36:
             raise Refused
-        n += 1
         self.transaction_id = v
+        n += 1
     else:
         self.transaction_id = None
     if len(o) != n:
@@ -306,8 +306,8 @@ def _decode_RequestStartTransactionRequest(o: Any) -> RequestStartTransactionReq
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.evse_id = v
+        n += 1
     else:
         self.evse_id = None
     if "groupIdToken" in o:

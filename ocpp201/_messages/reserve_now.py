@@ -282,8 +282,8 @@ def _decode_ReserveNowRequest(o: Any) -> ReserveNowRequest:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.evse_id = v
+        n += 1
     else:
         self.evse_id = None
     if "groupIdToken" in o:

@@ -216,8 +216,8 @@ def _decode_ResetRequest(o: Any) -> ResetRequest:
         v = o["evseId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.evse_id = v
+        n += 1
     else:
         self.evse_id = None
     if len(o) != n:

@@ -191,8 +191,8 @@ def _decode_SecurityEventNotificationRequest(
         v = o["techInfo"]
         if v.__class__ is not str or len(v) > 255:
             raise Refused
-        n += 1
         self.tech_info = v
+        n += 1
     else:
         self.tech_info = None
     if len(o) != n:

@@ -236,8 +236,8 @@ def _decode_SendLocalListRequest(o: Any) -> SendLocalListRequest:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_AuthorizationData(x) for x in v]
-        n += 1
         self.local_authorization_list = v
+        n += 1
     else:
         self.local_authorization_list = None
     v = o["versionNumber"]

@@ -418,16 +418,16 @@ def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:
             raise Refused
         if not -INF < v < INF:
             raise Refused
-        n += 1
         self.total_cost = v
+        n += 1
     else:
         self.total_cost = None
     if "chargingPriority" in o:
         v = o["chargingPriority"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.charging_priority = v
+        n += 1
     else:
         self.charging_priority = None
     if "idTokenInfo" in o:
@@ -438,8 +438,8 @@ def _decode_TransactionEventResponse(o: Any) -> TransactionEventResponse:
     if "updatedPersonalMessage" in o:
         v = o["updatedPersonalMessage"]
         v = _decode_MessageContentType(v)
-        n += 1
         self.updated_personal_message = v
+        n += 1
     else:
         self.updated_personal_message = None
     if len(o) != n:
@@ -486,8 +486,8 @@ def _decode_TransactionEventRequest(o: Any) -> TransactionEventRequest:
         if v.__class__ is not list or len(v) < 1:
             raise Refused
         v = [_decode_MeterValueType(x) for x in v]
-        n += 1
         self.meter_value = v
+        n += 1
     else:
         self.meter_value = None
     self.timestamp = parse_datetime(o["timestamp"])
@@ -500,32 +500,32 @@ def _decode_TransactionEventRequest(o: Any) -> TransactionEventRequest:
         v = o["offline"]
         if v.__class__ is not bool:
             raise Refused
-        n += 1
         self.offline = v
+        n += 1
     else:
         self.offline = None
     if "numberOfPhasesUsed" in o:
         v = o["numberOfPhasesUsed"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.number_of_phases_used = v
+        n += 1
     else:
         self.number_of_phases_used = None
     if "cableMaxCurrent" in o:
         v = o["cableMaxCurrent"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.cable_max_current = v
+        n += 1
     else:
         self.cable_max_current = None
     if "reservationId" in o:
         v = o["reservationId"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.reservation_id = v
+        n += 1
     else:
         self.reservation_id = None
     self.transaction_info = _decode_TransactionType(o["transactionInfo"])

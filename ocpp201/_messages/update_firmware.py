@@ -249,16 +249,16 @@ def _decode_UpdateFirmwareRequest(o: Any) -> UpdateFirmwareRequest:
         v = o["retries"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.retries = v
+        n += 1
     else:
         self.retries = None
     if "retryInterval" in o:
         v = o["retryInterval"]
         if v.__class__ is not int:
             v = integer(v)
-        n += 1
         self.retry_interval = v
+        n += 1
     else:
         self.retry_interval = None
     v = o["requestId"]
