@@ -32,8 +32,6 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..trace import Trace
-
 if TYPE_CHECKING:
     from ..examples.charging_station import Station
 
@@ -65,6 +63,7 @@ def add_parser(subparsers: Any) -> None:
 async def run_demo(write: Write = print, *, full: bool = False) -> None:
     """Run the whole scenario (a few seconds) and print the exchange."""
     from ..examples import charging_station, csms  # noqa: PLC0415 - optional extra
+    from ..trace import Trace  # noqa: PLC0415
     from ..websocket import WebSocketConnection, serve  # noqa: PLC0415
 
     trace = Trace(write, full=full)

@@ -46,7 +46,6 @@ logger = logging.getLogger("ocpp201.serve")
 STATION_ACTIONS: tuple[Action, ...] = tuple(
     a for a in Action if a.sender in (Sender.CHARGING_STATION, Sender.BOTH)
 )
-_ACTION_OF_REQUEST: dict[type[Any], Action] = {a.request: a for a in Action}
 
 
 def _now() -> str:
@@ -194,7 +193,7 @@ class ReadyCSMS(CSMS):
 
     async def answer(self, request: Request[Any]) -> Response:
         """The response to any station-to-CSMS request (after the gate)."""
-        action = _ACTION_OF_REQUEST[type(request)]
+        action = Action(request.ACTION)
         self.config.received[action.value] += 1
         make = ANSWERS.get(action)
         payload = make(self, request) if make is not None else {}
@@ -229,7 +228,7 @@ class ReadyCSMS(CSMS):
 
     async def send_logged(self, request: Request[Any]) -> Response | None:
         """Send one request; log its outcome; ``None`` when it failed."""
-        action = _ACTION_OF_REQUEST[type(request)]
+        action = Action(request.ACTION)
         try:
             response: Response = await self.call(
                 request, timeout=self.config.call_timeout

@@ -108,6 +108,42 @@ def endpoint_path(path: str) -> str:
     return "/" + inner
 
 
+def split_target(path: str) -> tuple[tuple[str, ...], str]:
+    """The segments of a request target before the identity (percent-decoded),
+    and the identity's segment as sent: the checks of :func:`identity_from_path`
+    that do not depend on a prefix.
+
+    Raises:
+        InvalidIdentityError: when the target holds no identity segment.
+    """
+    target = path.partition("?")[0]
+    if not target.startswith("/") or "#" in target:
+        raise InvalidIdentityError("the request target is not an absolute path")
+    *head, segment = target[1:].split("/")
+    if not segment and head and all(head):
+        # /ocpp/CS1/: a station configured with a slash after its identity.
+        raise InvalidIdentityError(
+            "the path ends with '/', so the identity after it is empty"
+            f" (a trailing slash after {head[-1]!r}?)"
+        )
+    if "" in head:
+        raise InvalidIdentityError("the path has an empty segment before the identity")
+    return tuple(_decode_segment(part, "the path") for part in head), segment
+
+
+def prefix_segments(expected: str) -> tuple[str, ...]:
+    """The percent-decoded segments of an endpoint path :func:`endpoint_path`
+    returned (``()`` for ``""``), as :func:`split_target` gives a target's."""
+    return tuple(
+        _decode_segment(part, "the endpoint path") for part in expected.split("/")[1:]
+    )
+
+
+def decode_identity(segment: str) -> str:
+    """The identity in its path segment as sent: percent-decoded and validated."""
+    return validate_identity(_decode_segment(segment, "the percent-encoded identity"))
+
+
 def identity_from_path(path: str, prefix: str | None = None) -> str:
     """The charging station identity in the path of a connection request.
 
@@ -127,28 +163,10 @@ def identity_from_path(path: str, prefix: str | None = None) -> str:
         ValueError: when ``prefix`` itself is not a valid endpoint path.
     """
     expected = None if prefix is None else endpoint_path(prefix)
-    target = path.partition("?")[0]
-    if not target.startswith("/") or "#" in target:
-        raise InvalidIdentityError("the request target is not an absolute path")
-    *head, segment = target[1:].split("/")
-    if not segment and head and all(head):
-        # /ocpp/CS1/: a station configured with a slash after its identity.
-        raise InvalidIdentityError(
-            "the path ends with '/', so the identity after it is empty"
-            f" (a trailing slash after {head[-1]!r}?)"
-        )
-    if "" in head:
-        raise InvalidIdentityError("the path has an empty segment before the identity")
-    decoded_head = [_decode_segment(part, "the path") for part in head]
-    if expected is not None:
-        wanted = [
-            _decode_segment(part, "the endpoint path")
-            for part in expected.split("/")[1:]
-        ]
-        if decoded_head != wanted:
-            raise InvalidIdentityError(f"the path is not under {prefix!r}")
-    identity = _decode_segment(segment, "the percent-encoded identity")
-    return validate_identity(identity)
+    head, segment = split_target(path)
+    if expected is not None and head != prefix_segments(expected):
+        raise InvalidIdentityError(f"the path is not under {prefix!r}")
+    return decode_identity(segment)
 
 
 def connection_url(endpoint_url: str, identity: str) -> str:

@@ -36,8 +36,10 @@ from ._connection import (
 from ._identity import (
     OCPP_SUBPROTOCOL,
     InvalidIdentityError,
+    decode_identity,
     endpoint_path,
-    identity_from_path,
+    prefix_segments,
+    split_target,
 )
 from ._options import SERVER_DEFAULTS, ConnectionOptions, resolve_options
 from ._supervise import INTERNAL_ERROR, maybe_await, run_endpoint
@@ -118,6 +120,8 @@ class CSMSServer(Generic[E]):
         self._host = host
         self._port = port
         self._paths = _paths(path)
+        # The decoded segments of each path, once (none when any path is accepted).
+        self._prefixes = frozenset(prefix_segments(p) for p in self._paths or ())
         self._accept_identity = accept_identity
         self._auth = auth
         self._session = session
@@ -247,20 +251,16 @@ class CSMSServer(Generic[E]):
         Raises:
             InvalidIdentityError: with the reason.
         """
-        if self._paths is None:
-            return identity_from_path(request_path)
-        error: InvalidIdentityError | None = None
-        for prefix in self._paths:
-            try:
-                return identity_from_path(request_path, prefix)
-            except InvalidIdentityError as exc:
-                if error is None or "not under" in str(error):
-                    error = exc
-        assert error is not None
-        if "not under" in str(error) and len(self._paths) > 1:
-            names = " or ".join(repr(p or "/") for p in self._paths)
-            raise InvalidIdentityError(f"the path is not under {names}") from None
-        raise error
+        head, segment = split_target(request_path)
+        paths = self._paths
+        if paths is not None and head not in self._prefixes:
+            names = (
+                repr(paths[0])
+                if len(paths) == 1
+                else " or ".join(repr(p or "/") for p in paths)
+            )
+            raise InvalidIdentityError(f"the path is not under {names}")
+        return decode_identity(segment)
 
     def _refuse(
         self, ws: ServerConnection, request: Request, refusal: Refusal
