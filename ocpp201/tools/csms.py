@@ -118,9 +118,11 @@ class ServeConfig:
     call_timeout: float = 30.0
     gate: RegistrationGate = attrs.Factory(RegistrationGate)
     received: collections.Counter[str] = attrs.Factory(collections.Counter)
-    refused: collections.Counter[str] = attrs.Factory(
-        lambda self: self.gate.refused, takes_self=True
-    )
+
+    @property
+    def refused(self) -> collections.Counter[str]:
+        """How many CALLs of each action the gate refused (its own counter)."""
+        return self.gate.refused
 
 
 _Answer = Callable[["ReadyCSMS", Any], Mapping[str, Any]]

@@ -616,8 +616,7 @@ async def simulate(
         client.start()
         if ramp and stations > 1:
             await asyncio.sleep(ramp / stations)
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
     results = await asyncio.gather(
         *(client.close() for client in clients), return_exceptions=True
     )

@@ -21,7 +21,7 @@ from websockets.headers import build_www_authenticate_basic, parse_authorization
 from ._connection import PasswordLookup
 from ._supervise import maybe_await
 
-__all__ = ["BasicAuth", "Refusal", "basic_auth"]
+__all__ = ["BasicAuth", "Refusal", "basic_auth", "internal_error"]
 
 logger = logging.getLogger("ocpp201.websocket")
 
@@ -38,7 +38,8 @@ class Refusal:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def _internal_error(detail: str) -> Refusal:
+def internal_error(detail: str) -> Refusal:
+    """HTTP 500: a callback of the application failed (logged by the caller)."""
     return Refusal(
         status=http.HTTPStatus.INTERNAL_SERVER_ERROR,
         reason="internal error",
@@ -83,14 +84,14 @@ class BasicAuth:
             expected = await maybe_await(self.password_for(identity))
         except Exception:
             logger.exception("%s: password_for() failed", identity)
-            return _internal_error("password_for() failed")
+            return internal_error("password_for() failed")
         if expected is not None and not isinstance(expected, (str, bytes)):
             logger.error(
                 "%s: password_for() returned %s; expected str, bytes or None",
                 identity,
                 type(expected).__name__,
             )
-            return _internal_error("password_for() returned a wrong type")
+            return internal_error("password_for() returned a wrong type")
         # Compare even when the station is unknown or the user name is wrong, so
         # that the timing does not tell which part failed.
         if isinstance(expected, str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
 import ssl as ssl_module
@@ -61,6 +62,7 @@ class _ConnectPlan:
     arguments: Mapping[str, Any]
 
 
+@functools.cache
 def _known_connect_kwargs() -> frozenset[str] | None:
     """Keyword names ``websockets.asyncio.client.connect`` accepts (``None``: unknown).
 
@@ -122,8 +124,7 @@ def _plan_connection(
     if password is not None:
         headers["Authorization"] = build_authorization_basic(identity, password)
     arguments: dict[str, Any] = {
-        **options.websockets_options(),
-        **extra,
+        **options.websockets_options(),  # options.websockets (extra) included
         "subprotocols": [Subprotocol(s) for s in subprotocols],
         "additional_headers": headers or None,
     }

@@ -24,7 +24,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from .._logs import LogLimiter
-from ._auth import BasicAuth, Refusal, basic_auth
+from ._auth import BasicAuth, Refusal, basic_auth, internal_error
 from ._connection import (
     E,
     EndpointFactory,
@@ -301,7 +301,9 @@ class CSMSServer(Generic[E]):
                 known = await maybe_await(self._accept_identity(identity))
             except Exception:
                 logger.exception("%s: accept_identity() failed", identity)
-                return self._refuse(ws, request, _internal("accept_identity() failed"))
+                return self._refuse(
+                    ws, request, internal_error("accept_identity() failed")
+                )
             if not known:
                 refusal = Refusal(
                     status=http.HTTPStatus.NOT_FOUND,
@@ -371,15 +373,6 @@ class CSMSServer(Generic[E]):
             if current is not None and current[1] is connection:
                 del self._stations[identity]
             self._changed.notify_all()
-
-
-def _internal(detail: str) -> Refusal:
-    """HTTP 500: a callback of the application failed (logged by the caller)."""
-    return Refusal(
-        status=http.HTTPStatus.INTERNAL_SERVER_ERROR,
-        reason="internal error",
-        detail=detail,
-    )
 
 
 def _address(ws: ServerConnection) -> str:
