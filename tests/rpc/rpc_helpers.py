@@ -17,9 +17,12 @@ from typing import Any, TypeVar
 from ocpp201 import (
     CSMS,
     Action,
+    CallReceived,
     ChargePoint,
     MemoryConnection,
+    RpcConnection,
     RpcEndpoint,
+    SendReply,
     memory_pair,
     on,
 )
@@ -164,6 +167,32 @@ def boot_response() -> m.BootNotificationResponse:
     return m.BootNotificationResponse(
         current_time=NOW, interval=300, status=e.RegistrationStatusEnumType.ACCEPTED
     )
+
+
+def boot_answer(status: e.RegistrationStatusEnumType) -> m.BootNotificationResponse:
+    return m.BootNotificationResponse(current_time=NOW, interval=10, status=status)
+
+
+# ------------------------------------------------------------------ the sans-I/O core
+
+
+def call(conn: RpcConnection, action: str, payload: Any, mid: str = "1") -> Any:
+    """Feed one CALL; the event."""
+    return conn.receive(json.dumps([2, mid, action, payload]))
+
+
+def boot(conn: RpcConnection, status: e.RegistrationStatusEnumType) -> None:
+    event = call(conn, "BootNotification", BOOT_PAYLOAD, "boot")
+    assert isinstance(event, CallReceived)
+    assert conn.respond(event, boot_answer(status)).code is None
+
+
+def refused(event: Any) -> str:
+    """The SecurityError description of a refusal."""
+    assert isinstance(event, SendReply), event
+    frame = json.loads(event.frame)
+    assert frame[2] == "SecurityError", frame
+    return str(frame[3])
 
 
 BOOT_RESPONSE_PAYLOAD = {

@@ -14,9 +14,14 @@ import pytest
 from rpc_helpers import (
     BOOT_PAYLOAD,
     NOW,
+    boot,
+    boot_answer,
+    boot_request,
+    call,
     capture_logs,
     connected,
     heartbeat_response,
+    refused,
     run,
 )
 
@@ -35,7 +40,6 @@ from ocpp201 import (
     memory_pair,
     on,
 )
-from ocpp201 import datatypes as d
 from ocpp201 import enums as e
 from ocpp201 import messages as m
 
@@ -61,10 +65,6 @@ HANDLERS = {
 }
 
 
-def boot_answer(status: Status) -> m.BootNotificationResponse:
-    return m.BootNotificationResponse(current_time=NOW, interval=10, status=status)
-
-
 # ------------------------------------------------------------------ the core alone
 
 
@@ -72,25 +72,6 @@ def core(**options: Any) -> RpcConnection:
     return RpcConnection(
         Sender.CSMS, handlers=HANDLERS, registration=StationRegistration(), **options
     )
-
-
-def call(conn: RpcConnection, action: str, payload: Any, mid: str = "1") -> Any:
-    """Feed one CALL; the event."""
-    return conn.receive(json.dumps([2, mid, action, payload]))
-
-
-def boot(conn: RpcConnection, status: Status) -> None:
-    event = call(conn, "BootNotification", BOOT_PAYLOAD, "boot")
-    assert isinstance(event, CallReceived)
-    assert conn.respond(event, boot_answer(status)).code is None
-
-
-def refused(event: Any) -> str:
-    """The SecurityError description of a refusal."""
-    assert isinstance(event, SendReply), event
-    frame = json.loads(event.frame)
-    assert frame[2] == "SecurityError", frame
-    return str(frame[3])
 
 
 def test_core_before_any_boot_answer_everything_passes() -> None:
@@ -193,14 +174,7 @@ def test_core_b03_fr_08_a_rejected_station_refuses_the_csms_calls() -> None:
         (Status.REJECTED, False),
         (Status.ACCEPTED, True),
     ):
-        started = station.start_call(
-            station.prepare_call(
-                m.BootNotificationRequest(
-                    charging_station=d.ChargingStationType(model="M", vendor_name="V"),
-                    reason=e.BootReasonEnumType.POWER_UP,
-                )
-            )
-        )
+        started = station.start_call(station.prepare_call(boot_request()))
         answer = {"currentTime": "2025-01-02T03:04:05Z", "interval": 10}
         event = station.receive(
             json.dumps([3, started.message_id, {**answer, "status": status.value}])
@@ -256,13 +230,6 @@ class Station(ChargingStation):
         return m.GetBaseReportResponse(
             status=e.GenericDeviceModelStatusEnumType.ACCEPTED
         )
-
-
-def boot_request() -> m.BootNotificationRequest:
-    return m.BootNotificationRequest(
-        charging_station=d.ChargingStationType(model="M", vendor_name="V"),
-        reason=e.BootReasonEnumType.POWER_UP,
-    )
 
 
 async def security_error(station: ChargingStation, request: Any) -> str:
