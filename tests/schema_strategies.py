@@ -21,12 +21,14 @@ value, date-times as instants).
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 import re
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
+import oracle
 from hypothesis import strategies as st
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "format_path",
     "is_open_object",
     "iter_nodes",
+    "payloads",
     "json_values",
     "node_type",
     "resolve",
@@ -409,3 +412,9 @@ def _compare(
         return
     if not _same_json(a, b):
         diffs.append(f"{where}: expected {a!r}, got {b!r}")
+
+
+@functools.cache
+def payloads(name: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid payloads of the official schema ``name`` (built once per run)."""
+    return SchemaStrategies(oracle.load_schema(name)).payloads()

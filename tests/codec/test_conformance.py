@@ -29,6 +29,7 @@ from schema_strategies import (
     is_open_object,
     json_values,
     node_type,
+    payloads,
     resolve,
     rfc3339_date_times,
     same_payload,
@@ -46,11 +47,6 @@ _FEWER = settings(max_examples=max(5, _MAX // 2))
 def message_class(name: str) -> type:
     """The generated class for ``schemas/<name>.json``."""
     return typing.cast(type, getattr(ocpp201.messages, name))
-
-
-@functools.cache
-def payloads(name: str) -> st.SearchStrategy[dict[str, Any]]:
-    return SchemaStrategies(oracle.load_schema(name)).payloads()
 
 
 _PLAIN = (dict, list, str, int, float, bool, type(None))

@@ -12,7 +12,6 @@ value, and otherwise keep the very object it was given.
 from __future__ import annotations
 
 import enum
-import functools
 import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -21,8 +20,7 @@ import attrs
 import oracle
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
-from schema_strategies import SchemaStrategies
+from schema_strategies import payloads
 
 import ocpp201
 from ocpp201 import JSON_NULL, ValidationError
@@ -137,16 +135,11 @@ def _check_constructor(obj: Any) -> None:
             assert getattr(built, attribute.name) is probe
 
 
-@functools.cache
-def _payloads(name: str) -> st.SearchStrategy[dict[str, Any]]:
-    return SchemaStrategies(oracle.load_schema(name)).payloads()
-
-
 @pytest.mark.parametrize("name", oracle.SCHEMA_NAMES)
 def test_constructors_refuse_what_the_validators_refuse(name: str) -> None:
     cls = getattr(ocpp201.messages, name)
 
-    @given(payload=_payloads(name))
+    @given(payload=payloads(name))
     @settings(max_examples=3)
     def check(payload: dict[str, Any]) -> None:
         for obj in _objects(ocpp201.from_payload(cls, payload)):

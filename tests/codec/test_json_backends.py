@@ -7,7 +7,6 @@ value types included.  Valid payloads of all 128 schemas go through both and dec
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from typing import Any
@@ -16,7 +15,7 @@ import oracle
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from schema_strategies import SchemaStrategies
+from schema_strategies import payloads
 
 import ocpp201
 from ocpp201 import _framing, _json
@@ -179,11 +178,6 @@ def test_generated_texts_give_the_same_outcome(
     kind, fields = stdlib
     assert kind == "Call"
     assert bool(fields["syntax_problems"][1:]) == (duplicate or big)
-
-
-@functools.cache
-def payloads(name: str) -> st.SearchStrategy[dict[str, Any]]:
-    return SchemaStrategies(oracle.load_schema(name)).payloads()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -23,7 +23,6 @@ property itself (``$.a.b``), not the object that lacks / has it.
 from __future__ import annotations
 
 import copy
-import functools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -35,10 +34,10 @@ from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 from schema_strategies import (
     JSONPath,
-    SchemaStrategies,
     format_path,
     iter_nodes,
     node_type,
+    payloads,
     resolve,
 )
 
@@ -62,11 +61,6 @@ def message_class(name: str) -> type:
     """The generated class for ``schemas/<name>.json``."""
     cls: type = getattr(ocpp201.messages, name)
     return cls
-
-
-@functools.cache
-def payloads(name: str) -> st.SearchStrategy[dict[str, Any]]:
-    return SchemaStrategies(oracle.load_schema(name)).payloads()
 
 
 # ------------------------------------------------------------------ the mutations
