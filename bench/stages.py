@@ -60,6 +60,8 @@ sys.path.insert(0, str(HERE))
 
 import attrs
 import contenders
+import floors  # needs msgspec, like contenders (the bench extra)
+import msgspec
 from payloads import TRANSACTION_EVENT
 
 import ocpp201
@@ -188,17 +190,11 @@ def measure(quick: bool) -> dict[str, Any]:
     references["stdlib json.loads, no hooks"] = best_us(
         lambda: stdlib.decode(frame), number, repeat
     )
-    try:
-        import floors
-        import msgspec
-    except ImportError:  # the bench extra is not installed
-        pass
-    else:
-        typed = msgspec.json.Decoder(floors.TransactionEventRequest)
-        raw = PAYLOAD.encode()
-        references["msgspec: payload -> validated structs"] = best_us(
-            lambda: typed.decode(raw), number, repeat
-        )
+    typed = msgspec.json.Decoder(floors.TransactionEventRequest)
+    raw = PAYLOAD.encode()
+    references["msgspec: payload -> validated structs"] = best_us(
+        lambda: typed.decode(raw), number, repeat
+    )
     rounds, n = (2, 200) if quick else (7, 5000)
     harness = asyncio.run(_harness(rounds, n))
     return {

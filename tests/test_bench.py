@@ -60,6 +60,7 @@ def test_compare_quick_runs_and_reports_every_contender() -> None:
 
 
 def test_stages_quick_reports_every_stage() -> None:
+    pytest.importorskip("msgspec")
     result = subprocess.run(
         [sys.executable, "bench/stages.py", "--quick", "--json"],
         cwd=ROOT,
